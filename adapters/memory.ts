@@ -1,0 +1,191 @@
+import type {
+  AcquireOptions,
+  CheckpointAdapter,
+  CheckpointRecord,
+  GenerationInfo,
+  Lease,
+  QuarantineInfo,
+} from '../src/adapter.js';
+import { CheckpointError } from '../src/errors.js';
+import { checkKey } from '../src/keys.js';
+
+interface KeyState {
+  generations: Map<number, CheckpointRecord>;
+  quarantine: Map<string, QuarantineInfo & { bytes: Uint8Array }>;
+  epoch: number;
+  lockedBy: object | undefined;
+}
+
+/** Shared backing store for several {@link memoryAdapter}s (to model several writers in one process). */
+export interface MemoryStore {
+  readonly keys: Map<string, KeyState>;
+}
+
+/**
+ * Creates a store that several memory adapters can share.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * const store = createMemoryStore();
+ * const a = memoryAdapter({ store });
+ * const b = memoryAdapter({ store }); // sees a's generations
+ * ```
+ */
+export function createMemoryStore(): MemoryStore {
+  return { keys: new Map() };
+}
+
+/** Options of {@link memoryAdapter}. */
+export interface MemoryAdapterOptions {
+  /** Share generations with other adapters. @default a private store */
+  readonly store?: MemoryStore;
+  /** Wall clock for quarantine timestamps. @default Date.now */
+  readonly now?: () => number;
+}
+
+/**
+ * Keeps checkpoints in memory: for tests, demos and caches. Not durable
+ * (`capabilities.durable` is false); copies bytes in and out, so callers can
+ * never mutate what is stored.
+ *
+ * @example
+ * ```ts
+ * import { persistActor } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { createMachine } from 'xstate';
+ *
+ * const persisted = await persistActor(createMachine({ id: 'm' }), { key: 'm-1', adapter: memoryAdapter() });
+ * ```
+ */
+export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAdapter {
+  const store = options.store ?? createMemoryStore();
+  const now = options.now ?? Date.now;
+  const owner = {};
+  let disposed = false;
+  let quarantineCounter = 0;
+  const name = 'memory';
+
+  const open = (key: string): void => {
+    if (disposed) throw new CheckpointError('closed', { key, adapter: name });
+    checkKey(key, name);
+  };
+  const state = (key: string): KeyState => {
+    let s = store.keys.get(key);
+    if (!s) {
+      s = { generations: new Map(), quarantine: new Map(), epoch: 0, lockedBy: undefined };
+      store.keys.set(key, s);
+    }
+    return s;
+  };
+  const info = (r: GenerationInfo): GenerationInfo => ({
+    seq: r.seq,
+    epoch: r.epoch,
+    byteLength: r.byteLength,
+    createdAt: r.createdAt,
+  });
+
+  return {
+    name,
+    capabilities: { durable: false, crossProcess: false, locks: true },
+    async list(key) {
+      open(key);
+      const s = store.keys.get(key);
+      if (!s) return [];
+      return [...s.generations.values()].map(info).sort((a, b) => b.seq - a.seq);
+    },
+    async read(key, seq) {
+      open(key);
+      const r = store.keys.get(key)?.generations.get(seq);
+      return r ? r.bytes.slice() : undefined;
+    },
+    async write(key, record: CheckpointRecord) {
+      open(key);
+      const s = state(key);
+      if (record.epoch < s.epoch) {
+        throw new CheckpointError('fenced', {
+          key,
+          adapter: name,
+          seq: record.seq,
+          detail: `epoch ${record.epoch} is older than the key's epoch ${s.epoch}`,
+        });
+      }
+      let newest = 0;
+      for (const seq of s.generations.keys()) newest = Math.max(newest, seq);
+      for (const q of s.quarantine.values()) newest = Math.max(newest, q.seq);
+      if (record.seq <= newest) {
+        throw new CheckpointError('conflict', {
+          key,
+          adapter: name,
+          seq: record.seq,
+          detail: `generation ${newest} already exists`,
+        });
+      }
+      s.epoch = record.epoch;
+      s.generations.set(record.seq, { ...info(record), byteLength: record.bytes.length, bytes: record.bytes.slice() });
+    },
+    async remove(key, seq) {
+      open(key);
+      store.keys.get(key)?.generations.delete(seq);
+    },
+    async keys() {
+      if (disposed) throw new CheckpointError('closed', { adapter: name });
+      return [...store.keys.entries()].filter(([, s]) => s.generations.size > 0).map(([k]) => k);
+    },
+    async quarantine(key, seq, reason) {
+      open(key);
+      const s = store.keys.get(key);
+      const r = s?.generations.get(seq);
+      if (!s || !r) throw new CheckpointError('not-found', { key, adapter: name, seq });
+      const id = `${seq}-${++quarantineCounter}`;
+      const q = { ...info(r), id, key, reason, quarantinedAt: now(), bytes: r.bytes };
+      s.quarantine.set(id, q);
+      s.generations.delete(seq);
+      const { bytes: _bytes, ...rest } = q;
+      return rest;
+    },
+    async listQuarantine(key) {
+      if (key !== undefined) open(key);
+      else if (disposed) throw new CheckpointError('closed', { adapter: name });
+      const out: QuarantineInfo[] = [];
+      for (const [k, s] of store.keys) {
+        if (key !== undefined && k !== key) continue;
+        for (const { bytes: _bytes, ...rest } of s.quarantine.values()) out.push(rest);
+      }
+      return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+    },
+    async readQuarantined(key, id) {
+      open(key);
+      return store.keys.get(key)?.quarantine.get(id)?.bytes.slice();
+    },
+    async deleteQuarantined(key, id) {
+      open(key);
+      store.keys.get(key)?.quarantine.delete(id);
+    },
+    async acquire(key, acquireOptions: AcquireOptions = {}): Promise<Lease> {
+      open(key);
+      const s = state(key);
+      if (s.lockedBy !== undefined && s.lockedBy !== owner) {
+        throw new CheckpointError('lock-held', { key, adapter: name, data: { waitMs: acquireOptions.waitMs } });
+      }
+      s.lockedBy = owner;
+      let newest = s.epoch;
+      for (const g of s.generations.values()) newest = Math.max(newest, g.epoch);
+      s.epoch = newest + 1;
+      const epoch = s.epoch;
+      let released = false;
+      return {
+        epoch,
+        async release() {
+          if (released) return;
+          released = true;
+          if (s.lockedBy === owner) s.lockedBy = undefined;
+        },
+      };
+    },
+    async dispose() {
+      disposed = true;
+      for (const s of store.keys.values()) if (s.lockedBy === owner) s.lockedBy = undefined;
+    },
+  };
+}

@@ -1,0 +1,229 @@
+/**
+ * Every failure the kit reports has one of these codes. Switch on `error.code`,
+ * never on the message.
+ */
+export type CheckpointErrorCode =
+  /** A generation with this sequence (or a newer one) already exists: another writer got there first. */
+  | 'conflict'
+  /** A writer with a newer fencing epoch owns the key; this writer must stop. */
+  | 'fenced'
+  /** Another live holder owns the key's lock. */
+  | 'lock-held'
+  /** Bytes do not match their length or checksum, or the envelope is malformed. */
+  | 'corrupt'
+  /** The payload could not be decoded (bad UTF-8, bad JSON, bad tags). */
+  | 'decode'
+  /** The payload tries to set `__proto__` or walk through a prototype. */
+  | 'unsafe-payload'
+  /** The payload is larger than `maxBytes`. */
+  | 'too-large'
+  /** The payload nests deeper than `maxDepth`. */
+  | 'too-deep'
+  /** A value in the snapshot cannot be encoded. */
+  | 'encode'
+  /** The checkpoint was written by a different machine id. */
+  | 'machine-mismatch'
+  /** No migration step exists from a stored version. */
+  | 'migration-missing'
+  /** A migration step threw. */
+  | 'migration-failed'
+  /** The checkpoint was written by a newer version of the machine than the running code. */
+  | 'version-too-new'
+  /** The context failed the schema. */
+  | 'validation'
+  /** The state value names a state the machine does not have. */
+  | 'invalid-state'
+  /** A child actor's `src` is not known to the machine. */
+  | 'unknown-child'
+  /** Every generation failed to restore and `onRestoreError` is `'throw'`. */
+  | 'restore-failed'
+  /** The storage is full (disk full, quota exceeded). */
+  | 'storage-full'
+  /** The storage refused access (permissions). */
+  | 'permission'
+  /** The storage is read-only. */
+  | 'read-only'
+  /** Any other I/O failure of the storage. */
+  | 'io'
+  /** The connection to a storage server failed or was lost. */
+  | 'connection'
+  /** The key cannot be stored (empty, too long for the adapter, or containing NUL). */
+  | 'invalid-key'
+  /** An option has a value the kit cannot use. */
+  | 'invalid-option'
+  /** The requested generation or record does not exist. */
+  | 'not-found'
+  /** The adapter or the persisted actor was already closed. */
+  | 'closed'
+  /** The operation did not finish in time. */
+  | 'timeout';
+
+/** Structured fields an error may carry besides its code. */
+export interface CheckpointErrorDetails {
+  /** The actor key the operation was for. */
+  key?: string | undefined;
+  /** The adapter's name (`memory`, `fs`, `indexeddb`, ...). */
+  adapter?: string | undefined;
+  /** The generation sequence involved. */
+  seq?: number | undefined;
+  /** The stored machine version (migration errors). */
+  fromVersion?: number | undefined;
+  /** The running machine version (migration errors). */
+  toVersion?: number | undefined;
+  /** Where in the data the problem is (validation, decoding). */
+  path?: ReadonlyArray<PropertyKey> | undefined;
+  /** What went wrong underneath. */
+  cause?: unknown;
+  /** A short specific explanation that goes before the advice. */
+  detail?: string | undefined;
+  /** Anything else worth reporting (e.g. a storage estimate). */
+  data?: Record<string, unknown> | undefined;
+}
+
+const advice: Record<CheckpointErrorCode, string> = {
+  conflict:
+    'Another writer published this generation first. Restore again (persistActor) to continue from the newest generation, or give each writer its own key.',
+  fenced: 'A newer owner holds this key. Stop this actor: its writes are refused so the new owner is not overwritten.',
+  'lock-held': 'Another live process or tab owns this key. Wait for it to close, use another key, or open read-only.',
+  corrupt:
+    'The stored bytes are damaged. The generation was quarantined; an older one is used if valid. Inspect it with `xstate-checkpoint quarantine ls`.',
+  decode: 'The payload is not valid for its codec. Check that the `codec` option matches the one that wrote it.',
+  'unsafe-payload':
+    'The payload contains a `__proto__` key or a prototype path and was refused. Treat the store as tampered with.',
+  'too-large': 'Raise the `maxBytes` limit if this size is expected.',
+  'too-deep': 'Raise the `maxDepth` limit if this nesting is expected.',
+  encode:
+    'Keep context to data: functions, symbols, class instances with hidden state and live handles cannot be checkpointed.',
+  'machine-mismatch': 'The checkpoint belongs to another machine. Use a different `key` per machine.',
+  'migration-missing': 'Add the missing step to `migrations` (one function per version step).',
+  'migration-failed': 'Fix the migration step named here; the stored checkpoint is unchanged.',
+  'version-too-new':
+    'The stored checkpoint comes from a newer release. Deploy the newer code, or roll back the checkpoint with `history.rollback`.',
+  validation: 'Fix the data or add a migration that brings it to the current schema.',
+  'invalid-state':
+    'The stored state no longer exists in the machine. Add a migration that maps the old state to a new one.',
+  'unknown-child':
+    'Register the child logic under the same name in the machine (`setup({ actors })`) or add a migration that removes the child.',
+  'restore-failed':
+    'No generation could be restored. See `error.data.report` for each generation and its reason, or set `onRestoreError: "fallback"` to start fresh.',
+  'storage-full': 'Free space (or quota), or lower `retain.latest`; the previous generation is intact.',
+  permission: 'Give the process write access to the storage location.',
+  'read-only': 'The storage is read-only: restore works, saves do not. Point the adapter at a writable location.',
+  io: 'The storage failed; the previous generation is intact. Check the device and retry.',
+  connection: 'The storage server is unreachable; the write will be retried. Check the connection settings.',
+  'invalid-key': 'Use a non-empty key without NUL characters.',
+  'invalid-option': 'Correct the option as described.',
+  'not-found': 'List what exists first (`history.list()` or `xstate-checkpoint ls`).',
+  closed: 'Create a new persisted actor or adapter; this one was closed.',
+  timeout: 'The operation took too long; check the storage and retry.',
+};
+
+const brand = Symbol.for('xstate-checkpoint.error');
+
+/**
+ * The one error class of the kit: a `code` to switch on, structured fields, and
+ * a message that says what to do.
+ *
+ * @example
+ * ```ts
+ * import { CheckpointError, isCheckpointError } from 'xstate-checkpoint';
+ *
+ * try {
+ *   throw new CheckpointError('conflict', { key: 'order-1', adapter: 'memory' });
+ * } catch (error) {
+ *   if (isCheckpointError(error) && error.code === 'conflict') {
+ *     console.log(error.key); // 'order-1'
+ *   }
+ * }
+ * ```
+ */
+export class CheckpointError extends Error {
+  readonly code: CheckpointErrorCode;
+  readonly key: string | undefined;
+  readonly adapter: string | undefined;
+  readonly seq: number | undefined;
+  readonly fromVersion: number | undefined;
+  readonly toVersion: number | undefined;
+  readonly path: ReadonlyArray<PropertyKey> | undefined;
+  readonly data: Record<string, unknown> | undefined;
+  readonly detail: string | undefined;
+  readonly [brand] = true;
+
+  constructor(code: CheckpointErrorCode, details: CheckpointErrorDetails = {}) {
+    super(formatMessage(code, details), details.cause === undefined ? undefined : { cause: details.cause });
+    this.name = 'CheckpointError';
+    this.code = code;
+    this.key = details.key;
+    this.adapter = details.adapter;
+    this.seq = details.seq;
+    this.fromVersion = details.fromVersion;
+    this.toVersion = details.toVersion;
+    this.path = details.path;
+    this.data = details.data;
+    this.detail = details.detail;
+  }
+}
+
+function formatMessage(code: CheckpointErrorCode, d: CheckpointErrorDetails): string {
+  const where = [
+    d.adapter === undefined ? undefined : `[${d.adapter}]`,
+    d.key === undefined ? undefined : `key "${d.key}"`,
+    d.seq === undefined ? undefined : `generation ${d.seq}`,
+  ]
+    .filter((part) => part !== undefined)
+    .join(' ');
+  const path = d.path && d.path.length > 0 ? ` at ${d.path.map(String).join('.')}` : '';
+  const detail = d.detail ?? (d.cause instanceof Error ? d.cause.message : undefined);
+  return `${where ? `${where}: ` : ''}${code}${path}${detail ? `: ${detail}` : ''}. ${advice[code]}`;
+}
+
+/**
+ * True when `value` is a {@link CheckpointError}, also across bundle copies of
+ * the kit (the check uses a global symbol, not `instanceof`).
+ *
+ * @example
+ * ```ts
+ * import { isCheckpointError } from 'xstate-checkpoint';
+ * const handle = (error: unknown) => (isCheckpointError(error) ? error.code : 'unknown');
+ * ```
+ */
+export function isCheckpointError(value: unknown): value is CheckpointError {
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true;
+}
+
+/**
+ * Wraps any thrown value into a {@link CheckpointError}, keeping existing ones
+ * and adding the key and adapter where they are missing.
+ *
+ * @example
+ * ```ts
+ * import { toCheckpointError } from 'xstate-checkpoint';
+ * const error = toCheckpointError(new Error('EIO'), 'io', { key: 'k', adapter: 'fs' });
+ * ```
+ */
+export function toCheckpointError(
+  value: unknown,
+  fallback: CheckpointErrorCode,
+  details: CheckpointErrorDetails = {},
+): CheckpointError {
+  if (isCheckpointError(value)) {
+    if (
+      (value.key === undefined && details.key !== undefined) ||
+      (value.adapter === undefined && details.adapter !== undefined)
+    ) {
+      return new CheckpointError(value.code, {
+        key: value.key ?? details.key,
+        adapter: value.adapter ?? details.adapter,
+        seq: value.seq ?? details.seq,
+        fromVersion: value.fromVersion,
+        toVersion: value.toVersion,
+        path: value.path,
+        data: value.data,
+        detail: value.detail,
+        cause: value.cause,
+      });
+    }
+    return value;
+  }
+  return new CheckpointError(fallback, { ...details, cause: value });
+}
