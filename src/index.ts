@@ -17,3 +17,44 @@ export type { EnvelopeFields, EnvelopeHeader, OpenedEnvelope } from './envelope.
 export { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 export type { CheckpointErrorCode, CheckpointErrorDetails } from './errors.js';
 export { MAX_KEY_LENGTH, checkKey } from './keys.js';
+export { captureCheckpoint, pendingTimers, rearmTimers } from './capture.js';
+export type { CheckpointData, PendingTimer } from './capture.js';
+export { CheckpointEmitter } from './events.js';
+export type { CheckpointEvent, CheckpointEventType, CheckpointListener } from './events.js';
+export { installLifecycleHooks } from './lifecycle.js';
+export type { EventTargetLike, LifecycleEnv, ProcessLike } from './lifecycle.js';
+export { checkMigrations, migrateSnapshot } from './migrate.js';
+export type { MigrationResult, Migrations } from './migrate.js';
+export { persistActor } from './persist.js';
+export type { LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
+export { checkIdentity, decodeCheckpoint, prepareCheckpoint, restoreNewest } from './restore.js';
+export type {
+  DecodedCheckpoint,
+  OnRestoreError,
+  PreparedCheckpoint,
+  RejectedGeneration,
+  RestoreContext,
+  RestoreNewestOptions,
+  RestoreOutcome,
+  RestoreReport,
+} from './restore.js';
+export { selectPrunable } from './retention.js';
+export type { RetentionOptions } from './retention.js';
+export { WriteScheduler } from './scheduler.js';
+export type { DebounceOptions, FlushInfo, WriteSchedulerOptions } from './scheduler.js';
+export { validateContext, validateSnapshot } from './validate.js';
+export type { StandardSchema } from './validate.js';
+export { fromResumable, readProgress, watchProgress } from './resumable.js';
+export type {
+  ProgressInfo,
+  ProgressReport,
+  ResumableCursor,
+  ResumableEvent,
+  ResumableItemArgs,
+  ResumableLogic,
+  ResumableOptions,
+  ResumablePage,
+  ResumableSnapshot,
+} from './resumable.js';
+export { resolveRetryPolicy, retryDelay, withRetry } from './retry.js';
+export type { ResolvedRetryPolicy, RetryEvent, RetryFailure, RetryPolicy, RetrySnapshot } from './retry.js';

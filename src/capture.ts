@@ -1,0 +1,132 @@
+import type { AnyActorRef, EventObject } from 'xstate';
+
+/**
+ * A delayed event that was pending when the checkpoint was taken (an `after`
+ * transition, a delayed `raise` or `sendTo`). XState does not persist these;
+ * the kit does, with an absolute deadline.
+ */
+export interface PendingTimer {
+  /** Path of child ids from the root actor to the actor that scheduled it (`[]` = root). */
+  readonly source: string[];
+  /** Path of child ids from the root actor to the receiver. */
+  readonly target: string[];
+  readonly event: EventObject;
+  /** XState's id for the delayed event (used by `cancel`). */
+  readonly id: string;
+  /** Wall-clock deadline, ms since 1970. */
+  readonly deadline: number;
+}
+
+/** What one checkpoint holds: XState's persisted snapshot plus the kit's timers. */
+export interface CheckpointData {
+  readonly snapshot: unknown;
+  readonly timers: PendingTimer[];
+}
+
+interface ScheduledEvent {
+  source: AnyActorRef;
+  target: AnyActorRef;
+  event: EventObject;
+  delay: number;
+  id: string;
+  startedAt: number;
+}
+
+interface SystemInternals {
+  _snapshot?: { _scheduledEvents?: Record<string, ScheduledEvent> };
+  scheduler?: {
+    schedule(source: AnyActorRef, target: AnyActorRef, event: EventObject, delay: number, id?: string): void;
+  };
+}
+
+function pathOf(root: AnyActorRef, ref: AnyActorRef): string[] | undefined {
+  const path: string[] = [];
+  let current: AnyActorRef | undefined = ref;
+  while (current && current !== root) {
+    path.push(current.id);
+    current = (current as unknown as { _parent?: AnyActorRef })._parent;
+  }
+  return current === root ? path.reverse() : undefined;
+}
+
+/**
+ * Lists the delayed events pending in the actor's system with absolute
+ * deadlines. Events between actors outside the root's tree are skipped.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { pendingTimers } from 'xstate-checkpoint';
+ * const actor = createActor(createMachine({ initial: 'a', states: { a: { after: { 1000: 'b' } }, b: {} } })).start();
+ * pendingTimers(actor); // [{ source: [], target: [], event: { type: 'xstate.after.1000...' }, deadline, id }]
+ * ```
+ */
+export function pendingTimers(root: AnyActorRef): PendingTimer[] {
+  const scheduled = (root.system as unknown as SystemInternals)._snapshot?._scheduledEvents;
+  if (!scheduled) return [];
+  const out: PendingTimer[] = [];
+  for (const key in scheduled) {
+    const s = scheduled[key]!;
+    const source = pathOf(root, s.source);
+    const target = pathOf(root, s.target);
+    if (!source || !target) continue;
+    out.push({ source, target, event: s.event, id: s.id, deadline: s.startedAt + s.delay });
+  }
+  return out;
+}
+
+/**
+ * Takes a checkpoint of a running actor: `getPersistedSnapshot()` plus its
+ * pending timers. Must be encoded before the actor processes another event:
+ * the persisted context shares objects with the live one.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { captureCheckpoint } from 'xstate-checkpoint';
+ * const actor = createActor(createMachine({})).start();
+ * const data = captureCheckpoint(actor);
+ * ```
+ */
+export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
+  return { snapshot: actor.getPersistedSnapshot(), timers: pendingTimers(actor) };
+}
+
+function resolvePath(root: AnyActorRef, path: readonly string[]): AnyActorRef | undefined {
+  let current: AnyActorRef | undefined = root;
+  for (const id of path) {
+    const snapshot = current?.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined;
+    const children: Record<string, AnyActorRef> | undefined = snapshot?.children;
+    current = children?.[id];
+  }
+  return current;
+}
+
+/**
+ * Schedules restored timers in a started actor's system: the remaining time,
+ * or at once when the deadline passed while the process was down. Call after
+ * `actor.start()` (before it, XState would deliver the event twice). Returns
+ * how many were armed; timers whose actors no longer exist are skipped.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { rearmTimers, type PendingTimer } from 'xstate-checkpoint';
+ * declare const timers: PendingTimer[];
+ * const actor = createActor(createMachine({})).start();
+ * rearmTimers(actor, timers, Date.now());
+ * ```
+ */
+export function rearmTimers(root: AnyActorRef, timers: readonly PendingTimer[], now: number): number {
+  const system = root.system as unknown as SystemInternals;
+  if (!system.scheduler) return 0;
+  let armed = 0;
+  for (const t of timers) {
+    const source = resolvePath(root, t.source);
+    const target = resolvePath(root, t.target);
+    if (!source || !target) continue;
+    system.scheduler.schedule(source, target, t.event, Math.max(0, t.deadline - now), t.id);
+    armed++;
+  }
+  return armed;
+}

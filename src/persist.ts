@@ -1,0 +1,410 @@
+import {
+  createActor,
+  type Actor,
+  type ActorOptions,
+  type AnyActorLogic,
+  type AnyActorRef,
+  type Subscription,
+} from 'xstate';
+import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from './adapter.js';
+import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
+import { systemClock, type Clock } from './clock.js';
+import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
+import { encodeEnvelope } from './envelope.js';
+import { CheckpointError, toCheckpointError } from './errors.js';
+import {
+  CheckpointEmitter,
+  type CheckpointEvent,
+  type CheckpointEventType,
+  type CheckpointListener,
+} from './events.js';
+import { checkKey } from './keys.js';
+import { installLifecycleHooks, type LifecycleEnv } from './lifecycle.js';
+import { checkMigrations, type Migrations } from './migrate.js';
+import {
+  decodeCheckpoint,
+  prepareCheckpoint,
+  restoreNewest,
+  type OnRestoreError,
+  type PreparedCheckpoint,
+  type RestoreReport,
+} from './restore.js';
+import { selectPrunable, type RetentionOptions } from './retention.js';
+import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
+import type { StandardSchema } from './validate.js';
+
+/** Options of {@link persistActor}. */
+export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
+  ActorOptions<TLogic>,
+  'input' | 'inspect' | 'systemId' | 'logger' | 'id'
+> {
+  /** Names the actor's checkpoints in the adapter. Required. */
+  readonly key: string;
+  /** Where checkpoints go. Required. */
+  readonly adapter: CheckpointAdapter;
+  /** Version of the machine's persisted shape; bump it with a migration step. @default 1 */
+  readonly version?: number;
+  /** `migrations[n]` turns a version-`n` snapshot into version `n + 1`. @default {} */
+  readonly migrations?: Migrations;
+  /** Any Standard Schema (zod 4, valibot, arktype) for the context, checked after migration. */
+  readonly schema?: StandardSchema;
+  /** Debounce of checkpoint writes. @default { wait: 100, maxWait: 1000 } */
+  readonly debounce?: DebounceOptions;
+  /** Which generations to keep. @default { latest: 3 } */
+  readonly retain?: RetentionOptions;
+  /**
+   * When a generation cannot be restored: `fallback` quarantines it and tries
+   * older ones, then starts fresh; `fresh` starts fresh after the newest
+   * fails; `throw` rejects with `restore-failed` and quarantines nothing.
+   * @default 'fallback'
+   */
+  readonly onRestoreError?: OnRestoreError;
+  /** Codec for new checkpoints. @default taggedJsonCodec */
+  readonly codec?: Codec;
+  /** Further codecs accepted when reading (e.g. while switching codecs). @default [] */
+  readonly readCodecs?: readonly Codec[];
+  /** Size and depth caps for decoding. @default DEFAULT_LIMITS */
+  readonly limits?: DecodeLimits;
+  /** Time source for debouncing, deadlines and timestamps. @default systemClock */
+  readonly clock?: Clock;
+  /** Identity stored in each checkpoint and checked on restore. @default the machine's `id`, else 'actor' */
+  readonly machineId?: string;
+  /** Take the adapter's lock for the key before restoring; writes carry its fencing epoch. @default false */
+  readonly lock?: boolean | AcquireOptions;
+  /** Flush on SIGINT/SIGTERM/beforeExit (Node) and pagehide/hidden (browsers). @default true */
+  readonly flushOnExit?: boolean;
+  /** Where lifecycle signals come from. @default the globals */
+  readonly lifecycle?: LifecycleEnv;
+  /** Failed background writes (the actor keeps running). @default logs with console.error */
+  readonly onError?: (error: CheckpointError) => void;
+  /** Every {@link CheckpointEvent}. Same as `persisted.on('*', fn)`. */
+  readonly onEvent?: (event: CheckpointEvent) => void;
+}
+
+/** A checkpoint as {@link PersistedHistory.load} returns it. */
+export interface LoadedGeneration {
+  readonly seq: number;
+  readonly storedVersion: number;
+  readonly createdAt: number;
+  /** The persisted snapshot, migrated to the running version. */
+  readonly snapshot: unknown;
+  readonly timers: PendingTimer[];
+  readonly migrationsApplied: number[];
+}
+
+/** History and time travel over a key's generations. */
+export interface PersistedHistory {
+  /** Generations, newest first. */
+  list(): Promise<GenerationInfo[]>;
+  /** One generation, verified, decoded, migrated and validated. */
+  load(seq: number): Promise<LoadedGeneration>;
+  /**
+   * Restarts the actor from generation `seq` and writes that state as a new
+   * generation (nothing is deleted). `persisted.actor` is a new actor afterwards.
+   */
+  rollback(seq: number): Promise<FlushInfo>;
+}
+
+/** A running actor whose state is checkpointed. */
+export interface PersistedActor<TLogic extends AnyActorLogic> {
+  /** The live XState actor, usable everywhere an actor is (replaced by `history.rollback`). */
+  readonly actor: Actor<TLogic>;
+  readonly key: string;
+  /** How the actor was restored. */
+  readonly restored: RestoreReport;
+  readonly history: PersistedHistory;
+  /** Writes pending changes; resolves when the newest snapshot is durable in the adapter. */
+  flush(): Promise<FlushInfo | undefined>;
+  /** Flushes, stops the actor, releases the lock and the exit hooks. Does not dispose the adapter. */
+  close(): Promise<void>;
+  /** Subscribes to one event type (or `'*'`); returns the unsubscribe function. */
+  on<T extends CheckpointEventType | '*'>(
+    type: T,
+    listener: T extends CheckpointEventType ? CheckpointListener<T> : (event: CheckpointEvent) => void,
+  ): () => void;
+}
+
+function machineIdOf(logic: AnyActorLogic, explicit: string | undefined): string {
+  if (explicit !== undefined) return explicit;
+  const id = (logic as { id?: unknown }).id;
+  return typeof id === 'string' && id.length > 0 ? id : 'actor';
+}
+
+function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOptions<TLogic>, version: number): void {
+  checkKey(o.key);
+  const bad = (detail: string) => new CheckpointError('invalid-option', { key: o.key, detail });
+  if (
+    typeof logic !== 'object' ||
+    logic === null ||
+    typeof (logic as { transition?: unknown }).transition !== 'function'
+  ) {
+    throw bad('the first argument must be actor logic (a machine or fromPromise/fromCallback/... logic)');
+  }
+  if (!o.adapter || typeof o.adapter.write !== 'function') throw bad('`adapter` is required (e.g. memoryAdapter())');
+  if (!Number.isInteger(version) || version < 1)
+    throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
+  if (o.lock && !o.adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
+  if (o.retain?.latest !== undefined && !(o.retain.latest >= 1)) throw bad('`retain.latest` must be at least 1');
+  checkMigrations(o.migrations ?? {}, version);
+}
+
+/**
+ * Restores an actor from its newest valid checkpoint (or starts it fresh),
+ * starts it, and keeps checkpointing it: debounced writes with a max wait,
+ * one in flight, verified restore with migrations and validation, pending
+ * delayed events re-armed at their original deadlines.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { persistActor } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ *
+ * const machine = createMachine({ id: 'toggle', initial: 'off', states: { off: { on: { T: 'on' } }, on: {} } });
+ * const persisted = await persistActor(machine, { key: 'toggle-1', adapter: memoryAdapter() });
+ * persisted.actor.send({ type: 'T' });
+ * await persisted.flush(); // durable now
+ * await persisted.close();
+ * ```
+ */
+export async function persistActor<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  options: PersistOptions<TLogic>,
+): Promise<PersistedActor<TLogic>> {
+  const version = options.version ?? 1;
+  checkOptions(logic, options, version);
+  const { key, adapter } = options;
+  const clock = options.clock ?? systemClock;
+  const codec = options.codec ?? taggedJsonCodec;
+  const codecs = [codec, ...(options.readCodecs ?? []).filter((c) => c.id !== codec.id)];
+  const machineId = machineIdOf(logic, options.machineId);
+  const events = new CheckpointEmitter(options.onEvent);
+  const started = clock.now();
+
+  let lease: Lease | undefined;
+  if (options.lock) {
+    lease = await adapter.acquire!(key, typeof options.lock === 'object' ? options.lock : {});
+  }
+
+  const actorOptions: ActorOptions<TLogic> = {};
+  for (const name of ['input', 'inspect', 'systemId', 'logger', 'id'] as const) {
+    if (options[name] !== undefined) (actorOptions as Record<string, unknown>)[name] = options[name];
+  }
+  const restoreContext = { logic, machineId, version, migrations: options.migrations, schema: options.schema };
+  const createFrom = (prepared: PreparedCheckpoint): Actor<TLogic> => {
+    const stored = prepared.data.snapshot as { status?: unknown };
+    const actor = createActor(logic, { ...actorOptions, snapshot: prepared.data.snapshot } as ActorOptions<TLogic>);
+    const snap = actor.getSnapshot() as { status?: unknown; error?: unknown };
+    // XState turns a snapshot it cannot restore into an error snapshot instead of throwing.
+    if (snap.status === 'error' && stored.status !== 'error') {
+      throw new CheckpointError('invalid-state', {
+        cause: snap.error,
+        detail: 'XState could not restore the snapshot',
+      });
+    }
+    return actor;
+  };
+
+  let outcome;
+  try {
+    outcome = await restoreNewest({
+      ...restoreContext,
+      adapter,
+      key,
+      codecs,
+      limits: options.limits,
+      onRestoreError: options.onRestoreError ?? 'fallback',
+      accept: createFrom,
+      onQuarantine: (seq, reason) => events.emit({ type: 'quarantine', key, seq, reason }),
+    });
+  } catch (error) {
+    await lease?.release().catch(() => undefined);
+    throw error;
+  }
+
+  let nextSeq = outcome.newestSeq + 1;
+  const epoch = lease?.epoch ?? outcome.newestEpoch;
+  const known: GenerationInfo[] = (await adapter.list(key).catch(() => [])).slice();
+
+  let current: Actor<TLogic> = outcome.accepted?.value ?? createActor(logic, actorOptions);
+
+  const onError =
+    options.onError ??
+    ((error: CheckpointError) => {
+      console.error(`xstate-checkpoint: ${error.message}`);
+    });
+
+  const write = async (): Promise<FlushInfo> => {
+    const t0 = clock.now();
+    const snap = current.getSnapshot() as { status?: string };
+    if (snap.status === 'stopped') {
+      throw new CheckpointError('closed', {
+        key,
+        detail: 'the actor was stopped; a stopped snapshot is never written',
+      });
+    }
+    const payload = codec.encode(captureCheckpoint(current));
+    const seq = nextSeq++;
+    const createdAt = clock.now();
+    const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
+    await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });
+    known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
+    await prune(seq);
+    const info = { seq, byteLength: bytes.length, durationMs: clock.now() - t0 };
+    events.emit({ type: 'save', key, ...info });
+    return info;
+  };
+
+  const prune = async (keep: number) => {
+    const removable = selectPrunable(known, options.retain ?? {}, clock.now(), new Set([keep]));
+    if (removable.length === 0) return;
+    const removed: number[] = [];
+    for (const seq of removable) {
+      try {
+        await adapter.remove(key, seq);
+        removed.push(seq);
+      } catch (error) {
+        onError(toCheckpointError(error, 'io', { key, adapter: adapter.name, seq }));
+      }
+    }
+    for (let i = known.length - 1; i >= 0; i--) if (removed.includes(known[i]!.seq)) known.splice(i, 1);
+    if (removed.length > 0) events.emit({ type: 'prune', key, removed });
+  };
+
+  const scheduler = new WriteScheduler({
+    clock,
+    wait: options.debounce?.wait ?? 100,
+    maxWait: options.debounce?.maxWait ?? 1000,
+    write,
+    onError: (error, attempt) => {
+      const e = toCheckpointError(error, 'io', { key, adapter: adapter.name });
+      // Another writer owns the key now: writing on would overwrite it logically.
+      if (e.code === 'fenced' || e.code === 'conflict') scheduler.halt(e);
+      events.emit({ type: 'save-error', key, error: e, attempt });
+      onError(e);
+    },
+  });
+
+  // The root's subscribe does not fire when only a child changes (XState 5),
+  // so every actor in the tree gets its own subscription.
+  const subscriptions = new Map<AnyActorRef, { sub: Subscription; children: unknown }>();
+  const track = (ref: AnyActorRef) => {
+    if (subscriptions.has(ref)) return;
+    const entry = { sub: undefined as unknown as Subscription, children: undefined as unknown };
+    subscriptions.set(ref, entry);
+    const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef> } | undefined) => {
+      scheduler.notify();
+      const children = snapshot?.children;
+      if (children !== entry.children) {
+        entry.children = children;
+        if (children) for (const id in children) track(children[id]!);
+      }
+    };
+    const untrack = () => {
+      const status = (ref.getSnapshot() as { status?: string } | undefined)?.status;
+      // Stopped from outside (not by reaching a final state): nothing more may be written.
+      if (ref === current && status === 'stopped')
+        scheduler.halt(new CheckpointError('closed', { key, detail: 'the actor was stopped' }));
+      else scheduler.notify();
+      subscriptions.get(ref)?.sub.unsubscribe();
+      subscriptions.delete(ref);
+    };
+    entry.sub = ref.subscribe({ next: onSnapshot, error: untrack, complete: untrack });
+    onSnapshot(ref.getSnapshot());
+  };
+  const untrackAll = () => {
+    for (const { sub } of subscriptions.values()) sub.unsubscribe();
+    subscriptions.clear();
+  };
+
+  const startActor = (actor: Actor<TLogic>, timers: readonly PendingTimer[]): number => {
+    track(actor);
+    actor.start();
+    return rearmTimers(actor, timers, clock.now());
+  };
+
+  const timersRestored = startActor(current, outcome.accepted?.prepared.data.timers ?? []);
+  const accepted = outcome.accepted;
+  const report: RestoreReport = {
+    source: accepted ? 'checkpoint' : 'fresh',
+    ...(accepted ? { seq: accepted.header.seq, storedVersion: accepted.header.version } : {}),
+    migrationsApplied: accepted?.prepared.applied ?? [],
+    rejected: outcome.rejected,
+    quarantined: outcome.quarantined,
+    timersRestored,
+    invocationsRestarted: accepted !== undefined,
+    durationMs: clock.now() - started,
+  };
+  scheduler.open();
+  // Fresh, migrated or fallen-back state is written as a new generation at once
+  // (the stored originals stay until retention drops them).
+  if (!accepted || report.migrationsApplied.length > 0 || report.rejected.length > 0) scheduler.notify();
+
+  const removeHooks =
+    options.flushOnExit === false ? () => undefined : installLifecycleHooks(() => scheduler.flush(), options.lifecycle);
+  events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+
+  let closed = false;
+  const load = async (seq: number): Promise<LoadedGeneration> => {
+    const bytes = await adapter.read(key, seq);
+    if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
+    const decoded = decodeCheckpoint(bytes, codecs, options.limits);
+    const prepared = await prepareCheckpoint(decoded, restoreContext);
+    return {
+      seq,
+      storedVersion: decoded.header.version,
+      createdAt: decoded.header.createdAt,
+      snapshot: prepared.data.snapshot,
+      timers: prepared.data.timers,
+      migrationsApplied: prepared.applied,
+    };
+  };
+
+  return {
+    get actor() {
+      return current;
+    },
+    key,
+    restored: report,
+    flush: () => scheduler.flush(),
+    on: (type, listener) => events.on(type, listener),
+    history: {
+      list: () => adapter.list(key),
+      load,
+      async rollback(seq) {
+        if (closed) throw new CheckpointError('closed', { key });
+        const target = await load(seq);
+        await scheduler.flush().catch(() => undefined);
+        const next = createFrom({ data: { snapshot: target.snapshot, timers: target.timers }, applied: [] });
+        untrackAll();
+        current.stop();
+        current = next;
+        const timers = startActor(next, target.timers);
+        scheduler.notify();
+        const info = await scheduler.flush();
+        events.emit({
+          type: 'restore',
+          key,
+          durationMs: 0,
+          report: { ...report, source: 'checkpoint', seq, storedVersion: target.storedVersion, timersRestored: timers },
+        });
+        return info!;
+      },
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      let failure: unknown;
+      try {
+        await scheduler.close();
+      } catch (error) {
+        failure = error;
+      }
+      untrackAll();
+      current.stop();
+      removeHooks();
+      await lease?.release().catch(() => undefined);
+      if (failure !== undefined) throw failure;
+    },
+  };
+}

@@ -1,0 +1,264 @@
+import type { AnyActorLogic } from 'xstate';
+import type { CheckpointAdapter } from './adapter.js';
+import type { CheckpointData, PendingTimer } from './capture.js';
+import type { Codec, DecodeLimits } from './codec.js';
+import { openEnvelope, type EnvelopeHeader } from './envelope.js';
+import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
+import { migrateSnapshot, type Migrations } from './migrate.js';
+import { validateContext, validateSnapshot, type StandardSchema } from './validate.js';
+
+/** A checkpoint after verification and decoding, before migration. */
+export interface DecodedCheckpoint {
+  readonly header: EnvelopeHeader;
+  readonly data: CheckpointData;
+}
+
+function isTimer(t: unknown): t is PendingTimer {
+  if (typeof t !== 'object' || t === null) return false;
+  const r = t as Record<string, unknown>;
+  const ids = (p: unknown) => Array.isArray(p) && p.every((x) => typeof x === 'string');
+  const event = r['event'] as Record<string, unknown> | null;
+  return (
+    ids(r['source']) &&
+    ids(r['target']) &&
+    typeof r['id'] === 'string' &&
+    typeof r['deadline'] === 'number' &&
+    typeof event === 'object' &&
+    event !== null &&
+    typeof event['type'] === 'string'
+  );
+}
+
+/**
+ * Step 1 of restore: verifies the envelope (length, CRC-32), picks the codec
+ * named in its header and decodes the payload into checkpoint data.
+ * Throws `corrupt`, `decode` or a codec safety error.
+ *
+ * @example
+ * ```ts
+ * import { decodeCheckpoint, taggedJsonCodec } from 'xstate-checkpoint';
+ * declare const bytes: Uint8Array;
+ * const { header, data } = decodeCheckpoint(bytes, [taggedJsonCodec]);
+ * ```
+ */
+export function decodeCheckpoint(
+  bytes: Uint8Array,
+  codecs: readonly Codec[],
+  limits?: DecodeLimits,
+): DecodedCheckpoint {
+  const { header, payload } = openEnvelope(bytes);
+  const codec = codecs.find((c) => c.id === header.codec);
+  if (!codec) {
+    throw new CheckpointError('decode', {
+      seq: header.seq,
+      detail: `codec "${header.codec}" is not configured (have: ${codecs.map((c) => c.id).join(', ')}); pass it in the codec option`,
+    });
+  }
+  const decoded = codec.decode(payload, limits);
+  const d = decoded as Record<string, unknown> | null;
+  if (typeof d !== 'object' || d === null || typeof d['snapshot'] !== 'object' || d['snapshot'] === null) {
+    throw new CheckpointError('decode', {
+      seq: header.seq,
+      detail: 'payload is not a checkpoint (no snapshot object)',
+    });
+  }
+  const timers = d['timers'] ?? [];
+  if (!Array.isArray(timers) || !timers.every(isTimer)) {
+    throw new CheckpointError('decode', { seq: header.seq, detail: 'payload has malformed pending timers' });
+  }
+  return { header, data: { snapshot: d['snapshot'], timers } };
+}
+
+/**
+ * Step 2: refuses a checkpoint written by another machine (`machine-mismatch`).
+ *
+ * @example
+ * ```ts
+ * import { checkIdentity, type EnvelopeHeader } from 'xstate-checkpoint';
+ * declare const header: EnvelopeHeader;
+ * checkIdentity(header, 'order');
+ * ```
+ */
+export function checkIdentity(header: EnvelopeHeader, machineId: string): void {
+  if (header.machine !== machineId) {
+    throw new CheckpointError('machine-mismatch', {
+      seq: header.seq,
+      detail: `written by machine "${header.machine}", this is "${machineId}"`,
+    });
+  }
+}
+
+/** What the restore steps need to know about the running code. */
+export interface RestoreContext {
+  readonly logic: AnyActorLogic;
+  readonly machineId: string;
+  readonly version: number;
+  readonly migrations?: Migrations | undefined;
+  readonly schema?: StandardSchema | undefined;
+}
+
+/** Result of {@link prepareCheckpoint}. */
+export interface PreparedCheckpoint {
+  readonly data: CheckpointData;
+  readonly applied: number[];
+}
+
+/**
+ * Steps 2-4: identity, migration chain, validation (schema on the context,
+ * state value and children against the machine). Returns data ready for
+ * `createActor(logic, { snapshot })`.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { prepareCheckpoint, type DecodedCheckpoint } from 'xstate-checkpoint';
+ * declare const decoded: DecodedCheckpoint;
+ * const machine = createMachine({ id: 'm' });
+ * const { data } = await prepareCheckpoint(decoded, { logic: machine, machineId: 'm', version: 1 });
+ * ```
+ */
+export async function prepareCheckpoint(decoded: DecodedCheckpoint, ctx: RestoreContext): Promise<PreparedCheckpoint> {
+  const { header } = decoded;
+  checkIdentity(header, ctx.machineId);
+  const { snapshot, applied } = migrateSnapshot(decoded.data.snapshot, header.version, ctx.version, ctx.migrations);
+  validateSnapshot(ctx.logic, snapshot);
+  if (ctx.schema) {
+    const s = snapshot as Record<string, unknown>;
+    s['context'] = await validateContext(ctx.schema, s['context']);
+  }
+  return { data: { snapshot, timers: decoded.data.timers }, applied };
+}
+
+/** One generation that could not be restored, and why. */
+export interface RejectedGeneration {
+  readonly seq: number;
+  readonly code: string;
+  readonly message: string;
+  /** Whether it was moved to quarantine. */
+  readonly quarantined: boolean;
+}
+
+/** What restore did: where the actor came from and every generation it passed over. */
+export interface RestoreReport {
+  /** `checkpoint` when restored from a generation, `fresh` when started new. */
+  readonly source: 'fresh' | 'checkpoint';
+  /** The generation restored from. */
+  readonly seq?: number;
+  /** The machine version it was stored with. */
+  readonly storedVersion?: number;
+  /** Migration steps applied (`[1, 2]` = 1→2 and 2→3). */
+  readonly migrationsApplied: number[];
+  /** Newer generations that failed, newest first. */
+  readonly rejected: RejectedGeneration[];
+  /** Sequences moved to quarantine during this restore. */
+  readonly quarantined: number[];
+  /** Delayed events re-armed after start. */
+  readonly timersRestored: number;
+  /**
+   * Invoked promises and callbacks of a restored actor start again from the
+   * beginning (XState re-runs them); true when that may have happened.
+   */
+  readonly invocationsRestarted: boolean;
+  readonly durationMs: number;
+}
+
+/** How restore reacts when a generation fails. */
+export type OnRestoreError = 'fallback' | 'fresh' | 'throw';
+
+/** Options of {@link restoreNewest}. */
+export interface RestoreNewestOptions<T> extends RestoreContext {
+  readonly adapter: CheckpointAdapter;
+  readonly key: string;
+  readonly codecs: readonly Codec[];
+  readonly limits?: DecodeLimits | undefined;
+  readonly onRestoreError: OnRestoreError;
+  /** Creates the actor from prepared data; a throw counts as an invalid generation. */
+  readonly accept: (prepared: PreparedCheckpoint, header: EnvelopeHeader) => T;
+  readonly onQuarantine?: (seq: number, reason: string) => void;
+}
+
+/** Result of {@link restoreNewest}. */
+export interface RestoreOutcome<T> {
+  readonly accepted?: { readonly value: T; readonly header: EnvelopeHeader; readonly prepared: PreparedCheckpoint };
+  readonly rejected: RejectedGeneration[];
+  readonly quarantined: number[];
+  /** Highest sequence seen (including quarantined), so the next write does not collide. */
+  readonly newestSeq: number;
+  readonly newestEpoch: number;
+}
+
+/**
+ * The restore loop: newest generation first through decode → identity →
+ * migrate → validate → accept. A failing generation is quarantined (kept,
+ * never deleted) and the next older one tried (`fallback`); `fresh` stops
+ * after the newest; `throw` quarantines nothing and throws `restore-failed`
+ * with the report. A stored version newer than the code always throws
+ * `version-too-new`: it is not damaged, and skipping it would let retention
+ * delete newer data.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { restoreNewest, taggedJsonCodec } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * const machine = createMachine({ id: 'm' });
+ * const outcome = await restoreNewest({
+ *   adapter: memoryAdapter(), key: 'k', codecs: [taggedJsonCodec], logic: machine, machineId: 'm', version: 1,
+ *   onRestoreError: 'fallback',
+ *   accept: ({ data }) => createActor(machine, { snapshot: data.snapshot as never }),
+ * });
+ * ```
+ */
+export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<RestoreOutcome<T>> {
+  const generations = await o.adapter.list(o.key);
+  const quarantinedBefore = await o.adapter.listQuarantine(o.key).catch(() => []);
+  let newestSeq = Math.max(0, ...generations.map((g) => g.seq), ...quarantinedBefore.map((q) => q.seq));
+  const newestEpoch = Math.max(0, ...generations.map((g) => g.epoch));
+  const rejected: RejectedGeneration[] = [];
+  const quarantined: number[] = [];
+  for (const gen of generations) {
+    try {
+      const bytes = await o.adapter.read(o.key, gen.seq);
+      if (bytes === undefined) continue; // pruned by another writer since the listing
+      const decoded = decodeCheckpoint(bytes, o.codecs, o.limits);
+      const prepared = await prepareCheckpoint(decoded, o);
+      let value: T;
+      try {
+        value = o.accept(prepared, decoded.header);
+      } catch (cause) {
+        throw toCheckpointError(cause, 'invalid-state', { seq: gen.seq });
+      }
+      return { accepted: { value, header: decoded.header, prepared }, rejected, quarantined, newestSeq, newestEpoch };
+    } catch (caught) {
+      const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq: gen.seq });
+      if (error.code === 'version-too-new') throw error;
+      // Storage failures say nothing about the data: never quarantine for them.
+      const storageFailure = ['io', 'connection', 'permission', 'closed', 'timeout'].includes(error.code);
+      if (storageFailure) throw error;
+      let moved = false;
+      if (o.onRestoreError !== 'throw') {
+        try {
+          await o.adapter.quarantine(o.key, gen.seq, `${error.code}: ${error.message}`);
+          moved = true;
+          quarantined.push(gen.seq);
+          o.onQuarantine?.(gen.seq, `${error.code}: ${error.message}`);
+        } catch (qError) {
+          // A read-only store still restores; the bad generation stays listed.
+          if (!isCheckpointError(qError)) throw qError;
+        }
+      }
+      rejected.push({ seq: gen.seq, code: error.code, message: error.message, quarantined: moved });
+      if (o.onRestoreError !== 'fallback') break;
+    }
+  }
+  newestSeq = Math.max(newestSeq, ...rejected.map((r) => r.seq));
+  if (rejected.length > 0 && o.onRestoreError === 'throw') {
+    throw new CheckpointError('restore-failed', {
+      key: o.key,
+      adapter: o.adapter.name,
+      detail: rejected.map((r) => `generation ${r.seq}: ${r.code}`).join('; '),
+      data: { rejected },
+    });
+  }
+  return { rejected, quarantined, newestSeq, newestEpoch };
+}

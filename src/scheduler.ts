@@ -1,0 +1,224 @@
+import type { Clock, TimerHandle } from './clock.js';
+import { CheckpointError, toCheckpointError } from './errors.js';
+
+/** When checkpoints are written after changes. */
+export interface DebounceOptions {
+  /** Quiet time after the last change before a checkpoint is written, in ms. @default 100 */
+  readonly wait?: number;
+  /** Longest time a change may stay unwritten under continuous changes, in ms. @default 1000 */
+  readonly maxWait?: number;
+}
+
+/** What one completed write reports. */
+export interface FlushInfo {
+  /** The generation written. */
+  readonly seq: number;
+  /** Envelope size in bytes. */
+  readonly byteLength: number;
+  /** Time the write took, in ms. */
+  readonly durationMs: number;
+}
+
+/** Options of {@link WriteScheduler}. */
+export interface WriteSchedulerOptions {
+  readonly clock: Clock;
+  readonly wait: number;
+  readonly maxWait: number;
+  /** Captures the newest state and writes it; resolves when durable. */
+  readonly write: () => Promise<FlushInfo>;
+  /** A background write failed (flush callers get the rejection instead). */
+  readonly onError: (error: CheckpointError, attempt: number) => void;
+  /** Backoff after `attempt` consecutive failures, in ms. @default min(30 s, 100 ms * 2^(attempt-1)) */
+  readonly backoff?: (attempt: number) => number;
+}
+
+interface Waiter {
+  readonly target: number;
+  readonly resolve: (info: FlushInfo | undefined) => void;
+  readonly reject: (error: CheckpointError) => void;
+}
+
+/**
+ * Turns a stream of "something changed" notifications into checkpoint writes:
+ * trailing debounce with a max wait, one write in flight, later changes
+ * coalesced into the next write, nothing before {@link open} or after
+ * {@link close}. Costs one clock read per change on the hot path.
+ *
+ * @example
+ * ```ts
+ * import { WriteScheduler, systemClock } from 'xstate-checkpoint';
+ * const scheduler = new WriteScheduler({
+ *   clock: systemClock,
+ *   wait: 100,
+ *   maxWait: 1000,
+ *   write: async () => ({ seq: 1, byteLength: 10, durationMs: 1 }),
+ *   onError: (error) => console.error(error),
+ * });
+ * scheduler.open();
+ * scheduler.notify();
+ * await scheduler.flush();
+ * ```
+ */
+export class WriteScheduler {
+  private readonly o: WriteSchedulerOptions;
+  private state: 'gated' | 'open' | 'closing' | 'closed' = 'gated';
+  private changes = 0;
+  private written = 0;
+  private firstUnwrittenAt: number | undefined;
+  private lastChangeAt = 0;
+  private timer: TimerHandle = undefined;
+  private timerDue = 0;
+  private inflight: Promise<void> | undefined;
+  private failures = 0;
+  private retryAt = 0;
+  private waiters: Waiter[] = [];
+  private lastInfo: FlushInfo | undefined;
+  private stopped: CheckpointError | undefined;
+
+  constructor(options: WriteSchedulerOptions) {
+    if (!(options.wait >= 0) || !(options.maxWait >= options.wait)) {
+      throw new CheckpointError('invalid-option', {
+        detail: `debounce needs 0 <= wait <= maxWait (got wait ${options.wait}, maxWait ${options.maxWait})`,
+      });
+    }
+    this.o = options;
+  }
+
+  /** True when changes exist that are not yet durable. */
+  get pending(): boolean {
+    return this.changes > this.written;
+  }
+
+  /** The last successful write, if any. */
+  get last(): FlushInfo | undefined {
+    return this.lastInfo;
+  }
+
+  /** Records a change. Cheap: no timer is reset per call. */
+  notify(): void {
+    if (this.state === 'closed' || this.stopped) return;
+    const now = this.o.clock.now();
+    if (this.changes === this.written) this.firstUnwrittenAt = now;
+    this.changes++;
+    this.lastChangeAt = now;
+    if (this.state === 'open' && this.timer === undefined && this.inflight === undefined) this.arm(now);
+  }
+
+  /** Starts writing (after restore is complete). Changes recorded while gated are scheduled now. */
+  open(): void {
+    if (this.state !== 'gated') return;
+    this.state = 'open';
+    if (this.pending) this.arm(this.o.clock.now());
+  }
+
+  /**
+   * Writes now if anything is pending; resolves when every change recorded
+   * before the call is durable (with the info of the write that made it so),
+   * rejects with the write's error.
+   */
+  flush(): Promise<FlushInfo | undefined> {
+    if (this.stopped) return Promise.reject(this.stopped);
+    if (!this.pending) return Promise.resolve(this.lastInfo);
+    if (this.state === 'closed') {
+      return Promise.reject(
+        new CheckpointError('closed', { detail: 'the persisted actor was closed before this change was written' }),
+      );
+    }
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ target: this.changes, resolve, reject });
+      if (this.state === 'gated') return;
+      this.cancelTimer();
+      if (this.inflight === undefined) this.start();
+    });
+  }
+
+  /** Flushes, then refuses any further change. Idempotent. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'gated') this.state = 'open';
+    this.state = 'closing';
+    try {
+      if (!this.stopped) await this.flush();
+    } finally {
+      this.state = 'closed';
+      this.cancelTimer();
+    }
+  }
+
+  /** Stops all writing for good with `error` (e.g. the writer was fenced); pending flushes reject with it. */
+  halt(error: CheckpointError): void {
+    this.stopped = error;
+    this.cancelTimer();
+    for (const w of this.waiters.splice(0)) w.reject(error);
+  }
+
+  private dueAt(): number {
+    const debounced = Math.min(
+      this.lastChangeAt + this.o.wait,
+      (this.firstUnwrittenAt ?? this.lastChangeAt) + this.o.maxWait,
+    );
+    return Math.max(debounced, this.retryAt);
+  }
+
+  private arm(now: number): void {
+    const due = this.dueAt();
+    this.timerDue = due;
+    this.timer = this.o.clock.setTimeout(() => this.onTimer(), Math.max(0, due - now));
+  }
+
+  private cancelTimer(): void {
+    if (this.timer !== undefined) {
+      this.o.clock.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private onTimer(): void {
+    this.timer = undefined;
+    if (this.inflight !== undefined || !this.pending || this.stopped) return;
+    const now = this.o.clock.now();
+    // Changes since the timer was armed pushed the deadline: sleep the rest.
+    if (this.dueAt() > now && this.dueAt() > this.timerDue) {
+      this.arm(now);
+      return;
+    }
+    this.start();
+  }
+
+  private start(): void {
+    const target = this.changes;
+    this.inflight = this.run(target);
+  }
+
+  private async run(target: number): Promise<void> {
+    let error: CheckpointError | undefined;
+    try {
+      const info = await this.o.write();
+      this.lastInfo = info;
+      this.written = Math.max(this.written, target);
+      this.failures = 0;
+      this.retryAt = 0;
+    } catch (caught) {
+      error = toCheckpointError(caught, 'io');
+      this.failures++;
+      this.retryAt = this.o.clock.now() + (this.o.backoff ?? defaultBackoff)(this.failures);
+    }
+    this.inflight = undefined;
+    const still: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (error) w.reject(error);
+      else if (w.target <= this.written) w.resolve(this.lastInfo);
+      else still.push(w);
+    }
+    this.waiters = still;
+    if (error) this.o.onError(error, this.failures);
+    if (this.stopped) return;
+    if (this.waiters.length > 0) this.start();
+    else if (this.pending && this.state !== 'closed' && !error) this.arm(this.o.clock.now());
+    // After a failure the next change (or flush) schedules the retry, after the backoff.
+  }
+}
+
+function defaultBackoff(attempt: number): number {
+  return Math.min(30_000, 100 * 2 ** (attempt - 1));
+}

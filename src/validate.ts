@@ -1,0 +1,177 @@
+import type { AnyActorLogic, AnyStateMachine } from 'xstate';
+import { CheckpointError } from './errors.js';
+
+/**
+ * The part of the Standard Schema interface (standardschema.dev) the kit
+ * uses; zod 4, valibot and arktype schemas all have it.
+ */
+export interface StandardSchema<Output = unknown> {
+  readonly '~standard': {
+    readonly version: 1;
+    readonly vendor: string;
+    readonly validate: (value: unknown) => StandardResult<Output> | Promise<StandardResult<Output>>;
+  };
+}
+
+type StandardResult<Output> =
+  | { readonly value: Output; readonly issues?: undefined }
+  | {
+      readonly issues: ReadonlyArray<{
+        readonly message: string;
+        readonly path?: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }> | undefined;
+      }>;
+    };
+
+/**
+ * Validates a restored context with any Standard Schema. Returns the schema's
+ * output (so defaults and transforms apply); throws `validation` with the
+ * first issue's path and every message.
+ *
+ * @example
+ * ```ts
+ * import { z } from 'zod';
+ * import { validateContext } from 'xstate-checkpoint';
+ * const context = await validateContext(z.object({ count: z.number() }), { count: 1 });
+ * ```
+ */
+export async function validateContext<T>(schema: StandardSchema<T>, context: unknown): Promise<T> {
+  const result = await schema['~standard'].validate(context);
+  if (result.issues === undefined) return result.value;
+  const first = result.issues[0];
+  const path = (first?.path ?? []).map((p) => (typeof p === 'object' ? p.key : p));
+  throw new CheckpointError('validation', {
+    path: ['context', ...path],
+    detail: result.issues
+      .slice(0, 5)
+      .map(
+        (i) =>
+          `${(i.path ?? []).map((p) => String(typeof p === 'object' ? p.key : p)).join('.') || '(root)'}: ${i.message}`,
+      )
+      .join('; '),
+  });
+}
+
+interface StateNodeLike {
+  readonly type: 'atomic' | 'compound' | 'parallel' | 'final' | 'history';
+  readonly states: Record<string, StateNodeLike>;
+}
+
+function isMachine(logic: unknown): logic is AnyStateMachine {
+  return typeof logic === 'object' && logic !== null && 'root' in logic && 'getStateNodeById' in logic;
+}
+
+function checkValue(node: StateNodeLike, value: unknown, path: string[]): void {
+  const fail = (detail: string) => new CheckpointError('invalid-state', { path: ['value', ...path], detail });
+  if (typeof value === 'string') {
+    if (node.type === 'parallel') throw fail(`parallel state needs a value for every region, got "${value}"`);
+    const child = Object.hasOwn(node.states, value) ? node.states[value] : undefined;
+    if (!child) throw fail(`state "${[...path, value].join('.')}" does not exist in the machine`);
+    return;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw fail(`state value must be a string or an object, got ${Array.isArray(value) ? 'an array' : typeof value}`);
+  }
+  const keys = Object.keys(value);
+  if (node.type === 'compound' && keys.length !== 1) {
+    throw fail(`compound state "${path.join('.') || '(root)'}" must have one active child, got ${keys.length}`);
+  }
+  if (node.type === 'parallel') {
+    const regions = Object.keys(node.states).filter((k) => node.states[k]!.type !== 'history');
+    const missing = regions.filter((r) => !keys.includes(r));
+    if (missing.length > 0)
+      throw fail(`parallel state "${path.join('.') || '(root)'}" lacks regions ${missing.join(', ')}`);
+  }
+  for (const key of keys) {
+    const child = Object.hasOwn(node.states, key) ? node.states[key] : undefined;
+    if (!child) throw fail(`state "${[...path, key].join('.')}" does not exist in the machine`);
+    checkValue(child, (value as Record<string, unknown>)[key], [...path, key]);
+  }
+}
+
+function resolveSrc(machine: AnyStateMachine, src: string): AnyActorLogic | undefined {
+  const inline = /^xstate\.invoke\.(\d+)\.(.*)$/.exec(src);
+  if (!inline) {
+    const actors = machine.implementations.actors as Record<string, AnyActorLogic>;
+    return Object.hasOwn(actors, src) ? actors[src] : undefined;
+  }
+  try {
+    const node = machine.getStateNodeById(inline[2]!);
+    const config = node.config.invoke as unknown;
+    const entry = Array.isArray(config) ? config[Number(inline[1])] : config;
+    return (entry as { src?: AnyActorLogic } | undefined)?.src;
+  } catch {
+    return undefined;
+  }
+}
+
+function collectActorRefs(value: unknown, out: Set<string>, seen: Set<unknown>): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  const v = value as Record<string, unknown>;
+  if (v['xstate$$type'] === 1 && typeof v['id'] === 'string') {
+    out.add(v['id']);
+    return;
+  }
+  for (const k in v) collectActorRefs(v[k], out, seen);
+}
+
+/**
+ * Checks a persisted machine snapshot against the running machine before
+ * XState sees it: every path of the state value is a state node, the status
+ * is restorable, each child's `src` is known (recursively for child
+ * machines), and every actor reference in the context points at a child.
+ * Throws `invalid-state` or `unknown-child`; other actor logic passes.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { validateSnapshot } from 'xstate-checkpoint';
+ * const machine = createMachine({ initial: 'a', states: { a: {} } });
+ * validateSnapshot(machine, { value: 'a', status: 'active', context: {}, children: {} });
+ * ```
+ */
+export function validateSnapshot(logic: AnyActorLogic, snapshot: unknown, path: string[] = []): void {
+  if (!isMachine(logic)) return;
+  const s = snapshot as Record<string, unknown> | null;
+  if (typeof s !== 'object' || s === null) {
+    throw new CheckpointError('invalid-state', { path, detail: 'snapshot is not an object' });
+  }
+  if (s['status'] !== 'active' && s['status'] !== 'done' && s['status'] !== 'error') {
+    throw new CheckpointError('invalid-state', {
+      path: [...path, 'status'],
+      detail: `status "${String(s['status'])}" cannot be restored`,
+    });
+  }
+  checkValue(logic.root, s['value'], []);
+  const children = (s['children'] ?? {}) as Record<string, { src?: unknown; snapshot?: unknown } | undefined>;
+  if (typeof children !== 'object') throw new CheckpointError('invalid-state', { path: [...path, 'children'] });
+  for (const id of Object.keys(children)) {
+    const child = children[id];
+    const src = child?.src;
+    if (typeof src !== 'string') {
+      throw new CheckpointError('unknown-child', {
+        path: [...path, 'children', id],
+        detail: `child "${id}" was stored without a named src; register its logic in setup({ actors })`,
+      });
+    }
+    const childLogic = resolveSrc(logic, src);
+    if (!childLogic) {
+      throw new CheckpointError('unknown-child', {
+        path: [...path, 'children', id],
+        detail: `child "${id}" has src "${src}", which the machine does not know`,
+      });
+    }
+    if (child?.snapshot !== undefined)
+      validateSnapshot(childLogic, child.snapshot, [...path, 'children', id, 'snapshot']);
+  }
+  const refs = new Set<string>();
+  collectActorRefs(s['context'], refs, new Set());
+  for (const id of refs) {
+    if (!Object.hasOwn(children, id)) {
+      throw new CheckpointError('unknown-child', {
+        path: [...path, 'context'],
+        detail: `the context refers to actor "${id}", which is not among the stored children`,
+      });
+    }
+  }
+}
