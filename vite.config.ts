@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
   'adapters/memory': 'adapters/memory.ts',
+  'adapters/postgres': 'adapters/postgres.ts',
 };
 
 // Tests import the package by its public name; these aliases point it at the source.

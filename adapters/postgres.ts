@@ -1,0 +1,727 @@
+import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type {
+  AcquireOptions,
+  CheckpointAdapter,
+  CheckpointRecord,
+  GenerationInfo,
+  Lease,
+  QuarantineInfo,
+} from '../src/adapter.js';
+import { readEnvelopeHeader } from '../src/envelope.js';
+import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
+import { checkKey } from '../src/keys.js';
+
+const NAME = 'postgres';
+// A btree entry must fit in a third of a page (~2.7 KB); longer keys are refused, not truncated.
+const MAX_KEY_BYTES = 2048;
+// Identifiers are cut at 63 bytes; the adapter appends up to 15 characters to the table name.
+const MAX_TABLE_LENGTH = 48;
+
+/** Retry policy for operations that are safe to repeat after a lost connection. */
+export interface PostgresRetryOptions {
+  /** Attempts in total, the first included. @default 4 */
+  readonly attempts?: number;
+  /** Delay before the second attempt; doubles each time, with jitter. @default 50 */
+  readonly minDelayMs?: number;
+  /** Upper bound of one delay. @default 1000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Options of {@link postgresAdapter}. */
+export interface PostgresAdapterOptions {
+  /**
+   * A `pg` pool to run on. The adapter never ends a pool it was given.
+   * @default a pool the adapter creates from `connectionString` (and ends on `dispose`)
+   */
+  readonly pool?: Pool;
+  /**
+   * Connection string for the pool the adapter creates when no `pool` is given.
+   * @default pg's environment defaults (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD)
+   */
+  readonly connectionString?: string;
+  /** Extra settings for the pool the adapter creates (`max`, `statement_timeout`, `ssl`, ...). @default {} */
+  readonly poolConfig?: PoolConfig;
+  /** Table of generations; leases live in `<table>_heads`. At most 48 characters. @default 'xstate_checkpoints' */
+  readonly table?: string;
+  /** Schema of both tables. @default the connection's `search_path` */
+  readonly schema?: string;
+  /**
+   * Create the schema, tables and indexes on first use when missing. Set to
+   * `false` when migrations run {@link postgresSchemaSql} themselves.
+   * @default true
+   */
+  readonly createTable?: boolean;
+  /** Lease lifetime when `acquire()` is called without `ttlMs`. @default 30000 */
+  readonly leaseTtlMs?: number;
+  /** Renew held leases in the background every third of their lifetime. @default true */
+  readonly renewLeases?: boolean;
+  /** Name this adapter writes into the lease table (diagnostics). @default a random id */
+  readonly owner?: string;
+  /**
+   * `list()` also fetches the newest generation's bytes when they are at most
+   * this large, so a restore (`list` then `read` of the newest) is one round
+   * trip. `0` turns it off.
+   * @default 262144
+   */
+  readonly prefetchBytes?: number;
+  /** Backoff for reads (and for writes whose connection failed before anything was sent). */
+  readonly retry?: PostgresRetryOptions;
+}
+
+/** A lease on a key in PostgreSQL; expires unless renewed (the adapter renews it by default). */
+export interface PostgresLease extends Lease {
+  /** When the lease expires by the database clock (ms since 1970), as of the last acquire or renew. */
+  readonly expiresAt: number;
+  /**
+   * Extends the lease by `ttlMs` from the database's now. Rejects with
+   * `fenced` when the lease was taken over or released.
+   */
+  renew(ttlMs?: number): Promise<void>;
+}
+
+/** The adapter {@link postgresAdapter} returns: the contract plus typed leases. */
+export interface PostgresAdapter extends CheckpointAdapter {
+  acquire(key: string, options?: AcquireOptions): Promise<PostgresLease>;
+}
+
+/** Names for {@link postgresSchemaSql}. */
+export interface PostgresSchemaOptions {
+  /** @default 'xstate_checkpoints' */
+  readonly table?: string;
+  /** @default unqualified (the `search_path`) */
+  readonly schema?: string;
+}
+
+interface Names {
+  readonly gens: string;
+  readonly heads: string;
+  readonly quarantineIndex: string;
+  readonly schema: string | undefined;
+  readonly qualified: string;
+}
+
+const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
+
+function names(options: PostgresSchemaOptions): Names {
+  const table = options.table ?? 'xstate_checkpoints';
+  const schema = options.schema;
+  const bad = (detail: string) => new CheckpointError('invalid-option', { adapter: NAME, detail });
+  if (table.length === 0 || table.length > MAX_TABLE_LENGTH || table.includes('\0')) {
+    throw bad(`table must be 1 to ${MAX_TABLE_LENGTH} characters without NUL, got ${JSON.stringify(table)}`);
+  }
+  if (schema !== undefined && (schema.length === 0 || schema.length > 63 || schema.includes('\0'))) {
+    throw bad(`schema must be 1 to 63 characters without NUL, got ${JSON.stringify(schema)}`);
+  }
+  const qualify = (name: string) => (schema === undefined ? quote(name) : `${quote(schema)}.${quote(name)}`);
+  return {
+    gens: qualify(table),
+    heads: qualify(`${table}_heads`),
+    quarantineIndex: quote(`${table}_quarantined`),
+    schema,
+    qualified: `${schema ?? ''}.${table}`,
+  };
+}
+
+function schemaSql(n: Names): string {
+  return [
+    n.schema === undefined ? undefined : `CREATE SCHEMA IF NOT EXISTS ${quote(n.schema)};`,
+    `CREATE TABLE IF NOT EXISTS ${n.gens} (
+  key text NOT NULL,
+  seq bigint NOT NULL,
+  epoch bigint NOT NULL,
+  version integer,
+  created_at timestamptz NOT NULL,
+  byte_length integer NOT NULL,
+  checksum bigint,
+  payload bytea NOT NULL,
+  quarantined_at timestamptz,
+  quarantine_reason text,
+  PRIMARY KEY (key, seq)
+);`,
+    `CREATE INDEX IF NOT EXISTS ${n.quarantineIndex} ON ${n.gens} (quarantined_at) WHERE quarantined_at IS NOT NULL;`,
+    `CREATE TABLE IF NOT EXISTS ${n.heads} (
+  key text PRIMARY KEY,
+  seq bigint NOT NULL DEFAULT 0,
+  epoch bigint NOT NULL DEFAULT 0,
+  owner text,
+  expires_at timestamptz
+);`,
+  ]
+    .filter((statement) => statement !== undefined)
+    .join('\n');
+}
+
+/**
+ * The SQL that creates the adapter's tables and index (idempotent: `IF NOT
+ * EXISTS` throughout), for deployments that run migrations themselves and
+ * pass `createTable: false`.
+ *
+ * Layout: `<table>` holds one row per generation (key, seq, epoch, version,
+ * created_at, byte_length, checksum, payload, and the quarantine columns), its
+ * primary key `(key, seq)` serves "newest first"; `<table>_heads` holds one
+ * row per key: the highest sequence ever published, the fencing epoch and the
+ * lease (owner, expires_at).
+ *
+ * @example
+ * ```ts
+ * import { postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
+ * const sql = postgresSchemaSql({ schema: 'app', table: 'checkpoints' });
+ * // write `sql` into a migration file
+ * ```
+ */
+export function postgresSchemaSql(options: PostgresSchemaOptions = {}): string {
+  return schemaSql(names(options));
+}
+
+const CONNECTION_CODES = new Set([
+  '57P01', // admin_shutdown: pg_terminate_backend or a fast shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now: the server is starting or stopping
+  '53300', // too_many_connections
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ECONNABORTED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ENOTFOUND',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EAI_AGAIN',
+]);
+
+function codeOf(error: unknown): CheckpointErrorCode {
+  if (isCheckpointError(error)) return error.code;
+  const raw = (error as { code?: unknown } | null)?.code;
+  const code = typeof raw === 'string' ? raw : '';
+  if (code.startsWith('08') || CONNECTION_CODES.has(code)) return 'connection';
+  if (code === '53100') return 'storage-full';
+  if (code === '42501' || code === '28000' || code === '28P01') return 'permission';
+  if (code === '25006') return 'read-only';
+  if (code === '57014') return 'timeout';
+  if (code === '23505') return 'conflict';
+  // pg reports a socket that closed under it without a code.
+  const message = error instanceof Error ? error.message : '';
+  if (/connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(message)) {
+    return 'connection';
+  }
+  return 'io';
+}
+
+function failure(error: unknown, details: CheckpointErrorDetails): CheckpointError {
+  if (isCheckpointError(error)) return error;
+  const raw = (error as { code?: unknown } | null)?.code;
+  const sqlState = typeof raw === 'string' ? raw : undefined;
+  return new CheckpointError(codeOf(error), {
+    adapter: NAME,
+    ...details,
+    cause: error,
+    ...(sqlState === undefined ? {} : { data: { ...details.data, code: sqlState } }),
+  });
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref?.();
+  });
+
+const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
+
+const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+const toBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+
+interface GenerationRow {
+  seq: number;
+  epoch: number;
+  byte_length: number;
+  created_ms: number;
+  payload?: Buffer | null;
+}
+
+interface QuarantineRow extends GenerationRow {
+  key: string;
+  quarantine_reason: string;
+  quarantined_ms: number;
+}
+
+const info = (row: GenerationRow): GenerationInfo => ({
+  seq: num(row.seq),
+  epoch: num(row.epoch),
+  byteLength: num(row.byte_length),
+  createdAt: num(row.created_ms),
+});
+
+const quarantineInfo = (row: QuarantineRow): QuarantineInfo => ({
+  ...info(row),
+  // Sequences are never reused for a key (the heads row remembers the highest), so the seq names it for good.
+  id: String(num(row.seq)),
+  key: row.key,
+  reason: row.quarantine_reason,
+  quarantinedAt: num(row.quarantined_ms),
+});
+
+/**
+ * Stores checkpoints in PostgreSQL (`pg` 8): one row per generation, publish
+ * by compare-and-set, leases with fencing epochs on the database clock, so
+ * many processes on many hosts can share one store.
+ *
+ * - `write` publishes sequence `n` in one statement that first advances the
+ *   key's head row (`seq < n`, `epoch <= record.epoch`) under its row lock:
+ *   a stale writer gets `conflict`, an older owner gets `fenced`, never an
+ *   overwrite. A write whose connection dropped after sending is "in doubt";
+ *   retrying it with the same record succeeds if the first attempt landed.
+ * - `acquire` takes the key when its lease is free or expired by the
+ *   database's `now()`, and bumps the epoch past every stored one.
+ * - Reads retry with backoff after a lost connection; failures are typed
+ *   (`connection`, `storage-full`, `permission`, `read-only`, `timeout`, `io`).
+ *
+ * @example
+ * ```ts
+ * import { persistActor } from 'xstate-checkpoint';
+ * import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
+ * import { createMachine } from 'xstate';
+ *
+ * const adapter = postgresAdapter({ connectionString: process.env.DATABASE_URL });
+ * const order = await persistActor(createMachine({ id: 'order' }), { key: 'order-1', adapter, lock: true });
+ * ```
+ */
+export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresAdapter {
+  const n = names(options);
+  const createTable = options.createTable ?? true;
+  const defaultTtl = options.leaseTtlMs ?? 30_000;
+  const renewLeases = options.renewLeases ?? true;
+  const owner = options.owner ?? `xsc-${globalThis.crypto.randomUUID()}`;
+  const prefetchBytes = options.prefetchBytes ?? 262_144;
+  const attempts = Math.max(1, options.retry?.attempts ?? 4);
+  const minDelay = options.retry?.minDelayMs ?? 50;
+  const maxDelay = options.retry?.maxDelayMs ?? 1000;
+  checkTtl(defaultTtl, 'leaseTtlMs');
+
+  let pool: Pool | undefined = options.pool;
+  let ownPool: Pool | undefined;
+  let poolPromise: Promise<Pool> | undefined;
+  let ready: Promise<void> | undefined;
+  let disposed = false;
+  const leases = new Set<{ release(): Promise<void>; stop(): void }>();
+  // Writes whose outcome is unknown (connection lost after sending): a retry of
+  // the same bytes that then meets its own generation reports success.
+  const inDoubt = new Map<string, Uint8Array>();
+  // Newest-generation bytes fetched by list(), consumed by the read() that follows.
+  const prefetched = new Map<string, { seq: number; bytes: Uint8Array; at: number }>();
+
+  const sql = {
+    list: `SELECT seq, epoch, byte_length, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
+      CASE WHEN row_number() OVER (ORDER BY seq DESC) = 1 AND byte_length <= $2 THEN payload END AS payload
+      FROM ${n.gens} WHERE key = $1 AND quarantined_at IS NULL ORDER BY seq DESC`,
+    read: `SELECT payload FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NULL`,
+    // One statement, so one implicit transaction. ON CONFLICT DO UPDATE locks the
+    // head row and evaluates its WHERE against the newest committed version, so
+    // two writers of one key are serialized: the loser publishes nothing.
+    write: `WITH head AS (
+        INSERT INTO ${n.heads} AS h (key, seq, epoch) VALUES ($1, $2, $3)
+        ON CONFLICT (key) DO UPDATE SET seq = EXCLUDED.seq, epoch = EXCLUDED.epoch
+        WHERE h.seq < EXCLUDED.seq AND h.epoch <= EXCLUDED.epoch
+        RETURNING 1
+      )
+      INSERT INTO ${n.gens} (key, seq, epoch, version, created_at, byte_length, checksum, payload)
+      SELECT $1, $2, $3, $4, timestamptz 'epoch' + $5::float8 * interval '1 millisecond', $6, $7, $8 FROM head`,
+    head: `SELECT seq, epoch FROM ${n.heads} WHERE key = $1`,
+    own: `SELECT epoch, payload FROM ${n.gens} WHERE key = $1 AND seq = $2`,
+    remove: `DELETE FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NULL`,
+    keys: `SELECT DISTINCT key FROM ${n.gens} WHERE quarantined_at IS NULL`,
+    quarantine: `UPDATE ${n.gens} SET quarantined_at = now(), quarantine_reason = $3
+      WHERE key = $1 AND seq = $2 AND quarantined_at IS NULL
+      RETURNING key, seq, epoch, byte_length, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
+        quarantine_reason, (extract(epoch FROM quarantined_at) * 1000)::float8 AS quarantined_ms`,
+    listQuarantine: (byKey: boolean) => `SELECT key, seq, epoch, byte_length,
+        (extract(epoch FROM created_at) * 1000)::float8 AS created_ms, quarantine_reason,
+        (extract(epoch FROM quarantined_at) * 1000)::float8 AS quarantined_ms
+      FROM ${n.gens} WHERE quarantined_at IS NOT NULL ${byKey ? 'AND key = $1' : ''}
+      ORDER BY quarantined_at DESC, seq DESC`,
+    readQuarantined: `SELECT payload FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NOT NULL`,
+    deleteQuarantined: `DELETE FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NOT NULL`,
+    // The new epoch is past both the head's and every stored generation's (rows
+    // written before the head row existed, e.g. imported ones).
+    acquire: `INSERT INTO ${n.heads} AS h (key, seq, epoch, owner, expires_at)
+      SELECT $1, coalesce(max(g.seq), 0), coalesce(max(g.epoch), 0) + 1, $2, now() + $3::float8 * interval '1 millisecond'
+      FROM ${n.gens} g WHERE g.key = $1
+      ON CONFLICT (key) DO UPDATE
+      SET epoch = greatest(h.epoch + 1, EXCLUDED.epoch), owner = EXCLUDED.owner, expires_at = EXCLUDED.expires_at
+      WHERE h.owner IS NULL OR h.owner = EXCLUDED.owner OR h.expires_at <= now()
+      RETURNING epoch, (extract(epoch FROM expires_at) * 1000)::float8 AS expires_ms`,
+    holder: `SELECT owner, (extract(epoch FROM expires_at) * 1000)::float8 AS expires_ms,
+      (extract(epoch FROM now()) * 1000)::float8 AS now_ms FROM ${n.heads} WHERE key = $1`,
+    renew: `UPDATE ${n.heads} SET expires_at = now() + $4::float8 * interval '1 millisecond'
+      WHERE key = $1 AND owner = $2 AND epoch = $3
+      RETURNING (extract(epoch FROM expires_at) * 1000)::float8 AS expires_ms`,
+    release: `UPDATE ${n.heads} SET owner = NULL, expires_at = NULL WHERE key = $1 AND owner = $2 AND epoch = $3`,
+  };
+
+  const closed = (key?: string) => new CheckpointError('closed', { key, adapter: NAME });
+
+  const openKey = (key: string): void => {
+    if (disposed) throw closed(key);
+    checkKey(key, NAME);
+    if (Buffer.byteLength(key, 'utf8') > MAX_KEY_BYTES) {
+      throw new CheckpointError('invalid-key', {
+        key: key.slice(0, 100),
+        adapter: NAME,
+        detail: `key is ${Buffer.byteLength(key, 'utf8')} bytes in UTF-8, PostgreSQL indexes take at most ${MAX_KEY_BYTES}`,
+      });
+    }
+  };
+
+  const getPool = async (): Promise<Pool> => {
+    if (pool) return pool;
+    poolPromise ??= (async () => {
+      const pg = await import('pg');
+      const PoolClass = pg.default.Pool;
+      const created = new PoolClass({
+        ...options.poolConfig,
+        ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
+      });
+      // An idle client whose backend dies emits 'error' on the pool; without a
+      // listener that would crash the process. The next query reconnects.
+      created.on('error', () => undefined);
+      ownPool = created;
+      pool = created;
+      return created;
+    })();
+    return poolPromise;
+  };
+
+  const backoff = (attempt: number) => sleep(Math.min(maxDelay, minDelay * 2 ** attempt) * (0.5 + Math.random() * 0.5));
+
+  /**
+   * Runs `fn` on a pooled client. Connection failures before anything was sent
+   * are always retried; after sending only when `idempotent`.
+   */
+  const run = async <R>(
+    details: CheckpointErrorDetails,
+    idempotent: boolean,
+    fn: (client: PoolClient) => Promise<R>,
+    onSentFailure?: () => void,
+  ): Promise<R> => {
+    for (let attempt = 0; ; attempt++) {
+      if (disposed) throw closed(details.key);
+      const last = attempt + 1 >= attempts;
+      let client: PoolClient;
+      try {
+        const p = await getPool();
+        if (createTable) await ensureSchema(p);
+        client = await p.connect();
+      } catch (error) {
+        const mapped = failure(error, details);
+        if (mapped.code === 'connection' && !last) {
+          await backoff(attempt);
+          continue;
+        }
+        throw mapped;
+      }
+      try {
+        const result = await fn(client);
+        client.release();
+        return result;
+      } catch (error) {
+        const mapped = failure(error, details);
+        // A client whose connection failed must not go back into the pool.
+        client.release(mapped.code === 'connection' ? (error as Error) : undefined);
+        if (mapped.code === 'connection') {
+          if (idempotent && !last) {
+            await backoff(attempt);
+            continue;
+          }
+          onSentFailure?.();
+        }
+        throw mapped;
+      }
+    }
+  };
+
+  const ensureSchema = (p: Pool): Promise<void> => {
+    ready ??= (async () => {
+      const client = await p.connect();
+      try {
+        await client.query('BEGIN');
+        // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialize them.
+        await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`xstate-checkpoint:${n.qualified}`]);
+        await client.query(schemaSql(n));
+        await client.query('COMMIT');
+        client.release();
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        client.release(error as Error);
+        throw error;
+      }
+    })().catch((error: unknown) => {
+      ready = undefined;
+      throw failure(error, { detail: `could not create the tables: ${(error as Error).message}` });
+    });
+    return ready;
+  };
+
+  const doubtKey = (key: string, seq: number) => `${seq}\0${key}`;
+
+  const checkRecord = (key: string, record: CheckpointRecord): void => {
+    const ok = (v: number, min: number) => Number.isSafeInteger(v) && v >= min;
+    if (!ok(record.seq, 1) || !ok(record.epoch, 0) || !(record.bytes instanceof Uint8Array)) {
+      throw new CheckpointError('invalid-option', {
+        key,
+        adapter: NAME,
+        seq: record.seq,
+        detail: 'a record needs an integer seq >= 1, an integer epoch >= 0 and Uint8Array bytes',
+      });
+    }
+  };
+
+  const envelopeColumns = (bytes: Uint8Array): [number | null, number | null] => {
+    try {
+      const header = readEnvelopeHeader(bytes);
+      return [header.version, header.crc];
+    } catch {
+      // Not an envelope (raw bytes from a test or tool): store them without the derived columns.
+      return [null, null];
+    }
+  };
+
+  const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && toBuffer(a).equals(toBuffer(b));
+
+  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): PostgresLease => {
+    let released = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let currentTtl = ttlMs;
+    const stop = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
+    const schedule = () => {
+      if (!renewLeases || released || disposed) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        lease.renew(currentTtl).then(schedule, (error: unknown) => {
+          // Lost for good: writes will be fenced, nothing left to renew. Otherwise try again.
+          if (!(isCheckpointError(error) && (error.code === 'fenced' || error.code === 'closed'))) schedule();
+        });
+      }, currentTtl / 3);
+      timer.unref?.();
+    };
+    const handle = {
+      stop,
+      release: async () => {
+        if (released) return;
+        released = true;
+        stop();
+        leases.delete(handle);
+        await run({ key }, true, (c) => c.query(sql.release, [key, owner, epoch]));
+      },
+    };
+    const lease: PostgresLease & { expiresAt: number } = {
+      epoch,
+      expiresAt,
+      async renew(ttl = currentTtl) {
+        checkTtl(ttl, 'ttlMs');
+        if (released) throw new CheckpointError('fenced', { key, adapter: NAME, detail: 'the lease was released' });
+        currentTtl = ttl;
+        const result = await run({ key }, true, (c) => c.query(sql.renew, [key, owner, epoch, ttl]));
+        const row = result.rows[0] as { expires_ms: number } | undefined;
+        if (!row) {
+          stop();
+          throw new CheckpointError('fenced', {
+            key,
+            adapter: NAME,
+            detail: `the lease at epoch ${epoch} was taken over or released`,
+          });
+        }
+        lease.expiresAt = num(row.expires_ms);
+      },
+      release: handle.release,
+    };
+    leases.add(handle);
+    schedule();
+    return lease;
+  };
+
+  return {
+    name: NAME,
+    capabilities: { durable: true, crossProcess: true, locks: true },
+
+    async list(key) {
+      openKey(key);
+      const result = await run({ key }, true, (c) => c.query<GenerationRow>(sql.list, [key, prefetchBytes]));
+      const newest = result.rows[0];
+      if (newest?.payload) {
+        if (prefetched.size >= 256) prefetched.delete(prefetched.keys().next().value!);
+        prefetched.set(key, { seq: num(newest.seq), bytes: toBytes(newest.payload), at: Date.now() });
+      }
+      return result.rows.map(info);
+    },
+
+    async read(key, seq) {
+      openKey(key);
+      const cached = prefetched.get(key);
+      if (cached) {
+        prefetched.delete(key);
+        // Bytes of a (key, seq) never change, so a fresh prefetch can stand in for a query.
+        if (cached.seq === seq && Date.now() - cached.at < 1000) return cached.bytes;
+      }
+      const result = await run({ key, seq }, true, (c) => c.query<{ payload: Buffer }>(sql.read, [key, seq]));
+      const row = result.rows[0];
+      return row ? toBytes(row.payload) : undefined;
+    },
+
+    async write(key, record) {
+      openKey(key);
+      checkRecord(key, record);
+      const { seq, epoch, bytes } = record;
+      const details = { key, seq };
+      const [version, checksum] = envelopeColumns(bytes);
+      const values = [key, seq, epoch, version, record.createdAt, bytes.length, checksum, toBuffer(bytes)];
+      const slot = doubtKey(key, seq);
+      const result = await run(
+        details,
+        false,
+        (c) => c.query(sql.write, values),
+        () => {
+          if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.keys().next().value!);
+          inDoubt.set(slot, bytes);
+        },
+      );
+      const doubted = inDoubt.get(slot);
+      inDoubt.delete(slot);
+      if (result.rowCount === 1) return;
+
+      const head = await run(details, true, (c) => c.query<{ seq: string; epoch: string }>(sql.head, [key]));
+      const current = head.rows[0];
+      const headEpoch = current ? num(current.epoch) : 0;
+      const headSeq = current ? num(current.seq) : 0;
+      if (doubted !== undefined) {
+        const own = await run(details, true, (c) => c.query<{ epoch: string; payload: Buffer }>(sql.own, [key, seq]));
+        const row = own.rows[0];
+        // Our earlier attempt committed before its connection dropped: this retry is done.
+        if (row && num(row.epoch) === epoch && sameBytes(toBytes(row.payload), doubted)) return;
+      }
+      if (epoch < headEpoch) {
+        throw new CheckpointError('fenced', {
+          ...details,
+          adapter: NAME,
+          detail: `epoch ${epoch} is older than the key's epoch ${headEpoch}`,
+          data: { epoch, currentEpoch: headEpoch },
+        });
+      }
+      throw new CheckpointError('conflict', {
+        ...details,
+        adapter: NAME,
+        detail: `generation ${headSeq} already exists`,
+        data: { newest: headSeq },
+      });
+    },
+
+    async remove(key, seq) {
+      openKey(key);
+      const cached = prefetched.get(key);
+      if (cached?.seq === seq) prefetched.delete(key);
+      await run({ key, seq }, true, (c) => c.query(sql.remove, [key, seq]));
+    },
+
+    async keys() {
+      if (disposed) throw closed();
+      const result = await run({}, true, (c) => c.query<{ key: string }>(sql.keys));
+      return result.rows.map((row) => row.key);
+    },
+
+    async quarantine(key, seq, reason) {
+      openKey(key);
+      prefetched.delete(key);
+      const result = await run({ key, seq }, false, (c) => c.query<QuarantineRow>(sql.quarantine, [key, seq, reason]));
+      const row = result.rows[0];
+      if (!row) throw new CheckpointError('not-found', { key, seq, adapter: NAME });
+      return quarantineInfo(row);
+    },
+
+    async listQuarantine(key) {
+      if (key !== undefined) openKey(key);
+      else if (disposed) throw closed();
+      const result = await run(key === undefined ? {} : { key }, true, (c) =>
+        key === undefined
+          ? c.query<QuarantineRow>(sql.listQuarantine(false))
+          : c.query<QuarantineRow>(sql.listQuarantine(true), [key]),
+      );
+      return result.rows.map(quarantineInfo);
+    },
+
+    async readQuarantined(key, id) {
+      openKey(key);
+      const seq = quarantineSeq(id);
+      if (seq === undefined) return undefined;
+      const result = await run({ key, seq }, true, (c) =>
+        c.query<{ payload: Buffer }>(sql.readQuarantined, [key, seq]),
+      );
+      const row = result.rows[0];
+      return row ? toBytes(row.payload) : undefined;
+    },
+
+    async deleteQuarantined(key, id) {
+      openKey(key);
+      const seq = quarantineSeq(id);
+      if (seq === undefined) return;
+      await run({ key, seq }, true, (c) => c.query(sql.deleteQuarantined, [key, seq]));
+    },
+
+    async acquire(key, acquireOptions = {}) {
+      openKey(key);
+      const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
+      checkTtl(ttlMs, 'ttlMs');
+      const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
+      for (;;) {
+        const result = await run({ key }, false, (c) =>
+          c.query<{ epoch: string; expires_ms: number }>(sql.acquire, [key, owner, ttlMs]),
+        );
+        const row = result.rows[0];
+        if (row) return makeLease(key, num(row.epoch), num(row.expires_ms), ttlMs);
+        const holder = await run({ key }, true, (c) =>
+          c.query<{ owner: string | null; expires_ms: number | null; now_ms: number }>(sql.holder, [key]),
+        );
+        const h = holder.rows[0];
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new CheckpointError('lock-held', {
+            key,
+            adapter: NAME,
+            detail: h?.owner
+              ? `held by ${h.owner} for another ${Math.max(0, num(h.expires_ms) - num(h.now_ms))} ms`
+              : undefined,
+            data: { owner: h?.owner ?? undefined, expiresAt: h?.expires_ms ?? undefined },
+          });
+        }
+        const untilExpiry = h?.expires_ms == null ? 50 : num(h.expires_ms) - num(h.now_ms);
+        await sleep(Math.max(10, Math.min(remaining, untilExpiry, 250)));
+      }
+    },
+
+    async dispose() {
+      if (disposed) return;
+      const held = [...leases];
+      for (const lease of held) lease.stop();
+      await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
+      disposed = true;
+      prefetched.clear();
+      inDoubt.clear();
+      if (ownPool) await ownPool.end().catch(() => undefined);
+    },
+  };
+}
+
+function quarantineSeq(id: string): number | undefined {
+  if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
+  const seq = Number(id);
+  return Number.isSafeInteger(seq) ? seq : undefined;
+}
+
+function checkTtl(ms: number, name: string): void {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new CheckpointError('invalid-option', {
+      adapter: NAME,
+      detail: `${name} must be a positive number of milliseconds, got ${String(ms)}`,
+    });
+  }
+}
