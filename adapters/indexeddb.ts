@@ -1,0 +1,464 @@
+import { promisifyRequest } from 'idb-keyval';
+import type {
+  AcquireOptions,
+  CheckpointAdapter,
+  CheckpointRecord,
+  GenerationInfo,
+  Lease,
+  QuarantineInfo,
+} from '../src/adapter.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
+import { checkKey } from '../src/keys.js';
+
+/** The part of the Web Locks API the adapter uses (`navigator.locks`). */
+export interface LocksLike {
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; signal?: AbortSignal },
+    callback: (lock: unknown) => unknown,
+  ): Promise<unknown>;
+}
+
+/** The part of `BroadcastChannel` the adapter uses. */
+export interface ChannelLike {
+  postMessage(message: unknown): void;
+  onmessage: ((event: MessageEvent) => void) | null;
+  close(): void;
+}
+
+/** A new generation published by another tab (or another adapter on the same database). */
+export interface GenerationNotice {
+  readonly key: string;
+  readonly seq: number;
+  readonly epoch: number;
+}
+
+/** Options of {@link indexedDbAdapter}. */
+export interface IndexedDbAdapterOptions {
+  /** Database name. @default 'xstate-checkpoint' */
+  readonly dbName?: string;
+  /** Object store inside the database; created (with a version bump) when missing. @default 'checkpoints' */
+  readonly storeName?: string;
+  /**
+   * Transaction durability for writes. `'strict'` resolves a write only once
+   * the browser has flushed it to disk; `'relaxed'` once the OS has it (survives
+   * a browser crash, not a power cut). @default 'strict'
+   */
+  readonly durability?: IDBTransactionDurability;
+  /** The IndexedDB factory (workers, Electron, fake-indexeddb in tests). @default globalThis.indexedDB, read on first use */
+  readonly indexedDB?: IDBFactory;
+  /**
+   * Web Locks for one writer per key across tabs; `false` falls back to the
+   * fencing epoch alone. @default navigator.locks where present
+   */
+  readonly locks?: LocksLike | false;
+  /** Creates the channel that tells other tabs of new generations; `false` disables it. @default globalThis.BroadcastChannel */
+  readonly broadcastChannel?: ((name: string) => ChannelLike) | false;
+  /** Asked for `estimate()` when the quota is hit, to put usage and quota on the error. @default navigator.storage */
+  readonly storage?: { estimate(): Promise<StorageEstimate> } | false;
+  /** Wall clock for quarantine timestamps. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** The IndexedDB adapter: the adapter contract plus a way to follow other tabs. */
+export interface IndexedDbAdapter extends CheckpointAdapter {
+  /**
+   * Calls `listener` when another tab (or another adapter on the same
+   * database) publishes a generation of `key`. Returns the unsubscribe function.
+   */
+  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
+}
+
+interface Meta {
+  /** Highest sequence ever written, also of removed and quarantined generations: never reused. */
+  top: number;
+  /** Highest epoch acquired or written. */
+  epoch: number;
+  /** Live generations, newest first. */
+  gens: GenerationInfo[];
+  quarantine: QuarantineInfo[];
+}
+
+type On = <R>(request: IDBRequest<R>, fn: (value: R) => void) => void;
+
+const name = 'indexeddb';
+const retryable = (error: unknown): boolean => {
+  const e = error as { name?: unknown; message?: unknown } | null;
+  return (
+    e?.name === 'InvalidStateError' ||
+    e?.name === 'UnknownError' ||
+    (e?.name === 'AbortError' && !isCheckpointError(error)) ||
+    // Safari drops connections in the background and reports it only like this.
+    String(e?.message).includes('Connection to Indexed Database server lost')
+  );
+};
+
+/**
+ * Stores checkpoints in IndexedDB. Every write is one readwrite transaction
+ * that checks the sequence and the fencing epoch and resolves only on the
+ * transaction's `complete` event. One key's metadata lives in one record
+ * (keyed by the key string), each generation's envelope bytes in another
+ * (keyed `[key, seq]`), stored byte for byte.
+ *
+ * The connection opens on first use, closes on `versionchange`, and is
+ * reopened once when the browser dropped it. `acquire` takes a Web Lock per
+ * key (released when the tab closes or crashes) and bumps the epoch inside a
+ * transaction. A full quota rejects with `storage-full` carrying
+ * `navigator.storage.estimate()`.
+ *
+ * @example
+ * ```ts
+ * import { persistActor } from 'xstate-checkpoint';
+ * import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
+ * import { createMachine } from 'xstate';
+ *
+ * const adapter = indexedDbAdapter({ dbName: 'my-app' });
+ * const persisted = await persistActor(createMachine({ id: 'checkout' }), { key: 'cart', adapter, lock: true });
+ * adapter.subscribe('cart', ({ seq }) => console.log('another tab saved', seq));
+ * ```
+ */
+export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): IndexedDbAdapter {
+  const dbName = options.dbName ?? 'xstate-checkpoint';
+  const storeName = options.storeName ?? 'checkpoints';
+  const durability = options.durability ?? 'strict';
+  const now = options.now ?? Date.now;
+  const nav = (): Navigator | undefined => (globalThis as { navigator?: Navigator }).navigator;
+  const channelName = `xstate-checkpoint:${dbName}/${storeName}`;
+  const leases = new Set<() => void>();
+  const listeners = new Map<string, Set<(notice: GenerationNotice) => void>>();
+  let dbp: Promise<IDBDatabase> | undefined;
+  let channel: ChannelLike | undefined;
+  let disposed = false;
+
+  const open = (version?: number): Promise<IDBDatabase> => {
+    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!factory) {
+      throw new CheckpointError('invalid-option', {
+        adapter: name,
+        detail: 'IndexedDB is not available here: pass options.indexedDB (e.g. from fake-indexeddb)',
+      });
+    }
+    const request = version === undefined ? factory.open(dbName) : factory.open(dbName, version);
+    request.onupgradeneeded = () => {
+      if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
+    };
+    return promisifyRequest(request).then((db) => {
+      if (db.objectStoreNames.contains(storeName)) return db;
+      // The database exists without our store (a shared dbName): add it with a version bump.
+      db.close();
+      return open(db.version + 1);
+    });
+  };
+  const connect = (): Promise<IDBDatabase> => {
+    if (dbp) return dbp;
+    const p: Promise<IDBDatabase> = open().then((db) => {
+      const forget = () => {
+        if (dbp === p) dbp = undefined;
+      };
+      // Another tab upgrades the database: step aside so it is not blocked; reopen on next use.
+      db.onversionchange = () => {
+        db.close();
+        forget();
+      };
+      db.onclose = forget;
+      return db;
+    });
+    dbp = p;
+    p.catch(() => {
+      if (dbp === p) dbp = undefined;
+    });
+    return p;
+  };
+
+  const fail = (code: 'fenced' | 'conflict' | 'not-found', key: string, seq: number, detail?: string) =>
+    new CheckpointError(code, { key, adapter: name, seq, detail });
+
+  const toError = async (error: unknown, key: string | undefined, seq?: number): Promise<CheckpointError> => {
+    if (isCheckpointError(error)) return error;
+    if ((error as { name?: unknown } | null)?.name === 'QuotaExceededError') {
+      const storage = options.storage ?? nav()?.storage;
+      const data = storage ? await storage.estimate().catch(() => undefined) : undefined;
+      return new CheckpointError('storage-full', {
+        key,
+        adapter: name,
+        seq,
+        cause: error,
+        ...(data ? { data: { usage: data.usage, quota: data.quota } } : {}),
+      });
+    }
+    return new CheckpointError('io', { key, adapter: name, seq, cause: error });
+  };
+
+  /**
+   * Runs `body` in one transaction and resolves with its result on `complete`.
+   * A callback that throws aborts the transaction, so nothing it did is kept.
+   */
+  const run = async <T>(
+    mode: IDBTransactionMode,
+    key: string | undefined,
+    body: (store: IDBObjectStore, on: On) => () => T,
+    seq?: number,
+  ): Promise<T> => {
+    if (disposed) throw new CheckpointError('closed', { key, adapter: name });
+    if (key !== undefined) checkKey(key, name);
+    for (let attempt = 0; ; attempt++) {
+      let failure: Error | undefined;
+      try {
+        const db = await connect();
+        const tx = db.transaction(storeName, mode, { durability });
+        const on: On = (request, fn) => {
+          request.onsuccess = () => {
+            try {
+              fn(request.result);
+            } catch (error) {
+              failure = error as Error;
+              tx.abort();
+            }
+          };
+        };
+        let result: () => T;
+        try {
+          result = body(tx.objectStore(storeName), on);
+        } catch (error) {
+          failure = error as Error;
+          tx.abort();
+          throw error;
+        }
+        return await new Promise<T>((resolve, reject) => {
+          tx.oncomplete = () => resolve(result());
+          tx.onabort = () => reject(failure ?? tx.error ?? new DOMException('transaction aborted', 'AbortError'));
+        });
+      } catch (error) {
+        if (failure === undefined && attempt === 0 && retryable(error) && !disposed) {
+          // The browser closed the connection under us: reopen once and redo the whole transaction.
+          const stale = dbp;
+          dbp = undefined;
+          stale?.then((db) => db.close()).catch(() => undefined);
+          continue;
+        }
+        throw await toError(error, key, seq);
+      }
+    }
+  };
+
+  const meta = (value: unknown): Meta => (value as Meta | undefined) ?? { top: 0, epoch: 0, gens: [], quarantine: [] };
+
+  const allMetas = (store: IDBObjectStore, on: On, each: (key: string, m: Meta) => void) => {
+    // Metadata records are keyed by plain strings, which sort before every [key, seq] array key.
+    on(store.openCursor(), (cursor) => {
+      if (!cursor || typeof cursor.key !== 'string') return;
+      each(cursor.key, meta(cursor.value));
+      cursor.continue();
+    });
+  };
+
+  const notify = (notice: GenerationNotice) => {
+    for (const fn of listeners.get(notice.key) ?? []) fn(notice);
+  };
+  const getChannel = (): ChannelLike | undefined => {
+    if (channel || options.broadcastChannel === false || disposed) return channel;
+    const Ctor = (globalThis as { BroadcastChannel?: new (n: string) => ChannelLike }).BroadcastChannel;
+    channel = options.broadcastChannel ? options.broadcastChannel(channelName) : Ctor && new Ctor(channelName);
+    if (channel) {
+      channel.onmessage = (event) => notify(event.data as GenerationNotice);
+      // Node keeps the process alive for an open channel; browsers have no unref.
+      (channel as { unref?: () => void }).unref?.();
+    }
+    return channel;
+  };
+
+  const adapter: IndexedDbAdapter = {
+    name,
+    capabilities: { durable: durability === 'strict', crossProcess: true, locks: true },
+
+    list(key) {
+      return run('readonly', key, (store, on) => {
+        let out: GenerationInfo[] = [];
+        on(store.get(key), (m) => (out = meta(m).gens));
+        return () => out;
+      });
+    },
+
+    read(key, seq) {
+      return run('readonly', key, (store, on) => {
+        let live = false;
+        let bytes: Uint8Array | undefined;
+        on(store.get(key), (m) => (live = meta(m).gens.some((g) => g.seq === seq)));
+        on(store.get([key, seq]), (b) => (bytes = b as Uint8Array | undefined));
+        return () => (live ? bytes : undefined);
+      });
+    },
+
+    async write(key, record: CheckpointRecord) {
+      // Copied now: the caller may reuse its buffer before the transaction runs, and
+      // structured clone of a view would store the whole underlying buffer.
+      const bytes = record.bytes.slice();
+      const { seq, epoch, createdAt } = record;
+      await run(
+        'readwrite',
+        key,
+        (store, on) => {
+          // Put first, check in the same transaction: a refused write aborts and leaves nothing.
+          store.put(bytes, [key, seq]);
+          on(store.get(key), (value) => {
+            const m = meta(value);
+            if (epoch < m.epoch)
+              throw fail('fenced', key, seq, `epoch ${epoch} is older than the key's epoch ${m.epoch}`);
+            if (seq <= m.top) throw fail('conflict', key, seq, `generation ${m.top} already exists`);
+            m.top = seq;
+            m.epoch = epoch;
+            m.gens.unshift({ seq, epoch, byteLength: bytes.length, createdAt });
+            store.put(m, key);
+          });
+          return () => undefined;
+        },
+        seq,
+      );
+      getChannel()?.postMessage({ key, seq, epoch } satisfies GenerationNotice);
+    },
+
+    async remove(key, seq) {
+      await run('readwrite', key, (store, on) => {
+        on(store.get(key), (value) => {
+          const m = meta(value);
+          if (!m.gens.some((g) => g.seq === seq)) return;
+          m.gens = m.gens.filter((g) => g.seq !== seq);
+          store.put(m, key);
+          store.delete([key, seq]);
+        });
+        return () => undefined;
+      });
+    },
+
+    keys() {
+      return run('readonly', undefined, (store, on) => {
+        const out: string[] = [];
+        allMetas(store, on, (key, m) => m.gens.length > 0 && out.push(key));
+        return () => out;
+      });
+    },
+
+    quarantine(key, seq, reason) {
+      return run('readwrite', key, (store, on) => {
+        let info: QuarantineInfo | undefined;
+        on(store.get(key), (value) => {
+          const m = meta(value);
+          const g = m.gens.find((x) => x.seq === seq);
+          if (!g) throw fail('not-found', key, seq);
+          // The bytes stay under [key, seq]: the sequence is never reused, so the id can name it.
+          info = { ...g, id: `q${seq}`, key, reason, quarantinedAt: now() };
+          m.gens = m.gens.filter((x) => x !== g);
+          m.quarantine.push(info);
+          store.put(m, key);
+        });
+        return () => info!;
+      });
+    },
+
+    listQuarantine(key) {
+      return run('readonly', key, (store, on) => {
+        const out: QuarantineInfo[] = [];
+        if (key === undefined) allMetas(store, on, (_, m) => out.push(...m.quarantine));
+        else on(store.get(key), (m) => out.push(...meta(m).quarantine));
+        return () => out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+      });
+    },
+
+    readQuarantined(key, id) {
+      return run('readonly', key, (store, on) => {
+        let bytes: Uint8Array | undefined;
+        on(store.get(key), (m) => {
+          const q = meta(m).quarantine.find((x) => x.id === id);
+          if (q) on(store.get([key, q.seq]), (b) => (bytes = b as Uint8Array | undefined));
+        });
+        return () => bytes;
+      });
+    },
+
+    async deleteQuarantined(key, id) {
+      await run('readwrite', key, (store, on) => {
+        on(store.get(key), (value) => {
+          const m = meta(value);
+          const q = m.quarantine.find((x) => x.id === id);
+          if (!q) return;
+          m.quarantine = m.quarantine.filter((x) => x !== q);
+          store.put(m, key);
+          store.delete([key, q.seq]);
+        });
+        return () => undefined;
+      });
+    },
+
+    async acquire(key, acquireOptions: AcquireOptions = {}): Promise<Lease> {
+      if (disposed) throw new CheckpointError('closed', { key, adapter: name });
+      checkKey(key, name);
+      const locks = options.locks ?? nav()?.locks;
+      let unlock = () => {};
+      if (locks) {
+        const waitMs = acquireOptions.waitMs ?? 0;
+        const held = await new Promise<boolean>((resolve, reject) => {
+          locks
+            .request(
+              `${channelName}:${key}`,
+              waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true },
+              (lock) => {
+                if (!lock) return resolve(false);
+                // Held until release() (or until the tab closes or crashes).
+                const hold = new Promise<void>((r) => (unlock = r));
+                resolve(true);
+                return hold;
+              },
+            )
+            .catch((error: Error) => (error.name === 'TimeoutError' ? resolve(false) : reject(error)));
+        });
+        if (!held) throw new CheckpointError('lock-held', { key, adapter: name, data: { waitMs } });
+      }
+      let epoch = 0;
+      try {
+        await run('readwrite', key, (store, on) => {
+          on(store.get(key), (value) => {
+            const m = meta(value);
+            m.epoch = Math.max(m.epoch, ...m.gens.map((g) => g.epoch)) + 1;
+            epoch = m.epoch;
+            store.put(m, key);
+          });
+          return () => undefined;
+        });
+      } catch (error) {
+        unlock();
+        throw error;
+      }
+      leases.add(unlock);
+      return {
+        epoch,
+        async release() {
+          leases.delete(unlock);
+          unlock();
+        },
+      };
+    },
+
+    subscribe(key, listener) {
+      let set = listeners.get(key);
+      if (!set) listeners.set(key, (set = new Set()));
+      set.add(listener);
+      getChannel();
+      return () => {
+        set.delete(listener);
+      };
+    },
+
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      for (const unlock of leases) unlock();
+      leases.clear();
+      listeners.clear();
+      channel?.close();
+      const p = dbp;
+      dbp = undefined;
+      await p?.then((db) => db.close()).catch(() => undefined);
+    },
+  };
+  return adapter;
+}

@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { isCheckpointError } from 'xstate-checkpoint';
+import type { CheckpointError } from 'xstate-checkpoint';
+import { localStorageAdapter } from 'xstate-checkpoint/adapters/localstorage';
+import type { StorageLike } from 'xstate-checkpoint/adapters/localstorage';
+import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';
+
+/** Web Storage in memory, with a quota counted like browsers do (UTF-16 units of names and values). */
+class MemoryStorage implements StorageLike {
+  readonly items = new Map<string, string>();
+  constructor(public quota = Infinity) {}
+  get length() {
+    return this.items.size;
+  }
+  key(index: number) {
+    return [...this.items.keys()][index] ?? null;
+  }
+  getItem(name: string) {
+    return this.items.get(name) ?? null;
+  }
+  setItem(name: string, value: string) {
+    let used = name.length + value.length;
+    for (const [n, v] of this.items) if (n !== name) used += n.length + v.length;
+    if (used > this.quota)
+      throw new DOMException(`Setting the value of '${name}' exceeded the quota.`, 'QuotaExceededError');
+    this.items.set(name, String(value));
+  }
+  removeItem(name: string) {
+    this.items.delete(name);
+  }
+}
+
+async function errorOf(promise: Promise<unknown>): Promise<CheckpointError> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isCheckpointError(error)) return error;
+    throw error;
+  }
+  throw new Error('expected a CheckpointError, the call succeeded');
+}
+
+let storage = new MemoryStorage();
+runAdapterConformance('localstorage', {
+  create: () => {
+    storage = new MemoryStorage();
+    return localStorageAdapter({ storage });
+  },
+  createPeer: () => localStorageAdapter({ storage }),
+});
+
+describe('localStorageAdapter', () => {
+  it('rejects a write over the quota with storage-full and keeps the previous generation', async () => {
+    const small = new MemoryStorage(4000);
+    const adapter = localStorageAdapter({ storage: small });
+    await adapter.write('k', record(1, 0, 1000));
+    const before = new Map(small.items);
+    const error = await errorOf(adapter.write('k', record(2, 0, 3000)));
+    expect(error.code).toBe('storage-full');
+    expect(error.key).toBe('k');
+    expect(error.seq).toBe(2);
+    expect(small.items).toEqual(before);
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual([1]);
+    expectBytes(await adapter.read('k', 1), record(1, 0, 1000).bytes);
+  });
+
+  it('removes the new bytes again when only the index update hits the quota', async () => {
+    const tight = new MemoryStorage();
+    const adapter = localStorageAdapter({ storage: tight });
+    await adapter.write('k', record(1, 0, 100));
+    const used = [...tight.items].reduce((n, [k, v]) => n + k.length + v.length, 0);
+    // Room for the base64 bytes of generation 2, not for the index that grows with it.
+    tight.quota = used + 'xsc:g:2:k'.length + Math.ceil(150 / 3) * 4 + 5;
+    const error = await errorOf(adapter.write('k', record(2, 0, 150)));
+    expect(error.code).toBe('storage-full');
+    expect(tight.getItem('xsc:g:2:k')).toBeNull();
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual([1]);
+    expectBytes(await adapter.read('k', 1), record(1, 0, 100).bytes);
+  });
+
+  it('keeps to its prefix and ignores the app items next to it', async () => {
+    const shared = new MemoryStorage();
+    shared.setItem('app:theme', 'dark');
+    shared.setItem('xsc:m:looks-like-ours', '{"top":0');
+    const a = localStorageAdapter({ storage: shared, prefix: 'one:' });
+    const b = localStorageAdapter({ storage: shared, prefix: 'two:' });
+    await a.write('k', record(1));
+    await b.write('k', record(1, 0, 7));
+    expect(await a.keys()).toEqual(['k']);
+    expectBytes(await a.read('k', 1), record(1).bytes);
+    expectBytes(await b.read('k', 1), record(1, 0, 7).bytes);
+    expect(shared.getItem('app:theme')).toBe('dark');
+  });
+
+  it('stores every byte value through base64', async () => {
+    const adapter = localStorageAdapter({ storage: new MemoryStorage() });
+    const bytes = Uint8Array.from({ length: 256 * 3 }, (_, i) => i & 0xff);
+    await adapter.write('k', { seq: 1, epoch: 0, createdAt: 1, byteLength: bytes.length, bytes });
+    expectBytes(await adapter.read('k', 1), bytes);
+  });
+
+  it('reports a damaged index as corrupt', async () => {
+    const s = new MemoryStorage();
+    s.setItem('xsc:m:k', '{not json');
+    const error = await errorOf(localStorageAdapter({ storage: s }).list('k'));
+    expect(error.code).toBe('corrupt');
+    expect(error.adapter).toBe('localstorage');
+  });
+
+  it('says how to fix a missing localStorage', async () => {
+    const error = await errorOf(localStorageAdapter().list('k'));
+    expect(error.code).toBe('invalid-option');
+    expect(error.message).toContain('options.storage');
+  });
+});
