@@ -8,6 +8,8 @@ export const entries: Record<string, string> = {
   index: 'src/index.ts',
   'adapters/memory': 'adapters/memory.ts',
   'adapters/postgres': 'adapters/postgres.ts',
+  'adapters/indexeddb': 'adapters/indexeddb.ts',
+  'adapters/localstorage': 'adapters/localstorage.ts',
 };
 
 // Tests import the package by its public name; these aliases point it at the source.
