@@ -44,3 +44,17 @@ export { WriteScheduler } from './scheduler.js';
 export type { DebounceOptions, FlushInfo, WriteSchedulerOptions } from './scheduler.js';
 export { validateContext, validateSnapshot } from './validate.js';
 export type { StandardSchema } from './validate.js';
+export { fromResumable, readProgress, watchProgress } from './resumable.js';
+export type {
+  ProgressInfo,
+  ProgressReport,
+  ResumableCursor,
+  ResumableEvent,
+  ResumableItemArgs,
+  ResumableLogic,
+  ResumableOptions,
+  ResumablePage,
+  ResumableSnapshot,
+} from './resumable.js';
+export { resolveRetryPolicy, retryDelay, withRetry } from './retry.js';
+export type { ResolvedRetryPolicy, RetryEvent, RetryFailure, RetryPolicy, RetrySnapshot } from './retry.js';
