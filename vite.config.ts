@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
   'adapters/memory': 'adapters/memory.ts',
+  'adapters/fs': 'adapters/fs.ts',
   'adapters/postgres': 'adapters/postgres.ts',
   'adapters/indexeddb': 'adapters/indexeddb.ts',
   'adapters/localstorage': 'adapters/localstorage.ts',

@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from '../src/checksum.js';
+import { CheckpointError, isCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
+import type { FileHandleLike, FileSystemLike } from './fs.js';
+
+const NAME = 'fs';
+const WIN32 = typeof process !== 'undefined' && process.platform === 'win32';
+const noop = () => undefined;
+
+/** The `code` of a Node system error (`ENOENT`, ...), or `undefined`. */
+export const errnoOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
+
+/**
+ * True unless `pid` provably does not exist on this host (`kill(pid, 0)` fails
+ * with `ESRCH`); a process of another user (`EPERM`) counts as alive.
+ *
+ * @example
+ * ```ts
+ * import { isAlive } from './fs-durable.js';
+ * isAlive(process.pid); // true
+ * ```
+ */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return errnoOf(error) !== 'ESRCH';
+  }
+}
+
+/** A rejection handler that swallows errors with the given errno codes and rethrows the rest. */
+export const except =
+  (...codes: string[]) =>
+  (error: unknown): undefined => {
+    if (!codes.includes(errnoOf(error) as string)) throw error;
+    return undefined;
+  };
+
+const codes: Record<string, CheckpointErrorCode> = {
+  ENOSPC: 'storage-full',
+  EDQUOT: 'storage-full',
+  EACCES: 'permission',
+  EPERM: 'permission',
+  EROFS: 'read-only',
+};
+
+/**
+ * Maps a file-system error to a {@link CheckpointError}: ENOSPC and EDQUOT to
+ * `storage-full`, EACCES and EPERM to `permission`, EROFS to `read-only`,
+ * anything else to `io`; with the key, the adapter name and what was being done.
+ */
+export function fsError(error: unknown, key: string | undefined, action: string, seq?: number): CheckpointError {
+  if (isCheckpointError(error)) return error;
+  const reason = error instanceof Error ? error.message : String(error);
+  return new CheckpointError(codes[String(errnoOf(error))] ?? 'io', {
+    key,
+    adapter: NAME,
+    seq,
+    cause: error,
+    detail: `could not ${action}: ${reason}`,
+  });
+}
+
+/** Makes the entries of a folder durable. A no-op on Windows, which cannot open folders (EPERM). */
+export async function syncDir(fs: FileSystemLike, dir: string): Promise<void> {
+  if (WIN32) return;
+  const handle = await fs.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close().catch(noop);
+  }
+}
+
+// Temp names carry a host tag and the pid, so a later writer removes the
+// temps of dead processes on this host only: `.tmp-<host>-<pid>-<random>`.
+const HOST = crc32(new TextEncoder().encode(hostname())).toString(16).padStart(8, '0');
+const TEMP_NAME = /^\.tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/;
+
+/** True for a temp file left behind by a process of this host that no longer runs. */
+export function isAbandonedTemp(name: string): boolean {
+  const match = TEMP_NAME.exec(name);
+  if (!match || match[1] !== HOST) return false;
+  const pid = Number(match[2]);
+  return pid !== process.pid && !isAlive(pid);
+}
+
+/** Where a publication stands; `linkUnsupported` is learned once per adapter. */
+export interface PublishState {
+  linkUnsupported: boolean;
+}
+
+async function writeTemp(fs: FileSystemLike, dir: string, data: Uint8Array, key: string, seq?: number) {
+  for (let attempt = 1; ; attempt++) {
+    const tmp = join(dir, `.tmp-${HOST}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    let handle: FileHandleLike | undefined;
+    let step = 'create a temp file';
+    try {
+      handle = await fs.open(tmp, 'wx');
+      step = 'write the temp file';
+      await handle.writeFile(data);
+      step = 'fsync the temp file';
+      await handle.sync();
+      const h = handle;
+      handle = undefined;
+      await h.close();
+      return tmp;
+    } catch (error) {
+      if (handle) await handle.close().catch(noop);
+      if (step !== 'create a temp file') await fs.unlink(tmp).catch(noop);
+      // After a failed fsync (or close, which reports write-back errors on NFS) the
+      // kernel may have dropped the dirty pages: never fsync them again and trust it;
+      // rewrite once from memory into a new file, or fail.
+      if (step === 'fsync the temp file' && attempt === 1) continue;
+      throw fsError(error, key, step, seq);
+    }
+  }
+}
+
+/**
+ * Publishes `data` as `target` in folder `dir` unless `target` exists, and
+ * makes it durable: temp file, every byte written, fsync, `link()` (exclusive:
+ * `EEXIST` is the compare-and-set failing), temp removed, folder fsynced. Where
+ * hard links are unsupported (EPERM, ENOTSUP, EXDEV, ENOSYS) it falls back to
+ * checking that `target` is absent and renaming. Resolves `false` when
+ * `target` already exists; rejects with a typed error otherwise, leaving
+ * neither a temp file nor an unacknowledged `target` behind.
+ *
+ * @example
+ * ```ts
+ * import { publishFile } from './fs-durable.js';
+ * import type { FileSystemLike } from './fs.js';
+ * declare const fs: FileSystemLike;
+ * const published = await publishFile(fs, { linkUnsupported: false }, '/data/k-a', '/data/k-a/key', new Uint8Array(), 'a');
+ * ```
+ */
+export async function publishFile(
+  fs: FileSystemLike,
+  state: PublishState,
+  dir: string,
+  target: string,
+  data: Uint8Array,
+  key: string,
+  seq?: number,
+): Promise<boolean> {
+  const tmp = await writeTemp(fs, dir, data, key, seq);
+  try {
+    if (!state.linkUnsupported) {
+      try {
+        await fs.link(tmp, target);
+      } catch (error) {
+        const errno = errnoOf(error);
+        if (errno !== 'EPERM' && errno !== 'ENOTSUP' && errno !== 'EXDEV' && errno !== 'ENOSYS') throw error;
+        state.linkUnsupported = true;
+      }
+    }
+    if (state.linkUnsupported) {
+      // No hard links (FAT, some network shares): check, then rename. Not atomic against
+      // a concurrent writer of the same seq; the lock and fencing cover that case.
+      if (await fs.stat(target).then(() => true, except('ENOENT'))) {
+        await fs.unlink(tmp).catch(noop);
+        return false;
+      }
+      await fs.rename(tmp, target);
+    }
+  } catch (error) {
+    await fs.unlink(tmp).catch(noop);
+    if (errnoOf(error) === 'EEXIST') return false;
+    throw fsError(error, key, 'publish the file', seq);
+  }
+  // After link the temp is a second name of the published file; one retry keeps a blip from leaving it behind.
+  if (!state.linkUnsupported) await fs.unlink(tmp).catch(() => fs.unlink(tmp).catch(noop));
+  try {
+    await syncDir(fs, dir);
+  } catch (error) {
+    // Not known to be durable, so not acknowledged: take it back so a retry can reuse the name.
+    await fs.unlink(target).catch(noop);
+    throw fsError(error, key, 'fsync the folder', seq);
+  }
+  return true;
+}

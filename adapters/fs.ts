@@ -1,0 +1,391 @@
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease, QuarantineInfo } from '../src/adapter.js';
+import { CheckpointError } from '../src/errors.js';
+import { checkKey } from '../src/keys.js';
+import { errnoOf, except, fsError, isAbandonedTemp, publishFile, syncDir, type PublishState } from './fs-durable.js';
+import {
+  HEADER_SIZE,
+  KEY_FILE,
+  QUARANTINE_DIR,
+  QUARANTINE_ID,
+  decodeGenerationHeader,
+  encodeGenerationFile,
+  envelopeBytesOf,
+  fixedWidth,
+  generationName,
+  generationSeqs,
+  keyFolderName,
+  keyFromFolderName,
+} from './fs-layout.js';
+import { acquireFileLock, lockEpoch } from './fs-lock.js';
+
+export { keyFolderName } from './fs-layout.js';
+
+/** An open file, as {@link FileSystemLike.open} returns it (a subset of Node's `FileHandle`). */
+export interface FileHandleLike {
+  /** Writes every byte (looping on short writes) from the current position. */
+  writeFile(data: Uint8Array): Promise<void>;
+  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
+  sync(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * The part of `node:fs/promises` the adapter uses. `node:fs/promises` itself
+ * fits; pass a wrapper for fault injection, or another implementation (for
+ * example Electron's `original-fs`) where needed.
+ */
+export interface FileSystemLike {
+  open(path: string, flags: string): Promise<FileHandleLike>;
+  readFile(path: string): Promise<Uint8Array>;
+  readdir(path: string): Promise<string[]>;
+  mkdir(path: string, options?: { recursive?: boolean }): Promise<unknown>;
+  link(existingPath: string, newPath: string): Promise<void>;
+  rename(oldPath: string, newPath: string): Promise<void>;
+  unlink(path: string): Promise<void>;
+  stat(path: string): Promise<{ mtimeMs: number; size: number }>;
+}
+
+/** Options of {@link fileAdapter}. */
+export interface FileAdapterOptions {
+  /** Root folder of the store; created (with its parents) on the first write. Reading never creates it. */
+  readonly dir: string;
+  /** The file system. @default `node:fs/promises`, imported on first use */
+  readonly fs?: FileSystemLike;
+  /** Wall clock for lock leases and quarantine timestamps. @default Date.now */
+  readonly now?: () => number;
+}
+
+const NAME = 'fs';
+const noop = () => undefined;
+const decoder = new TextDecoder();
+const missing = (error: unknown) => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
+
+/**
+ * Stores checkpoints as files: the embedded default for Node services and
+ * Electron's main process. `write()` resolves only once the generation
+ * survives a crash or power loss; several processes can share a folder
+ * (compare-and-set on the sequence, fencing on the epoch, file locks).
+ *
+ * Layout under `dir`: a folder per key ({@link keyFolderName}) holding `key`
+ * (the original key), one `<seq>.gen` file per generation (the adapter's
+ * 40-byte header, then the envelope bytes unchanged), `lock-<epoch>` files and
+ * a `quarantine/` folder.
+ *
+ * Write protocol: temp file in the key folder, every byte written, fsync,
+ * publish with `link()` (`EEXIST` is a `conflict`; a checked `rename()` where
+ * hard links are unsupported), temp removed, folder fsynced. A failed fsync is
+ * never retried on the same file: the bytes are rewritten once from memory
+ * into a new temp file, or the write rejects. ENOSPC maps to `storage-full`,
+ * EACCES/EPERM to `permission`, EROFS to `read-only`, the rest to `io`; the
+ * previous generation is never touched and no temp file stays behind.
+ * Everything that only reads works on a read-only folder.
+ *
+ * Fencing: a write whose epoch is below the key's epoch (the highest of the
+ * newest generation's epoch and every epoch handed out by `acquire`) is
+ * refused with `fenced`. It is checked just before publishing, so it is exact
+ * among writers that hold the lock (`persistActor({ lock: true })`).
+ *
+ * @example
+ * ```ts
+ * import { persistActor } from 'xstate-checkpoint';
+ * import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
+ * import { createMachine } from 'xstate';
+ *
+ * const adapter = fileAdapter({ dir: './.checkpoints' });
+ * const persisted = await persistActor(createMachine({ id: 'order' }), { key: 'order-1', adapter, lock: true });
+ * ```
+ */
+export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
+  if (typeof options?.dir !== 'string' || options.dir.length === 0) {
+    throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
+  }
+  const root = options.dir;
+  const now = options.now ?? Date.now;
+  const owner = randomBytes(8).toString('hex');
+  const publishState: PublishState = { linkUnsupported: false };
+  const prepared = new Map<string, Promise<void>>();
+  const leases = new Set<Lease>();
+  let fsModule: Promise<FileSystemLike> | undefined;
+  let rootReady: Promise<void> | undefined;
+  let disposed = false;
+
+  const use = async (key?: string): Promise<FileSystemLike> => {
+    if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
+    if (key !== undefined) checkKey(key, NAME);
+    fsModule ??= options.fs ? Promise.resolve(options.fs) : import('node:fs/promises').then((m): FileSystemLike => m);
+    return fsModule;
+  };
+  const keyDir = (key: string) => join(root, keyFolderName(key));
+  const readNames = async (fs: FileSystemLike, dir: string, key: string | undefined): Promise<string[]> => {
+    try {
+      return await fs.readdir(dir);
+    } catch (error) {
+      if (missing(error)) return [];
+      throw fsError(error, key, 'list a folder');
+    }
+  };
+
+  const prepareRoot = async (fs: FileSystemLike) => {
+    let first: unknown;
+    try {
+      first = await fs.mkdir(root, { recursive: true });
+    } catch (error) {
+      throw fsError(error, undefined, `create the folder ${root}`);
+    }
+    // Make each newly created folder's own entry durable, up to the first one mkdir created.
+    if (typeof first === 'string') {
+      for (let d = root; ; d = dirname(d)) {
+        await syncDir(fs, dirname(d)).catch(noop);
+        if (d === first || dirname(d) === d) break;
+      }
+    }
+  };
+  /** Creates the key folder with its `key` file (durably) and removes temps of dead writers. */
+  const prepareKey = async (fs: FileSystemLike, key: string, dir: string) => {
+    rootReady ??= prepareRoot(fs).catch((error: unknown) => {
+      rootReady = undefined;
+      throw error;
+    });
+    await rootReady;
+    const created = await fs.mkdir(dir).then(
+      () => true,
+      (error: unknown) => {
+        if (errnoOf(error) === 'EEXIST') return false;
+        throw fsError(error, key, 'create the key folder');
+      },
+    );
+    const names = await readNames(fs, dir, key);
+    if (!names.includes(KEY_FILE)) await publishFile(fs, publishState, dir, join(dir, KEY_FILE), utf8(key), key);
+    else if (keyFolderName(key).startsWith('h-')) {
+      const stored = await fs.readFile(join(dir, KEY_FILE)).then(
+        (bytes) => decoder.decode(bytes),
+        (error: unknown) => Promise.reject(fsError(error, key, 'read the stored key')),
+      );
+      if (stored !== key) {
+        throw new CheckpointError('io', { key, adapter: NAME, detail: `hash collision with stored key "${stored}"` });
+      }
+    }
+    for (const name of names) if (isAbandonedTemp(name)) await fs.unlink(join(dir, name)).catch(noop);
+    if (created) await syncDir(fs, root).catch((error: unknown) => Promise.reject(fsError(error, key, 'fsync')));
+  };
+  const ensureKeyDir = async (fs: FileSystemLike, key: string): Promise<string> => {
+    const dir = keyDir(key);
+    let pending = prepared.get(dir);
+    if (!pending) {
+      pending = prepareKey(fs, key, dir);
+      prepared.set(dir, pending);
+      pending.catch(() => prepared.delete(dir));
+    }
+    await pending;
+    return dir;
+  };
+
+  /** A generation's metadata; `valid` is false when its header is damaged (then stand-in values are reported). */
+  const readInfo = async (fs: FileSystemLike, path: string, seq: number, key: string) => {
+    let handle;
+    try {
+      handle = await fs.open(path, 'r');
+    } catch (error) {
+      if (missing(error)) return undefined;
+      throw fsError(error, key, 'open a generation', seq);
+    }
+    try {
+      const header = new Uint8Array(HEADER_SIZE);
+      const { bytesRead } = await handle.read(header, 0, HEADER_SIZE, 0);
+      const info = decodeGenerationHeader(header.subarray(0, bytesRead), seq);
+      if (info) return { info, valid: true };
+      // A damaged header must not hide the generation: list it, so restore checks and quarantines it.
+      const { size } = await fs.stat(path);
+      const stand: GenerationInfo = { seq, epoch: 0, byteLength: Math.max(0, size - HEADER_SIZE), createdAt: 0 };
+      return { info: stand, valid: false };
+    } catch (error) {
+      throw fsError(error, key, 'read a generation header', seq);
+    } finally {
+      await handle.close().catch(noop);
+    }
+  };
+  const generationEpoch = async (fs: FileSystemLike, dir: string, key: string, names: readonly string[]) => {
+    for (const seq of generationSeqs(names)) {
+      const found = await readInfo(fs, join(dir, generationName(seq)), seq, key);
+      if (found?.valid) return found.info.epoch;
+    }
+    return 0;
+  };
+  const quarantined = async (fs: FileSystemLike, dir: string, key: string) =>
+    (await readNames(fs, join(dir, QUARANTINE_DIR), key)).flatMap((name) => {
+      const match = name.endsWith('.gen') ? QUARANTINE_ID.exec(name.slice(0, -4)) : null;
+      return match ? [{ id: match[0], seq: Number(match[1]), at: Number.parseInt(match[2]!, 36) }] : [];
+    });
+  /** Every key folder: one readdir of the root, one per key, one small read per hashed key. */
+  const keyFolders = async (fs: FileSystemLike) => {
+    const names = (await readNames(fs, root, undefined)).filter((n) => n.startsWith('k-') || n.startsWith('h-'));
+    const out: Array<{ key: string; dir: string; names: string[] }> = [];
+    for (let i = 0; i < names.length; i += 64) {
+      const batch = await Promise.all(
+        names.slice(i, i + 64).map(async (name) => {
+          const dir = join(root, name);
+          const entries = await readNames(fs, dir, undefined);
+          let key = keyFromFolderName(name);
+          if (name.startsWith('h-') && entries.includes(KEY_FILE)) {
+            key = await fs.readFile(join(dir, KEY_FILE)).then((b) => decoder.decode(b), noop);
+          }
+          return key === undefined ? undefined : { key, dir, names: entries };
+        }),
+      );
+      for (const entry of batch) if (entry) out.push(entry);
+    }
+    return out;
+  };
+  const checkRecordNumbers = (key: string, seq: number, epoch: number) => {
+    if (Number.isSafeInteger(seq) && seq > 0 && Number.isSafeInteger(epoch) && epoch >= 0) return;
+    throw new CheckpointError('invalid-option', {
+      key,
+      adapter: NAME,
+      detail: `seq must be a positive integer and epoch a non-negative integer (got ${seq} and ${epoch})`,
+    });
+  };
+
+  return {
+    name: NAME,
+    capabilities: { durable: true, crossProcess: true, locks: true },
+    async list(key) {
+      const fs = await use(key);
+      const dir = keyDir(key);
+      const seqs = generationSeqs(await readNames(fs, dir, key));
+      const found = await Promise.all(seqs.map((seq) => readInfo(fs, join(dir, generationName(seq)), seq, key)));
+      return found.flatMap((f) => (f ? [f.info] : []));
+    },
+    async read(key, seq) {
+      const fs = await use(key);
+      if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
+      try {
+        return envelopeBytesOf(await fs.readFile(join(keyDir(key), generationName(seq))));
+      } catch (error) {
+        if (missing(error)) return undefined;
+        throw fsError(error, key, 'read a generation', seq);
+      }
+    },
+    async write(key, record) {
+      const fs = await use(key);
+      const { seq, epoch } = record;
+      checkRecordNumbers(key, seq, epoch);
+      const dir = await ensureKeyDir(fs, key);
+      const names = await readNames(fs, dir, key);
+      let newest = generationSeqs(names)[0] ?? 0;
+      // Quarantined sequences stay taken, so a new generation never shadows one under inspection.
+      if (names.includes(QUARANTINE_DIR))
+        for (const q of await quarantined(fs, dir, key)) newest = Math.max(newest, q.seq);
+      const conflict = (detail: string) => new CheckpointError('conflict', { key, adapter: NAME, seq, detail });
+      if (seq <= newest) throw conflict(`generation ${newest} already exists`);
+      const current = Math.max(lockEpoch(names), await generationEpoch(fs, dir, key, names));
+      if (epoch < current) {
+        const detail = `epoch ${epoch} is older than the key's epoch ${current}`;
+        throw new CheckpointError('fenced', { key, adapter: NAME, seq, detail });
+      }
+      const target = join(dir, generationName(seq));
+      if (!(await publishFile(fs, publishState, dir, target, encodeGenerationFile(record), key, seq))) {
+        throw conflict(`another writer published generation ${seq} first`);
+      }
+    },
+    async remove(key, seq) {
+      const fs = await use(key);
+      if (!Number.isSafeInteger(seq) || seq < 1) return;
+      await fs.unlink(join(keyDir(key), generationName(seq))).catch((error: unknown) => {
+        if (!missing(error)) throw fsError(error, key, 'remove a generation', seq);
+      });
+    },
+    async keys() {
+      const fs = await use();
+      return (await keyFolders(fs)).filter((f) => generationSeqs(f.names).length > 0).map((f) => f.key);
+    },
+    async quarantine(key, seq, reason) {
+      const fs = await use(key);
+      const dir = keyDir(key);
+      const source = join(dir, generationName(seq));
+      const info = Number.isSafeInteger(seq) && seq > 0 ? (await readInfo(fs, source, seq, key))?.info : undefined;
+      if (!info) throw new CheckpointError('not-found', { key, adapter: NAME, seq });
+      const quarantinedAt = now();
+      const id = `${fixedWidth(seq)}-${quarantinedAt.toString(36)}-${randomBytes(4).toString('hex')}`;
+      const qdir = join(dir, QUARANTINE_DIR);
+      try {
+        await fs.mkdir(qdir).catch(except('EEXIST'));
+        await publishFile(fs, publishState, qdir, join(qdir, `${id}.json`), utf8(JSON.stringify({ key, reason })), key);
+        await fs.rename(source, join(qdir, `${id}.gen`));
+        await syncDir(fs, dir);
+      } catch (error) {
+        await fs.unlink(join(qdir, `${id}.json`)).catch(noop);
+        if (errnoOf(error) === 'ENOENT') throw new CheckpointError('not-found', { key, adapter: NAME, seq });
+        throw fsError(error, key, 'quarantine a generation', seq);
+      }
+      return { ...info, id, key, reason, quarantinedAt };
+    },
+    async listQuarantine(key) {
+      const fs = await use(key);
+      const folders =
+        key === undefined
+          ? (await keyFolders(fs)).filter((f) => f.names.includes(QUARANTINE_DIR))
+          : [{ key, dir: keyDir(key) }];
+      const out: QuarantineInfo[] = [];
+      for (const folder of folders) {
+        const qdir = join(folder.dir, QUARANTINE_DIR);
+        for (const q of await quarantined(fs, folder.dir, folder.key)) {
+          const info = (await readInfo(fs, join(qdir, `${q.id}.gen`), q.seq, folder.key))?.info;
+          if (!info) continue;
+          // The reason is informative only; a missing or damaged note must not hide the bytes.
+          const note = await fs.readFile(join(qdir, `${q.id}.json`)).then((b) => JSON.parse(decoder.decode(b)), noop);
+          const reason = typeof note?.reason === 'string' ? (note.reason as string) : 'unknown';
+          out.push({ ...info, id: q.id, key: folder.key, reason, quarantinedAt: q.at });
+        }
+      }
+      return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+    },
+    async readQuarantined(key, id) {
+      const fs = await use(key);
+      if (!QUARANTINE_ID.test(id)) return undefined;
+      try {
+        return envelopeBytesOf(await fs.readFile(join(keyDir(key), QUARANTINE_DIR, `${id}.gen`)));
+      } catch (error) {
+        if (missing(error)) return undefined;
+        throw fsError(error, key, 'read a quarantined generation');
+      }
+    },
+    async deleteQuarantined(key, id) {
+      const fs = await use(key);
+      if (!QUARANTINE_ID.test(id)) return;
+      for (const file of [`${id}.gen`, `${id}.json`]) {
+        await fs.unlink(join(keyDir(key), QUARANTINE_DIR, file)).catch((error: unknown) => {
+          if (!missing(error)) throw fsError(error, key, 'delete a quarantined generation');
+        });
+      }
+    },
+    async acquire(key, acquireOptions?: AcquireOptions) {
+      const fs = await use(key);
+      const dir = await ensureKeyDir(fs, key);
+      const generationEpochOf = (names: readonly string[]) => generationEpoch(fs, dir, key, names);
+      const lease = await acquireFileLock(
+        { fs, dir, key, owner, now, generationEpoch: generationEpochOf },
+        acquireOptions,
+      );
+      leases.add(lease);
+      return {
+        epoch: lease.epoch,
+        release: async () => {
+          leases.delete(lease);
+          await lease.release();
+        },
+      };
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await Promise.all([...leases].map((lease) => lease.release().catch(noop)));
+      leases.clear();
+    },
+  };
+}
+
+function utf8(text: string): Uint8Array {
+  return new TextEncoder().encode(text);
+}
