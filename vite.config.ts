@@ -1,4 +1,6 @@
+import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
@@ -20,8 +22,38 @@ const alias = [
   { find: /^xstate-checkpoint\/(.*)$/, replacement: `${root}src/entries/$1.ts` },
 ];
 
+const xstateDist = `${root}node_modules/xstate/dist/`;
+const xstateProduction = [
+  { find: /^xstate$/, replacement: `${xstateDist}xstate.esm.js` },
+  { find: /^xstate\/(actors|guards|actions|dev|graph)$/, replacement: `${xstateDist}xstate-$1.esm.js` },
+];
+
 const nodeTests = ['test/**/*.test.ts'];
-const notNode = ['test/browser/**', 'test/bench/**', 'node_modules/**'];
+const notNode = ['test/browser/**', 'test/chromium/**', 'test/bench/**', 'node_modules/**'];
+
+// Browser tests drive Debian's Chromium (never a downloaded one): CHROMIUM_PATH, else `which chromium`.
+const chromiumPath = process.env.CHROMIUM_PATH || whichChromium();
+function whichChromium(): string | undefined {
+  try {
+    return (
+      execFileSync('which', ['chromium'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+// In CI a missing Chromium must fail, so the projects stay in and cannot launch.
+const withChromium = chromiumPath !== undefined || Boolean(process.env.CI);
+if (!withChromium && process.env.VITEST) {
+  console.log('Browser tests skipped: no Chromium found. Install it (apt-get install chromium) or set CHROMIUM_PATH.');
+}
+const chromiumArgs = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 export default defineConfig({
   resolve: { alias },
@@ -43,16 +75,16 @@ export default defineConfig({
     projects: [
       {
         extends: true,
+        // Vitest resolves with the "development" condition outside production
+        // mode (for its workers too); this project pins XState's production build.
+        resolve: { alias: [...xstateProduction, ...alias] },
         test: { name: 'node', include: nodeTests, exclude: notNode, testTimeout: 20_000 },
       },
       {
         // XState's development and production builds differ (inline spawned
         // actors); the core suite runs against both.
         extends: true,
-        resolve: { alias, conditions: ['development', 'module', 'import', 'default'] },
-        ssr: {
-          resolve: { conditions: ['development', 'module', 'import', 'default'], externalConditions: ['development'] },
-        },
+        ssr: { resolve: { conditions: ['module', 'node', 'development'], externalConditions: ['development'] } },
         test: {
           name: 'node-dev',
           include: ['test/core/**/*.test.ts'],
@@ -61,6 +93,36 @@ export default defineConfig({
           testTimeout: 20_000,
         },
       },
+      ...(withChromium
+        ? [
+            {
+              // Tests inside a page of real Chromium (vitest browser mode).
+              extends: true,
+              test: {
+                name: 'browser',
+                include: ['test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],
+                testTimeout: 30_000,
+                browser: {
+                  enabled: true,
+                  headless: true,
+                  provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+                  instances: [{ browser: 'chromium' as const }],
+                },
+              },
+            },
+            {
+              // Tests in Node that drive several Chromium tabs and kill the browser (playwright-core).
+              extends: true,
+              test: {
+                name: 'chromium',
+                include: ['test/chromium/**/*.test.ts'],
+                env: { CHROMIUM_PATH: chromiumPath ?? '', CHROMIUM_ARGS: chromiumArgs.join(' ') },
+                testTimeout: 60_000,
+                hookTimeout: 60_000,
+              },
+            },
+          ]
+        : []),
     ],
     benchmark: { include: ['test/bench/**/*.bench.ts'] },
   },
