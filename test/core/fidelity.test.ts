@@ -5,7 +5,7 @@ import { persistActor } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 /** A step is an event to send, or time to let pass. */
-type Step = { type: string; [k: string]: unknown } | { wait: number };
+type Step = { type: string; n?: number; msg?: string } | { wait: number };
 
 const nested = createMachine({
   id: 'nested',
