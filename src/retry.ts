@@ -231,18 +231,18 @@ export function withRetry<TLogic extends AnyActorLogic>(
     timers.delete(self);
   };
 
+  // The wrapped snapshot is dropped once the work ended; its last progress stays.
+  const finish = (state: Omit<State, 'progress' | 'inner'>, inner: Snapshot<unknown>): State =>
+    ({ ...state, inner: null, progress: progressOf({ ...state, inner }) }) as State;
+
   // Folds the wrapped logic's new snapshot into ours: done, failed (retry or give up) or still running.
   const settle = (state: State, inner: Snapshot<unknown>, scope: Scope): State => {
     switch (inner.status) {
       case 'done':
-        return withProgress({
-          ...state,
-          status: 'done',
-          output: inner.output as OutputFrom<TLogic>,
-          error: undefined,
-          inner: null,
-          progress: undefined,
-        } as unknown as State);
+        return finish(
+          { ...state, status: 'done', output: inner.output as OutputFrom<TLogic>, error: undefined },
+          inner,
+        );
       case 'error': {
         const done = readProgress(inner)?.done ?? 0;
         const attempt = resume && done > state.failedAt ? 1 : state.attempt;
@@ -258,15 +258,17 @@ export function withRetry<TLogic extends AnyActorLogic>(
             inner: resume ? resume(inner) : null,
           });
         }
-        return withProgress({
-          ...state,
-          attempt,
-          status: 'error',
-          output: undefined,
-          error: inner.error,
-          lastError: describe(inner.error),
-          inner: null,
-        });
+        return finish(
+          {
+            ...state,
+            attempt,
+            status: 'error',
+            output: undefined,
+            error: inner.error,
+            lastError: describe(inner.error),
+          },
+          inner,
+        );
       }
       default:
         return withProgress({ ...state, inner });

@@ -1,4 +1,4 @@
-import { assign, createActor, setup, toPromise, type AnyActorLogic, type AnyActorRef } from 'xstate';
+import { assign, createActor, setup, toPromise, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import {
   fromResumable,
@@ -12,12 +12,24 @@ import {
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
+interface ParentContext {
+  output: unknown;
+  error: unknown;
+}
+
 /** A parent that invokes `batch` and ends with its output (or its error). */
 function parentOf(batch: AnyActorLogic, input: unknown) {
-  return setup({ actors: { batch } }).createMachine({
+  return setup({
+    types: {
+      context: {} as ParentContext,
+      output: {} as ParentContext,
+      events: {} as { type: 'cancel' },
+    },
+    actors: { batch },
+  }).createMachine({
     id: 'parent',
     initial: 'running',
-    context: (): { output: unknown; error: unknown } => ({ output: undefined, error: undefined }),
+    context: { output: undefined, error: undefined },
     states: {
       running: {
         invoke: {
@@ -38,8 +50,8 @@ function parentOf(batch: AnyActorLogic, input: unknown) {
 }
 
 /** Checkpoint the way the kit does: the persisted snapshot through the default codec. */
-const roundTrip = (actor: AnyActorRef): unknown =>
-  taggedJsonCodec.decode(taggedJsonCodec.encode(actor.getPersistedSnapshot()));
+const roundTrip = (actor: AnyActorRef): Snapshot<unknown> =>
+  taggedJsonCodec.decode(taggedJsonCodec.encode(actor.getPersistedSnapshot())) as Snapshot<unknown>;
 
 /** The batch child's cursor in a persisted parent, or `undefined` once the child is gone (finished). */
 const childCursor = (persisted: unknown): number | undefined =>
@@ -111,7 +123,7 @@ async function checkEveryCutPoint(make: (sink: Logged) => AnyActorLogic, n: numb
     const machine = parentOf(make(first), { n });
     const actor = createActor(machine);
     let seen = 0;
-    let checkpoint: unknown;
+    let checkpoint: Snapshot<unknown> | undefined;
     actor.system.inspect((event) => {
       if (event.type !== '@xstate.snapshot' || checkpoint !== undefined || ++seen < cut) return;
       checkpoint = roundTrip(actor);
@@ -207,7 +219,7 @@ describe('fromResumable', () => {
         key: ({ input }) => `job:${input.job}`,
       });
     const actor = createActor(parentOf(make(), { job: 'j7' }));
-    let checkpoint: unknown;
+    let checkpoint: Snapshot<unknown> | undefined;
     actor.system.inspect((event) => {
       if (checkpoint === undefined && event.type === '@xstate.snapshot' && readProgress(event.snapshot)?.done === 1) {
         checkpoint = roundTrip(actor);
