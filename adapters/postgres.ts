@@ -225,6 +225,8 @@ const sleep = (ms: number) =>
     setTimeout(resolve, ms).unref?.();
   });
 
+const ignore = (): void => undefined;
+
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
 
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -305,7 +307,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const leases = new Set<{ release(): Promise<void>; stop(): void }>();
   // Writes whose outcome is unknown (connection lost after sending): a retry of
   // the same bytes that then meets its own generation reports success.
-  const inDoubt = new Map<string, Uint8Array>();
+  const inDoubt = new Set<string>();
   // Newest-generation bytes fetched by list(), consumed by the read() that follows.
   const prefetched = new Map<string, { seq: number; bytes: Uint8Array; at: number }>();
 
@@ -394,11 +396,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
   /**
    * Runs `fn` on a pooled client. Connection failures before anything was sent
-   * are always retried; after sending only when `idempotent`.
+   * are always retried; after sending only when `retrySent` (the statement is
+   * idempotent, or `onSentFailure` makes its retry safe).
    */
   const run = async <R>(
     details: CheckpointErrorDetails,
-    idempotent: boolean,
+    retrySent: boolean,
     fn: (client: PoolClient) => Promise<R>,
     onSentFailure?: () => void,
   ): Promise<R> => {
@@ -418,20 +421,25 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         }
         throw mapped;
       }
+      // A checked-out client re-emits a lost connection as an 'error' event after
+      // failing its query; unheard, that event would crash the process.
+      client.on('error', ignore);
       try {
         const result = await fn(client);
+        client.off('error', ignore);
         client.release();
         return result;
       } catch (error) {
         const mapped = failure(error, details);
+        client.off('error', ignore);
         // A client whose connection failed must not go back into the pool.
         client.release(mapped.code === 'connection' ? (error as Error) : undefined);
         if (mapped.code === 'connection') {
-          if (idempotent && !last) {
+          onSentFailure?.();
+          if (retrySent && !last) {
             await backoff(attempt);
             continue;
           }
-          onSentFailure?.();
         }
         throw mapped;
       }
@@ -441,15 +449,18 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const ensureSchema = (p: Pool): Promise<void> => {
     ready ??= (async () => {
       const client = await p.connect();
+      client.on('error', ignore);
       try {
         await client.query('BEGIN');
         // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialize them.
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`xstate-checkpoint:${n.qualified}`]);
         await client.query(schemaSql(n));
         await client.query('COMMIT');
+        client.off('error', ignore);
         client.release();
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
+        client.off('error', ignore);
         client.release(error as Error);
         throw error;
       }
@@ -577,28 +588,29 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const [version, checksum] = envelopeColumns(bytes);
       const values = [key, seq, epoch, version, record.createdAt, bytes.length, checksum, toBuffer(bytes)];
       const slot = doubtKey(key, seq);
+      // Retrying the same compare-and-set is safe: an attempt that landed before
+      // its connection dropped is recognised below as this write's own generation.
       const result = await run(
         details,
-        false,
+        true,
         (c) => c.query(sql.write, values),
         () => {
-          if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.keys().next().value!);
-          inDoubt.set(slot, bytes);
+          if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.values().next().value!);
+          inDoubt.add(slot);
         },
       );
-      const doubted = inDoubt.get(slot);
-      inDoubt.delete(slot);
+      const doubted = inDoubt.delete(slot);
       if (result.rowCount === 1) return;
 
       const head = await run(details, true, (c) => c.query<{ seq: string; epoch: string }>(sql.head, [key]));
       const current = head.rows[0];
       const headEpoch = current ? num(current.epoch) : 0;
       const headSeq = current ? num(current.seq) : 0;
-      if (doubted !== undefined) {
+      if (doubted) {
         const own = await run(details, true, (c) => c.query<{ epoch: string; payload: Buffer }>(sql.own, [key, seq]));
         const row = own.rows[0];
-        // Our earlier attempt committed before its connection dropped: this retry is done.
-        if (row && num(row.epoch) === epoch && sameBytes(toBytes(row.payload), doubted)) return;
+        // An attempt at this very record committed before its connection dropped: done.
+        if (row && num(row.epoch) === epoch && sameBytes(toBytes(row.payload), bytes)) return;
       }
       if (epoch < headEpoch) {
         throw new CheckpointError('fenced', {

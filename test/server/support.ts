@@ -21,6 +21,26 @@ export function pgConfig(): PoolConfig {
   };
 }
 
+/** Where the test server listens (to put a relay in front of it). */
+export function pgTarget(): { host: string; port: number } {
+  const c = pgConfig();
+  if (c.connectionString) {
+    const url = new URL(c.connectionString);
+    return { host: url.hostname || '127.0.0.1', port: Number(url.port || 5432) };
+  }
+  return { host: String(c.host), port: Number(c.port) };
+}
+
+/** {@link pgConfig} pointed at another local port (a relay), same user and database. */
+export function pgConfigVia(port: number): PoolConfig {
+  const c = pgConfig();
+  if (!c.connectionString) return { ...c, host: '127.0.0.1', port };
+  const url = new URL(c.connectionString);
+  url.hostname = '127.0.0.1';
+  url.port = String(port);
+  return { connectionString: url.toString() };
+}
+
 /** A libpq-style URL for child processes and examples (same server as {@link pgConfig}). */
 export function pgUrl(): string {
   const url = process.env.XSC_PG_URL;
