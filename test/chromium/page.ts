@@ -1,0 +1,122 @@
+// Runs inside Chromium tabs (bundled by harness.ts): the operations the Node tests drive.
+import { assign, setup } from 'xstate';
+import { crc32, isCheckpointError, persistActor } from 'xstate-checkpoint';
+import type { Lease, PersistedActor } from 'xstate-checkpoint';
+import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
+import type { IndexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
+
+/** An acknowledged write: `write()` resolved, so the transaction's `complete` fired. */
+export interface Ack {
+  readonly seq: number;
+  readonly epoch: number;
+  readonly crc: number;
+  readonly size: number;
+}
+export type StepResult =
+  | ({ ok: true } & Ack)
+  | { ok: false; code: string; data?: Record<string, unknown> | undefined; cause?: string | undefined };
+
+/** Random bytes: Chromium compresses IndexedDB values, so patterned data would fake sizes. */
+function noise(size: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i += 65536) crypto.getRandomValues(bytes.subarray(i, i + 65536));
+  return bytes;
+}
+const codeOf = (error: unknown) => (isCheckpointError(error) ? error.code : String(error));
+
+const counter = setup({ types: { context: {} as { count: number; pad: string } } }).createMachine({
+  id: 'counter',
+  context: { count: 0, pad: '' },
+  on: {
+    INC: { actions: assign({ count: ({ context }) => context.count + 1 }) },
+    PAD: { actions: assign({ pad: () => btoa(String.fromCharCode(...noise(48 * 1024))) }) },
+  },
+});
+
+let adapter: IndexedDbAdapter | undefined;
+let lease: Lease | undefined;
+let persisted: PersistedActor<typeof counter> | undefined;
+const notices: number[] = [];
+const db = () => adapter ?? (adapter = indexedDbAdapter({ dbName: 'tabs' }));
+
+async function write(key: string, seq: number, epoch: number, size: number): Promise<StepResult> {
+  const bytes = noise(size);
+  try {
+    await db().write(key, { seq, epoch, createdAt: Date.now(), byteLength: size, bytes });
+    return { ok: true, seq, epoch, crc: crc32(bytes), size };
+  } catch (error) {
+    const cause = isCheckpointError(error) ? (error.cause as { name?: string } | undefined)?.name : undefined;
+    return { ok: false, code: codeOf(error), data: isCheckpointError(error) ? error.data : undefined, cause };
+  }
+}
+
+export const tab = {
+  open(dbName: string, durability: IDBTransactionDurability = 'strict', key = 'doc') {
+    adapter = indexedDbAdapter({ dbName, durability });
+    adapter.subscribe(key, (notice) => notices.push(notice.seq));
+  },
+  /** Takes the key's lock; the epoch, or the error code. */
+  async acquire(key: string, waitMs = 0): Promise<number | string> {
+    try {
+      lease = await db().acquire!(key, { waitMs });
+      return lease.epoch;
+    } catch (error) {
+      return codeOf(error);
+    }
+  },
+  /** Queues for the lock in the background (Web Locks grant it when the holder goes away). */
+  queue(key: string): void {
+    void tab.acquire(key, 10 * 60_000);
+  },
+  holding: () => lease?.epoch,
+  notices: () => notices.slice(),
+  /** Writes the next generation: with the lease's epoch when holding, else as a writer without one (epoch 0). */
+  async step(key: string, size: number): Promise<StepResult> {
+    const seq = ((await db().list(key))[0]?.seq ?? 0) + 1;
+    return write(key, seq, lease?.epoch ?? 0, size);
+  },
+  write,
+  /** Every stored generation with the checksum of its bytes, newest first. */
+  async stored(key: string): Promise<Ack[]> {
+    const out: Ack[] = [];
+    for (const g of await db().list(key)) {
+      const bytes = await db().read(key, g.seq);
+      out.push({ seq: g.seq, epoch: g.epoch, crc: bytes ? crc32(bytes) : -1, size: bytes?.length ?? -1 });
+    }
+    return out;
+  },
+  /** Writes back to back, reporting each acknowledged write to Node at once through `window.ack`. */
+  writeLoop(key: string, size: number, first: number): void {
+    const report = (window as unknown as { ack: (ack: Ack) => void }).ack;
+    void (async () => {
+      for (let seq = first; ; seq++) {
+        const result = await write(key, seq, 0, size);
+        if (!result.ok) return;
+        report(result);
+      }
+    })();
+  },
+  async counterOpen(dbName: string, key: string) {
+    persisted = await persistActor(counter, {
+      key,
+      adapter: indexedDbAdapter({ dbName }),
+      debounce: { wait: 0, maxWait: 0 },
+    });
+    const { count } = persisted.actor.getSnapshot().context;
+    return { count, source: persisted.restored.source, seq: persisted.restored.seq ?? 0 };
+  },
+  /** Changes the actor and waits for `flush()`: the acknowledged checkpoint, or the error code. */
+  async counterInc(): Promise<{ count: number; seq: number } | { code: string }> {
+    persisted!.actor.send({ type: 'PAD' });
+    persisted!.actor.send({ type: 'INC' });
+    try {
+      const info = await persisted!.flush();
+      return { count: persisted!.actor.getSnapshot().context.count, seq: info?.seq ?? 0 };
+    } catch (error) {
+      return { code: codeOf(error) };
+    }
+  },
+};
+export type Tab = typeof tab;
+
+(window as unknown as { tab: Tab }).tab = tab;

@@ -1,0 +1,76 @@
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import type { RunningChromium } from './harness.js';
+import { bundle, call, launchChromium, openTab, removeProfile, serve, tempProfile } from './harness.js';
+
+// A real QuotaExceededError, forced through the DevTools protocol. Chromium applies
+// Storage.overrideQuotaForOrigin only to an origin whose storage is not in use yet,
+// so each test starts a fresh (incognito) browser context and overrides first.
+let server: Awaited<ReturnType<typeof serve>>;
+let chrome: RunningChromium;
+let profile: string;
+let context: BrowserContext | undefined;
+
+beforeAll(async () => {
+  server = await serve(await bundle(fileURLToPath(new URL('./page.ts', import.meta.url))));
+  profile = await tempProfile();
+  chrome = await launchChromium(profile);
+});
+afterEach(async () => {
+  await context?.close();
+});
+afterAll(async () => {
+  await chrome?.close();
+  await server?.close();
+  if (profile) await removeProfile(profile);
+});
+
+async function tabWithQuota(extraBytes: number): Promise<{ page: Page; quota: number }> {
+  context = await chrome.browser.newContext();
+  const page = await openTab(context, server.url);
+  const cdp = await context.newCDPSession(page);
+  const origin = new URL(server.url).origin;
+  const { usage } = (await cdp.send('Storage.getUsageAndQuota', { origin })) as { usage: number };
+  const quota = usage + extraBytes;
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: quota });
+  return { page, quota };
+}
+
+it('the adapter rejects with storage-full (with the estimate) and keeps the previous generation', async () => {
+  const { page } = await tabWithQuota(1024 * 1024);
+  await call(page, 'open', 'quota');
+  const first = await call(page, 'write', 'doc', 1, 0, 64 * 1024);
+  expect(first.ok).toBe(true);
+  const full = await call(page, 'write', 'doc', 2, 0, 4 * 1024 * 1024);
+  expect(full).toMatchObject({ ok: false, code: 'storage-full', cause: 'QuotaExceededError' });
+  if (full.ok) return;
+  expect(typeof full.data?.usage).toBe('number');
+  expect(typeof full.data?.quota).toBe('number');
+  const stored = await call(page, 'stored', 'doc');
+  expect(stored).toEqual([{ seq: 1, epoch: 0, crc: first.ok ? first.crc : -1, size: 64 * 1024 }]);
+  // A write that fits still goes through afterwards.
+  expect((await call(page, 'write', 'doc', 2, 0, 16 * 1024)).ok).toBe(true);
+});
+
+it('a persisted actor reports storage-full and restores the last checkpoint that fit', async () => {
+  const { page } = await tabWithQuota(200 * 1024);
+  await call(page, 'counterOpen', 'quota-actor', 'counter');
+  const saved: number[] = [];
+  let failure = '';
+  for (let i = 0; i < 10 && !failure; i++) {
+    const result = await call(page, 'counterInc');
+    if ('code' in result) failure = result.code;
+    else saved.push(result.count);
+  }
+  expect(failure).toBe('storage-full');
+  expect(saved.length).toBeGreaterThan(0);
+  const again = await openTab(context!, server.url);
+  expect(await call(again, 'counterOpen', 'quota-actor', 'counter')).toMatchObject({
+    count: saved.at(-1),
+    source: 'checkpoint',
+  });
+  console.log(
+    `quota: ${saved.length} checkpoints of ~64 KB fit, the next failed with storage-full, restore kept count ${saved.at(-1)}`,
+  );
+});
