@@ -362,9 +362,10 @@ export interface ProgressReport extends ProgressInfo {
 
 /**
  * Calls `listener` whenever any actor in `actor`'s system (the root and every
- * descendant) publishes a changed {@link ProgressInfo}: once when it starts or
- * is restored, then on each change of `done`, `total`, `attempt`,
- * `maxAttempts` or `retryAt`. `persistActor` uses it for its `progress` events.
+ * descendant) publishes a changed {@link ProgressInfo}: at once for the actors
+ * that already exist, once when one starts or is restored, then on each change
+ * of `done`, `total`, `attempt`, `maxAttempts` or `retryAt`. `persistActor`
+ * can use it for its `progress` events.
  *
  * @example
  * ```ts
@@ -379,22 +380,33 @@ export interface ProgressReport extends ProgressInfo {
  */
 export function watchProgress(actor: AnyActorRef, listener: (report: ProgressReport) => void): Subscription {
   const last = new WeakMap<object, ProgressInfo>();
-  return actor.system.inspect((event) => {
-    if (event.type !== '@xstate.snapshot') return;
-    const progress = readProgress(event.snapshot);
+  const report = (ref: AnyActorRef, snapshot: unknown) => {
+    const progress = readProgress(snapshot);
     if (progress === undefined) return;
-    const before = last.get(event.actorRef);
+    const before = last.get(ref);
     if (before !== undefined && sameProgress(before, progress)) return;
-    last.set(event.actorRef, progress);
+    last.set(ref, progress);
     try {
-      listener({ ...progress, actorId: pathOf(event.actorRef as AnyActorRef) });
+      listener({ ...progress, actorId: pathOf(ref) });
     } catch (error) {
       // A throwing listener must not break the actor that is mid-update; report it on a later tick.
       setTimeout(() => {
         throw error;
       }, 0);
     }
+  };
+  const subscription = actor.system.inspect((event) => {
+    if (event.type === '@xstate.snapshot') report(event.actorRef as AnyActorRef, event.snapshot);
   });
+  // Work may have moved before the watch began (a promise can settle while the caller awaits): report where it is now.
+  const visit = (ref: AnyActorRef) => {
+    const snapshot: unknown = ref.getSnapshot();
+    report(ref, snapshot);
+    const children = (snapshot as { children?: Record<string, AnyActorRef> } | undefined)?.children;
+    if (children) for (const id in children) visit(children[id]!);
+  };
+  visit(actor);
+  return subscription;
 }
 
 function pathOf(actor: AnyActorRef): string {
