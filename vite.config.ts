@@ -11,6 +11,7 @@ export const entries: Record<string, string> = {
   'adapters/memory': 'adapters/memory.ts',
   'adapters/fs': 'adapters/fs.ts',
   'adapters/postgres': 'adapters/postgres.ts',
+  'adapters/redis': 'adapters/redis.ts',
   'adapters/indexeddb': 'adapters/indexeddb.ts',
   'adapters/localstorage': 'adapters/localstorage.ts',
 };
@@ -97,7 +98,7 @@ export default defineConfig({
         ? [
             {
               // Tests inside a page of real Chromium (vitest browser mode).
-              extends: true as const,
+              extends: true,
               test: {
                 name: 'browser',
                 include: ['test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],
@@ -105,17 +106,14 @@ export default defineConfig({
                 browser: {
                   enabled: true,
                   headless: true,
-                  provider: playwright({
-                    launchOptions: { ...(chromiumPath ? { executablePath: chromiumPath } : {}), args: chromiumArgs },
-                  }),
+                  provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
                   instances: [{ browser: 'chromium' as const }],
-                  screenshotFailures: false,
                 },
               },
             },
             {
               // Tests in Node that drive several Chromium tabs and kill the browser (playwright-core).
-              extends: true as const,
+              extends: true,
               test: {
                 name: 'chromium',
                 include: ['test/chromium/**/*.test.ts'],

@@ -5,6 +5,8 @@ export interface TcpProxy {
   readonly port: number;
   /** Destroys every relayed connection (both sides), as a network failure would. */
   cut(): void;
+  /** Keeps relaying requests but swallows the server's replies (until `cut`): a reply lost on the way back. */
+  dropReplies(): void;
   /** Stops accepting: new connections are refused until {@link TcpProxy.resume}. */
   pause(): Promise<void>;
   resume(): Promise<void>;
@@ -15,6 +17,7 @@ export interface TcpProxy {
 export async function startTcpProxy(host: string, port: number): Promise<TcpProxy> {
   const sockets = new Set<net.Socket>();
   let listenPort = 0;
+  let replies = true;
   const server = net.createServer((inbound) => {
     const outbound = net.connect(port, host);
     for (const s of [inbound, outbound]) {
@@ -23,7 +26,9 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
       s.on('error', () => undefined);
     }
     inbound.pipe(outbound);
-    outbound.pipe(inbound);
+    outbound.on('data', (chunk: Buffer) => {
+      if (replies) inbound.write(chunk);
+    });
     inbound.on('close', () => outbound.destroy());
     outbound.on('close', () => inbound.destroy());
   });
@@ -39,12 +44,16 @@ export async function startTcpProxy(host: string, port: number): Promise<TcpProx
   await listen();
   const cut = () => {
     for (const s of sockets) s.destroy();
+    replies = true;
   };
   return {
     get port() {
       return listenPort;
     },
     cut,
+    dropReplies: () => {
+      replies = false;
+    },
     pause: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,0 +1,657 @@
+import { createHash, randomBytes } from 'node:crypto';
+import type { Redis, RedisOptions } from 'ioredis';
+import type {
+  AcquireOptions,
+  CheckpointAdapter,
+  CheckpointRecord,
+  GenerationInfo,
+  Lease,
+  QuarantineInfo,
+} from '../src/adapter.js';
+import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
+import { checkKey } from '../src/keys.js';
+
+const NAME = 'redis';
+
+/** Options of {@link redisAdapter}. */
+export interface RedisAdapterOptions {
+  /** An ioredis client to run on. The adapter never closes a client it was given. @default a client for `url` */
+  readonly client?: Redis;
+  /** Server URL for the client the adapter creates (and closes on `dispose`). @default 'redis://127.0.0.1:6379' */
+  readonly url?: string;
+  /** Extra ioredis options for the client the adapter creates. @default {} */
+  readonly clientOptions?: RedisOptions;
+  /** Prefix of every Redis key the adapter touches. @default 'xsc:' */
+  readonly prefix?: string;
+  /**
+   * Refuse (`invalid-option`) a server that would lose acknowledged writes:
+   * `appendonly no`, `appendfsync` other than `always`, or a server whose
+   * configuration cannot be read. Without it such a server is used after a warning.
+   * @default false
+   */
+  readonly strict?: boolean;
+  /** Receives the durability warning. @default console.warn */
+  readonly onWarning?: (message: string) => void;
+  /** Lease lifetime when `acquire()` is called without `ttlMs`. @default 30000 */
+  readonly leaseTtlMs?: number;
+  /** Renew held leases in the background every third of their lifetime. @default true */
+  readonly renewLeases?: boolean;
+  /** Name this adapter writes into lease records (diagnostics). @default a random id */
+  readonly owner?: string;
+  /** `list()` also fetches the newest generation's bytes up to this size, saving `read()` a round trip. @default 262144 */
+  readonly prefetchBytes?: number;
+  /** Attempts in total for an operation that lost its connection (the first included). @default 3 */
+  readonly attempts?: number;
+}
+
+/** A lease on a key in Redis; expires by the server's clock unless renewed. */
+export interface RedisLease extends Lease {
+  /** Expiry by the Redis server's clock (ms since 1970), as of the last acquire or renew. */
+  readonly expiresAt: number;
+  /** Extends the lease; rejects with `fenced` when it was taken over or released. */
+  renew(ttlMs?: number): Promise<void>;
+}
+
+/** The adapter {@link redisAdapter} returns: the contract plus typed leases. */
+export interface RedisAdapter extends CheckpointAdapter {
+  acquire(key: string, options?: AcquireOptions): Promise<RedisLease>;
+}
+
+// Redis keys per checkpoint key K: h:K head hash (seq = highest ever published,
+// epoch, lease owner, exp), g:K sorted set of live seqs, m:K hash seq -> metadata,
+// b:K hash seq -> bytes (live and quarantined), q:K hash seq -> quarantine record;
+// plus the sets `keys` and `qkeys`. Every script touches one K (and a global set),
+// so this needs a single Redis node or a primary, not Redis Cluster.
+
+// Metadata: "epoch|byteLength|createdAt|token". The token identifies one write
+// call, so a client-level resend of that same call is recognised as done.
+const WRITE = `
+local seq = tonumber(ARGV[1])
+local epoch = tonumber(ARGV[2])
+local head = redis.call('HMGET', KEYS[1], 'seq', 'epoch')
+local hseq = tonumber(head[1]) or 0
+local hepoch = tonumber(head[2]) or 0
+if seq <= hseq then
+  local meta = redis.call('HGET', KEYS[3], ARGV[1])
+  if meta then
+    local token = string.match(meta, '|([^|]*)$')
+    local stored = tonumber(string.match(meta, '^([^|]*)|'))
+    if token == ARGV[6] then return {'ok', hseq, hepoch} end
+    if ARGV[7] == '1' and stored == epoch and redis.call('HGET', KEYS[4], ARGV[1]) == ARGV[4] then
+      return {'ok', hseq, hepoch}
+    end
+  end
+end
+if epoch < hepoch then return {'fenced', hseq, hepoch} end
+if seq <= hseq then return {'conflict', hseq, hepoch} end
+redis.call('HSET', KEYS[1], 'seq', ARGV[1], 'epoch', ARGV[2])
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+redis.call('ZADD', KEYS[2], seq, ARGV[1])
+redis.call('SADD', KEYS[5], ARGV[5])
+return {'ok', seq, epoch}
+`;
+
+const LIST = `
+local seqs = redis.call('ZREVRANGE', KEYS[1], 0, -1)
+local out = {}
+for i, seq in ipairs(seqs) do
+  out[#out + 1] = seq
+  out[#out + 1] = redis.call('HGET', KEYS[2], seq) or ''
+end
+local newest = seqs[1]
+if newest and redis.call('HSTRLEN', KEYS[3], newest) <= tonumber(ARGV[1]) then
+  out[#out + 1] = redis.call('HGET', KEYS[3], newest)
+end
+return out
+`;
+
+const READ = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return false end
+return redis.call('HGET', KEYS[2], ARGV[1])
+`;
+
+const REMOVE = `
+if redis.call('ZREM', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  redis.call('HDEL', KEYS[3], ARGV[1])
+  if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[2]) end
+end
+return 1
+`;
+
+const QUARANTINE = `
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return false end
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local meta = redis.call('HGET', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('HDEL', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[3], ARGV[1], now .. '\\n' .. meta .. '\\n' .. ARGV[2])
+redis.call('SADD', KEYS[5], ARGV[3])
+if redis.call('ZCARD', KEYS[1]) == 0 then redis.call('SREM', KEYS[4], ARGV[3]) end
+return now .. '\\n' .. meta
+`;
+
+const READ_QUARANTINED = `
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return false end
+return redis.call('HGET', KEYS[2], ARGV[1])
+`;
+
+const DELETE_QUARANTINED = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
+  redis.call('HDEL', KEYS[2], ARGV[1])
+  if redis.call('HLEN', KEYS[1]) == 0 then redis.call('SREM', KEYS[3], ARGV[2]) end
+end
+return 1
+`;
+
+// Server time, so leases do not depend on the clocks of the hosts sharing them.
+const NOW = `local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+`;
+
+const ACQUIRE = `${NOW}
+local h = redis.call('HMGET', KEYS[1], 'epoch', 'owner', 'exp')
+local exp = tonumber(h[3]) or 0
+if h[2] and h[2] ~= ARGV[1] and exp > now then return {0, h[2], exp, now} end
+local epoch = (tonumber(h[1]) or 0) + 1
+local until_ = now + tonumber(ARGV[2])
+redis.call('HSET', KEYS[1], 'epoch', epoch, 'owner', ARGV[1], 'exp', until_)
+return {epoch, ARGV[1], until_, now}
+`;
+
+const RENEW = `${NOW}
+local h = redis.call('HMGET', KEYS[1], 'epoch', 'owner')
+if h[2] ~= ARGV[1] or tonumber(h[1]) ~= tonumber(ARGV[2]) then return false end
+local until_ = now + tonumber(ARGV[3])
+redis.call('HSET', KEYS[1], 'exp', until_)
+return until_
+`;
+
+const RELEASE = `
+local h = redis.call('HMGET', KEYS[1], 'epoch', 'owner')
+if h[2] == ARGV[1] and tonumber(h[1]) == tonumber(ARGV[2]) then redis.call('HDEL', KEYS[1], 'owner', 'exp') end
+return 1
+`;
+
+interface Script {
+  readonly source: string;
+  readonly sha: string;
+}
+const script = (source: string): Script => ({ source, sha: createHash('sha1').update(source).digest('hex') });
+const scripts = {
+  write: script(WRITE),
+  list: script(LIST),
+  read: script(READ),
+  remove: script(REMOVE),
+  quarantine: script(QUARANTINE),
+  readQuarantined: script(READ_QUARANTINED),
+  deleteQuarantined: script(DELETE_QUARANTINED),
+  acquire: script(ACQUIRE),
+  renew: script(RENEW),
+  release: script(RELEASE),
+};
+
+function codeOf(error: unknown): CheckpointErrorCode {
+  if (isCheckpointError(error)) return error.code;
+  const e = error as { code?: unknown; name?: unknown; message?: unknown } | null;
+  const code = typeof e?.code === 'string' ? e.code : '';
+  const message = typeof e?.message === 'string' ? e.message : '';
+  if (
+    /^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|ENOTFOUND|EHOSTUNREACH|ENETUNREACH|EAI_AGAIN|ECONNABORTED)$/.test(
+      code,
+    ) ||
+    e?.name === 'MaxRetriesPerRequestError' ||
+    /connection is closed|stream isn't writeable|connect ETIMEDOUT|LOADING/i.test(message)
+  ) {
+    return 'connection';
+  }
+  if (message.startsWith('OOM')) return 'storage-full';
+  if (/^(NOPERM|NOAUTH|WRONGPASS)/.test(message)) return 'permission';
+  if (message.startsWith('READONLY')) return 'read-only';
+  return 'io';
+}
+
+function failure(error: unknown, details: CheckpointErrorDetails): CheckpointError {
+  if (isCheckpointError(error)) return error;
+  return new CheckpointError(codeOf(error), { adapter: NAME, ...details, cause: error });
+}
+
+const sleep = (ms: number) =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms).unref?.();
+  });
+
+const toBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
+const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
+
+function parseMeta(seq: number, meta: string): GenerationInfo {
+  const [epoch, byteLength, createdAt] = meta.split('|');
+  return { seq, epoch: Number(epoch), byteLength: Number(byteLength), createdAt: Number(createdAt) };
+}
+
+function parseQuarantine(key: string, seq: number, value: string): QuarantineInfo {
+  const first = value.indexOf('\n');
+  const second = value.indexOf('\n', first + 1);
+  return {
+    ...parseMeta(seq, value.slice(first + 1, second)),
+    // Sequences are never reused for a key (the head remembers the highest), so the seq names it for good.
+    id: String(seq),
+    key,
+    reason: value.slice(second + 1),
+    quarantinedAt: Number(value.slice(0, first)),
+  };
+}
+
+function checkTtl(ms: number, name: string): void {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new CheckpointError('invalid-option', {
+      adapter: NAME,
+      detail: `${name} must be a positive number of milliseconds, got ${String(ms)}`,
+    });
+  }
+}
+
+/**
+ * Stores checkpoints in Redis (opt-in; ioredis): every operation is one Lua
+ * script, so compare-and-set, fencing and leases (on the server's clock) are
+ * atomic on the server.
+ *
+ * Redis acknowledges writes before they reach the disk unless it runs with
+ * `appendonly yes` and `appendfsync always`. On first use the adapter reads
+ * both settings and warns through `onWarning`, or with `strict: true` refuses
+ * the server with `invalid-option`; `capabilities.durable` is `strict`.
+ *
+ * @example
+ * ```ts
+ * import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
+ *
+ * const adapter = redisAdapter({ url: 'redis://127.0.0.1:6379', prefix: 'orders:', strict: true });
+ * const newest = (await adapter.list('order-1'))[0];
+ * ```
+ */
+export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
+  const prefix = options.prefix ?? 'xsc:';
+  const strict = options.strict ?? false;
+  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  const defaultTtl = options.leaseTtlMs ?? 30_000;
+  const renewLeases = options.renewLeases ?? true;
+  const owner = options.owner ?? `xsc-${randomBytes(8).toString('hex')}`;
+  const prefetchBytes = options.prefetchBytes ?? 262_144;
+  const attempts = Math.max(1, options.attempts ?? 3);
+  checkTtl(defaultTtl, 'leaseTtlMs');
+
+  let client: Redis | undefined = options.client;
+  let ownClient: Redis | undefined;
+  let clientPromise: Promise<Redis> | undefined;
+  let checked: Promise<void> | undefined;
+  let disposed = false;
+  const leases = new Set<{ release(): Promise<void>; stop(): void }>();
+  const inDoubt = new Set<string>();
+  const prefetched = new Map<string, { seq: number; bytes: Uint8Array; at: number }>();
+
+  const k = {
+    head: (key: string) => `${prefix}h:${key}`,
+    gens: (key: string) => `${prefix}g:${key}`,
+    meta: (key: string) => `${prefix}m:${key}`,
+    bytes: (key: string) => `${prefix}b:${key}`,
+    quarantine: (key: string) => `${prefix}q:${key}`,
+    keys: `${prefix}keys`,
+    qkeys: `${prefix}qkeys`,
+  };
+
+  const closed = (key?: string) => new CheckpointError('closed', { key, adapter: NAME });
+  const openKey = (key: string) => {
+    if (disposed) throw closed(key);
+    checkKey(key, NAME);
+  };
+
+  const getClient = async (): Promise<Redis> => {
+    if (client) return client;
+    clientPromise ??= (async () => {
+      const mod = await import('ioredis');
+      const RedisClass = mod.Redis;
+      const clientOptions: RedisOptions = {
+        lazyConnect: true,
+        // ioredis resends unanswered commands after a reconnect; the write script
+        // recognises its own token, so a resent write cannot conflict with itself.
+        maxRetriesPerRequest: 2,
+        ...options.clientOptions,
+      };
+      // ioredis 6 types `replyMapping` without `| undefined`, which exactOptionalPropertyTypes rejects.
+      const created = new RedisClass(
+        options.url ?? 'redis://127.0.0.1:6379',
+        clientOptions as Omit<RedisOptions, 'replyMapping'>,
+      );
+      // Connection trouble surfaces on the commands; an unheard 'error' event would crash the process.
+      created.on('error', () => undefined);
+      ownClient = created;
+      client = created;
+      return created;
+    })();
+    return clientPromise;
+  };
+
+  const checkDurability = (c: Redis): Promise<void> => {
+    checked ??= (async () => {
+      let appendonly: string | undefined;
+      let appendfsync: string | undefined;
+      try {
+        const [a, f] = await Promise.all([
+          c.call('CONFIG', ['GET', 'appendonly']),
+          c.call('CONFIG', ['GET', 'appendfsync']),
+        ]);
+        appendonly = (a as string[])[1];
+        appendfsync = (f as string[])[1];
+      } catch (error) {
+        if (codeOf(error) === 'connection') throw error;
+        // Managed services often disable CONFIG; then durability cannot be verified.
+      }
+      let problem: string | undefined;
+      if (appendonly === undefined || appendfsync === undefined) {
+        problem = 'its persistence settings cannot be read (CONFIG GET is not allowed)';
+      } else if (appendonly !== 'yes') {
+        problem = 'it runs with appendonly no: acknowledged checkpoints are lost when Redis restarts';
+      } else if (appendfsync !== 'always') {
+        problem = `it runs with appendfsync ${appendfsync}: the last acknowledged checkpoints can be lost in a crash`;
+      }
+      if (problem === undefined) return;
+      const advice = 'Set appendonly yes and appendfsync always on the server';
+      if (strict) {
+        throw new CheckpointError('invalid-option', {
+          adapter: NAME,
+          detail: `strict: true refuses this Redis server: ${problem}. ${advice}, or drop strict to accept the risk`,
+          data: { appendonly, appendfsync },
+        });
+      }
+      warn(`xstate-checkpoint [redis]: ${problem}. ${advice}, or pass strict: true to refuse such servers.`);
+    })().catch((error: unknown) => {
+      // A refusal stays; a connection failure is checked again on the next call.
+      if (!(isCheckpointError(error) && error.code === 'invalid-option')) checked = undefined;
+      throw error;
+    });
+    return checked;
+  };
+
+  const evalScript = async (c: Redis, s: Script, keys: string[], args: Array<string | Buffer | number>) => {
+    try {
+      return await c.callBuffer('EVALSHA', [s.sha, keys.length, ...keys, ...args]);
+    } catch (error) {
+      if (!(error instanceof Error && error.message.startsWith('NOSCRIPT'))) throw error;
+      return c.callBuffer('EVAL', [s.source, keys.length, ...keys, ...args]);
+    }
+  };
+
+  /** Runs one script; retries after a lost connection when `retry` allows (reads, and writes made safe). */
+  const run = async (
+    details: CheckpointErrorDetails,
+    s: Script,
+    keys: string[],
+    args: Array<string | Buffer | number> | (() => Array<string | Buffer | number>),
+    retry: boolean,
+    onLost?: () => void,
+  ): Promise<unknown> => {
+    for (let attempt = 0; ; attempt++) {
+      if (disposed) throw closed(details.key);
+      try {
+        const c = await getClient();
+        await checkDurability(c);
+        return await evalScript(c, s, keys, typeof args === 'function' ? args() : args);
+      } catch (error) {
+        const mapped = failure(error, details);
+        if (mapped.code !== 'connection') throw mapped;
+        onLost?.();
+        if (!retry || attempt + 1 >= attempts) throw mapped;
+        await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random() * 0.5));
+      }
+    }
+  };
+
+  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): RedisLease => {
+    let released = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let currentTtl = ttlMs;
+    const stop = () => {
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+    };
+    const schedule = () => {
+      if (!renewLeases || released || disposed) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        lease.renew(currentTtl).then(schedule, (error: unknown) => {
+          if (!(isCheckpointError(error) && (error.code === 'fenced' || error.code === 'closed'))) schedule();
+        });
+      }, currentTtl / 3);
+      timer.unref?.();
+    };
+    const handle = {
+      stop,
+      release: async () => {
+        if (released) return;
+        released = true;
+        stop();
+        leases.delete(handle);
+        await run({ key }, scripts.release, [k.head(key)], [owner, epoch], true);
+      },
+    };
+    const lease: RedisLease & { expiresAt: number } = {
+      epoch,
+      expiresAt,
+      async renew(ttl = currentTtl) {
+        checkTtl(ttl, 'ttlMs');
+        if (released) throw new CheckpointError('fenced', { key, adapter: NAME, detail: 'the lease was released' });
+        currentTtl = ttl;
+        const until = await run({ key }, scripts.renew, [k.head(key)], [owner, epoch, ttl], true);
+        if (until === null) {
+          stop();
+          throw new CheckpointError('fenced', {
+            key,
+            adapter: NAME,
+            detail: `the lease at epoch ${epoch} was taken over or released`,
+          });
+        }
+        lease.expiresAt = Number(until);
+      },
+      release: handle.release,
+    };
+    leases.add(handle);
+    schedule();
+    return lease;
+  };
+
+  const checkRecord = (key: string, record: CheckpointRecord): void => {
+    const ok = (v: number, min: number) => Number.isSafeInteger(v) && v >= min;
+    if (!ok(record.seq, 1) || !ok(record.epoch, 0) || !(record.bytes instanceof Uint8Array)) {
+      throw new CheckpointError('invalid-option', {
+        key,
+        adapter: NAME,
+        seq: record.seq,
+        detail: 'a record needs an integer seq >= 1, an integer epoch >= 0 and Uint8Array bytes',
+      });
+    }
+  };
+
+  return {
+    name: NAME,
+    capabilities: { durable: strict, crossProcess: true, locks: true },
+
+    async list(key) {
+      openKey(key);
+      const reply = (await run(
+        { key },
+        scripts.list,
+        [k.gens(key), k.meta(key), k.bytes(key)],
+        [prefetchBytes],
+        true,
+      )) as Buffer[];
+      const out: GenerationInfo[] = [];
+      const pairs = reply.length - (reply.length % 2);
+      for (let i = 0; i < pairs; i += 2) out.push(parseMeta(Number(text(reply[i])), text(reply[i + 1])));
+      const newest = out[0];
+      if (reply.length % 2 === 1 && newest) {
+        if (prefetched.size >= 256) prefetched.delete(prefetched.keys().next().value!);
+        prefetched.set(key, { seq: newest.seq, bytes: toBytes(reply[reply.length - 1]!), at: Date.now() });
+      }
+      return out;
+    },
+
+    async read(key, seq) {
+      openKey(key);
+      const cached = prefetched.get(key);
+      if (cached) {
+        prefetched.delete(key);
+        // Bytes of a (key, seq) never change, so a fresh prefetch can stand in for a query.
+        if (cached.seq === seq && Date.now() - cached.at < 1000) return cached.bytes;
+      }
+      const reply = await run({ key, seq }, scripts.read, [k.gens(key), k.bytes(key)], [seq], true);
+      return Buffer.isBuffer(reply) ? toBytes(reply) : undefined;
+    },
+
+    async write(key, record) {
+      openKey(key);
+      checkRecord(key, record);
+      const { seq, epoch, bytes } = record;
+      const slot = `${seq}\0${key}`;
+      const token = randomBytes(8).toString('hex');
+      const meta = `${epoch}|${bytes.length}|${record.createdAt}|${token}`;
+      const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+      const markLost = () => {
+        if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.values().next().value!);
+        inDoubt.add(slot);
+      };
+      // Retrying is safe: the script recognises an earlier attempt of this write
+      // (same token, or same bytes and epoch while in doubt) instead of conflicting.
+      const reply = (await run(
+        { key, seq },
+        scripts.write,
+        [k.head(key), k.gens(key), k.meta(key), k.bytes(key), k.keys],
+        () => [seq, epoch, meta, payload, key, token, inDoubt.has(slot) ? '1' : '0'],
+        true,
+        markLost,
+      )) as [Buffer, number, number];
+      inDoubt.delete(slot);
+      const outcome = text(reply[0]);
+      if (outcome === 'ok') return;
+      const [, headSeq, headEpoch] = reply;
+      if (outcome === 'fenced') {
+        throw new CheckpointError('fenced', {
+          key,
+          seq,
+          adapter: NAME,
+          detail: `epoch ${epoch} is older than the key's epoch ${headEpoch}`,
+          data: { epoch, currentEpoch: headEpoch },
+        });
+      }
+      throw new CheckpointError('conflict', {
+        key,
+        seq,
+        adapter: NAME,
+        detail: `generation ${headSeq} already exists`,
+        data: { newest: headSeq },
+      });
+    },
+
+    async remove(key, seq) {
+      openKey(key);
+      if (prefetched.get(key)?.seq === seq) prefetched.delete(key);
+      await run({ key, seq }, scripts.remove, [k.gens(key), k.meta(key), k.bytes(key), k.keys], [seq, key], true);
+    },
+
+    async keys() {
+      if (disposed) throw closed();
+      const c = await getClient();
+      try {
+        await checkDurability(c);
+        return await c.smembers(k.keys);
+      } catch (error) {
+        throw failure(error, {});
+      }
+    },
+
+    async quarantine(key, seq, reason) {
+      openKey(key);
+      prefetched.delete(key);
+      const reply = await run(
+        { key, seq },
+        scripts.quarantine,
+        [k.gens(key), k.meta(key), k.quarantine(key), k.keys, k.qkeys],
+        [seq, reason, key],
+        false,
+      );
+      if (reply === null) throw new CheckpointError('not-found', { key, seq, adapter: NAME });
+      return parseQuarantine(key, seq, `${text(reply)}\n${reason}`);
+    },
+
+    async listQuarantine(key) {
+      if (key !== undefined) openKey(key);
+      else if (disposed) throw closed();
+      const c = await getClient();
+      try {
+        await checkDurability(c);
+        const keys = key === undefined ? await c.smembers(k.qkeys) : [key];
+        const out: QuarantineInfo[] = [];
+        for (const one of keys) {
+          const entries = await c.hgetall(k.quarantine(one));
+          for (const [seq, value] of Object.entries(entries)) out.push(parseQuarantine(one, Number(seq), value));
+        }
+        return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+      } catch (error) {
+        throw failure(error, key === undefined ? {} : { key });
+      }
+    },
+
+    async readQuarantined(key, id) {
+      openKey(key);
+      if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
+      const reply = await run({ key }, scripts.readQuarantined, [k.quarantine(key), k.bytes(key)], [id], true);
+      return Buffer.isBuffer(reply) ? toBytes(reply) : undefined;
+    },
+
+    async deleteQuarantined(key, id) {
+      openKey(key);
+      if (!/^[1-9][0-9]{0,15}$/.test(id)) return;
+      await run({ key }, scripts.deleteQuarantined, [k.quarantine(key), k.bytes(key), k.qkeys], [id, key], true);
+    },
+
+    async acquire(key, acquireOptions = {}) {
+      openKey(key);
+      const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
+      checkTtl(ttlMs, 'ttlMs');
+      const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
+      for (;;) {
+        const [epoch, holder, expires, now] = (await run(
+          { key },
+          scripts.acquire,
+          [k.head(key)],
+          [owner, ttlMs],
+          false,
+        )) as [number, Buffer, number, number];
+        if (epoch > 0) return makeLease(key, epoch, expires, ttlMs);
+        const remaining = deadline - Date.now();
+        if (remaining <= 0) {
+          throw new CheckpointError('lock-held', {
+            key,
+            adapter: NAME,
+            detail: `held by ${text(holder)} for another ${expires - now} ms`,
+            data: { owner: text(holder), expiresAt: expires },
+          });
+        }
+        await sleep(Math.max(10, Math.min(remaining, expires - now, 250)));
+      }
+    },
+
+    async dispose() {
+      if (disposed) return;
+      const held = [...leases];
+      for (const lease of held) lease.stop();
+      await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
+      disposed = true;
+      prefetched.clear();
+      inDoubt.clear();
+      if (ownClient) await ownClient.quit().catch(() => ownClient?.disconnect());
+    },
+  };
+}
