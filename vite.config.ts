@@ -98,7 +98,7 @@ export default defineConfig({
         ? [
             {
               // Tests inside a page of real Chromium (vitest browser mode).
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'browser',
                 include: ['test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],
@@ -106,14 +106,17 @@ export default defineConfig({
                 browser: {
                   enabled: true,
                   headless: true,
-                  provider: playwright({ launchOptions: { executablePath: chromiumPath, args: chromiumArgs } }),
+                  provider: playwright({
+                    launchOptions: { ...(chromiumPath ? { executablePath: chromiumPath } : {}), args: chromiumArgs },
+                  }),
                   instances: [{ browser: 'chromium' as const }],
+                  screenshotFailures: false,
                 },
               },
             },
             {
               // Tests in Node that drive several Chromium tabs and kill the browser (playwright-core).
-              extends: true,
+              extends: true as const,
               test: {
                 name: 'chromium',
                 include: ['test/chromium/**/*.test.ts'],
