@@ -3,11 +3,14 @@ import { describe, expect, it } from 'vitest';
 import {
   fromResumable,
   isCheckpointError,
+  persistActor,
   readProgress,
   taggedJsonCodec,
   watchProgress,
+  type CheckpointAdapter,
   type ProgressReport,
 } from 'xstate-checkpoint';
+import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
 const tick = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
@@ -145,6 +148,16 @@ async function checkEveryCutPoint(make: (sink: Logged) => AnyActorLogic, n: numb
   expect([...cursors].sort((a, b) => a - b)).toEqual([...new Set([...range(0, n).filter((i) => i % every === 0), n])]);
 }
 
+/** A new memory adapter holding the generations of `key` up to and including `seq`: the store as a crash at that moment left it. */
+async function storeAsOf(source: CheckpointAdapter, key: string, seq: number): Promise<CheckpointAdapter> {
+  const copy = memoryAdapter();
+  for (const generation of (await source.list(key)).reverse()) {
+    if (generation.seq > seq) break;
+    await copy.write(key, { ...generation, bytes: (await source.read(key, generation.seq))! });
+  }
+  return copy;
+}
+
 describe('fromResumable', () => {
   it('processes a list in order and outputs the folded result to the parent', async () => {
     const sink: Logged = { log: [] };
@@ -163,6 +176,37 @@ describe('fromResumable', () => {
 
   it('resumes from every cut point when the cursor is published every 4 items', async () => {
     await checkEveryCutPoint((sink) => listBatch(sink, 4), 10, 4);
+  });
+
+  it('through persistActor: a crash after any generation restores at its cursor and finishes like an uninterrupted run', async () => {
+    const n = 10;
+    const options = { key: 'job', debounce: { wait: 0, maxWait: 0 }, retain: { latest: 1000 }, flushOnExit: false };
+    const expected = await toPromise(createActor(parentOf(listBatch({ log: [] }), { n })).start());
+    const adapter = memoryAdapter();
+    const first = await persistActor(parentOf(listBatch({ log: [] }), { n }), { ...options, adapter });
+    await toPromise(first.actor);
+    await first.close();
+    const generations = await adapter.list('job');
+    expect(generations.length).toBeGreaterThan(n / 2);
+
+    const cursors = new Set<number>();
+    for (const { seq } of generations) {
+      const sink: Logged = { log: [] };
+      const restored = await persistActor(parentOf(listBatch(sink), { n }), {
+        ...options,
+        adapter: await storeAsOf(adapter, 'job', seq),
+      });
+      expect(restored.restored).toMatchObject({ source: 'checkpoint', seq });
+      const snapshot = restored.actor.getSnapshot();
+      const child = snapshot.children['batch']?.getSnapshot() as { cursor: { index: number } } | undefined;
+      const cursor = snapshot.status === 'done' ? n : (child?.cursor.index ?? 0);
+      cursors.add(cursor);
+      const output = await toPromise(restored.actor);
+      await restored.close();
+      expect(output, `generation ${seq}`).toEqual(expected);
+      expect(sink.log, `generation ${seq}`).toEqual(range(cursor, n));
+    }
+    expect(cursors.size).toBeGreaterThan(n / 2);
   });
 
   it('publishes the cursor only after the item handler has finished', async () => {

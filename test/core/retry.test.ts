@@ -13,13 +13,18 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   fromResumable,
   isCheckpointError,
+  persistActor,
   readProgress,
   resolveRetryPolicy,
   retryDelay,
+  openEnvelope,
   taggedJsonCodec,
+  watchProgress,
   withRetry,
+  type CheckpointAdapter,
   type RetryPolicy,
 } from 'xstate-checkpoint';
+import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -68,15 +73,15 @@ const childOf = (persisted: unknown) =>
 
 /**
  * A call that fails `failures` times, then returns `'ok'`; records the time of
- * every attempt. A call cut off by a stop (a crash) settles nothing, like a
+ * every attempt; each call takes `callMs`. A call cut off by a stop (a crash) settles nothing, like a
  * request lost with its process, so it does not use up one of the failures.
  */
-function flaky(failures: number) {
+function flaky(failures: number, callMs = 0) {
   const calls: number[] = [];
   let left = failures;
   const logic = fromPromise(async ({ signal }) => {
     calls.push(Date.now());
-    await Promise.resolve();
+    await (callMs > 0 ? sleep(callMs) : Promise.resolve());
     if (signal.aborted) return 'lost';
     if (left > 0) throw new Error(`failure ${failures - --left}`);
     return 'ok';
@@ -378,6 +383,52 @@ describe('withRetry across restores with real timers', () => {
     const restored = await toPromise(createActor(machine, { snapshot: checkpoint }).start());
     expect(restored.output).toBe('ok');
     expect(started).toEqual([1, 1]);
+  });
+});
+
+/** A new memory adapter holding the generations of `key` up to and including `seq`: the store as a crash at that moment left it. */
+async function storeAsOf(source: CheckpointAdapter, key: string, seq: number): Promise<CheckpointAdapter> {
+  const copy = memoryAdapter();
+  for (const generation of (await source.list(key)).reverse()) {
+    if (generation.seq > seq) break;
+    await copy.write(key, { ...generation, bytes: (await source.read(key, generation.seq))! });
+  }
+  return copy;
+}
+
+describe('withRetry through persistActor', () => {
+  it('a crash after any generation ends on the uninterrupted attempt count', async () => {
+    const policy: RetryPolicy = { initialInterval: 10, backoffCoefficient: 2 };
+    const options = { key: 'call', debounce: { wait: 0, maxWait: 0 }, retain: { latest: 1000 }, flushOnExit: false };
+    const adapter = memoryAdapter();
+    const first = await persistActor(parentOf(withRetry(flaky(3, 15).logic, policy)), { ...options, adapter });
+    let finalAttempt: number | undefined;
+    watchProgress(first.actor, (progress) => (finalAttempt = progress.attempt));
+    expect(await toPromise(first.actor)).toMatchObject({ output: 'ok' });
+    await first.close();
+    expect(finalAttempt).toBe(4);
+    const generations = await adapter.list('call');
+
+    const kinds = new Set<string>();
+    for (const { seq } of generations) {
+      const store = await storeAsOf(adapter, 'call', seq);
+      const [newest] = await store.list('call');
+      const payload = taggedJsonCodec.decode(openEnvelope((await store.read('call', newest!.seq))!).payload);
+      const child = childOf((payload as { snapshot: unknown }).snapshot) as
+        { attempt: number; retryAt: number | null; status: string } | undefined;
+      // The service has failed once per attempt that ended before this checkpoint.
+      const failedBefore = child === undefined ? 3 : child.retryAt === null ? child.attempt - 1 : child.attempt;
+      kinds.add(child === undefined ? 'finished' : child.retryAt === null ? 'mid-attempt' : 'waiting');
+      const service = flaky(3 - failedBefore, 15);
+      const restored = await persistActor(parentOf(withRetry(service.logic, policy)), { ...options, adapter: store });
+      let attempt: number | undefined = child?.attempt;
+      watchProgress(restored.actor, (progress) => (attempt = progress.attempt));
+      expect(await toPromise(restored.actor), `generation ${seq}`).toMatchObject({ output: 'ok' });
+      await restored.close();
+      if (child !== undefined) expect(attempt, `generation ${seq}`).toBe(4);
+      expect(service.calls, `generation ${seq}`).toHaveLength(child === undefined ? 0 : 4 - failedBefore);
+    }
+    expect([...kinds].sort()).toEqual(['finished', 'mid-attempt', 'waiting']);
   });
 });
 
