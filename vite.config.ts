@@ -101,6 +101,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'browser',
+                benchmark: { include: [] },
                 include: ['test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],
                 testTimeout: 30_000,
                 browser: {
@@ -119,6 +120,7 @@ export default defineConfig({
               extends: true as const,
               test: {
                 name: 'chromium',
+                benchmark: { include: [] },
                 include: ['test/chromium/**/*.test.ts'],
                 env: { CHROMIUM_PATH: chromiumPath ?? '', CHROMIUM_ARGS: chromiumArgs.join(' ') },
                 testTimeout: 60_000,

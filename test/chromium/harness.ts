@@ -1,6 +1,6 @@
 // Node side of the Chromium tests: bundles page.ts, serves it, and runs Debian's Chromium
 // as a real process (so it can be SIGKILLed and relaunched on the same profile).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -61,10 +61,25 @@ export interface RunningChromium {
   close(): Promise<void>;
 }
 
+/** CHROMIUM_PATH (set by vite.config.ts for the chromium project), else `which chromium`. */
+export function chromiumExecutable(): string | undefined {
+  if (process.env.CHROMIUM_PATH) return process.env.CHROMIUM_PATH;
+  try {
+    return (
+      execFileSync('which', ['chromium'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() || undefined
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+const defaultArgs =
+  '--no-sandbox --disable-gpu --disable-background-networking --disable-component-update --disable-sync';
+
 export async function launchChromium(profile: string): Promise<RunningChromium> {
-  const executable = process.env.CHROMIUM_PATH;
+  const executable = chromiumExecutable();
   if (!executable) throw new Error('No Chromium: install it (apt-get install chromium) or set CHROMIUM_PATH.');
-  const args = (process.env.CHROMIUM_ARGS ?? '').split(' ').filter(Boolean);
+  const args = (process.env.CHROMIUM_ARGS || defaultArgs).split(' ').filter(Boolean);
   const child = spawn(
     executable,
     ['--headless=new', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...args, 'about:blank'],

@@ -1,4 +1,5 @@
 // Runs inside Chromium tabs (bundled by harness.ts): the operations the Node tests drive.
+import { createStore, set } from 'idb-keyval';
 import { assign, setup } from 'xstate';
 import { crc32, isCheckpointError, persistActor } from 'xstate-checkpoint';
 import type { Lease, PersistedActor } from 'xstate-checkpoint';
@@ -50,7 +51,52 @@ async function write(key: string, seq: number, epoch: number, size: number): Pro
   }
 }
 
+/**
+ * Times saves of the same random bytes, interleaved per round: the adapter (with
+ * `default` and `strict` durability, pruning to 3 generations outside the timing)
+ * against a raw idb-keyval `set`. Returns the per-save milliseconds of each.
+ */
+async function benchSaves(rounds: number, size: number): Promise<Record<string, number[]>> {
+  const stamp = Date.now();
+  const plain = indexedDbAdapter({ dbName: `bench-default-${stamp}`, durability: 'default', broadcastChannel: false });
+  const strict = indexedDbAdapter({ dbName: `bench-strict-${stamp}`, durability: 'strict', broadcastChannel: false });
+  const store = createStore(`bench-keyval-${stamp}`, 'keyval');
+  const bytes = noise(size);
+  let seq = 0;
+  const save = async (a: IndexedDbAdapter) => {
+    const t0 = performance.now();
+    await a.write('doc', { seq, epoch: 0, createdAt: Date.now(), byteLength: size, bytes });
+    const ms = performance.now() - t0;
+    if (seq > 3) await a.remove('doc', seq - 3);
+    return ms;
+  };
+  const runs: Record<string, () => Promise<number>> = {
+    'adapter (default)': () => save(plain),
+    'adapter (strict)': () => save(strict),
+    'idb-keyval set': async () => {
+      const t0 = performance.now();
+      await set('doc', bytes, store);
+      return performance.now() - t0;
+    },
+  };
+  const out: Record<string, number[]> = {};
+  const names = Object.keys(runs);
+  for (let round = -5; round < rounds; round++) {
+    seq++;
+    // Rotate the order so no variant always runs first; the first 5 rounds warm up.
+    for (let i = 0; i < names.length; i++) {
+      const name = names[(round + 5 + i) % names.length]!;
+      const ms = await runs[name]!();
+      if (round >= 0) (out[name] ??= []).push(ms);
+    }
+  }
+  await plain.dispose();
+  await strict.dispose();
+  return out;
+}
+
 export const tab = {
+  benchSaves,
   open(dbName: string, durability: IDBTransactionDurability = 'strict', key = 'doc') {
     adapter = indexedDbAdapter({ dbName, durability });
     adapter.subscribe(key, (notice) => notices.push(notice.seq));
