@@ -11,6 +11,13 @@ export interface DecodeLimits {
 /**
  * Turns snapshot values into bytes and back. The default is {@link taggedJsonCodec};
  * plug in another (e.g. with `superjson`) through the `codec` option.
+ *
+ * @example
+ * ```ts
+ * import { taggedJsonCodec, type Codec } from 'xstate-checkpoint';
+ * const codec: Codec = taggedJsonCodec;
+ * codec.decode(codec.encode({ n: 1n })); // { n: 1n }
+ * ```
  */
 export interface Codec {
   /** Stored in every envelope; restore refuses payloads of another codec. */
@@ -22,27 +29,58 @@ export interface Codec {
 /** Default {@link DecodeLimits}. */
 export const DEFAULT_LIMITS: Required<DecodeLimits> = { maxBytes: 64 * 1024 * 1024, maxDepth: 512 };
 
-type Key = string | number;
-type Path = Key[];
-// [path, type] or [path, type, extra]
-type Tag = [Path, string] | [Path, string, unknown];
+/*
+ * Format (`xsc1`): the UTF-8 JSON text of `[root]` when the value is plain JSON
+ * data, or `[root, flags]` when it holds markers (bit 1) and references (bit 2).
+ * A marker is a string that starts with "~" and stands for a value JSON cannot
+ * carry; a string of the data that starts with "~" is written with one more "~".
+ *
+ *   "~u" undefined          "~nNaN" "~nInfinity" "~n-Infinity" "~n-0"
+ *   "~b<decimal>"           "~bx<hex>" / "~b-x<hex>" (BigInt beyond 2^1024)
+ *   "~d<ms>" / "~d" Date    "~R<flags>/<source>" RegExp
+ *   "~t<Type>:<base64>"     typed array, DataView or ArrayBuffer
+ *   "~@<n>"                 the n-th object met in a depth-first walk (shared or cyclic reference)
+ *   ["~M", k1, v1, ...]     Map          ["~S", v1, ...] Set
+ *   ["~E", name, message, stack | null, { ...own enumerable props }, cause?]  Error
+ *
+ * Objects are numbered in the order a depth-first walk first meets them (keys in
+ * property order, array items, Map keys then values, Set items, Error props then
+ * cause); the decoder walks in the same order, so references need no paths and
+ * every object is revived in place, cycles included.
+ */
 
-const encoder = new TextEncoder();
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+type Obj = Record<string, unknown>;
+
+const TILDE = 126; // "~"
+const FLAG_MARKERS = 1;
+const FLAG_REFS = 2;
 const UNSAFE_KEY = '__proto__';
+// Decimal BigInt parsing is quadratic; past this size the encoder writes hex.
+const BIG_DECIMAL = 1n << 1024n;
+const MAX_DECIMAL_DIGITS = 320;
 
-const typedArrays: Record<string, new (buffer: ArrayBuffer) => ArrayBufferView> = {
-  Int8Array,
-  Uint8Array,
-  Uint8ClampedArray,
-  Int16Array,
-  Uint16Array,
-  Int32Array,
-  Uint32Array,
-  Float32Array,
-  Float64Array,
-  BigInt64Array,
-  BigUint64Array,
+const hasOwn = Object.prototype.hasOwnProperty;
+const getProto = Object.getPrototypeOf;
+const ObjectProto = Object.prototype;
+const isArray = Array.isArray;
+const textEncoder = new TextEncoder();
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+type BinaryCtor = new (buffer: ArrayBuffer) => object;
+// Binary types by name, with their element width.
+const binaryTypes: Record<string, readonly [BinaryCtor, number]> = {
+  Int8Array: [Int8Array, 1],
+  Uint8Array: [Uint8Array, 1],
+  Uint8ClampedArray: [Uint8ClampedArray, 1],
+  Int16Array: [Int16Array, 2],
+  Uint16Array: [Uint16Array, 2],
+  Int32Array: [Int32Array, 4],
+  Uint32Array: [Uint32Array, 4],
+  Float32Array: [Float32Array, 4],
+  Float64Array: [Float64Array, 8],
+  BigInt64Array: [BigInt64Array, 8],
+  BigUint64Array: [BigUint64Array, 8],
+  DataView: [DataView, 1],
 };
 const errorTypes: Record<string, ErrorConstructor> = {
   Error,
@@ -53,6 +91,8 @@ const errorTypes: Record<string, ErrorConstructor> = {
   EvalError,
   URIError,
 };
+// The intrinsic name of a typed array, also for subclasses such as Node's Buffer.
+const typedArrayTag = Object.getOwnPropertyDescriptor(getProto(Int8Array.prototype), Symbol.toStringTag)!.get!;
 
 function toBase64(bytes: Uint8Array): string {
   let s = '';
@@ -66,243 +106,524 @@ function fromBase64(text: string): Uint8Array {
   return out;
 }
 
+function numberMarker(n: number): string {
+  return n === 0 ? '~n-0' : `~n${String(n)}`;
+}
+
+const getTime = Date.prototype.getTime;
+const objectTag = Object.prototype.toString;
+const brandChecks: Record<string, (obj: object) => unknown> = {
+  Date: (obj) => getTime.call(obj as Date),
+  Map: (obj) => Map.prototype.has.call(obj, 0),
+  Set: (obj) => Set.prototype.has.call(obj, 0),
+  RegExp: (obj) => Object.getOwnPropertyDescriptor(RegExp.prototype, 'flags')!.get!.call(obj),
+  ArrayBuffer: (obj) => Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!.call(obj),
+  Error: () => true,
+};
+
+/**
+ * The built-in type the codec has a marker for (or undefined): "Date", "Map",
+ * "Set", "RegExp", "Error", "ArrayBuffer", "DataView" or a typed array name.
+ * Values from another realm (iframe, vm) fail `instanceof`; their tag is used
+ * instead, confirmed by a brand check that a look-alike class cannot pass.
+ */
+function kindOf(obj: object): string | undefined {
+  if (obj instanceof Date) return 'Date';
+  if (obj instanceof Map) return 'Map';
+  if (obj instanceof Set) return 'Set';
+  if (obj instanceof RegExp) return 'RegExp';
+  if (obj instanceof Error) return 'Error';
+  if (ArrayBuffer.isView(obj))
+    return obj instanceof DataView ? 'DataView' : ((typedArrayTag.call(obj) as string | undefined) ?? 'DataView');
+  if (obj instanceof ArrayBuffer) return 'ArrayBuffer';
+  const tag = objectTag.call(obj).slice(8, -1);
+  const check = hasOwn.call(brandChecks, tag) ? brandChecks[tag] : undefined;
+  if (check === undefined) return undefined;
+  try {
+    check(obj);
+    return tag;
+  } catch {
+    return undefined;
+  }
+}
+
+// JSON longer than this is written in pieces: V8 returns a long JSON.stringify
+// result as a rope, and turning a rope of megabytes into bytes first copies it
+// into one flat string, which costs about as much as the stringify itself.
+const PIECE = 32 * 1024;
+
+// Identity of the objects met, for shared and cyclic references. Each object is
+// stamped from a global counter; a stamp at or above an encode's base was given
+// by that encode. Re-stamping objects already in the WeakMap (the same context
+// objects, checkpoint after checkpoint) costs far less than inserting every
+// object into a fresh Set or Map.
+let sharedStamps = new WeakMap<object, number>();
+let nextStamp = 0;
+let encoding = false;
+
 class Encoder {
-  readonly tags: Tag[] = [];
-  // Identity of every container seen, for shared and cyclic references. Paths
-  // are rebuilt from parent links only when a duplicate turns up.
-  private readonly seen = new Map<object, number>();
-  private readonly parents: number[] = [];
-  private readonly depths: number[] = [];
-  // The steps from the parent container: one key, or several inside a Map pair.
-  private readonly keys: Array<Key | Key[]> = [];
-  private readonly path: Path = [];
+  flags = 0;
+  /** Estimated JSON length of what was walked so far. */
+  size = 0;
+  /** Containers of the output whose JSON is estimated over PIECE chars, with that estimate. */
+  big: Map<object, number> | undefined;
+  private readonly stamps: WeakMap<object, number>;
+  private readonly base: number;
+  // The key leading to each open object, only for error messages.
+  private readonly keys: Array<string | number> = [];
 
-  constructor(private readonly maxDepth: number) {}
-
-  private pathOf(index: number): Path {
-    const out: Path = [];
-    for (let i = index; i > 0; i = this.parents[i]!) {
-      const step = this.keys[i]!;
-      if (Array.isArray(step)) for (let j = step.length - 1; j >= 0; j--) out.push(step[j]!);
-      else out.push(step);
-    }
-    return out.reverse();
+  constructor(private readonly maxDepth: number) {
+    // A toJSON or getter that encodes again from inside an encode gets its own stamps.
+    this.stamps = encoding ? new WeakMap() : sharedStamps;
+    this.base = nextStamp;
   }
 
-  private enter(obj: object, parent: number): number | Path {
-    const index = this.seen.get(obj);
-    if (index !== undefined) return this.pathOf(index);
-    const id = this.parents.length;
-    this.seen.set(obj, id);
-    const path = this.path;
-    this.parents.push(parent);
-    this.depths.push(path.length);
-    const from = id === 0 ? 0 : this.depths[parent]!;
-    this.keys.push(path.length - from === 1 ? path[path.length - 1]! : path.slice(from));
-    return id;
+  private path(depth: number): Array<string | number> {
+    return this.keys.slice(1, depth + 1);
   }
 
-  private tag(type: string, extra?: unknown): void {
-    this.tags.push(extra === undefined ? [this.path.slice(), type] : [this.path.slice(), type, extra]);
+  private ref(obj: object): string {
+    this.flags |= FLAG_MARKERS | FLAG_REFS;
+    this.size += 8;
+    return `~@${this.stamps.get(obj)! - this.base}`;
   }
 
-  /** Returns the JSON-safe replacement of `value` (the same reference when nothing changes). */
-  walk(value: unknown, parent: number): unknown {
+  /** False when this encode met `obj` before. */
+  private enter(obj: object): boolean {
+    const stamps = this.stamps;
+    const stamp = stamps.get(obj);
+    if (stamp !== undefined && stamp >= this.base) return false;
+    stamps.set(obj, nextStamp++);
+    return true;
+  }
+
+  private sized(out: object, start: number): void {
+    const size = this.size - start;
+    if (size > PIECE) (this.big ??= new Map()).set(out, size);
+  }
+
+  /** The JSON-safe form of any value other than a plain string, boolean or finite number. */
+  other(value: unknown, depth: number): unknown {
     switch (typeof value) {
       case 'string':
-      case 'boolean':
-        return value;
+        this.flags |= FLAG_MARKERS;
+        return `~${value}`;
       case 'number':
-        if (Number.isFinite(value) && !Object.is(value, -0)) return value;
-        this.tag('n', Object.is(value, -0) ? '-0' : String(value));
-        return 0;
+        this.flags |= FLAG_MARKERS;
+        return numberMarker(value);
       case 'undefined':
-        this.tag('u');
-        return null;
-      case 'bigint':
-        this.tag('b');
-        return value.toString();
-      case 'function':
-      case 'symbol':
-        // Same as JSON: functions and symbols are not data.
+        this.flags |= FLAG_MARKERS;
+        return '~u';
+      case 'bigint': {
+        this.flags |= FLAG_MARKERS;
+        const out =
+          value < BIG_DECIMAL && value > -BIG_DECIMAL
+            ? `~b${value.toString()}`
+            : value < 0n
+              ? `~b-x${(-value).toString(16)}`
+              : `~bx${value.toString(16)}`;
+        this.size += out.length;
+        return out;
+      }
+      case 'object':
+        return value === null ? null : this.object(value, depth);
+      default:
+        // Functions and symbols are not data: dropped, as JSON does.
         return undefined;
     }
-    if (value === null) return null;
-    const obj = value as object;
-    if (this.path.length > this.maxDepth) {
+  }
+
+  /** The JSON-safe form of a value that is not an object. */
+  primitive(v: unknown, depth: number): unknown {
+    switch (typeof v) {
+      case 'string':
+        this.size += v.length + 2;
+        return v.charCodeAt(0) === TILDE ? this.other(v, depth) : v;
+      case 'boolean':
+        return v;
+      case 'number':
+        return v - v === 0 && (v !== 0 || 1 / v > 0) ? v : this.other(v, depth);
+      default:
+        return this.other(v, depth);
+    }
+  }
+
+  /** Returns the JSON-safe replacement of `obj` (the same reference when nothing changes). */
+  object(obj: object, depth: number): unknown {
+    if (depth > this.maxDepth) {
       throw new CheckpointError('too-deep', {
-        path: this.path.slice(),
+        path: this.path(depth),
         detail: `nesting is deeper than ${this.maxDepth}`,
       });
     }
-    const entered = this.enter(obj, parent);
-    if (typeof entered !== 'number') {
-      this.tag('r', entered);
-      return 0;
+    if (isArray(obj)) return this.enter(obj) ? this.array(obj, depth) : this.ref(obj);
+    const proto: unknown = getProto(obj);
+    if (proto === ObjectProto || proto === null) {
+      if (typeof (obj as Obj)['toJSON'] === 'function') return this.toJSON(obj, depth);
+      return this.enter(obj) ? this.plain(obj as Obj, depth) : this.ref(obj);
     }
-    if (Array.isArray(obj)) return this.walkArray(obj, entered);
-    const proto: unknown = Object.getPrototypeOf(obj);
-    if (proto === Object.prototype || proto === null) return this.walkObject(obj as Record<string, unknown>, entered);
-    return this.walkSpecial(obj, entered);
+    return this.special(obj, depth, true);
   }
 
-  private walkArray(arr: unknown[], id: number): unknown {
+  private array(arr: unknown[], depth: number): unknown {
+    const start = this.size;
+    const inner = depth + 1;
+    let est = 2 + arr.length;
     let copy: unknown[] | undefined;
-    const path = this.path;
     for (let i = 0; i < arr.length; i++) {
       const v = arr[i];
-      path.push(i);
-      const r = this.walk(v, id);
-      path.pop();
-      if (r !== v) {
-        copy ??= arr.slice();
-        copy[i] = r === undefined ? null : r;
+      let r: unknown;
+      if (typeof v === 'object') {
+        if (v === null) {
+          est += 4;
+          continue;
+        }
+        this.keys[inner] = i;
+        r = this.object(v, inner);
+        if (r === v) continue;
+      } else if (typeof v === 'string') {
+        est += v.length + 2;
+        if (v.charCodeAt(0) !== TILDE) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'number') {
+        est += 8;
+        if (v - v === 0 && (v !== 0 || 1 / v > 0)) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'boolean') {
+        est += 5;
+        continue;
+      } else {
+        est += 6;
+        r = this.other(v, inner);
+        // As in JSON, a dropped item becomes null.
+        if (r === undefined) r = null;
       }
+      copy ??= arr.slice();
+      copy[i] = r;
     }
-    return copy ?? arr;
-  }
-
-  private walkObject(obj: Record<string, unknown>, id: number): unknown {
-    let copy: Record<string, unknown> | undefined;
-    const path = this.path;
-    for (const k in obj) {
-      if (!Object.prototype.hasOwnProperty.call(obj, k)) continue;
-      if (k === UNSAFE_KEY) {
-        throw new CheckpointError('unsafe-payload', {
-          path: path.slice(),
-          detail: 'an object has an own "__proto__" key',
-        });
-      }
-      const v = obj[k];
-      path.push(k);
-      const r = this.walk(v, id);
-      path.pop();
-      if (r !== v) {
-        copy ??= { ...obj };
-        if (r === undefined) delete copy[k];
-        else copy[k] = r;
-      }
-    }
-    return copy ?? obj;
-  }
-
-  private walkEntries(items: Iterable<unknown>, id: number): unknown[] {
-    const out: unknown[] = [];
-    const path = this.path;
-    let i = 0;
-    for (const item of items) {
-      path.push(i++);
-      const r = this.walk(item, id);
-      path.pop();
-      out.push(r === undefined ? null : r);
-    }
+    const out = copy ?? arr;
+    this.size += est;
+    this.sized(out, start);
     return out;
   }
 
-  private walkSpecial(obj: object, id: number): unknown {
-    if (obj instanceof Date) {
-      const t = obj.getTime();
-      this.tag('D');
-      return Number.isNaN(t) ? null : t;
-    }
-    if (obj instanceof Map) {
-      const out: unknown[] = [];
-      const path = this.path;
-      let i = 0;
-      for (const entry of obj) {
-        path.push(i++);
-        // The pair array is ours, not the user's: it is not registered as a container.
-        out.push(this.walkPair(entry as [unknown, unknown], id));
-        path.pop();
+  private plain(obj: Obj, depth: number): unknown {
+    const start = this.size;
+    const inner = depth + 1;
+    let est = 2;
+    let copy: Obj | undefined;
+    for (const k in obj) {
+      if (!hasOwn.call(obj, k)) continue;
+      if (k === UNSAFE_KEY) {
+        throw new CheckpointError('unsafe-payload', {
+          path: this.path(depth),
+          detail: 'an object has an own "__proto__" key, which restore would refuse',
+        });
       }
-      this.tag('M');
-      return out;
-    }
-    if (obj instanceof Set) {
-      const out = this.walkEntries(obj, id);
-      this.tag('S');
-      return out;
-    }
-    if (obj instanceof RegExp) {
-      this.tag('R');
-      return [obj.source, obj.flags];
-    }
-    if (obj instanceof Error) {
-      const out: Record<string, unknown> = { name: obj.name, message: obj.message };
-      if (obj.stack !== undefined) out['stack'] = obj.stack;
-      if ('cause' in obj) {
-        this.path.push('cause');
-        const r = this.walk(obj.cause, id);
-        this.path.pop();
-        out['cause'] = r === undefined ? null : r;
+      const v = obj[k];
+      est += k.length + 4;
+      let r: unknown;
+      if (typeof v === 'object') {
+        if (v === null) {
+          est += 4;
+          continue;
+        }
+        this.keys[inner] = k;
+        r = this.object(v, inner);
+        if (r === v) continue;
+      } else if (typeof v === 'string') {
+        est += v.length + 2;
+        if (v.charCodeAt(0) !== TILDE) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'number') {
+        est += 8;
+        if (v - v === 0 && (v !== 0 || 1 / v > 0)) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'boolean') {
+        est += 5;
+        continue;
+      } else {
+        est += 6;
+        r = this.other(v, inner);
       }
-      this.tag('E');
-      return out;
+      // Copy-on-write: the caller's data is never modified. A dropped value
+      // (function, symbol) is set to undefined, which JSON.stringify leaves out.
+      copy ??= { ...obj };
+      copy[k] = r;
     }
-    if (ArrayBuffer.isView(obj) && !(obj instanceof DataView)) {
-      const name = obj.constructor.name;
-      if (typedArrays[name] === undefined)
-        throw new CheckpointError('encode', { path: this.path.slice(), detail: `${name} is not supported` });
-      this.tag('T', name);
-      return toBase64(new Uint8Array(obj.buffer, obj.byteOffset, obj.byteLength));
-    }
-    if (obj instanceof ArrayBuffer) {
-      this.tag('T', 'ArrayBuffer');
-      return toBase64(new Uint8Array(obj));
-    }
-    const toJSON = (obj as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') {
-      // Same contract as JSON.stringify: the object decides its own data form.
-      return this.walk(toJSON.call(obj), id);
-    }
-    // Any other class instance is kept as its own enumerable data, like JSON.
-    return this.walkObject(obj as Record<string, unknown>, id);
+    const out = copy ?? obj;
+    this.size += est;
+    this.sized(out, start);
+    return out;
   }
 
-  private walkPair(entry: [unknown, unknown], id: number): unknown[] {
-    const path = this.path;
-    path.push(0);
-    const k = this.walk(entry[0], id);
-    path.pop();
-    path.push(1);
-    const v = this.walk(entry[1], id);
-    path.pop();
-    return [k === undefined ? null : k, v === undefined ? null : v];
+  /** JSON's contract: the object decides its data form. Not identity-tracked: each call may return a new value. */
+  private toJSON(obj: object, depth: number): unknown {
+    const data: unknown = (obj as { toJSON(key: string): unknown }).toJSON('');
+    if (typeof data !== 'object' || data === null) return this.primitive(data, depth);
+    // The result's own toJSON is not called again (as in JSON.stringify).
+    if (isArray(data)) return this.enter(data) ? this.array(data, depth) : this.ref(data);
+    const proto: unknown = getProto(data);
+    if (proto === ObjectProto || proto === null)
+      return this.enter(data) ? this.plain(data as Obj, depth) : this.ref(data);
+    return this.special(data, depth, false);
   }
+
+  private special(obj: object, depth: number, useToJSON: boolean): unknown {
+    const kind = kindOf(obj);
+    if (kind === undefined) {
+      // Boxed primitives stand for their value, as in JSON.
+      if (obj instanceof String || obj instanceof Number || obj instanceof Boolean || obj instanceof BigInt) {
+        return this.primitive((obj as { valueOf(): unknown }).valueOf(), depth);
+      }
+      if (useToJSON && typeof (obj as Obj)['toJSON'] === 'function') return this.toJSON(obj, depth);
+      // Any other class instance is kept as its own enumerable data, like JSON.
+      return this.enter(obj) ? this.plain(obj as Obj, depth) : this.ref(obj);
+    }
+    if (!this.enter(obj)) return this.ref(obj);
+    this.flags |= FLAG_MARKERS;
+    const inner = depth + 1;
+    switch (kind) {
+      case 'Date': {
+        this.size += 16;
+        const t = getTime.call(obj as Date);
+        return t === t ? `~d${t}` : '~d';
+      }
+      case 'Map': {
+        const start = this.size;
+        const out: unknown[] = ['~M'];
+        let i = 0;
+        // forEach, not for-of: no [key, value] array per entry.
+        (obj as Map<unknown, unknown>).forEach((v, k) => {
+          this.keys[inner] = i++;
+          out.push(this.item(k, inner), this.item(v, inner));
+        });
+        this.size += 6 + out.length;
+        this.sized(out, start);
+        return out;
+      }
+      case 'Set': {
+        const start = this.size;
+        const out: unknown[] = ['~S'];
+        let i = 0;
+        (obj as Set<unknown>).forEach((v) => {
+          this.keys[inner] = i++;
+          out.push(this.item(v, inner));
+        });
+        this.size += 6 + out.length;
+        this.sized(out, start);
+        return out;
+      }
+      case 'RegExp': {
+        const out = `~R${(obj as RegExp).flags}/${(obj as RegExp).source}`;
+        this.size += out.length;
+        return out;
+      }
+      case 'Error':
+        return this.error(obj as Error, depth);
+      case 'ArrayBuffer':
+        return this.binary('ArrayBuffer', new Uint8Array(obj as ArrayBuffer));
+      default: {
+        if (!hasOwn.call(binaryTypes, kind)) {
+          throw new CheckpointError('encode', { path: this.path(depth), detail: `${kind} is not supported` });
+        }
+        const view = obj as ArrayBufferView;
+        return this.binary(kind, new Uint8Array(view.buffer, view.byteOffset, view.byteLength));
+      }
+    }
+  }
+
+  private binary(type: string, bytes: Uint8Array): string {
+    const out = `~t${type}:${toBase64(bytes)}`;
+    this.size += out.length;
+    return out;
+  }
+
+  /** A value inside our own marker array: never dropped (null stands in for functions and symbols). */
+  private item(v: unknown, depth: number): unknown {
+    let r: unknown;
+    if (typeof v === 'object' && v !== null) r = this.object(v, depth);
+    else {
+      this.size += 8;
+      r = this.primitive(v, depth);
+    }
+    return r === undefined ? null : r;
+  }
+
+  private error(err: Error, depth: number): unknown[] {
+    const start = this.size;
+    // Own enumerable props (e.g. `code`, or a `name` set by a subclass) sit one
+    // level deeper, in their own object. A `cause` assigned after construction
+    // is one of them; one given to the constructor is not enumerable.
+    const props: Obj = {};
+    const inner = depth + 2;
+    let causeInProps = false;
+    for (const k in err) {
+      if (!hasOwn.call(err, k)) continue;
+      if (k === 'cause') causeInProps = true;
+      if (k === UNSAFE_KEY) {
+        throw new CheckpointError('unsafe-payload', {
+          path: this.path(depth),
+          detail: 'an error has an own "__proto__" key',
+        });
+      }
+      this.keys[inner] = k;
+      props[k] = this.item((err as unknown as Obj)[k], inner);
+    }
+    const stack = err.stack;
+    const out: unknown[] = [
+      '~E',
+      String(err.name),
+      String(err.message),
+      typeof stack === 'string' ? stack : null,
+      props,
+    ];
+    if (!causeInProps && 'cause' in err) {
+      this.keys[depth + 1] = 'cause';
+      out.push(this.item(err.cause, depth + 1));
+    }
+    this.size += 16 + (out[2] as string).length + (typeof stack === 'string' ? stack.length : 0);
+    this.sized(out, start);
+    return out;
+  }
+}
+
+/** The walk of `value`: its JSON-safe form and what the encoder learnt on the way. */
+function walk(value: unknown, maxDepth: number): { root: unknown; enc: Encoder } {
+  const outer = !encoding;
+  if (outer && nextStamp > 2 ** 52) {
+    sharedStamps = new WeakMap();
+    nextStamp = 0;
+  }
+  const enc = new Encoder(maxDepth);
+  encoding = true;
+  let root: unknown;
+  try {
+    root = typeof value === 'object' && value !== null ? enc.object(value, 0) : enc.primitive(value, 0);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw error;
+    throw new CheckpointError('encode', { cause: error });
+  } finally {
+    if (outer) encoding = false;
+  }
+  return { root: root === undefined ? null : root, enc };
+}
+
+/**
+ * The document's JSON text as pieces whose concatenation is exactly
+ * `JSON.stringify([root, flags])`: containers estimated over PIECE chars are
+ * written here, the rest by JSON.stringify in runs of about PIECE chars.
+ */
+function pieces(root: unknown, enc: Encoder): string[] {
+  const big = enc.big;
+  const tail = enc.flags === 0 ? ']' : `,${enc.flags}]`;
+  if (big === undefined) return [`[${JSON.stringify(root)}${tail}`];
+  const out: string[] = ['['];
+  const run = (items: unknown): void => {
+    const json = JSON.stringify(items);
+    out.push(json.slice(1, -1));
+  };
+  const write = (v: unknown): void => {
+    const size = typeof v === 'object' && v !== null ? big.get(v) : undefined;
+    if (size === undefined) {
+      out.push(JSON.stringify(v));
+      return;
+    }
+    const per = Math.max(1, Math.floor(PIECE / (size / Math.max(1, Object.keys(v as object).length))));
+    if (isArray(v)) {
+      out.push('[');
+      let from = 0;
+      for (let i = 0; i <= v.length; i++) {
+        const item: unknown = v[i];
+        const split = i < v.length && typeof item === 'object' && item !== null && big.has(item);
+        if (i === v.length || split || i - from === per) {
+          if (i > from) {
+            if (from > 0) out.push(',');
+            run(v.slice(from, i));
+          }
+          if (split) {
+            if (i > 0) out.push(',');
+            write(item);
+            from = i + 1;
+          } else from = i;
+        }
+      }
+      out.push(']');
+      return;
+    }
+    out.push('{');
+    let batch: Obj = {};
+    let count = 0;
+    let first = true;
+    const flush = (): void => {
+      if (count === 0) return;
+      if (!first) out.push(',');
+      first = false;
+      run(batch);
+      batch = {};
+      count = 0;
+    };
+    for (const k of Object.keys(v as object)) {
+      const item = (v as Obj)[k];
+      if (typeof item === 'object' && item !== null && big.has(item)) {
+        flush();
+        if (!first) out.push(',');
+        first = false;
+        out.push(`${JSON.stringify(k)}:`);
+        write(item);
+      } else if (item !== undefined && typeof item !== 'function' && typeof item !== 'symbol') {
+        batch[k] = item;
+        if (++count === per) flush();
+      }
+    }
+    flush();
+    out.push('}');
+  };
+  write(root);
+  out.push(tail);
+  return out;
+}
+
+/** UTF-8 bytes of the concatenated pieces. */
+function utf8Bytes(parts: readonly string[]): Uint8Array {
+  let length = 0;
+  for (const p of parts) length += p.length;
+  // Snapshots are nearly always ASCII: one char, one byte, so encodeInto an
+  // exact-size buffer; a piece that does not fit means there is other text.
+  const out = new Uint8Array(length);
+  let at = 0;
+  for (const p of parts) {
+    const { read, written } = textEncoder.encodeInto(p, at === 0 ? out : out.subarray(at));
+    if (read !== p.length) return textEncoder.encode(parts.join(''));
+    at += written;
+  }
+  return out;
 }
 
 /** Encodes any supported value to tagged-JSON text. @internal exported for tests and tools */
 export function encodeText(value: unknown, maxDepth = DEFAULT_LIMITS.maxDepth): string {
-  const enc = new Encoder(maxDepth);
-  let root: unknown;
-  try {
-    root = enc.walk(value, 0);
-  } catch (error) {
-    if (error instanceof CheckpointError) throw error;
-    throw new CheckpointError('encode', { cause: error });
-  }
-  const json = JSON.stringify(root === undefined ? null : root);
-  return enc.tags.length === 0 ? `[${json}]` : `[${json},${JSON.stringify(enc.tags)}]`;
+  const { root, enc } = walk(value, maxDepth);
+  return pieces(root, enc).join('');
 }
 
-function unsafe(detail: string, path?: Path): CheckpointError {
-  return new CheckpointError('unsafe-payload', { detail, path });
-}
-function bad(detail: string, path?: Path): CheckpointError {
-  return new CheckpointError('decode', { detail, path });
+function bad(detail: string): CheckpointError {
+  return new CheckpointError('decode', { detail });
 }
 
-/** Nesting depth of JSON text, without parsing it. */
+/** True when JSON text nests deeper than `maxDepth`, found without parsing it. */
 function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
+  const n = text.length;
+  for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92) i++;
-      else if (c === 34) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
+    if (c === 34) {
+      // Skip the string: to the next quote not escaped by a backslash.
+      for (i++; i < n; i++) {
+        const s = text.charCodeAt(i);
+        if (s === 34) break;
+        if (s === 92) i++;
+      }
+    } else if (c === 123 || c === 91) {
       if (++depth > maxDepth) return true;
     } else if (c === 125 || c === 93) depth--;
   }
@@ -310,222 +631,226 @@ function jsonDepthExceeds(text: string, maxDepth: number): boolean {
 }
 
 function refuseProtoKey(key: string, value: unknown): unknown {
-  if (key === UNSAFE_KEY) throw unsafe('the payload has a "__proto__" key');
+  if (key === UNSAFE_KEY) throw new CheckpointError('unsafe-payload', { detail: 'the payload has a "__proto__" key' });
   return value;
 }
 
-function isContainer(v: unknown): v is Record<Key, unknown> {
-  return typeof v === 'object' && v !== null;
+// A "__proto__" key can only appear literally or with \u escapes of its letters
+// (_ p r o t); only then is the slower reviver that refuses it worth paying for.
+const PROTO_ESCAPE = /\\u00(?:5[fF]|6[fF]|7[024])/;
+function mayHideProtoKey(text: string): boolean {
+  return text.includes(UNSAFE_KEY) || (text.includes('\\u') && PROTO_ESCAPE.test(text));
 }
 
-function stepInto(container: unknown, key: Key, path: Path): unknown {
-  if (container instanceof Map) {
-    const entry = typeof key === 'number' ? Array.from(container)[key] : undefined;
-    if (!entry) throw bad('tag path does not exist', path);
-    return entry;
-  }
-  if (container instanceof Set) {
-    const item = typeof key === 'number' ? Array.from(container)[key] : undefined;
-    return item;
-  }
-  if (!isContainer(container)) throw bad('tag path runs through a non-object', path);
-  if (
-    typeof key === 'string' &&
-    (key === UNSAFE_KEY || key === 'constructor' || key === 'prototype') &&
-    !Object.hasOwn(container, key)
-  ) {
-    throw unsafe(`tag path walks through "${key}"`, path);
-  }
-  if (!Object.hasOwn(container, key)) throw bad('tag path does not exist', path);
-  return container[key];
-}
+class Decoder {
+  // Every object in walk order, for "~@n" references; only when the payload has some.
+  private readonly objects: unknown[] | undefined;
 
-function checkPath(raw: unknown): Path {
-  if (!Array.isArray(raw)) throw bad('tag path is not an array');
-  for (const k of raw) {
-    if (typeof k === 'string') {
-      if (k === UNSAFE_KEY) throw unsafe('tag path contains "__proto__"');
-    } else if (typeof k !== 'number' || !Number.isInteger(k) || k < 0) throw bad('tag path has an invalid step');
+  constructor(refs: boolean) {
+    this.objects = refs ? [] : undefined;
   }
-  return raw as Path;
-}
 
-function reviveTag(type: string, v: unknown, extra: unknown, path: Path): unknown {
-  switch (type) {
-    case 'u':
-      return undefined;
-    case 'n':
-      if (extra === '-0') return -0;
-      if (extra === 'NaN') return NaN;
-      if (extra === 'Infinity') return Infinity;
-      if (extra === '-Infinity') return -Infinity;
-      throw bad('unknown number tag', path);
-    case 'b':
-      if (typeof v !== 'string' || !/^-?\d+$/.test(v)) throw bad('invalid bigint', path);
-      return BigInt(v);
-    case 'D':
-      if (v === null) return new Date(NaN);
-      if (typeof v !== 'number') throw bad('invalid date', path);
-      return new Date(v);
-    case 'M': {
-      if (!Array.isArray(v)) throw bad('invalid map', path);
-      const m = new Map<unknown, unknown>();
-      for (const pair of v) {
-        if (!Array.isArray(pair) || pair.length !== 2) throw bad('invalid map entry', path);
-        m.set(pair[0], pair[1]);
+  value(v: unknown): unknown {
+    if (typeof v === 'string') return v.charCodeAt(0) === TILDE ? this.marker(v) : v;
+    if (typeof v !== 'object' || v === null) return v;
+    return isArray(v) ? this.array(v) : this.plain(v as Obj);
+  }
+
+  private array(arr: unknown[]): unknown {
+    const head = arr[0];
+    if (head === '~M' || head === '~S' || head === '~E') return this.container(head, arr);
+    this.objects?.push(arr);
+    for (let i = 0; i < arr.length; i++) {
+      const v = arr[i];
+      if (typeof v === 'string') {
+        if (v.charCodeAt(0) === TILDE) arr[i] = this.marker(v);
+      } else if (typeof v === 'object' && v !== null) {
+        const r = isArray(v) ? this.array(v) : this.plain(v as Obj);
+        if (r !== v) arr[i] = r;
       }
-      return m;
     }
-    case 'S':
-      if (!Array.isArray(v)) throw bad('invalid set', path);
-      return new Set(v);
-    case 'R':
-      if (!Array.isArray(v) || typeof v[0] !== 'string' || typeof v[1] !== 'string') throw bad('invalid regexp', path);
-      try {
-        return new RegExp(v[0], v[1]);
-      } catch (cause) {
-        throw new CheckpointError('decode', { detail: 'invalid regexp', path, cause });
+    return arr;
+  }
+
+  private plain(obj: Obj, numbered = true): Obj {
+    if (numbered) this.objects?.push(obj);
+    // Only own data keys of a JSON.parse result are written, and "__proto__" was
+    // refused before parsing, so no assignment here can reach a prototype.
+    for (const k in obj) {
+      if (!hasOwn.call(obj, k)) continue;
+      const v = obj[k];
+      if (typeof v === 'string') {
+        if (v.charCodeAt(0) === TILDE) obj[k] = this.marker(v);
+      } else if (typeof v === 'object' && v !== null) {
+        const r = isArray(v) ? this.array(v) : this.plain(v as Obj);
+        if (r !== v) obj[k] = r;
       }
-    case 'E': {
-      if (!isContainer(v) || typeof v['message'] !== 'string' || typeof v['name'] !== 'string')
-        throw bad('invalid error', path);
-      const Ctor = Object.hasOwn(errorTypes, v['name']) ? errorTypes[v['name']]! : Error;
-      const e = Object.hasOwn(v, 'cause') ? new Ctor(v['message'], { cause: v['cause'] }) : new Ctor(v['message']);
-      if (e.name !== v['name'])
-        Object.defineProperty(e, 'name', { value: v['name'], writable: true, configurable: true });
-      if (typeof v['stack'] === 'string') e.stack = v['stack'];
-      return e;
     }
-    case 'T': {
-      if (typeof v !== 'string' || typeof extra !== 'string') throw bad('invalid binary', path);
-      let bytes: Uint8Array;
-      try {
-        bytes = fromBase64(v);
-      } catch (cause) {
-        throw new CheckpointError('decode', { detail: 'invalid base64', path, cause });
+    return obj;
+  }
+
+  private numbered<T>(value: T): T {
+    this.objects?.push(value);
+    return value;
+  }
+
+  private container(head: string, arr: unknown[]): unknown {
+    if (head === '~M') {
+      if (arr.length % 2 !== 1) throw bad('a map has an odd number of keys and values');
+      const map = this.numbered(new Map<unknown, unknown>());
+      for (let i = 1; i < arr.length; i += 2) {
+        const k = this.value(arr[i]);
+        map.set(k, this.value(arr[i + 1]));
       }
-      if (extra === 'ArrayBuffer') return bytes.buffer;
-      if (!Object.hasOwn(typedArrays, extra)) throw bad(`unknown binary type ${extra}`, path);
-      const Ctor = typedArrays[extra]!;
-      const width = (Ctor as unknown as { BYTES_PER_ELEMENT: number }).BYTES_PER_ELEMENT;
-      if (bytes.length % width !== 0) throw bad('binary length does not fit its type', path);
-      return new Ctor(bytes.buffer as ArrayBuffer);
+      return map;
     }
-    default:
-      throw bad(`unknown tag "${type}"`, path);
+    if (head === '~S') {
+      const set = this.numbered(new Set<unknown>());
+      for (let i = 1; i < arr.length; i++) set.add(this.value(arr[i]));
+      return set;
+    }
+    const [, name, message, stack, props] = arr;
+    if (
+      typeof name !== 'string' ||
+      typeof message !== 'string' ||
+      (typeof stack !== 'string' && stack !== null) ||
+      typeof props !== 'object' ||
+      props === null ||
+      isArray(props) ||
+      arr.length > 6
+    ) {
+      throw bad('invalid error');
+    }
+    const Ctor = hasOwn.call(errorTypes, name) ? errorTypes[name]! : Error;
+    const err = this.numbered(new Ctor(message));
+    const data = this.plain(props as Obj, false);
+    if (err.name !== name && !hasOwn.call(data, 'name')) {
+      Object.defineProperty(err, 'name', { value: name, writable: true, configurable: true });
+    }
+    if (stack === null) delete err.stack;
+    else Object.defineProperty(err, 'stack', { value: stack, writable: true, configurable: true });
+    for (const k of Object.keys(data)) {
+      Object.defineProperty(err, k, { value: data[k], writable: true, enumerable: true, configurable: true });
+    }
+    if (arr.length === 6) {
+      Object.defineProperty(err, 'cause', { value: this.value(arr[5]), writable: true, configurable: true });
+    }
+    return err;
+  }
+
+  private marker(s: string): unknown {
+    const body = s.slice(2);
+    switch (s.charCodeAt(1)) {
+      case TILDE:
+        return s.slice(1);
+      case 117: // u
+        if (s.length === 2) return undefined;
+        break;
+      case 110: // n
+        if (body === 'NaN') return NaN;
+        if (body === 'Infinity') return Infinity;
+        if (body === '-Infinity') return -Infinity;
+        if (body === '-0') return -0;
+        break;
+      case 98: // b
+        return parseBigInt(body);
+      case 100: {
+        // d
+        if (body === '') return this.numbered(new Date(NaN));
+        const t = Number(body);
+        if (t !== t) break;
+        return this.numbered(new Date(t));
+      }
+      case 82: {
+        // R
+        const slash = body.indexOf('/');
+        if (slash < 0) break;
+        try {
+          return this.numbered(new RegExp(body.slice(slash + 1), body.slice(0, slash)));
+        } catch (cause) {
+          throw new CheckpointError('decode', { detail: 'invalid regular expression', cause });
+        }
+      }
+      case 116: // t
+        return this.numbered(parseBinary(body));
+      case 64: {
+        // @
+        const objects = this.objects;
+        const n = Number(body);
+        if (objects === undefined || !Number.isInteger(n) || n < 0 || n >= objects.length) {
+          throw bad(`reference ${JSON.stringify(s)} points at no earlier object`);
+        }
+        return objects[n];
+      }
+    }
+    throw bad(`unknown marker ${JSON.stringify(s.slice(0, 24))}`);
   }
 }
 
-function setAt(container: unknown, key: Key, value: unknown, path: Path): void {
-  if (container instanceof Map) throw bad('cannot assign into a map here', path);
-  if (!isContainer(container)) throw bad('tag path runs through a non-object', path);
-  if (Array.isArray(container)) {
-    if (typeof key !== 'number' || key >= container.length) throw bad('tag path does not exist', path);
-  } else if (!Object.hasOwn(container, key)) throw bad('tag path does not exist', path);
-  container[key] = value;
+function parseBigInt(body: string): bigint {
+  if (/^-?\d+$/.test(body) && body.length <= MAX_DECIMAL_DIGITS + 1) return BigInt(body);
+  const neg = body.startsWith('-');
+  const hex = neg ? body.slice(1) : body;
+  if (!/^x[0-9a-f]+$/.test(hex)) throw bad('invalid bigint');
+  const v = BigInt(`0${hex}`);
+  return neg ? -v : v;
 }
 
-function applyTags(root: unknown, rawTags: unknown): unknown {
-  if (!Array.isArray(rawTags)) throw bad('tags are not an array');
-  const holder: Record<Key, unknown> = { '': root };
-  const resolve = (path: Path): [unknown, Key] => {
-    let parent: unknown = holder;
-    let key: Key = '';
-    for (const step of path) {
-      parent = stepInto(parent, key, path);
-      key = step;
-    }
-    return [parent, key];
-  };
-  const replaced = new Map<unknown, unknown>();
-  const refs: Array<[Path, Path]> = [];
-  for (const raw of rawTags) {
-    if (!Array.isArray(raw) || typeof raw[1] !== 'string') throw bad('invalid tag entry');
-    const path = checkPath(raw[0]);
-    const type = raw[1];
-    const [parent, key] = resolve(path);
-    if (type === 'r') {
-      const target = checkPath(raw[2]);
-      const [tParent, tKey] = resolve(target);
-      setAt(parent, key, stepInto(tParent, tKey, target), path);
-      refs.push([path, target]);
-      continue;
-    }
-    const current = stepInto(parent, key, path);
-    const next = reviveTag(type, current, raw[2], path);
-    if (isContainer(current)) replaced.set(current, next);
-    setAt(parent, key, next, path);
+function parseBinary(body: string): object {
+  const colon = body.indexOf(':');
+  const type = body.slice(0, colon);
+  if (colon < 0 || (type !== 'ArrayBuffer' && !hasOwn.call(binaryTypes, type))) throw bad('invalid binary value');
+  let bytes: Uint8Array;
+  try {
+    bytes = fromBase64(body.slice(colon + 1));
+  } catch (cause) {
+    throw new CheckpointError('decode', { detail: 'invalid base64', cause });
   }
-  // A reference to an ancestor that was revived after it (a cycle through a Map,
-  // Set or Error) still points at the encoded form: point it at the revived one.
-  if (replaced.size > 0) {
-    for (const [path, target] of refs) {
-      const [tParent, tKey] = resolve(target);
-      const final = stepInto(tParent, tKey, target);
-      const [parent, key] = resolve(path);
-      const current = parent instanceof Map || parent instanceof Set ? undefined : stepInto(parent, key, path);
-      if (current !== final && replaced.has(current)) setAt(parent, key, final, path);
-    }
-    fixEncodedLeftovers(holder[''], replaced, new Set());
-  }
-  return holder[''];
-}
-
-// Swap any encoded container still referenced inside Map/Set values for its
-// revived object (cycles that run through a Map or Set).
-function fixEncodedLeftovers(value: unknown, replaced: Map<unknown, unknown>, visited: Set<unknown>): void {
-  if (!isContainer(value) || visited.has(value)) return;
-  visited.add(value);
-  if (value instanceof Map) {
-    for (const [k, v] of value) {
-      if (replaced.has(v)) value.set(k, replaced.get(v));
-      fixEncodedLeftovers(k, replaced, visited);
-      fixEncodedLeftovers(value.get(k), replaced, visited);
-    }
-  } else if (value instanceof Set) {
-    const items = Array.from(value);
-    if (items.some((i) => replaced.has(i))) {
-      value.clear();
-      for (const i of items) value.add(replaced.has(i) ? replaced.get(i) : i);
-    }
-    for (const i of value) fixEncodedLeftovers(i, replaced, visited);
-  } else if (!(value instanceof Date) && !(value instanceof RegExp) && !ArrayBuffer.isView(value)) {
-    for (const k of Object.keys(value)) {
-      const v = value[k];
-      if (replaced.has(v)) value[k] = replaced.get(v);
-      fixEncodedLeftovers(value[k], replaced, visited);
-    }
-    if (value instanceof Error && replaced.has(value.cause)) value.cause = replaced.get(value.cause);
-  }
+  if (type === 'ArrayBuffer') return bytes.buffer;
+  const [Ctor, width] = binaryTypes[type]!;
+  if (bytes.length % width !== 0) throw bad(`${type} length is not a multiple of its element size`);
+  return new Ctor(bytes.buffer as ArrayBuffer);
 }
 
 /** Decodes tagged-JSON text produced by {@link encodeText}. @internal */
 export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): unknown {
-  if (text.length > 2 * maxDepth && jsonDepthExceeds(text, maxDepth)) {
+  // The document array and one synthetic level (an error's props) sit above the data.
+  const limit = maxDepth + 2;
+  if (text.length > 2 * limit && jsonDepthExceeds(text, limit)) {
     throw new CheckpointError('too-deep', { detail: `nesting is deeper than ${maxDepth}` });
   }
-  let parsed: unknown;
+  let doc: unknown;
   try {
-    // A "__proto__" key can only appear literally or with a \u escape; only
-    // then pay for the reviver that refuses it.
-    parsed = text.includes(UNSAFE_KEY) || text.includes('\\u') ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
+    doc = mayHideProtoKey(text) ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
   } catch (cause) {
     if (cause instanceof CheckpointError) throw cause;
     throw new CheckpointError('decode', { detail: 'payload is not valid JSON', cause });
   }
-  if (!Array.isArray(parsed) || parsed.length < 1 || parsed.length > 2)
-    throw bad('payload is not a tagged-JSON document');
-  return parsed.length === 1 ? parsed[0] : applyTags(parsed[0], parsed[1]);
+  if (!isArray(doc) || doc.length < 1 || doc.length > 2) throw bad('payload is not a tagged-JSON document');
+  if (doc.length === 1) return doc[0];
+  const flags = doc[1];
+  if (typeof flags !== 'number' || (flags !== FLAG_MARKERS && flags !== (FLAG_MARKERS | FLAG_REFS))) {
+    throw bad('payload flags are invalid');
+  }
+  try {
+    return new Decoder(flags === (FLAG_MARKERS | FLAG_REFS)).value(doc[0]);
+  } catch (cause) {
+    if (cause instanceof CheckpointError) throw cause;
+    throw new CheckpointError('decode', { detail: 'payload could not be revived', cause });
+  }
 }
 
 /**
- * The default codec (`xsc1`): JSON, plus a side list of tags for the values
- * JSON cannot carry (Date, Map, Set, BigInt, RegExp, Error, undefined, NaN,
- * ±Infinity, -0, typed arrays, shared and cyclic references). Plain data pays
- * only for one identity walk; rich values are tagged where they occur.
+ * The default codec (`xsc1`): JSON, plus short "~" markers for the values JSON
+ * cannot carry (Date, Map, Set, BigInt, RegExp, Error, undefined, NaN,
+ * ±Infinity, -0, typed arrays, ArrayBuffer, shared and cyclic references).
+ * Plain data pays for one identity walk; rich values are marked where they occur.
+ * Class instances are kept as their own enumerable data and functions and
+ * symbols are dropped, as in JSON.
  *
  * Decoding is safe on untrusted bytes: size and depth caps before parsing,
- * fatal UTF-8, and no `__proto__` key or prototype path is ever followed.
+ * fatal UTF-8, no `__proto__` key, and nothing is ever looked up by a path
+ * from the payload.
  *
  * @example
  * ```ts
@@ -537,7 +862,8 @@ export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): un
 export const taggedJsonCodec: Codec = {
   id: 'xsc1',
   encode(value) {
-    return encoder.encode(encodeText(value));
+    const { root, enc } = walk(value, DEFAULT_LIMITS.maxDepth);
+    return utf8Bytes(pieces(root, enc));
   },
   decode(bytes, limits = DEFAULT_LIMITS) {
     const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;

@@ -1,0 +1,225 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import superjson from 'superjson';
+import { afterAll, bench, describe } from 'vitest';
+import { encodeEnvelope, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+
+// Codec speed against JSON and superjson on XState-like persisted snapshots.
+// vitest's own table has no cross-task ratios, so afterAll runs an interleaved
+// timing loop (warm-up, several rounds, median) and prints the ratios; they are
+// also written to test/.tmp/bench/codec.json.
+
+type Kind = 'plain' | 'rich';
+const SIZES = [
+  { label: '1 KB', bytes: 1024 },
+  { label: '100 KB', bytes: 100 * 1024 },
+  { label: '1 MB', bytes: 1024 * 1024 },
+] as const;
+
+function random(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return s / 2 ** 32;
+  };
+}
+
+const WORDS = ['alpha', 'bravo', 'cargo', 'delta', 'ember', 'fjord', 'gamma', 'harbor', 'indigo', 'juniper'];
+
+/** One order line; `rich` uses Date, Set and Map where `plain` uses strings, arrays and objects. */
+function line(i: number, r: () => number, kind: Kind): Record<string, unknown> {
+  const at = (offset: number): Date | string => {
+    const d = new Date(1_700_000_000_000 + Math.floor(r() * 1e10) + offset);
+    return kind === 'rich' ? d : d.toISOString();
+  };
+  const word = (): string => WORDS[Math.floor(r() * WORDS.length)]!;
+  const tags = [word(), word(), word()];
+  const attrs: Array<[string, string | number]> = [
+    ['color', word()],
+    ['size', Math.floor(r() * 50)],
+  ];
+  return {
+    id: `line-${i}`,
+    sku: `SKU-${Math.floor(r() * 1e6)}`,
+    name: `${word()} ${word()}`,
+    qty: 1 + Math.floor(r() * 9),
+    price: Math.round(r() * 100_000) / 100,
+    discount: r() < 0.5 ? null : Math.round(r() * 20) / 100,
+    gift: r() < 0.2,
+    tags: kind === 'rich' ? new Set(tags) : tags,
+    attrs: kind === 'rich' ? new Map(attrs) : Object.fromEntries(attrs),
+    createdAt: at(0),
+    updatedAt: at(3_600_000),
+    events: [{ type: 'added', at: at(60_000) }],
+  };
+}
+
+/** A persisted XState snapshot (`actor.getPersistedSnapshot()` shape) whose context is about `bytes` of JSON. */
+function snapshot(bytes: number, kind: Kind): Record<string, unknown> {
+  const r = random(bytes + (kind === 'rich' ? 1 : 0));
+  const lines: Array<Record<string, unknown>> = [];
+  const context = {
+    orderId: 'order-42',
+    customer: { id: 'c-7', name: 'Ada', email: 'ada@example.com', vip: true },
+    total: 0,
+    lines,
+    note: '',
+  };
+  let size = JSON.stringify(context).length;
+  while (size < bytes) {
+    const next = line(lines.length, r, kind);
+    lines.push(next);
+    size += JSON.stringify(next).length + 1;
+  }
+  return {
+    status: 'active',
+    value: { checkout: { payment: 'pending' }, ui: 'idle' },
+    historyValue: {},
+    context,
+    children: {},
+  };
+}
+
+const utf8 = new TextDecoder();
+const FIELDS = { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: 0, codec: taggedJsonCodec.id };
+
+interface Case {
+  label: string;
+  kind: Kind;
+  snap: Record<string, unknown>;
+  envelope: Uint8Array;
+  payloadText: string;
+  superText: string;
+}
+
+const cases: Case[] = [];
+for (const size of SIZES) {
+  for (const kind of ['plain', 'rich'] as const) {
+    const snap = snapshot(size.bytes, kind);
+    const payload = taggedJsonCodec.encode(snap);
+    cases.push({
+      label: size.label,
+      kind,
+      snap,
+      envelope: encodeEnvelope(FIELDS, payload),
+      payloadText: utf8.decode(payload),
+      superText: superjson.stringify(snap),
+    });
+  }
+}
+
+// Results go here so the engine cannot drop the work.
+export let sink: unknown;
+const restore = (c: Case): unknown => taggedJsonCodec.decode(openEnvelope(c.envelope).payload);
+
+/** Median time per call (ms) of each task, measured interleaved so machine noise hits all alike. */
+function measure(tasks: Record<string, () => unknown>, rounds = 9, sampleMs = 25): Record<string, number> {
+  const names = Object.keys(tasks);
+  const iterations: Record<string, number> = {};
+  for (const name of names) {
+    const fn = tasks[name]!;
+    let n = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) sink = fn();
+      const dt = performance.now() - t0;
+      if (dt >= sampleMs || n >= 1 << 20) break;
+      n = dt < 1 ? n * 8 : Math.ceil((n * sampleMs) / dt);
+    }
+    iterations[name] = n;
+  }
+  const samples: Record<string, number[]> = Object.fromEntries(names.map((n) => [n, []]));
+  for (let round = -2; round < rounds; round++) {
+    for (const name of names) {
+      const fn = tasks[name]!;
+      const n = iterations[name]!;
+      const t0 = performance.now();
+      for (let i = 0; i < n; i++) sink = fn();
+      const per = (performance.now() - t0) / n;
+      if (round >= 0) samples[name]!.push(per);
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => {
+      const s = samples[name]!.sort((a, b) => a - b);
+      return [name, s[Math.floor(s.length / 2)]!];
+    }),
+  );
+}
+
+interface Row {
+  size: string;
+  kind: Kind;
+  metric: string;
+  ours: number;
+  baseline: number;
+  baselineName: string;
+  ratio: number;
+  target: string;
+  met: boolean;
+}
+
+function rows(): Row[] {
+  const out: Row[] = [];
+  for (const c of cases) {
+    const tasks: Record<string, () => unknown> = {
+      encode: () => taggedJsonCodec.encode(c.snap),
+      stringify: () => JSON.stringify(c.snap),
+      restore: () => restore(c),
+      parse: () => JSON.parse(c.payloadText),
+    };
+    if (c.kind === 'rich') tasks['superjson.stringify'] = () => superjson.stringify(c.snap);
+    const t = measure(tasks);
+    const row = (metric: string, ours: number, baselineName: string, baseline: number, max: number): void => {
+      const ratio = ours / baseline;
+      out.push({
+        size: c.label,
+        kind: c.kind,
+        metric,
+        ours,
+        baseline,
+        baselineName,
+        ratio,
+        target: `<= ${max}x`,
+        met: ratio <= max,
+      });
+    };
+    row('encode', t['encode']!, 'JSON.stringify', t['stringify']!, c.kind === 'plain' ? 1.3 : 1.0);
+    if (c.kind === 'rich') row('encode', t['encode']!, 'superjson.stringify', t['superjson.stringify']!, 0.1);
+    row('restore (open + decode)', t['restore']!, 'JSON.parse', t['parse']!, 2.5);
+  }
+  return out;
+}
+
+const ms = (v: number): string => (v >= 1 ? `${v.toFixed(2)} ms` : `${(v * 1000).toFixed(1)} µs`);
+
+afterAll(() => {
+  const table = rows();
+  const lines = [
+    'codec ratios (median of 9 interleaved rounds; ratio = ours / baseline, lower is better)',
+    'size    kind   metric                   ours         baseline                          ratio    target   met',
+    ...table.map(
+      (r) =>
+        `${r.size.padEnd(7)} ${r.kind.padEnd(6)} ${r.metric.padEnd(24)} ${ms(r.ours).padStart(10)}   ${`${r.baselineName} ${ms(r.baseline)}`.padEnd(32)} ${r.ratio.toFixed(3).padStart(7)}x  ${r.target.padEnd(8)} ${r.met ? 'yes' : 'NO'}`,
+    ),
+  ];
+  console.log(lines.join('\n'));
+  const dir = new URL('../.tmp/bench/', import.meta.url);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    new URL('codec.json', dir),
+    `${JSON.stringify({ node: process.version, measuredAt: new Date().toISOString(), rows: table }, null, 2)}\n`,
+  );
+});
+
+// vitest's own per-task table (absolute ops/s); kept short, the ratios above are the result.
+const opts = { time: 200, warmupTime: 50 };
+for (const c of cases) {
+  describe(`${c.label} ${c.kind}`, () => {
+    bench('taggedJsonCodec.encode', () => void (sink = taggedJsonCodec.encode(c.snap)), opts);
+    bench('JSON.stringify', () => void (sink = JSON.stringify(c.snap)), opts);
+    if (c.kind === 'rich') bench('superjson.stringify', () => void (sink = superjson.stringify(c.snap)), opts);
+    bench('openEnvelope + decode', () => void (sink = restore(c)), opts);
+    bench('JSON.parse', () => void (sink = JSON.parse(c.payloadText)), opts);
+    if (c.kind === 'rich') bench('superjson.parse', () => void (sink = superjson.parse(c.superText)), opts);
+  });
+}
