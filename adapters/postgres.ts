@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type {
   AcquireOptions,
   CheckpointAdapter,
@@ -7,6 +7,7 @@ import type {
   Lease,
   QuarantineInfo,
 } from '../src/adapter.js';
+import { crc32 } from '../src/checksum.js';
 import { readEnvelopeHeader } from '../src/envelope.js';
 import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
@@ -65,8 +66,19 @@ export interface PostgresAdapterOptions {
    * @default 262144
    */
   readonly prefetchBytes?: number;
-  /** Backoff for reads (and for writes whose connection failed before anything was sent). */
+  /**
+   * Retries after a lost connection, with backoff. Reads are repeated as they
+   * are; a write is repeated as the same compare-and-set, and an attempt that
+   * landed before its reply was lost counts as this write's success.
+   */
   readonly retry?: PostgresRetryOptions;
+  /**
+   * Run the adapter's statements as named prepared statements (parsed and
+   * planned once per connection). Turn off behind poolers that cannot keep
+   * them, such as PgBouncer in transaction mode before 1.21.
+   * @default true
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** A lease on a key in PostgreSQL; expires unless renewed (the adapter renews it by default). */
@@ -295,6 +307,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const owner = options.owner ?? `xsc-${globalThis.crypto.randomUUID()}`;
   const prefetchBytes = options.prefetchBytes ?? 262_144;
   const attempts = Math.max(1, options.retry?.attempts ?? 4);
+  const prepared = options.preparedStatements ?? true;
   const minDelay = options.retry?.minDelayMs ?? 50;
   const maxDelay = options.retry?.maxDelayMs ?? 1000;
   checkTtl(defaultTtl, 'leaseTtlMs');
@@ -360,6 +373,18 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   };
 
   const closed = (key?: string) => new CheckpointError('closed', { key, adapter: NAME });
+
+  const statementNames = new Map<string, string>();
+  const query = <R extends QueryResultRow = QueryResultRow>(c: PoolClient, text: string, values?: unknown[]) => {
+    if (!prepared) return c.query<R>(text, values);
+    let name = statementNames.get(text);
+    if (name === undefined) {
+      // Named after the text (which includes the table names), so adapters sharing a pool never clash.
+      name = `xsc_${crc32(new TextEncoder().encode(text)).toString(16)}_${text.length}`;
+      statementNames.set(text, name);
+    }
+    return c.query<R>({ name, text, ...(values === undefined ? {} : { values }) });
+  };
 
   const openKey = (key: string): void => {
     if (disposed) throw closed(key);
@@ -523,7 +548,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         released = true;
         stop();
         leases.delete(handle);
-        await run({ key }, true, (c) => c.query(sql.release, [key, owner, epoch]));
+        await run({ key }, true, (c) => query(c, sql.release, [key, owner, epoch]));
       },
     };
     const lease: PostgresLease & { expiresAt: number } = {
@@ -533,7 +558,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         checkTtl(ttl, 'ttlMs');
         if (released) throw new CheckpointError('fenced', { key, adapter: NAME, detail: 'the lease was released' });
         currentTtl = ttl;
-        const result = await run({ key }, true, (c) => c.query(sql.renew, [key, owner, epoch, ttl]));
+        const result = await run({ key }, true, (c) => query(c, sql.renew, [key, owner, epoch, ttl]));
         const row = result.rows[0] as { expires_ms: number } | undefined;
         if (!row) {
           stop();
@@ -558,7 +583,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async list(key) {
       openKey(key);
-      const result = await run({ key }, true, (c) => c.query<GenerationRow>(sql.list, [key, prefetchBytes]));
+      const result = await run({ key }, true, (c) => query<GenerationRow>(c, sql.list, [key, prefetchBytes]));
       const newest = result.rows[0];
       if (newest?.payload) {
         if (prefetched.size >= 256) prefetched.delete(prefetched.keys().next().value!);
@@ -575,7 +600,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         // Bytes of a (key, seq) never change, so a fresh prefetch can stand in for a query.
         if (cached.seq === seq && Date.now() - cached.at < 1000) return cached.bytes;
       }
-      const result = await run({ key, seq }, true, (c) => c.query<{ payload: Buffer }>(sql.read, [key, seq]));
+      const result = await run({ key, seq }, true, (c) => query<{ payload: Buffer }>(c, sql.read, [key, seq]));
       const row = result.rows[0];
       return row ? toBytes(row.payload) : undefined;
     },
@@ -593,7 +618,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const result = await run(
         details,
         true,
-        (c) => c.query(sql.write, values),
+        (c) => query(c, sql.write, values),
         () => {
           if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.values().next().value!);
           inDoubt.add(slot);
@@ -602,12 +627,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const doubted = inDoubt.delete(slot);
       if (result.rowCount === 1) return;
 
-      const head = await run(details, true, (c) => c.query<{ seq: string; epoch: string }>(sql.head, [key]));
+      const head = await run(details, true, (c) => query<{ seq: string; epoch: string }>(c, sql.head, [key]));
       const current = head.rows[0];
       const headEpoch = current ? num(current.epoch) : 0;
       const headSeq = current ? num(current.seq) : 0;
       if (doubted) {
-        const own = await run(details, true, (c) => c.query<{ epoch: string; payload: Buffer }>(sql.own, [key, seq]));
+        const own = await run(details, true, (c) => query<{ epoch: string; payload: Buffer }>(c, sql.own, [key, seq]));
         const row = own.rows[0];
         // An attempt at this very record committed before its connection dropped: done.
         if (row && num(row.epoch) === epoch && sameBytes(toBytes(row.payload), bytes)) return;
@@ -632,19 +657,19 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       openKey(key);
       const cached = prefetched.get(key);
       if (cached?.seq === seq) prefetched.delete(key);
-      await run({ key, seq }, true, (c) => c.query(sql.remove, [key, seq]));
+      await run({ key, seq }, true, (c) => query(c, sql.remove, [key, seq]));
     },
 
     async keys() {
       if (disposed) throw closed();
-      const result = await run({}, true, (c) => c.query<{ key: string }>(sql.keys));
+      const result = await run({}, true, (c) => query<{ key: string }>(c, sql.keys));
       return result.rows.map((row) => row.key);
     },
 
     async quarantine(key, seq, reason) {
       openKey(key);
       prefetched.delete(key);
-      const result = await run({ key, seq }, false, (c) => c.query<QuarantineRow>(sql.quarantine, [key, seq, reason]));
+      const result = await run({ key, seq }, false, (c) => query<QuarantineRow>(c, sql.quarantine, [key, seq, reason]));
       const row = result.rows[0];
       if (!row) throw new CheckpointError('not-found', { key, seq, adapter: NAME });
       return quarantineInfo(row);
@@ -655,8 +680,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       else if (disposed) throw closed();
       const result = await run(key === undefined ? {} : { key }, true, (c) =>
         key === undefined
-          ? c.query<QuarantineRow>(sql.listQuarantine(false))
-          : c.query<QuarantineRow>(sql.listQuarantine(true), [key]),
+          ? query<QuarantineRow>(c, sql.listQuarantine(false))
+          : query<QuarantineRow>(c, sql.listQuarantine(true), [key]),
       );
       return result.rows.map(quarantineInfo);
     },
@@ -666,7 +691,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const seq = quarantineSeq(id);
       if (seq === undefined) return undefined;
       const result = await run({ key, seq }, true, (c) =>
-        c.query<{ payload: Buffer }>(sql.readQuarantined, [key, seq]),
+        query<{ payload: Buffer }>(c, sql.readQuarantined, [key, seq]),
       );
       const row = result.rows[0];
       return row ? toBytes(row.payload) : undefined;
@@ -676,7 +701,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       openKey(key);
       const seq = quarantineSeq(id);
       if (seq === undefined) return;
-      await run({ key, seq }, true, (c) => c.query(sql.deleteQuarantined, [key, seq]));
+      await run({ key, seq }, true, (c) => query(c, sql.deleteQuarantined, [key, seq]));
     },
 
     async acquire(key, acquireOptions = {}) {
@@ -686,12 +711,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
       for (;;) {
         const result = await run({ key }, false, (c) =>
-          c.query<{ epoch: string; expires_ms: number }>(sql.acquire, [key, owner, ttlMs]),
+          query<{ epoch: string; expires_ms: number }>(c, sql.acquire, [key, owner, ttlMs]),
         );
         const row = result.rows[0];
         if (row) return makeLease(key, num(row.epoch), num(row.expires_ms), ttlMs);
         const holder = await run({ key }, true, (c) =>
-          c.query<{ owner: string | null; expires_ms: number | null; now_ms: number }>(sql.holder, [key]),
+          query<{ owner: string | null; expires_ms: number | null; now_ms: number }>(c, sql.holder, [key]),
         );
         const h = holder.rows[0];
         const remaining = deadline - Date.now();
