@@ -1,4 +1,5 @@
-import type { AnyActorRef, EventObject } from 'xstate';
+import type { AnyActorLogic, AnyActorRef, EventObject } from 'xstate';
+import { CheckpointError } from './errors.js';
 
 /**
  * A delayed event that was pending when the checkpoint was taken (an `after`
@@ -89,7 +90,51 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
  * ```
  */
 export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
-  return { snapshot: actor.getPersistedSnapshot(), timers: pendingTimers(actor) };
+  let snapshot: unknown;
+  try {
+    snapshot = actor.getPersistedSnapshot();
+  } catch (cause) {
+    // XState's development build refuses children spawned from inline logic here.
+    throw new CheckpointError('encode', {
+      cause,
+      detail: `XState could not persist the snapshot (${cause instanceof Error ? cause.message : String(cause)}); spawn children by a name registered in setup({ actors })`,
+    });
+  }
+  nameChildSources((actor as unknown as { logic?: AnyActorLogic }).logic, snapshot, []);
+  return { snapshot, timers: pendingTimers(actor) };
+}
+
+interface PersistedChild {
+  src?: unknown;
+  snapshot?: unknown;
+}
+
+// XState stores the logic object itself as `src` for a child spawned from
+// inline logic; restore can only find logic by name. Name it when the machine
+// knows it under a name; refuse loudly otherwise (XState would drop it silently).
+function nameChildSources(logic: AnyActorLogic | undefined, snapshot: unknown, path: string[]): void {
+  const children = (snapshot as { children?: Record<string, PersistedChild> } | null)?.children;
+  if (!children || typeof children !== 'object') return;
+  const actors = ((logic as { implementations?: { actors?: Record<string, unknown> } } | undefined)?.implementations
+    ?.actors ?? {}) as Record<string, AnyActorLogic>;
+  for (const id of Object.keys(children)) {
+    const child = children[id]!;
+    let childLogic: AnyActorLogic | undefined;
+    if (typeof child.src === 'string') {
+      childLogic = Object.hasOwn(actors, child.src) ? actors[child.src] : undefined;
+    } else {
+      const name = Object.keys(actors).find((k) => actors[k] === child.src);
+      if (name === undefined) {
+        throw new CheckpointError('encode', {
+          path: [...path, 'children', id],
+          detail: `child "${id}" was spawned from inline logic, which cannot be restored by name; register it in setup({ actors: { ... } }) and spawn it by that name`,
+        });
+      }
+      childLogic = child.src as AnyActorLogic;
+      child.src = name;
+    }
+    nameChildSources(childLogic, child.snapshot, [...path, 'children', id, 'snapshot']);
+  }
 }
 
 function resolvePath(root: AnyActorRef, path: readonly string[]): AnyActorRef | undefined {
