@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
 import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease, QuarantineInfo } from '../src/adapter.js';
-import { CheckpointError } from '../src/errors.js';
+import { CheckpointError, toCheckpointError } from '../src/errors.js';
 import { checkKey } from '../src/keys.js';
 import { errnoOf, except, fsError, isAbandonedTemp, publishFile, syncDir, type PublishState } from './fs-durable.js';
 import {
@@ -148,7 +148,8 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       rootReady = undefined;
       throw error;
     });
-    await rootReady;
+    // The root is shared by all keys; its errors get this key attached.
+    await rootReady.catch((error: unknown) => Promise.reject(toCheckpointError(error, 'io', { key, adapter: NAME })));
     const created = await fs.mkdir(dir).then(
       () => true,
       (error: unknown) => {
