@@ -54,6 +54,18 @@ const headerDecoder = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uint8Array {
+  // Refuse here what readEnvelopeHeader would refuse: never write an envelope that cannot be read.
+  for (const name of ['version', 'seq', 'epoch', 'createdAt'] as const) {
+    const v = fields[name];
+    if (!Number.isSafeInteger(v) || v < 0) {
+      throw new CheckpointError('encode', {
+        detail: `envelope field "${name}" must be a non-negative integer, got ${String(v)}`,
+      });
+    }
+  }
+  if (typeof fields.machine !== 'string' || typeof fields.codec !== 'string') {
+    throw new CheckpointError('encode', { detail: 'envelope fields "machine" and "codec" must be strings' });
+  }
   const header: EnvelopeHeader = {
     format: ENVELOPE_FORMAT,
     machine: fields.machine,
@@ -104,6 +116,9 @@ export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
   if (bytes[4] !== ENVELOPE_FORMAT) {
     throw corrupt(`envelope format ${String(bytes[4])} is not supported by this version (${ENVELOPE_FORMAT})`);
   }
+  // Byte 5 is reserved and written as 0; it is outside both checksums, so a
+  // flipped bit there is caught only by this check.
+  if (bytes[5] !== 0) throw corrupt('envelope reserved byte is not 0');
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLength = view.getUint16(6);
   if (PREFIX + headerLength > bytes.length) throw corrupt('envelope header runs past the end (truncated)');
@@ -132,6 +147,7 @@ function checkHeader(raw: unknown): EnvelopeHeader {
     if (typeof v !== 'string') throw corrupt(`envelope header field "${name}" is invalid`);
     return v;
   };
+  if (h['format'] !== ENVELOPE_FORMAT) throw corrupt('envelope header format does not match the prefix');
   return {
     format: int('format'),
     machine: str('machine'),
