@@ -14,7 +14,7 @@ export const entries: Record<string, string> = {
   'adapters/redis': 'adapters/redis.ts',
   'adapters/indexeddb': 'adapters/indexeddb.ts',
   'adapters/localstorage': 'adapters/localstorage.ts',
-  react: 'src/entries/react.ts',
+  'adapters/channel': 'adapters/channel.ts',
 };
 
 // Tests import the package by its public name; these aliases point it at the source.
