@@ -15,6 +15,7 @@ export const entries: Record<string, string> = {
   'adapters/indexeddb': 'adapters/indexeddb.ts',
   'adapters/localstorage': 'adapters/localstorage.ts',
   'adapters/channel': 'adapters/channel.ts',
+  react: 'src/entries/react.ts',
 };
 
 // Tests import the package by its public name; these aliases point it at the source.
