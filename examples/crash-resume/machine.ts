@@ -1,7 +1,7 @@
 import { assign, setup } from 'xstate';
 
 /** How long the order waits for a courier before one is assigned automatically. */
-export const COURIER_TIMEOUT_MS = 2500;
+export const COURIER_TIMEOUT_MS = 4000;
 
 export interface OrderContext {
   readonly orderId: string;

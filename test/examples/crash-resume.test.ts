@@ -14,7 +14,9 @@ describe('examples/crash-resume (npm run demo)', () => {
     expect(run.stderr).toBe('');
     expect(run.stdout).toContain('SIGKILL the worker');
     expect(run.stdout).toMatch(/ok {4}nothing acknowledged was lost: \d+ acknowledged events, 0 missing/);
-    expect(run.stdout).toContain('ok    pending timer fired at its original deadline');
+    expect(run.stdout).toMatch(
+      /ok {4}(pending timer fired at its original deadline|the deadline passed while the worker was down, so the timer fired at once)/,
+    );
     expect(run.stdout).toContain('The machine survived the crash.');
     expect(run.status).toBe(0);
   }, 100_000);
