@@ -1,0 +1,34 @@
+// Starts one instance of the order service.
+//   PORT=3000 npx tsx examples/node-service/main.ts                 (filesystem, ./.checkpoints)
+//   DATABASE_URL=postgresql://... npx tsx examples/node-service/main.ts   (PostgreSQL)
+// Other settings: INSTANCE (name), CHECKPOINT_DIR, CHECKPOINT_SCHEMA, LEASE_TTL_MS.
+import type { CheckpointAdapter } from 'xstate-checkpoint';
+import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
+import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
+import { startOrderService } from './service.js';
+
+const instance = process.env.INSTANCE ?? `instance-${process.pid}`;
+const leaseTtlMs = Number(process.env.LEASE_TTL_MS ?? 5000);
+const databaseUrl = process.env.DATABASE_URL;
+const adapter: CheckpointAdapter = databaseUrl
+  ? postgresAdapter({
+      connectionString: databaseUrl,
+      ...(process.env.CHECKPOINT_SCHEMA ? { schema: process.env.CHECKPOINT_SCHEMA } : {}),
+      leaseTtlMs,
+    })
+  : fileAdapter({ dir: process.env.CHECKPOINT_DIR ?? '.checkpoints' });
+
+const service = await startOrderService({ adapter, instance, port: Number(process.env.PORT ?? 0), leaseTtlMs });
+console.log(JSON.stringify({ type: 'listening', instance, url: service.url, adapter: adapter.name }));
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  await service.close();
+  await adapter.dispose();
+  console.log(JSON.stringify({ type: 'stopped', instance }));
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());

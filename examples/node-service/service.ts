@@ -1,0 +1,146 @@
+import { createServer } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { isCheckpointError, persistActor } from 'xstate-checkpoint';
+import type { CheckpointAdapter, PersistedActor } from 'xstate-checkpoint';
+import { orderMachine } from './order-machine.js';
+import type { OrderEvent } from './order-machine.js';
+
+export interface OrderServiceOptions {
+  /** Where order checkpoints live. */
+  readonly adapter: CheckpointAdapter;
+  /** This instance's name, recorded with every webhook it applies. */
+  readonly instance: string;
+  /** @default 0 (any free port) */
+  readonly port?: number;
+  /** Lease lifetime: how long a crashed instance keeps its orders. @default 5000 */
+  readonly leaseTtlMs?: number;
+  /** How long a request waits for an order another instance holds. @default 2 * leaseTtlMs */
+  readonly lockWaitMs?: number;
+}
+
+export interface OrderService {
+  readonly url: string;
+  /** Flushes and closes every order, then stops listening. */
+  close(): Promise<void>;
+}
+
+type Order = PersistedActor<typeof orderMachine>;
+const EVENTS = new Set(['PAY', 'SHIP', 'DELIVER']);
+
+/**
+ * An HTTP service where each order is a persisted actor:
+ * - `POST /orders/:id/webhooks` with `{ "type": "PAY" | "SHIP" | "DELIVER", "webhookId": "..." }`
+ *   answers 200 only after the order's checkpoint holding the event is durable
+ *   (`flush()`), so a sender that got 200 never has to redeliver; anything
+ *   else (503, 409, a dropped connection) means "deliver again".
+ * - `GET /orders/:id` returns the order's state.
+ * With an adapter that has locks, one instance owns an order at a time; another
+ * instance takes it over once the owner's lease expires (e.g. after a crash).
+ */
+export async function startOrderService(options: OrderServiceOptions): Promise<OrderService> {
+  const { adapter, instance } = options;
+  const ttlMs = options.leaseTtlMs ?? 5000;
+  const waitMs = options.lockWaitMs ?? 2 * ttlMs;
+  const orders = new Map<string, Promise<Order>>();
+
+  const open = (orderId: string): Promise<Order> => {
+    let order = orders.get(orderId);
+    if (!order) {
+      order = persistActor(orderMachine, {
+        key: `order:${orderId}`,
+        adapter,
+        input: { orderId },
+        lock: adapter.capabilities.locks ? { ttlMs, waitMs } : false,
+        // The service flushes and closes every order itself on shutdown.
+        flushOnExit: false,
+        debounce: { wait: 20, maxWait: 200 },
+        onError: () => undefined,
+      });
+      orders.set(orderId, order);
+      order.catch(() => orders.delete(orderId));
+    }
+    return order;
+  };
+
+  const drop = async (orderId: string) => {
+    const order = orders.get(orderId);
+    orders.delete(orderId);
+    await order?.then((o) => o.close()).catch(() => undefined);
+  };
+
+  const view = (order: Order) => {
+    const snapshot = order.actor.getSnapshot();
+    return { orderId: snapshot.context.orderId, state: snapshot.value, applied: snapshot.context.applied, instance };
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const match = /^\/orders\/([\w-]{1,100})(\/webhooks)?$/.exec(url.pathname);
+    if (url.pathname === '/health') return send(res, 200, { instance, orders: orders.size });
+    if (!match) return send(res, 404, { error: 'not found' });
+    const orderId = match[1]!;
+    let order: Order;
+    try {
+      order = await open(orderId);
+    } catch (error) {
+      if (isCheckpointError(error) && error.code === 'lock-held') {
+        return send(res, 409, { error: 'lock-held', detail: 'another instance owns this order; retry later' });
+      }
+      return send(res, 503, { error: isCheckpointError(error) ? error.code : 'internal' });
+    }
+    if (req.method === 'GET' && !match[2]) return send(res, 200, view(order));
+    if (req.method !== 'POST' || !match[2]) return send(res, 405, { error: 'method not allowed' });
+
+    const body = (await readJson(req)) as { type?: unknown; webhookId?: unknown } | undefined;
+    if (!body || typeof body.type !== 'string' || !EVENTS.has(body.type) || typeof body.webhookId !== 'string') {
+      return send(res, 400, { error: 'expected { type: PAY | SHIP | DELIVER, webhookId: string }' });
+    }
+    order.actor.send({ type: body.type, webhookId: body.webhookId, instance } as OrderEvent);
+    // False when the event does not fit the order's state (e.g. SHIP before PAY): acknowledged, not applied.
+    const recorded = order.actor.getSnapshot().context.applied.some((a) => a.webhookId === body.webhookId);
+    try {
+      // The acknowledgement: only once the checkpoint with this webhook is durable.
+      const saved = await order.flush();
+      return send(res, 200, { ...view(order), recorded, seq: saved?.seq });
+    } catch (error) {
+      // Fenced: another instance took this order over; forget our copy and let the sender retry.
+      await drop(orderId);
+      return send(res, 503, { error: isCheckpointError(error) ? error.code : 'internal' });
+    }
+  };
+
+  const server = createServer((req, res) => {
+    handle(req, res).catch(() => send(res, 500, { error: 'internal' }));
+  });
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    async close() {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await Promise.all([...orders.keys()].map(drop));
+    },
+  };
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  if (res.headersSent) return;
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > 64 * 1024) return undefined;
+    chunks.push(chunk);
+  }
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  } catch {
+    return undefined;
+  }
+}

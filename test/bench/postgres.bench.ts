@@ -1,0 +1,208 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, bench, describe } from 'vitest';
+import { encodeEnvelope } from 'xstate-checkpoint';
+import { postgresAdapter, postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
+import { pgConfig, postgresAvailable, randomSuffix } from '../server/support.js';
+
+// The PostgreSQL adapter against raw `pg` on the same server, table layout and bytes:
+// - saves/s with 8 concurrent writers on distinct keys: adapter.write (compare-and-set
+//   with fencing, one statement) vs a plain INSERT of the same row;
+// - restore of the newest generation: adapter.list + adapter.read vs one SELECT of that row.
+// The raw side runs twice: as `pool.query(text, values)` (what most code does) and as
+// a named prepared statement (what the adapter does), so neither baseline flatters.
+// vitest's table has no cross-task ratios, so afterAll runs interleaved rounds and
+// prints the ratios (also written to test/.tmp/bench/postgres.json).
+
+const ready = await postgresAvailable();
+const WRITERS = 8;
+const SAVES_PER_WRITER = 20;
+const RESTORES = 100;
+const ROUNDS = 9;
+
+type Side = 'adapter' | 'raw' | 'raw prepared';
+const SIDES: readonly Side[] = ['adapter', 'raw', 'raw prepared'];
+
+const schema = `xsc_bench_${randomSuffix()}`;
+const payload = new TextEncoder().encode(
+  JSON.stringify({
+    snapshot: {
+      status: 'active',
+      value: { order: 'paid' },
+      context: { lines: Array.from({ length: 20 }, (_, i) => ({ sku: `SKU-${i}`, qty: i, price: i * 3.5 })) },
+    },
+    timers: [],
+  }),
+);
+const envelope = (seq: number) =>
+  encodeEnvelope({ machine: 'order', version: 1, seq, epoch: 0, createdAt: Date.now(), codec: 'xsc1' }, payload);
+const envelopeBytes = envelope(1).length;
+
+const insertRaw = `INSERT INTO "${schema}".raw (key, seq, epoch, version, created_at, byte_length, checksum, payload)
+  VALUES ($1, $2, $3, $4, timestamptz 'epoch' + $5::float8 * interval '1 millisecond', $6, $7, $8)`;
+const selectRaw = `SELECT payload FROM "${schema}".raw WHERE key = $1 AND seq = $2`;
+const rawValues = (key: string, seq: number, bytes: Uint8Array) => [
+  key,
+  seq,
+  0,
+  1,
+  Date.now(),
+  bytes.length,
+  0,
+  Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
+];
+const rawQuery = (side: Side, text: string, values: unknown[]) =>
+  side === 'raw prepared' ? { name: `bench_${text.length}_${text.slice(0, 6)}`, text, values } : { text, values };
+
+const setup = ready
+  ? (async () => {
+      const admin = new pg.Pool({ ...pgConfig(), max: 1 });
+      await admin.query(`CREATE SCHEMA "${schema}"`);
+      await admin.query(postgresSchemaSql({ schema, table: 'adapter' }));
+      await admin.query(postgresSchemaSql({ schema, table: 'raw' }));
+      const adapter = postgresAdapter({ poolConfig: { ...pgConfig(), max: WRITERS }, schema, table: 'adapter' });
+      const raw = new pg.Pool({ ...pgConfig(), max: WRITERS });
+      // Open every connection up front so no side pays for connecting inside a round.
+      await Promise.all(Array.from({ length: WRITERS }, (_, i) => adapter.list(`warm-${i}`)));
+      await Promise.all(Array.from({ length: WRITERS }, () => raw.query('SELECT 1')));
+      for (const seq of [1, 2, 3]) {
+        const bytes = envelope(seq);
+        await adapter.write('restore', { seq, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes });
+        await raw.query(insertRaw, rawValues('restore', seq, bytes));
+      }
+      return { admin, adapter, raw };
+    })()
+  : undefined;
+
+let round = 0;
+const nextSeq = new Map<string, number>();
+const seqFor = (key: string) => {
+  const seq = (nextSeq.get(key) ?? 0) + 1;
+  nextSeq.set(key, seq);
+  return seq;
+};
+
+/** 8 writers on distinct keys, each saving `saves` generations one after another. */
+async function saveRound(side: Side, saves: number): Promise<void> {
+  const { adapter, raw } = (await setup)!;
+  const r = ++round;
+  await Promise.all(
+    Array.from({ length: WRITERS }, async (_, w) => {
+      const key = `writer-${w}-round-${r}`;
+      for (let i = 0; i < saves; i++) {
+        const seq = seqFor(key);
+        const bytes = envelope(seq);
+        if (side === 'adapter') {
+          await adapter.write(key, { seq, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes });
+        } else {
+          await raw.query(rawQuery(side, insertRaw, rawValues(key, seq, bytes)));
+        }
+      }
+    }),
+  );
+}
+
+let sink: unknown;
+/** `restores` restores of the newest generation of a key with three generations, one after another. */
+async function restoreRound(side: Side, restores: number): Promise<void> {
+  const { adapter, raw } = (await setup)!;
+  for (let i = 0; i < restores; i++) {
+    if (side === 'adapter') {
+      const newest = (await adapter.list('restore'))[0]!;
+      sink = await adapter.read('restore', newest.seq);
+    } else {
+      sink = (await raw.query<{ payload: Buffer }>(rawQuery(side, selectRaw, ['restore', 3]))).rows[0]!.payload;
+    }
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+/** Median ms per operation of each side; rounds interleaved (order rotating) so machine load hits all alike. */
+async function compare(run: (side: Side) => Promise<void>, operations: number): Promise<Record<Side, number>> {
+  const samples: Record<Side, number[]> = { adapter: [], raw: [], 'raw prepared': [] };
+  for (let i = -1; i < ROUNDS; i++) {
+    const order = SIDES.map((_, j) => SIDES[(j + i + 1) % SIDES.length]!);
+    for (const side of order) {
+      const t0 = performance.now();
+      await run(side);
+      if (i >= 0) samples[side].push((performance.now() - t0) / operations);
+    }
+  }
+  return {
+    adapter: median(samples.adapter),
+    raw: median(samples.raw),
+    'raw prepared': median(samples['raw prepared']),
+  };
+}
+
+afterAll(async () => {
+  if (!setup) return;
+  const s = await setup;
+  try {
+    const saves = await compare((side) => saveRound(side, SAVES_PER_WRITER), WRITERS * SAVES_PER_WRITER);
+    const restores = await compare((side) => restoreRound(side, RESTORES), RESTORES);
+    const row = (
+      metric: string,
+      t: Record<Side, number>,
+      baseline: 'raw' | 'raw prepared',
+      name: string,
+      target: number,
+    ) => {
+      const ratio = t.adapter / t[baseline];
+      return {
+        metric,
+        ours: t.adapter,
+        baseline: t[baseline],
+        baselineName: `${name}${baseline === 'raw prepared' ? ' (prepared)' : ''}`,
+        ratio,
+        target,
+        met: ratio <= target,
+        oursPerSecond: 1000 / t.adapter,
+        baselinePerSecond: 1000 / t[baseline],
+      };
+    };
+    const saveMetric = `save, ${WRITERS} concurrent writers (distinct keys)`;
+    const restoreMetric = 'restore newest (list + read)';
+    const rows = [
+      row(saveMetric, saves, 'raw', 'raw INSERT', 1.3),
+      row(saveMetric, saves, 'raw prepared', 'raw INSERT', 1.3),
+      row(restoreMetric, restores, 'raw', 'raw SELECT', 1.5),
+      row(restoreMetric, restores, 'raw prepared', 'raw SELECT', 1.5),
+    ];
+    console.log(
+      [
+        `postgres ratios (median of ${ROUNDS} interleaved rounds; ${envelopeBytes}-byte envelopes; ratio = ours / baseline, lower is better)`,
+        ...rows.map(
+          (r) =>
+            `${r.metric.padEnd(44)} ours ${r.ours.toFixed(3)} ms/op (${r.oursPerSecond.toFixed(0)}/s)  ` +
+            `${r.baselineName.padEnd(23)} ${r.baseline.toFixed(3)} ms/op (${r.baselinePerSecond.toFixed(0)}/s)  ` +
+            `ratio ${r.ratio.toFixed(3)}x  target <= ${r.target}x  ${r.met ? 'met' : 'NOT MET'}`,
+        ),
+      ].join('\n'),
+    );
+    const dir = new URL('../.tmp/bench/', import.meta.url);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      new URL('postgres.json', dir),
+      `${JSON.stringify({ node: process.version, measuredAt: new Date().toISOString(), envelopeBytes, rows }, null, 2)}\n`,
+    );
+  } finally {
+    await s.adapter.dispose();
+    await s.raw.end();
+    await s.admin.query(`DROP SCHEMA "${schema}" CASCADE`);
+    await s.admin.end();
+  }
+}, 600_000);
+
+describe.skipIf(!ready)('postgres adapter vs raw pg', () => {
+  const opts = { time: 1000, warmupTime: 200, iterations: 3 };
+  bench(`adapter.write x ${WRITERS} writers`, () => saveRound('adapter', 5), opts);
+  bench(`raw INSERT x ${WRITERS} writers`, () => saveRound('raw', 5), opts);
+  bench(`raw prepared INSERT x ${WRITERS} writers`, () => saveRound('raw prepared', 5), opts);
+  bench('adapter.list + read (newest)', () => restoreRound('adapter', 10), opts);
+  bench('raw SELECT of the same row', () => restoreRound('raw', 10), opts);
+  bench('raw prepared SELECT of the same row', () => restoreRound('raw prepared', 10), opts);
+});
+
+void sink;

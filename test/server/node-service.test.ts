@@ -1,0 +1,111 @@
+import { spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
+import { startOrderService } from '../../examples/node-service/service.js';
+import { createTestSchema, pgUrl, postgresAvailable } from './support.js';
+
+const pgReady = await postgresAvailable();
+const script = fileURLToPath(new URL('../../examples/node-service/two-instances.ts', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+async function post(url: string, body: unknown) {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
+describe('examples/node-service on the filesystem adapter', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'xsc-node-service-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('acknowledges a webhook only once its checkpoint is durable, and restores it after a restart', async () => {
+    const adapter = fileAdapter({ dir });
+    const service = await startOrderService({ adapter, instance: 'one', leaseTtlMs: 2000 });
+    const pay = await post(`${service.url}/orders/o-1/webhooks`, { type: 'PAY', webhookId: 'wh-1' });
+    expect(pay.status).toBe(200);
+    expect(pay.body).toMatchObject({ state: 'paid', recorded: true });
+
+    // At the moment of the 200, a separate reader of the same folder already sees the event.
+    const reader = fileAdapter({ dir });
+    const newest = (await reader.list('order:o-1'))[0]!;
+    expect(newest.seq).toBe(pay.body['seq']);
+    const data = taggedJsonCodec.decode(openEnvelope((await reader.read('order:o-1', newest.seq))!).payload) as {
+      snapshot: { value: string; context: { applied: Array<{ webhookId: string }> } };
+    };
+    expect(data.snapshot.value).toBe('paid');
+    expect(data.snapshot.context.applied.map((a) => a.webhookId)).toEqual(['wh-1']);
+    await reader.dispose();
+
+    expect((await post(`${service.url}/orders/o-1/webhooks`, { type: 'NOPE' })).status).toBe(400);
+    await service.close();
+    await adapter.dispose();
+
+    const adapter2 = fileAdapter({ dir });
+    const again = await startOrderService({ adapter: adapter2, instance: 'two', leaseTtlMs: 2000 });
+    try {
+      const state = (await (await fetch(`${again.url}/orders/o-1`)).json()) as Record<string, unknown>;
+      expect(state).toMatchObject({ state: 'paid', instance: 'two' });
+      const redelivered = await post(`${again.url}/orders/o-1/webhooks`, { type: 'PAY', webhookId: 'wh-1' });
+      expect(redelivered.body).toMatchObject({ state: 'paid', recorded: true });
+      expect(redelivered.body['applied']).toEqual([{ webhookId: 'wh-1', type: 'PAY', instance: 'one' }]);
+      const early = await post(`${again.url}/orders/o-1/webhooks`, { type: 'DELIVER', webhookId: 'wh-3' });
+      expect(early.body).toMatchObject({ state: 'paid', recorded: false });
+      const ship = await post(`${again.url}/orders/o-1/webhooks`, { type: 'SHIP', webhookId: 'wh-2' });
+      expect(ship.body).toMatchObject({ state: 'shipped', recorded: true });
+      expect(ship.body['applied']).toEqual([
+        { webhookId: 'wh-1', type: 'PAY', instance: 'one' },
+        { webhookId: 'wh-2', type: 'SHIP', instance: 'two' },
+      ]);
+    } finally {
+      await again.close();
+      await adapter2.dispose();
+    }
+  });
+});
+
+describe.skipIf(!pgReady)('examples/node-service: two instances on PostgreSQL', () => {
+  let env: Awaited<ReturnType<typeof createTestSchema>>;
+  beforeAll(async () => {
+    env = await createTestSchema('service');
+  });
+  afterAll(async () => {
+    await env?.drop();
+  });
+
+  it(
+    'two-instances.ts: an order moves to the surviving instance with every acknowledged webhook',
+    { timeout: 120_000 },
+    async () => {
+      const child = spawn(process.execPath, ['--import', 'tsx', script, 'order-test'], {
+        cwd: root,
+        env: { ...process.env, DATABASE_URL: pgUrl(), CHECKPOINT_SCHEMA: env.schema, LEASE_TTL_MS: '1500' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(output).not.toContain('FAIL');
+      expect(output).toContain('the order moved from A to B');
+      expect(output).toContain('every acknowledged webhook is in the order: wh-pay@A, wh-ship@B');
+      expect(code, output).toBe(0);
+      const { rows } = await env.admin.query<{ owner: string | null }>(
+        `SELECT owner FROM "${env.schema}".xstate_checkpoints_heads WHERE key = 'order:order-test'`,
+      );
+      expect(rows).toEqual([{ owner: null }]);
+    },
+  );
+});
