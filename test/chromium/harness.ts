@@ -1,7 +1,7 @@
 // Node side of the Chromium tests: bundles page.ts, serves it, and runs Debian's Chromium
 // as a real process (so it can be SIGKILLed and relaunched on the same profile).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
@@ -42,6 +42,27 @@ export async function serve(script: string): Promise<{ url: string; close(): Pro
         .writeHead(200, { 'content-type': 'text/html' })
         .end('<!doctype html><script type="module" src="/page.js"></script>');
     }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const types: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css' };
+
+/** Serves a built app's directory on 127.0.0.1 (`/` is its index.html). */
+export async function serveDir(dir: string): Promise<{ url: string; close(): Promise<void> }> {
+  const server = http.createServer((req, res) => {
+    const pathname = new URL(req.url ?? '/', 'http://x').pathname;
+    const file = path.join(dir, pathname === '/' ? 'index.html' : path.normalize(pathname));
+    if (!file.startsWith(dir)) return void res.writeHead(403).end();
+    readFile(file).then(
+      (body) =>
+        res.writeHead(200, { 'content-type': types[path.extname(file)] ?? 'application/octet-stream' }).end(body),
+      () => res.writeHead(404).end(),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
