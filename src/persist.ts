@@ -12,6 +12,7 @@ import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
 import { encodeEnvelope } from './envelope.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
+import { persistJournaled, type JournalOptions } from './journal.js';
 import {
   CheckpointEmitter,
   type CheckpointEvent,
@@ -79,6 +80,8 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly onError?: (error: CheckpointError) => void;
   /** Every {@link CheckpointEvent}. Same as `persisted.on('*', fn)`. */
   readonly onEvent?: (event: CheckpointEvent) => void;
+  /** Journal mode: every event is journaled durably (see {@link persistJournaled}, which types `send`). @default false */
+  readonly journal?: boolean | JournalOptions;
 }
 
 /** A checkpoint as {@link PersistedHistory.load} returns it. */
@@ -171,6 +174,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
+  if (options.journal) return persistJournaled(logic, options);
   const version = options.version ?? 1;
   checkOptions(logic, options, version);
   const { key, adapter } = options;
@@ -290,10 +294,20 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   const subscriptions = new Map<AnyActorRef, { sub: Subscription; children: unknown }>();
   const track = (ref: AnyActorRef) => {
     if (subscriptions.has(ref)) return;
-    const entry = { sub: undefined as unknown as Subscription, children: undefined as unknown };
+    const entry = {
+      sub: undefined as unknown as Subscription,
+      children: undefined as unknown,
+      progress: undefined as unknown,
+    };
     subscriptions.set(ref, entry);
-    const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef> } | undefined) => {
+    const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef>; progress?: unknown } | undefined) => {
       scheduler.notify();
+      // Durable work (fromResumable, withRetry) reports `progress` in its snapshot.
+      const progress = snapshot?.progress;
+      if (progress !== entry.progress && typeof progress === 'object' && progress !== null) {
+        entry.progress = progress;
+        emitProgress(ref, progress);
+      }
       const children = snapshot?.children;
       if (children !== entry.children) {
         entry.children = children;
@@ -311,6 +325,30 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     };
     entry.sub = ref.subscribe({ next: onSnapshot, error: untrack, complete: untrack });
     onSnapshot(ref.getSnapshot());
+  };
+  const emitProgress = (
+    ref: AnyActorRef,
+    p: { done?: unknown; total?: unknown; attempt?: unknown; maxAttempts?: unknown },
+  ) => {
+    if (typeof p.done !== 'number') return;
+    const path: string[] = [];
+    for (
+      let r: AnyActorRef | undefined = ref;
+      r && r !== current;
+      r = (r as unknown as { _parent?: AnyActorRef })._parent
+    ) {
+      path.unshift(r.id);
+    }
+    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
+    events.emit({
+      type: 'progress',
+      key,
+      actorId: path.join('.'),
+      done: p.done,
+      total: num(p.total),
+      attempt: num(p.attempt),
+      maxAttempts: num(p.maxAttempts),
+    });
   };
   const untrackAll = () => {
     for (const { sub } of subscriptions.values()) sub.unsubscribe();
