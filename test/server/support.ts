@@ -2,12 +2,6 @@ import { userInfo } from 'node:os';
 import pg from 'pg';
 import type { PoolConfig } from 'pg';
 
-/** The one line printed when PostgreSQL tests skip. */
-export const PG_HINT =
-  'PostgreSQL tests skipped: no server at 127.0.0.1:5432. Set XSC_PG_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE) to run them.';
-/** The one line printed when Redis tests skip. */
-export const REDIS_HINT = 'Redis tests skipped: no server at redis://127.0.0.1:6379. Set XSC_REDIS_URL to run them.';
-
 /** Connection settings for the test server: XSC_PG_URL, else the PG* variables, else 127.0.0.1:5432/test. */
 export function pgConfig(): PoolConfig {
   const url = process.env.XSC_PG_URL;
@@ -65,7 +59,7 @@ function unavailable(hint: string, cause: unknown): false {
   return false;
 }
 
-/** True when the test PostgreSQL answers; otherwise prints {@link PG_HINT} once (or throws under CI). */
+/** True when the test PostgreSQL answers; otherwise prints one line naming the variables (or throws under CI). */
 export async function postgresAvailable(): Promise<boolean> {
   const client = new pg.Client({ ...pgConfig(), connectionTimeoutMillis: 3000 });
   client.on('error', () => undefined);
@@ -74,13 +68,17 @@ export async function postgresAvailable(): Promise<boolean> {
     await client.query('SELECT 1');
     return true;
   } catch (error) {
-    return unavailable(PG_HINT, error);
+    const { host, port } = pgTarget();
+    return unavailable(
+      `PostgreSQL tests skipped: no server at ${host}:${port}. Set XSC_PG_URL (or PGHOST, PGPORT, PGUSER, PGDATABASE) to run them.`,
+      error,
+    );
   } finally {
     await client.end().catch(() => undefined);
   }
 }
 
-/** True when the test Redis answers PING; otherwise prints {@link REDIS_HINT} once (or throws under CI). */
+/** True when the test Redis answers PING; otherwise prints one line naming the variable (or throws under CI). */
 export async function redisAvailable(): Promise<boolean> {
   const { Redis } = await import('ioredis');
   const client = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000 });
@@ -90,7 +88,7 @@ export async function redisAvailable(): Promise<boolean> {
     await client.ping();
     return true;
   } catch (error) {
-    return unavailable(REDIS_HINT, error);
+    return unavailable(`Redis tests skipped: no server at ${redisUrl()}. Set XSC_REDIS_URL to run them.`, error);
   } finally {
     client.disconnect();
   }
