@@ -251,7 +251,15 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     const seq = nextSeq++;
     const createdAt = clock.now();
     const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
-    await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });
+    const record = { seq, epoch, createdAt, byteLength: bytes.length, bytes };
+    try {
+      await adapter.write(key, record);
+    } catch (error) {
+      if (toCheckpointError(error, 'io').code !== 'storage-full' || known.length < 2) throw error;
+      // Full store: drop every older generation (the newest stays readable) and try once more.
+      await prune(known[0]!.seq, 1);
+      await adapter.write(key, record);
+    }
     known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
     await prune(seq);
     const info = { seq, byteLength: bytes.length, durationMs: clock.now() - t0 };
@@ -259,8 +267,9 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     return info;
   };
 
-  const prune = async (keep: number) => {
-    const removable = selectPrunable(known, options.retain ?? {}, clock.now(), new Set([keep]));
+  const prune = async (keep: number, latest?: number) => {
+    const retain = latest === undefined ? (options.retain ?? {}) : { latest };
+    const removable = selectPrunable(known, retain, clock.now(), new Set([keep]));
     if (removable.length === 0) return;
     const removed: number[] = [];
     for (const seq of removable) {

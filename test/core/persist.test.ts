@@ -349,6 +349,40 @@ describe('persistActor', () => {
     await p.close();
   });
 
+  it('on storage-full prunes older generations and retries once; the previous one stays readable', async () => {
+    const inner = memoryAdapter();
+    // A store with room for two generations.
+    const adapter: CheckpointAdapter = {
+      ...inner,
+      async write(key, record) {
+        if ((await inner.list(key)).length >= 2) {
+          const { CheckpointError } = await import('xstate-checkpoint');
+          throw new CheckpointError('storage-full', { key, adapter: 'tiny' });
+        }
+        return inner.write(key, record);
+      },
+    };
+    const events: CheckpointEvent[] = [];
+    const p = await persistActor(counter, {
+      key: 'c',
+      adapter,
+      flushOnExit: false,
+      retain: { latest: 5 },
+      onEvent: (e) => events.push(e),
+    });
+    for (let i = 0; i < 4; i++) {
+      p.actor.send({ type: 'INC' });
+      await p.flush();
+    }
+    const gens = await inner.list('c');
+    expect(gens).toHaveLength(2);
+    expect((await p.history.load(gens[0]!.seq)).snapshot).toMatchObject({ context: { count: 4 } });
+    expect((await p.history.load(gens[1]!.seq)).snapshot).toMatchObject({ context: { count: 3 } });
+    expect(events.some((e) => e.type === 'prune')).toBe(true);
+    expect(events.some((e) => e.type === 'save-error')).toBe(false);
+    await p.close();
+  });
+
   it('refuses a stopped writer once it is fenced, and reports it', async () => {
     const store = createMemoryStore();
     const errors: string[] = [];
