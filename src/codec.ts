@@ -812,20 +812,44 @@ function parseBinary(body: string): object {
   return new Ctor(bytes.buffer as ArrayBuffer);
 }
 
-/** Decodes tagged-JSON text produced by {@link encodeText}. @internal */
-export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): unknown {
-  // The document array and one synthetic level (an error's props) sit above the data.
+/**
+ * UTF-8 bytes to a string, with the size cap before and fatal decoding.
+ * @internal shared by the codecs
+ */
+export function decodeUtf8(bytes: Uint8Array, limits: DecodeLimits): string {
+  const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+  if (bytes.length > maxBytes) {
+    throw new CheckpointError('too-large', { detail: `payload is ${bytes.length} bytes, the limit is ${maxBytes}` });
+  }
+  try {
+    return utf8.decode(bytes);
+  } catch (cause) {
+    throw new CheckpointError('decode', { detail: 'payload is not valid UTF-8', cause });
+  }
+}
+
+/**
+ * JSON.parse for untrusted text: nesting is checked before parsing (two levels
+ * of envelope structure allowed above `maxDepth`) and a `__proto__` key, also
+ * escaped, is refused.
+ * @internal shared by the codecs
+ */
+export function parseUntrustedJson(text: string, maxDepth: number): unknown {
   const limit = maxDepth + 2;
   if (text.length > 2 * limit && jsonDepthExceeds(text, limit)) {
     throw new CheckpointError('too-deep', { detail: `nesting is deeper than ${maxDepth}` });
   }
-  let doc: unknown;
   try {
-    doc = mayHideProtoKey(text) ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
+    return mayHideProtoKey(text) ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
   } catch (cause) {
     if (cause instanceof CheckpointError) throw cause;
     throw new CheckpointError('decode', { detail: 'payload is not valid JSON', cause });
   }
+}
+
+/** Decodes tagged-JSON text produced by {@link encodeText}. @internal */
+export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): unknown {
+  const doc = parseUntrustedJson(text, maxDepth);
   if (!isArray(doc) || doc.length < 1 || doc.length > 2) throw bad('payload is not a tagged-JSON document');
   if (doc.length === 1) return doc[0];
   const flags = doc[1];
@@ -866,16 +890,6 @@ export const taggedJsonCodec: Codec = {
     return utf8Bytes(pieces(root, enc));
   },
   decode(bytes, limits = DEFAULT_LIMITS) {
-    const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
-    if (bytes.length > maxBytes) {
-      throw new CheckpointError('too-large', { detail: `payload is ${bytes.length} bytes, the limit is ${maxBytes}` });
-    }
-    let text: string;
-    try {
-      text = utf8.decode(bytes);
-    } catch (cause) {
-      throw new CheckpointError('decode', { detail: 'payload is not valid UTF-8', cause });
-    }
-    return decodeText(text, limits.maxDepth ?? DEFAULT_LIMITS.maxDepth);
+    return decodeText(decodeUtf8(bytes, limits), limits.maxDepth ?? DEFAULT_LIMITS.maxDepth);
   },
 };

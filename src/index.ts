@@ -12,6 +12,8 @@ export { systemClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
 export { DEFAULT_LIMITS, taggedJsonCodec } from './codec.js';
 export type { Codec, DecodeLimits } from './codec.js';
+export { superjsonCodec } from './superjsonCodec.js';
+export type { SuperJsonLike } from './superjsonCodec.js';
 export { ENVELOPE_FORMAT, encodeEnvelope, openEnvelope, readEnvelopeHeader } from './envelope.js';
 export type { EnvelopeFields, EnvelopeHeader, OpenedEnvelope } from './envelope.js';
 export { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';

@@ -1,7 +1,13 @@
 import { runInNewContext } from 'node:vm';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_LIMITS, isCheckpointError, taggedJsonCodec, type CheckpointError } from 'xstate-checkpoint';
+import {
+  DEFAULT_LIMITS,
+  isCheckpointError,
+  superjsonCodec,
+  taggedJsonCodec,
+  type CheckpointError,
+} from 'xstate-checkpoint';
 import { difference, prototypeChanges, snapshotPrototypes } from './isomorphic.js';
 
 const codec = taggedJsonCodec;
@@ -585,5 +591,82 @@ describe('taggedJsonCodec: hostile payloads never touch a prototype', () => {
     const back = decodeText('[{"constructor":{"prototype":{"polluted":1}}}]') as Record<string, unknown>;
     expect(Object.getOwnPropertyDescriptor(back, 'constructor')?.value).toEqual({ prototype: { polluted: 1 } });
     expect(Object.getPrototypeOf(back)).toBe(Object.prototype);
+  });
+});
+
+describe('superjsonCodec', () => {
+  const sj = superjsonCodec(superjson);
+  const sjText = (text: string): unknown => sj.decode(bytesOf(text));
+
+  it('round-trips rich values with superjson semantics and has id "superjson"', () => {
+    const shared = { s: 1 };
+    const value = { at: new Date(5), m: new Map([['k', new Set([1n])]]), a: shared, b: shared, u: undefined };
+    const back = sj.decode(sj.encode(value)) as typeof value;
+    expectSame(back, value);
+    expect(back.a).toBe(back.b);
+    expect(sj.id).toBe('superjson');
+    expect(utf8.decode(sj.encode(value))).toBe(superjson.stringify(value));
+  });
+
+  it('works with a superjson instance, not only the default export', () => {
+    const instance = new superjson();
+    const codec2 = superjsonCodec(instance);
+    expect(codec2.decode(codec2.encode({ d: new Date(1) }))).toEqual({ d: new Date(1) });
+  });
+
+  const hostile: Array<[string, string, string]> = [
+    ['"__proto__" in json', '{"json":{"__proto__":{"polluted":1}}}', 'unsafe-payload'],
+    ['escaped "__proto__" in json', '{"json":{"\\u005f_proto__":{"polluted":1}}}', 'unsafe-payload'],
+    [
+      'meta path through __proto__',
+      '{"json":{"a":1},"meta":{"values":{"__proto__.polluted":["undefined"]}}}',
+      'unsafe-payload',
+    ],
+    ['meta path key escaped', '{"json":{"a":1},"meta":{"values":{"\\u005f_proto__":"Date"}}}', 'unsafe-payload'],
+    [
+      'meta path through constructor.prototype',
+      '{"json":{},"meta":{"values":{"constructor.prototype.polluted":"Date"}}}',
+      'unsafe-payload',
+    ],
+    [
+      'referential equality into a prototype',
+      '{"json":{"a":{}},"meta":{"referentialEqualities":{"a":["constructor.prototype"]}}}',
+      'unsafe-payload',
+    ],
+    [
+      'nested meta tree with prototype',
+      '{"json":{"a":{}},"meta":{"values":{"a":{"prototype":["Date"]}}}}',
+      'unsafe-payload',
+    ],
+    ['not a superjson document', '[1,2]', 'decode'],
+    ['a map annotation on a number', '{"json":{"a":1},"meta":{"values":{"a":["map"]}}}', 'decode'],
+    [
+      'an unknown annotation (superjson recurses until the stack overflows)',
+      '{"json":{"a":1},"meta":{"values":{"a":"Nope"}}}',
+      'decode',
+    ],
+  ];
+  for (const [name, text, code] of hostile) {
+    it(`refuses ${name} (${code}) and changes no prototype`, () => {
+      const before = snapshotPrototypes();
+      expect(errorOf(() => sjText(text)).code).toBe(code);
+      expect(prototypeChanges(before)).toEqual([]);
+      expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+    });
+  }
+
+  it('applies the size and depth caps before parsing', () => {
+    expect(errorOf(() => sj.decode(sj.encode({ a: 'x'.repeat(100) }), { maxBytes: 20 })).code).toBe('too-large');
+    const deep = `{"json":${'['.repeat(1000)}${']'.repeat(1000)}}`;
+    expect(errorOf(() => sjText(deep)).code).toBe('too-deep');
+  });
+
+  it('wraps serialization failures as encode errors', () => {
+    const value = {
+      get bad(): never {
+        throw new Error('nope');
+      },
+    };
+    expect(errorOf(() => sj.encode(value)).code).toBe('encode');
   });
 });
