@@ -109,6 +109,8 @@ interface Names {
   readonly gens: string;
   readonly heads: string;
   readonly quarantineIndex: string;
+  /** The index name qualified like the tables (for `to_regclass`). */
+  readonly quarantineIndexQualified: string;
   readonly schema: string | undefined;
   readonly qualified: string;
 }
@@ -130,6 +132,7 @@ function names(options: PostgresSchemaOptions): Names {
     gens: qualify(table),
     heads: qualify(`${table}_heads`),
     quarantineIndex: quote(`${table}_quarantined`),
+    quarantineIndexQualified: qualify(`${table}_quarantined`),
     schema,
     qualified: `${schema ?? ''}.${table}`,
   };
@@ -476,6 +479,17 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const client = await p.connect();
       client.on('error', ignore);
       try {
+        // DDL takes table locks that wait for (and block) writes even when nothing is
+        // missing, so a new adapter on a busy table only looks.
+        const found = await client.query<{ ready: boolean }>(
+          'SELECT to_regclass($1) IS NOT NULL AND to_regclass($2) IS NOT NULL AND to_regclass($3) IS NOT NULL AS ready',
+          [n.gens, n.heads, n.quarantineIndexQualified],
+        );
+        if (found.rows[0]?.ready) {
+          client.off('error', ignore);
+          client.release();
+          return;
+        }
         await client.query('BEGIN');
         // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialize them.
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`xstate-checkpoint:${n.qualified}`]);

@@ -51,6 +51,29 @@ describe.skipIf(!ready)('postgres adapter', () => {
     }
   });
 
+  it('starts on existing tables without DDL locks, so open write transactions do not block it', async () => {
+    const first = make({ table: 'busy' });
+    await first.write('k', record(1));
+    await first.dispose();
+    const writer = await env.admin.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query(
+        `INSERT INTO "${env.schema}".busy (key, seq, epoch, created_at, byte_length, payload) VALUES ('open', 1, 0, now(), 1, '\\x00')`,
+      );
+      const late = make({ table: 'busy' });
+      const listed = await Promise.race([
+        late.list('k'),
+        new Promise<'blocked'>((resolve) => setTimeout(() => resolve('blocked'), 3000)),
+      ]);
+      expect(listed).not.toBe('blocked');
+      await writer.query('ROLLBACK');
+      await late.dispose();
+    } finally {
+      writer.release();
+    }
+  });
+
   it('reports missing tables as io when createTable is false', async () => {
     const adapter = make({ table: 'never_created', createTable: false });
     try {
