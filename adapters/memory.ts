@@ -3,10 +3,13 @@ import type {
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
+  JournalDamage,
+  JournalStore,
   Lease,
   QuarantineInfo,
 } from '../src/adapter.js';
 import { CheckpointError } from '../src/errors.js';
+import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../src/journal-frame.js';
 import { checkKey } from '../src/keys.js';
 
 interface KeyState {
@@ -14,6 +17,14 @@ interface KeyState {
   quarantine: Map<string, QuarantineInfo & { bytes: Uint8Array }>;
   epoch: number;
   lockedBy: object | undefined;
+  /** Framed journal entries, one chunk per append (the same frames the fs journal writes). */
+  journal: Uint8Array[];
+  /** Damaged journal bytes set aside by an append, kept for inspection. */
+  journalAside: Uint8Array[];
+  /** Sequence of the last good journal entry (survives truncation). */
+  journalLast: number;
+  /** Highest sequence truncation dropped. */
+  journalFloor: number;
 }
 
 /** Shared backing store for several {@link memoryAdapter}s (to model several writers in one process). */
@@ -73,7 +84,16 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
   const state = (key: string): KeyState => {
     let s = store.keys.get(key);
     if (!s) {
-      s = { generations: new Map(), quarantine: new Map(), epoch: 0, lockedBy: undefined };
+      s = {
+        generations: new Map(),
+        quarantine: new Map(),
+        epoch: 0,
+        lockedBy: undefined,
+        journal: [],
+        journalAside: [],
+        journalLast: 0,
+        journalFloor: 0,
+      };
       store.keys.set(key, s);
     }
     return s;
@@ -85,9 +105,93 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
     createdAt: r.createdAt,
   });
 
+  // Keys whose journal this adapter has checked since it was created or last found damage.
+  const verified = new Set<string>();
+  const joined = (s: KeyState): Uint8Array => {
+    if (s.journal.length === 1) return s.journal[0]!;
+    const out = new Uint8Array(s.journal.reduce((n, c) => n + c.length, 0));
+    let at = 0;
+    for (const c of s.journal) {
+      out.set(c, at);
+      at += c.length;
+    }
+    s.journal = out.length > 0 ? [out] : [];
+    return out;
+  };
+  const journal: JournalStore = {
+    async append(key, entries, epoch) {
+      open(key);
+      const s = state(key);
+      if (epoch < s.epoch) {
+        throw new CheckpointError('fenced', {
+          key,
+          adapter: name,
+          detail: `journal epoch ${epoch} is older than the key's epoch ${s.epoch}`,
+        });
+      }
+      if (!verified.has(key)) {
+        // New entries must follow the last good one: cut a torn tail, set damage aside.
+        const bytes = joined(s);
+        const scan = scanJournalFrames(bytes, Number.MAX_SAFE_INTEGER);
+        if (scan.corrupt) s.journalAside.push(bytes.slice(scan.end));
+        if (scan.end < bytes.length) s.journal = scan.end > 0 ? [bytes.slice(0, scan.end)] : [];
+        s.journalLast = Math.max(scan.lastSeq, s.journalFloor);
+        verified.add(key);
+      }
+      let last = s.journalLast;
+      for (const e of entries) {
+        if (!Number.isSafeInteger(e.seq) || e.seq <= last) {
+          throw new CheckpointError('conflict', {
+            key,
+            adapter: name,
+            seq: e.seq,
+            detail: `journal entry ${e.seq} does not follow entry ${last}`,
+          });
+        }
+        last = e.seq;
+      }
+      if (entries.length === 0) return;
+      s.epoch = epoch;
+      s.journal.push(encodeJournalFrames(entries, epoch));
+      s.journalLast = last;
+    },
+    async read(key, afterSeq) {
+      open(key);
+      const s = store.keys.get(key);
+      if (!s) return { entries: [] };
+      const bytes = joined(s);
+      const scan = scanJournalFrames(bytes, afterSeq);
+      const entries = scan.entries.map((e) => ({ seq: e.seq, bytes: e.bytes.slice() }));
+      const damage = (d: { reason: string }): JournalDamage => ({
+        afterSeq: scan.lastSeq,
+        byteLength: bytes.length - scan.end,
+        reason: d.reason,
+      });
+      if (scan.torn || scan.corrupt) verified.delete(key);
+      if (scan.torn) return { entries, torn: damage(scan.torn) };
+      if (scan.corrupt) return { entries, corrupt: damage(scan.corrupt) };
+      return { entries };
+    },
+    async truncate(key, uptoSeq) {
+      open(key);
+      const s = store.keys.get(key);
+      if (!s) return;
+      const bytes = joined(s);
+      const scan = scanJournalFrames(bytes, uptoSeq);
+      const kept = scan.entries[0];
+      // Keep everything from the first entry after uptoSeq (or from any damage) on.
+      const from = kept ? kept.bytes.byteOffset - bytes.byteOffset - FRAME_HEADER : scan.end;
+      if (from === 0) return;
+      const dropped = scanJournalFrames(bytes.subarray(0, from), Number.MAX_SAFE_INTEGER);
+      s.journalFloor = Math.max(s.journalFloor, dropped.lastSeq);
+      s.journal = from < bytes.length ? [bytes.slice(from)] : [];
+    },
+  };
+
   return {
     name,
     capabilities: { durable: false, crossProcess: false, locks: true },
+    journal,
     async list(key) {
       open(key);
       const s = store.keys.get(key);

@@ -58,6 +58,73 @@ export interface AcquireOptions {
   readonly waitMs?: number;
 }
 
+/** One journaled event: its sequence and the encoded event bytes (opaque to the store). */
+export interface JournalEntry {
+  /** Position in the key's journal; strictly increasing. */
+  readonly seq: number;
+  /** The encoded event; stored and returned byte for byte. */
+  readonly bytes: Uint8Array;
+}
+
+/** Where reading a journal stopped early, and why. */
+export interface JournalDamage {
+  /** Sequence of the last good entry before the damage (0 when there is none). */
+  readonly afterSeq: number;
+  /** Bytes (or rows) from the damage to the end of the journal. */
+  readonly byteLength: number;
+  /** What was found (an incomplete entry, a checksum mismatch, a gap...). */
+  readonly reason: string;
+}
+
+/** What {@link JournalStore.read} returns. */
+export interface JournalReadResult {
+  /** Verified entries after the requested sequence, in order, up to the first damage. */
+  readonly entries: JournalEntry[];
+  /** An incomplete last append (a crash while appending): never acknowledged, cut by the next append. */
+  readonly torn?: JournalDamage;
+  /**
+   * A damaged entry with data after it: reading stopped at the last good
+   * entry. The next append sets the damaged part aside (kept, never deleted)
+   * and continues after the last good entry.
+   */
+  readonly corrupt?: JournalDamage;
+}
+
+/**
+ * An append-only event journal per key (journal mode of `persistActor`).
+ *
+ * Rules (the journal conformance cases check them):
+ * - `append` is atomic (all entries or none) and, when the adapter is
+ *   `durable`, durable when it resolves: one fsync or one transaction per call,
+ *   which is what makes group commit cheap. Sequences must increase within
+ *   the call and beyond the last stored entry (`conflict` otherwise); an epoch
+ *   below the key's epoch is refused with `fenced`, as for `write`. New entries
+ *   always follow the last good entry: a torn tail is cut and a corrupt part
+ *   set aside first.
+ * - `read` returns the entries after `afterSeq`, each verified against its own
+ *   checksum, and stops at the first damage, which it reports.
+ * - `truncate` drops entries up to `uptoSeq` (covered by a snapshot). Stores
+ *   may reclaim space in larger units and keep some of them a while; readers
+ *   always pass the sequence they need entries after.
+ *
+ * @example
+ * ```ts
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ *
+ * const journal = memoryAdapter().journal!;
+ * await journal.append('order-1', [{ seq: 1, bytes: new Uint8Array([1]) }], 0);
+ * const { entries } = await journal.read('order-1', 0);
+ * ```
+ */
+export interface JournalStore {
+  /** Appends entries atomically (one durable write or transaction), fenced by `epoch`. */
+  append(key: string, entries: readonly JournalEntry[], epoch: number): Promise<void>;
+  /** Verified entries with `seq > afterSeq`, stopping at (and reporting) damage. */
+  read(key: string, afterSeq: number): Promise<JournalReadResult>;
+  /** Drops entries with `seq <= uptoSeq`. */
+  truncate(key: string, uptoSeq: number): Promise<void>;
+}
+
 /**
  * The storage contract every adapter implements. Small on purpose: the kit
  * does envelopes, retention and restore; an adapter stores bytes per key and
@@ -109,4 +176,6 @@ export interface CheckpointAdapter {
   acquire?(key: string, options?: AcquireOptions): Promise<Lease>;
   /** Releases connections, handles and locks. Later calls reject with `closed`. */
   dispose(): Promise<void>;
+  /** The key's event journal, for journal mode. Present when the adapter keeps one. */
+  readonly journal?: JournalStore;
 }

@@ -23,6 +23,23 @@ export type CheckpointEvent =
       readonly total?: number | undefined;
       readonly attempt?: number | undefined;
       readonly maxAttempts?: number | undefined;
+    }
+  | {
+      /**
+       * Journal mode: replaying the journal from the previous snapshot did not
+       * reproduce the live state (a machine that reads the clock, randomness or
+       * outside state in a transition). Restoring before this point would
+       * have come back different; the live state was written as the new snapshot.
+       */
+      readonly type: 'nondeterministic-replay';
+      readonly key: string;
+      /** The journal entries replayed: after `fromSeq`, up to and including `toSeq`. */
+      readonly fromSeq: number;
+      readonly toSeq: number;
+      /** Where the states first differ (`['context', 'total']`, `['timers']`...). */
+      readonly path: Array<string | number>;
+      readonly live: unknown;
+      readonly replayed: unknown;
     };
 
 /** The `type` of a {@link CheckpointEvent}. */

@@ -4,6 +4,10 @@ export type {
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
+  JournalDamage,
+  JournalEntry,
+  JournalReadResult,
+  JournalStore,
   Lease,
   QuarantineInfo,
 } from './adapter.js';
@@ -28,6 +32,16 @@ export type { EventTargetLike, LifecycleEnv, ProcessLike } from './lifecycle.js'
 export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';
+export { persistJournaled } from './journal.js';
+export type { JournalOptions, JournalRestoreInfo, JournalRestoreReport, JournaledActor } from './journal.js';
+export { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from './journal-frame.js';
+export type { FrameDamage, FrameScan } from './journal-frame.js';
+export { decodeJournaledEvent, encodeJournaledEvent } from './journal-entry.js';
+export type { JournaledEvent } from './journal-entry.js';
+export { observeDeliveries } from './deliveries.js';
+export type { DeliveryListener } from './deliveries.js';
+export { Replay } from './replay.js';
+export type { ReplayOutcome } from './replay.js';
 export type { LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
 export { checkIdentity, decodeCheckpoint, prepareCheckpoint, restoreNewest } from './restore.js';
 export type {

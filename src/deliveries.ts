@@ -1,0 +1,87 @@
+import type { AnyActorRef, EventObject } from 'xstate';
+
+/** Receives one event delivery inside a root actor's tree. */
+export type DeliveryListener = (
+  event: EventObject,
+  target: readonly string[],
+  source: readonly string[] | undefined,
+) => void;
+
+interface SystemLike {
+  _relay?: (source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject) => void;
+  inspect(
+    observer: (event: { type: string; sourceRef?: AnyActorRef; actorRef: AnyActorRef; event: EventObject }) => void,
+  ): {
+    unsubscribe(): void;
+  };
+}
+
+const ROOT: readonly string[] = Object.freeze([]);
+
+/** Path of child ids from `root` to `ref`, or undefined when `ref` is outside the tree. */
+function pathOf(root: AnyActorRef, ref: AnyActorRef | undefined): readonly string[] | undefined {
+  if (ref === root) return ROOT;
+  const path: string[] = [];
+  let current = ref;
+  while (current && current !== root) {
+    path.push(current.id);
+    current = (current as unknown as { _parent?: AnyActorRef })._parent;
+  }
+  return current === root ? path.reverse() : undefined;
+}
+
+/**
+ * Calls `listener` for every event delivered to an actor in `root`'s tree, in
+ * delivery order, before the receiver processes it: sends from outside, the
+ * `xstate.after.*` events of timers, events between parent and children and
+ * the `xstate.done.actor.*` / `xstate.error.actor.*` events of children.
+ * `xstate.init` is not a delivery and is left out, as are events to actors
+ * that already stopped (XState drops those). Returns the function that stops
+ * observing.
+ *
+ * Every delivery passes through the system's `_relay`, which is also where
+ * XState emits its `@xstate.event` inspection events; wrapping it costs a
+ * call per event, while an inspection observer makes XState build inspection
+ * records for every snapshot, microstep and action (measured ~4x slower per
+ * event). `via: 'inspect'` uses the public inspection stream instead; it is
+ * also the fallback when `_relay` is missing.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { observeDeliveries } from 'xstate-checkpoint';
+ * const actor = createActor(createMachine({}));
+ * const stop = observeDeliveries(actor, (event, target) => console.log(event.type, target));
+ * actor.start();
+ * stop();
+ * ```
+ */
+export function observeDeliveries(
+  root: AnyActorRef,
+  listener: DeliveryListener,
+  via: 'relay' | 'inspect' = 'relay',
+): () => void {
+  const deliver = (source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject) => {
+    if (event.type === 'xstate.init') return;
+    const targetPath = pathOf(root, target);
+    if (targetPath === undefined) return;
+    if ((target.getSnapshot() as { status?: string } | undefined)?.status !== 'active') return;
+    listener(event, targetPath, source === undefined ? undefined : pathOf(root, source));
+  };
+  const system = root.system as unknown as SystemLike;
+  const relay = system._relay;
+  if (via === 'relay' && typeof relay === 'function') {
+    const wrapped: SystemLike['_relay'] = (source, target, event) => {
+      deliver(source, target, event);
+      relay.call(system, source, target, event);
+    };
+    system._relay = wrapped;
+    return () => {
+      if (system._relay === wrapped) system._relay = relay;
+    };
+  }
+  const subscription = system.inspect((e) => {
+    if (e.type === '@xstate.event') deliver(e.sourceRef, e.actorRef, e.event);
+  });
+  return () => subscription.unsubscribe();
+}

@@ -1,0 +1,250 @@
+import type { JournalEntry, JournalStore } from './adapter.js';
+import type { Clock, TimerHandle } from './clock.js';
+import { CheckpointError, toCheckpointError, type CheckpointErrorCode } from './errors.js';
+
+/** Options of {@link JournalWriter}. */
+export interface JournalWriterOptions {
+  readonly store: JournalStore;
+  readonly key: string;
+  /** Adapter name, for errors. */
+  readonly adapter: string;
+  /** Fencing epoch passed with every append. */
+  readonly epoch: number;
+  /** Sequence of the first entry this writer records. */
+  readonly firstSeq: number;
+  readonly clock: Clock;
+  /** An append failed; `attempt` counts consecutive failures. */
+  readonly onError: (error: CheckpointError, attempt: number) => void;
+  /** Entries became durable (in order). */
+  readonly onDurable?: (entries: readonly JournalEntry[]) => void;
+  /** Delay before retrying after `attempt` consecutive failures, in ms. @default min(5 s, 20 ms * 2^(attempt-1)) */
+  readonly backoff?: (attempt: number) => number;
+}
+
+interface Waiter {
+  readonly seq: number;
+  readonly resolve: () => void;
+  readonly reject: (error: CheckpointError) => void;
+}
+
+// Failures that retrying cannot fix: another writer owns the key, or the call itself is wrong.
+const FATAL: ReadonlySet<CheckpointErrorCode> = new Set([
+  'fenced',
+  'conflict',
+  'closed',
+  'invalid-key',
+  'invalid-option',
+  'encode',
+]);
+
+const g = globalThis as { setImmediate?: (fn: () => void) => unknown; MessageChannel?: typeof MessageChannel };
+/**
+ * Runs `fn` after the current macrotask and its microtasks (`setImmediate`,
+ * else a `MessageChannel` message), so every sender woken by the previous
+ * append has queued its next event by then.
+ *
+ * @example
+ * ```ts
+ * import { nextTurn } from './journal-writer.js';
+ * nextTurn(() => console.log('after the microtasks'));
+ * ```
+ */
+export const nextTurn: (fn: () => void) => void = (() => {
+  const immediate = g.setImmediate;
+  if (typeof immediate === 'function') return (fn) => void immediate(fn);
+  if (typeof g.MessageChannel === 'function') {
+    const queue: Array<() => void> = [];
+    const channel = new g.MessageChannel();
+    channel.port1.onmessage = () => queue.shift()?.();
+    return (fn) => {
+      queue.push(fn);
+      channel.port2.postMessage(0);
+    };
+  }
+  return (fn) => void setTimeout(fn, 0);
+})();
+
+/**
+ * The journal's group commit: entries are numbered as they are recorded and
+ * collected while an append is in flight (or until the current turn ends);
+ * each append then carries all of them in one call, so one fsync or one
+ * transaction acknowledges many events. Entries are appended strictly in
+ * order; a failed append is retried with backoff, never skipped (the live
+ * actor has processed those events already). Fatal failures (`fenced`,
+ * `conflict`, ...) stop the writer and reject every waiting acknowledgement.
+ *
+ * @example
+ * ```ts
+ * import { systemClock } from 'xstate-checkpoint';
+ * import { JournalWriter } from './journal-writer.js';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * const writer = new JournalWriter({
+ *   store: memoryAdapter().journal!, key: 'k', adapter: 'memory', epoch: 0, firstSeq: 1,
+ *   clock: systemClock, onError: (error) => console.error(error),
+ * });
+ * const seq = writer.record(new Uint8Array([1]));
+ * await writer.whenDurable(seq);
+ * ```
+ */
+export class JournalWriter {
+  private readonly o: JournalWriterOptions;
+  private next: number;
+  private durable: number;
+  private pending: JournalEntry[] = [];
+  private waiters: Waiter[] = [];
+  private inflight = false;
+  private scheduled = false;
+  private retryTimer: TimerHandle = undefined;
+  private failures = 0;
+  private gate: Promise<unknown> | undefined;
+  private closing = false;
+  private stopped: CheckpointError | undefined;
+
+  constructor(options: JournalWriterOptions) {
+    this.o = options;
+    this.next = options.firstSeq;
+    this.durable = options.firstSeq - 1;
+  }
+
+  /** Sequence of the last recorded entry. */
+  get lastSeq(): number {
+    return this.next - 1;
+  }
+
+  /** Sequence of the last durable entry. */
+  get durableSeq(): number {
+    return this.durable;
+  }
+
+  /** The error that stopped the writer, if any. */
+  get halted(): CheckpointError | undefined {
+    return this.stopped;
+  }
+
+  /** Numbers an entry and queues it for the next append. Synchronous and cheap. */
+  record(bytes: Uint8Array): number {
+    const seq = this.next++;
+    this.pending.push({ seq, bytes });
+    this.kick();
+    return seq;
+  }
+
+  /** Resolves when entry `seq` (and every one before it) is durable. */
+  whenDurable(seq: number): Promise<void> {
+    if (seq <= this.durable) return Promise.resolve();
+    if (this.stopped) return Promise.reject(this.stopped);
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ seq, resolve, reject });
+      // close() with failed appends: try again at once instead of after the backoff.
+      if (this.closing && this.retryTimer !== undefined) {
+        this.o.clock.clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.kick();
+      }
+    });
+  }
+
+  /** Resolves when everything recorded so far is durable. */
+  flush(): Promise<void> {
+    return this.whenDurable(this.lastSeq);
+  }
+
+  /** Holds appends until `until` settles (e.g. the first snapshot generation is written). */
+  hold(until: Promise<unknown>): void {
+    const gate = until.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.gate = gate;
+    void gate.then(() => {
+      if (this.gate === gate) this.gate = undefined;
+      this.kick();
+    });
+  }
+
+  /** Stops for good: waiting and later acknowledgements reject with `error`. */
+  halt(error: CheckpointError): void {
+    if (!this.stopped) this.stopped = error;
+    if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    for (const w of this.waiters.splice(0)) w.reject(this.stopped);
+  }
+
+  /** Flushes; from then on a failed append rejects the waiting flush instead of retrying. */
+  async close(): Promise<void> {
+    this.closing = true;
+    if (this.retryTimer !== undefined) {
+      this.o.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.kick();
+    }
+    await this.flush();
+  }
+
+  private kick(): void {
+    if (this.scheduled || this.inflight || this.pending.length === 0) return;
+    if (this.stopped || this.gate || this.retryTimer !== undefined) return;
+    this.scheduled = true;
+    nextTurn(() => this.run());
+  }
+
+  private run(): void {
+    this.scheduled = false;
+    if (this.inflight || this.pending.length === 0 || this.stopped || this.gate) return;
+    const group = this.pending;
+    this.pending = [];
+    this.inflight = true;
+    let call: Promise<void>;
+    try {
+      call = this.o.store.append(this.o.key, group, this.o.epoch);
+    } catch (error) {
+      call = Promise.reject(toCheckpointError(error, 'io', { key: this.o.key, adapter: this.o.adapter }));
+    }
+    call.then(
+      () => this.done(group),
+      (error: unknown) => this.failed(group, error),
+    );
+  }
+
+  private done(group: JournalEntry[]): void {
+    this.inflight = false;
+    this.failures = 0;
+    this.durable = group[group.length - 1]!.seq;
+    let i = 0;
+    while (i < this.waiters.length && this.waiters[i]!.seq <= this.durable) this.waiters[i++]!.resolve();
+    if (i > 0) this.waiters.splice(0, i);
+    this.o.onDurable?.(group);
+    this.kick();
+  }
+
+  private failed(group: JournalEntry[], caught: unknown): void {
+    this.inflight = false;
+    this.pending = group.concat(this.pending);
+    this.failures++;
+    const error = toCheckpointError(caught, 'io', { key: this.o.key, adapter: this.o.adapter, seq: group[0]!.seq });
+    this.o.onError(error, this.failures);
+    if (FATAL.has(error.code) || this.closing) {
+      this.halt(
+        FATAL.has(error.code)
+          ? error
+          : new CheckpointError(error.code, {
+              key: this.o.key,
+              adapter: this.o.adapter,
+              seq: group[0]!.seq,
+              cause: error,
+              detail: `journal entries from ${group[0]!.seq} on are not durable (the actor was closed while appends failed)`,
+            }),
+      );
+      return;
+    }
+    const delay = (this.o.backoff ?? defaultBackoff)(this.failures);
+    this.retryTimer = this.o.clock.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.kick();
+    }, delay);
+  }
+}
+
+function defaultBackoff(attempt: number): number {
+  return Math.min(5000, 20 * 2 ** (attempt - 1));
+}

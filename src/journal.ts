@@ -1,0 +1,612 @@
+import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type EventFromLogic } from 'xstate';
+import type { GenerationInfo, JournalDamage, JournalEntry, Lease } from './adapter.js';
+import { captureCheckpoint, rearmTimers, type CheckpointData, type PendingTimer } from './capture.js';
+import { systemClock } from './clock.js';
+import { taggedJsonCodec, type Codec } from './codec.js';
+import { observeDeliveries } from './deliveries.js';
+import { firstDifference, type Difference } from './diff.js';
+import { encodeEnvelope } from './envelope.js';
+import { CheckpointError, toCheckpointError } from './errors.js';
+import { CheckpointEmitter } from './events.js';
+import { decodeJournaledEvent, encodeJournaledEvent, type JournaledEvent } from './journal-entry.js';
+import { JournalWriter, nextTurn } from './journal-writer.js';
+import { checkKey } from './keys.js';
+import { installLifecycleHooks } from './lifecycle.js';
+import { checkMigrations } from './migrate.js';
+import type { LoadedGeneration, PersistOptions, PersistedActor } from './persist.js';
+import { Replay } from './replay.js';
+import { decodeCheckpoint, prepareCheckpoint, restoreNewest, type RestoreReport } from './restore.js';
+import { selectPrunable } from './retention.js';
+import type { FlushInfo } from './scheduler.js';
+
+/** Options of journal mode (`persistActor(logic, { journal: { ... } })`). */
+export interface JournalOptions {
+  /** Write a snapshot generation after this many journal entries. @default 1000 */
+  readonly compactEvery?: number;
+  /** Also write one this long after the first entry a snapshot does not cover, in ms. @default 60000 */
+  readonly compactAfterMs?: number;
+  /**
+   * At each snapshot, replay the journal since the previous snapshot and
+   * compare the result with the live state; a difference is reported as a
+   * `nondeterministic-replay` event. Costs about one pure transition per event.
+   * @default true
+   */
+  readonly verifyReplay?: boolean;
+  /** Write a snapshot generation on `close()`, so the next start replays nothing. @default true */
+  readonly compactOnClose?: boolean;
+}
+
+/** What the journal contributed to a restore. */
+export interface JournalRestoreInfo {
+  /** The journal position the restored snapshot covers (0 without one). */
+  readonly fromSeq: number;
+  /** The last journal entry applied. */
+  readonly lastSeq: number;
+  /** Entries replayed onto the snapshot through the pure transition function. */
+  readonly replayed: number;
+  /** Entries for actors that were gone or stopped at that point (XState dropped them too). */
+  readonly skipped: number;
+  /** An unfinished last append that was cut (never acknowledged). */
+  readonly torn?: JournalDamage;
+  /** A damaged entry: replay stopped at the last good one; the rest is set aside by the next append. */
+  readonly corrupt?: JournalDamage;
+}
+
+/** {@link RestoreReport} of journal mode. */
+export interface JournalRestoreReport extends RestoreReport {
+  readonly journal: JournalRestoreInfo;
+}
+
+/** A persisted actor in journal mode: every delivered event is journaled; `send` acknowledges durability. */
+export interface JournaledActor<TLogic extends AnyActorLogic> extends PersistedActor<TLogic> {
+  readonly restored: JournalRestoreReport;
+  /**
+   * Sends `event` to the actor and resolves with its journal sequence once it
+   * (with everything it caused synchronously) is durable. Rejects with
+   * `closed` when the actor no longer runs (XState drops the event).
+   */
+  send(event: EventFromLogic<TLogic>): Promise<number>;
+  /** Writes a snapshot generation now (and truncates the journal it covers). */
+  compact(): Promise<FlushInfo>;
+}
+
+interface Base {
+  /** The codec bytes of `{ snapshot, timers }` a replay check starts from. */
+  readonly bytes: Uint8Array;
+  /** The journal position it covers. */
+  readonly seq: number;
+}
+
+const noop = () => undefined;
+
+function machineIdOf(logic: AnyActorLogic, explicit: string | undefined): string {
+  if (explicit !== undefined) return explicit;
+  const id = (logic as { id?: unknown }).id;
+  return typeof id === 'string' && id.length > 0 ? id : 'actor';
+}
+
+/**
+ * A copy of the plain objects and arrays of a persisted snapshot. XState
+ * revives actor references in the snapshot it is given in place, so two
+ * actors made from one object would share the first one's children.
+ */
+function copyPlain(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(copyPlain);
+  if (typeof value !== 'object' || value === null) return value;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = copyPlain(v);
+  return out;
+}
+
+function timerKeys(timers: readonly PendingTimer[]): string[] {
+  return timers.map((t) => JSON.stringify([t.source, t.target, t.event.type])).sort();
+}
+
+/**
+ * Journal mode (what `persistActor(logic, { journal: true })` runs): restores
+ * the newest valid snapshot generation, replays the journal entries after it
+ * through the pure transition function (no action runs during replay), starts
+ * the actor from the result with its delayed events re-armed, and from then on
+ * journals every event delivered in the actor's tree (sends, timers, children)
+ * with group commit: `send(event)` resolves when the event is durable, and
+ * events arriving together share one append. A snapshot generation is written
+ * every `compactEvery` entries or `compactAfterMs`, and the journal it covers
+ * is truncated per retention.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { persistJournaled } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ *
+ * const machine = createMachine({ id: 'pay', initial: 'open', states: { open: { on: { PAY: 'paid' } }, paid: {} } });
+ * const persisted = await persistJournaled(machine, { key: 'pay-1', adapter: memoryAdapter(), journal: true });
+ * await persisted.send({ type: 'PAY' }); // durable now
+ * await persisted.close();
+ * ```
+ */
+export async function persistJournaled<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  options: PersistOptions<TLogic>,
+): Promise<JournaledActor<TLogic>> {
+  const version = options.version ?? 1;
+  const { key, adapter } = options;
+  checkKey(key);
+  const bad = (detail: string) => new CheckpointError('invalid-option', { key, detail });
+  if (typeof (logic as { transition?: unknown } | null)?.transition !== 'function') {
+    throw bad('the first argument must be actor logic (a machine or fromPromise/fromCallback/... logic)');
+  }
+  if (!adapter || typeof adapter.write !== 'function') throw bad('`adapter` is required (e.g. memoryAdapter())');
+  const store = adapter.journal;
+  if (!store) {
+    throw bad(
+      `journal mode needs an adapter with a journal; "${adapter.name}" has none (memoryAdapter and fileJournalAdapter have one)`,
+    );
+  }
+  if (!Number.isInteger(version) || version < 1)
+    throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
+  if (options.lock && !adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${adapter.name}" has none`);
+  if (options.retain?.latest !== undefined && !(options.retain.latest >= 1)) {
+    throw bad('`retain.latest` must be at least 1');
+  }
+  checkMigrations(options.migrations ?? {}, version);
+  const jo: JournalOptions = typeof options.journal === 'object' ? options.journal : {};
+  const compactEvery = jo.compactEvery ?? 1000;
+  const compactAfterMs = jo.compactAfterMs ?? 60_000;
+  const verify = jo.verifyReplay ?? true;
+  if (!(Number.isInteger(compactEvery) && compactEvery >= 1))
+    throw bad('`journal.compactEvery` must be an integer >= 1');
+  if (!(compactAfterMs > 0)) throw bad('`journal.compactAfterMs` must be a positive number of ms');
+
+  const clock = options.clock ?? systemClock;
+  const codec: Codec = options.codec ?? taggedJsonCodec;
+  const codecs = [codec, ...(options.readCodecs ?? []).filter((c) => c.id !== codec.id)];
+  const machineId = machineIdOf(logic, options.machineId);
+  const events = new CheckpointEmitter(options.onEvent);
+  const onError =
+    options.onError ??
+    ((error: CheckpointError) => {
+      console.error(`xstate-checkpoint: ${error.message}`);
+    });
+  const started = clock.now();
+  const actorOptions: ActorOptions<TLogic> = {};
+  for (const name of ['input', 'inspect', 'systemId', 'logger', 'id'] as const) {
+    if (options[name] !== undefined) (actorOptions as Record<string, unknown>)[name] = options[name];
+  }
+  // Replay's stand-in actors get the live actor's identity, so `self` means the same in both.
+  const identity: Record<string, unknown> = {};
+  if (options.id !== undefined) identity['id'] = options.id;
+  if (options.systemId !== undefined) identity['systemId'] = options.systemId;
+
+  const createFrom = (snapshot: unknown, extra: object): Actor<TLogic> => {
+    const actor = createActor(logic, { ...extra, snapshot } as ActorOptions<TLogic>);
+    const snap = actor.getSnapshot() as { status?: unknown; error?: unknown };
+    // XState turns a snapshot it cannot restore into an error snapshot instead of throwing.
+    if (snap.status === 'error' && (snapshot as { status?: unknown }).status !== 'error') {
+      throw new CheckpointError('invalid-state', {
+        cause: snap.error,
+        detail: 'XState could not restore the snapshot',
+      });
+    }
+    return actor;
+  };
+
+  let lease: Lease | undefined;
+  if (options.lock) lease = await adapter.acquire!(key, typeof options.lock === 'object' ? options.lock : {});
+  const fail = async (error: unknown): Promise<never> => {
+    await lease?.release().catch(noop);
+    throw toCheckpointError(error, 'io', { key, adapter: adapter.name });
+  };
+
+  // The generation payload is `{ snapshot, timers, journal }`; decodeCheckpoint keeps only the
+  // first two, so the codecs handed to restore note the journal position as they decode.
+  let decodedJournal: unknown;
+  const noting = codecs.map((c): Codec => ({
+    id: c.id,
+    encode: (value) => c.encode(value),
+    decode: (bytes, limits) => {
+      const value = c.decode(bytes, limits);
+      decodedJournal = (value as { journal?: unknown } | null)?.journal;
+      return value;
+    },
+  }));
+  const restoreContext = { logic, machineId, version, migrations: options.migrations, schema: options.schema };
+  let outcome;
+  try {
+    outcome = await restoreNewest({
+      ...restoreContext,
+      adapter,
+      key,
+      codecs: noting,
+      limits: options.limits,
+      onRestoreError: options.onRestoreError ?? 'fallback',
+      accept: (prepared) => ({
+        actor: createFrom(copyPlain(prepared.data.snapshot), identity),
+        journalSeq:
+          Number.isSafeInteger(decodedJournal) && (decodedJournal as number) >= 0 ? (decodedJournal as number) : 0,
+      }),
+      onQuarantine: (seq, reason) => events.emit({ type: 'quarantine', key, seq, reason }),
+    });
+  } catch (error) {
+    return fail(error);
+  }
+  const accepted = outcome.accepted;
+  const fromSeq = accepted?.value.journalSeq ?? 0;
+
+  let read;
+  try {
+    read = await store.read(key, fromSeq);
+  } catch (error) {
+    return fail(error);
+  }
+  const journaled: JournaledEvent[] = [];
+  try {
+    let expected = fromSeq + 1;
+    for (const entry of read.entries) {
+      if (entry.seq !== expected) {
+        throw new CheckpointError('restore-failed', {
+          key,
+          adapter: adapter.name,
+          detail:
+            `journal entries ${expected} to ${entry.seq - 1} are missing ` +
+            `(the snapshot covers up to ${fromSeq}); acknowledged events may be lost, so nothing was started`,
+        });
+      }
+      expected++;
+      journaled.push(decodeJournaledEvent(entry, codecs, options.limits));
+    }
+  } catch (error) {
+    return fail(error);
+  }
+
+  let replayed = 0;
+  let skipped = 0;
+  let start: CheckpointData | undefined = accepted?.prepared.data;
+  if (journaled.length > 0) {
+    try {
+      const baseActor =
+        accepted?.value.actor ?? createActor(logic, { ...identity, input: options.input } as ActorOptions<TLogic>);
+      const replay = new Replay(
+        logic,
+        baseActor,
+        accepted?.prepared.data.timers ?? [],
+        accepted ? undefined : { at: journaled[0]!.at },
+      );
+      for (const e of journaled) {
+        if (replay.apply(e) === 'applied') replayed++;
+        else skipped++;
+      }
+      start = { snapshot: replay.persisted(), timers: replay.timers };
+    } catch (error) {
+      return fail(error);
+    }
+  }
+  const lastSeq = journaled.length > 0 ? journaled[journaled.length - 1]!.seq : fromSeq;
+
+  let current: Actor<TLogic>;
+  try {
+    current = start ? createFrom(start.snapshot, actorOptions) : createActor(logic, actorOptions);
+  } catch (error) {
+    return fail(error);
+  }
+
+  const epoch = lease?.epoch ?? outcome.newestEpoch;
+  let nextGen = outcome.newestSeq + 1;
+  const known: GenerationInfo[] = (await adapter.list(key).catch(() => [])).slice();
+  // Journal position of each generation this process knows; unknown ones hold truncation back.
+  const genJournal = new Map<number, number>();
+  if (accepted) genJournal.set(accepted.header.seq, fromSeq);
+  let coveredSeq = fromSeq;
+  let truncatedUpTo = 0;
+  let lastInfo: FlushInfo | undefined;
+  let base: Base | undefined = verify && start ? { bytes: codec.encode(start), seq: lastSeq } : undefined;
+  let since: JournalEntry[] = [];
+
+  const writer = new JournalWriter({
+    store,
+    key,
+    adapter: adapter.name,
+    epoch,
+    firstSeq: lastSeq + 1,
+    clock,
+    onError: (error, attempt) => {
+      events.emit({ type: 'save-error', key, error, attempt });
+      onError(error);
+    },
+    ...(verify ? { onDurable: (entries: readonly JournalEntry[]) => void since.push(...entries) } : {}),
+  });
+
+  let compactTimer: unknown;
+  let compactQueued = false;
+  const requestCompaction = () => {
+    if (compactQueued) return;
+    compactQueued = true;
+    nextTurn(() => {
+      compactQueued = false;
+      compact(false).catch(noop);
+    });
+  };
+  const observe = (actor: Actor<TLogic>) =>
+    observeDeliveries(actor, (event, target, source) => {
+      if (writer.halted) return;
+      let bytes: Uint8Array;
+      try {
+        bytes = encodeJournaledEvent(codec, clock.now(), event, target, source);
+      } catch (caught) {
+        const error = toCheckpointError(caught, 'encode', { key, adapter: adapter.name });
+        // A gap in the journal would make every later replay wrong: stop journaling.
+        writer.halt(error);
+        events.emit({ type: 'save-error', key, error, attempt: 1 });
+        onError(error);
+        return;
+      }
+      const seq = writer.record(bytes);
+      if (seq - coveredSeq >= compactEvery) requestCompaction();
+      compactTimer ??= clock.setTimeout(() => {
+        compactTimer = undefined;
+        requestCompaction();
+      }, compactAfterMs);
+    });
+
+  const checkReplay = (from: Base, entries: readonly JournalEntry[], payload: Uint8Array, toSeq: number) => {
+    let diff: Difference | undefined;
+    try {
+      const baseData = codec.decode(from.bytes) as CheckpointData;
+      const replay = new Replay(logic, createFrom(baseData.snapshot, identity), baseData.timers);
+      for (const entry of entries) {
+        if (entry.seq > from.seq && entry.seq <= toSeq)
+          replay.apply(decodeJournaledEvent(entry, codecs, options.limits));
+      }
+      const live = codec.decode(payload) as CheckpointData;
+      diff = firstDifference(live.snapshot, codec.decode(codec.encode(replay.persisted())));
+      if (!diff) {
+        const a = timerKeys(live.timers);
+        const b = timerKeys(replay.timers);
+        if (a.join('\n') !== b.join('\n')) diff = { path: ['timers'], left: a, right: b };
+      }
+    } catch (error) {
+      diff = {
+        path: [],
+        left: 'the live state',
+        right: `replay failed: ${error instanceof Error ? error.message : String(error)}`,
+      };
+    }
+    if (diff) {
+      events.emit({
+        type: 'nondeterministic-replay',
+        key,
+        fromSeq: from.seq,
+        toSeq,
+        path: diff.path,
+        live: diff.left,
+        replayed: diff.right,
+      });
+    }
+  };
+
+  const prune = async (keep: number) => {
+    const removable = selectPrunable(known, options.retain ?? {}, clock.now(), new Set([keep]));
+    const removed: number[] = [];
+    for (const seq of removable) {
+      try {
+        await adapter.remove(key, seq);
+        removed.push(seq);
+      } catch (error) {
+        onError(toCheckpointError(error, 'io', { key, adapter: adapter.name, seq }));
+      }
+    }
+    for (let i = known.length - 1; i >= 0; i--) if (removed.includes(known[i]!.seq)) known.splice(i, 1);
+    if (removed.length > 0) events.emit({ type: 'prune', key, removed });
+    // Every retained generation must still be restorable: keep the journal after the oldest of them.
+    let upto = Number.POSITIVE_INFINITY;
+    for (const g of known) upto = Math.min(upto, genJournal.get(g.seq) ?? 0);
+    if (upto > truncatedUpTo && Number.isFinite(upto)) {
+      await store.truncate(key, upto);
+      truncatedUpTo = upto;
+    }
+  };
+
+  let chain: Promise<unknown> = Promise.resolve();
+  const compact = (force: boolean, initial = false): Promise<FlushInfo | undefined> => {
+    const run = async (): Promise<FlushInfo | undefined> => {
+      const upto = writer.lastSeq;
+      if (!force && upto === coveredSeq) return lastInfo;
+      if ((current.getSnapshot() as { status?: string }).status === 'stopped') {
+        // Stopped from outside: nothing more is written, as in snapshot mode.
+        if (!force) return lastInfo;
+        throw new CheckpointError('closed', {
+          key,
+          detail: 'the actor was stopped; a stopped snapshot is never written',
+        });
+      }
+      const t0 = clock.now();
+      const data = captureCheckpoint(current);
+      // Encoded at once: the captured snapshot shares objects with the live context.
+      const payload = codec.encode({ snapshot: data.snapshot, timers: data.timers, journal: upto });
+      // The first generation goes out before any append (appends wait for it); later ones
+      // only once the journal they cover is durable, so the journal never has holes.
+      if (!initial) await writer.whenDurable(upto);
+      const seq = nextGen++;
+      const createdAt = clock.now();
+      const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
+      await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });
+      known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
+      genJournal.set(seq, upto);
+      if (base && upto > base.seq) checkReplay(base, since, payload, upto);
+      if (verify) {
+        base = { bytes: payload, seq: upto };
+        since = since.filter((e) => e.seq > upto);
+      }
+      coveredSeq = upto;
+      if (compactTimer !== undefined && writer.lastSeq === upto) {
+        clock.clearTimeout(compactTimer);
+        compactTimer = undefined;
+      }
+      const info: FlushInfo = { seq, byteLength: bytes.length, durationMs: clock.now() - t0 };
+      lastInfo = info;
+      events.emit({ type: 'save', key, ...info });
+      await prune(seq);
+      return info;
+    };
+    const result = chain.then(run, run);
+    chain = result.catch((caught: unknown) => {
+      const error = toCheckpointError(caught, 'io', { key, adapter: adapter.name });
+      if (error.code === 'fenced' || error.code === 'conflict') writer.halt(error);
+      events.emit({ type: 'save-error', key, error, attempt: 1 });
+      onError(error);
+    });
+    return result;
+  };
+
+  let unobserve = observe(current);
+  current.start();
+  const timersRestored = rearmTimers(current, start?.timers ?? [], clock.now());
+  const damage = read.corrupt;
+  if (damage) {
+    onError(
+      new CheckpointError('corrupt', {
+        key,
+        adapter: adapter.name,
+        seq: damage.afterSeq + 1,
+        detail:
+          `the journal is damaged after entry ${damage.afterSeq} (${damage.reason}); replay stopped there and ` +
+          `the next ${damage.byteLength} bytes are set aside by the next append`,
+      }),
+    );
+  }
+  const report: JournalRestoreReport = {
+    source: accepted ? 'checkpoint' : 'fresh',
+    ...(accepted ? { seq: accepted.header.seq, storedVersion: accepted.header.version } : {}),
+    migrationsApplied: accepted?.prepared.applied ?? [],
+    rejected: outcome.rejected,
+    quarantined: outcome.quarantined,
+    timersRestored,
+    invocationsRestarted: accepted !== undefined || replayed > 0,
+    durationMs: clock.now() - started,
+    journal: {
+      fromSeq,
+      lastSeq,
+      replayed,
+      skipped,
+      ...(read.torn ? { torn: read.torn } : {}),
+      ...(damage ? { corrupt: damage } : {}),
+    },
+  };
+  // A fresh, migrated, fallen-back or damaged start is written as a generation before any append.
+  if (
+    !accepted ||
+    report.migrationsApplied.length > 0 ||
+    report.rejected.length > 0 ||
+    damage ||
+    replayed >= compactEvery
+  ) {
+    const first = compact(true, true);
+    writer.hold(first);
+    first.catch(noop);
+  }
+  const removeHooks =
+    options.flushOnExit === false ? noop : installLifecycleHooks(() => writer.flush(), options.lifecycle);
+  events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+
+  let closed = false;
+  const haltedBy = (): CheckpointError | undefined => writer.halted;
+  const load = async (seq: number): Promise<LoadedGeneration> => {
+    const bytes = await adapter.read(key, seq);
+    if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
+    const decoded = decodeCheckpoint(bytes, codecs, options.limits);
+    const prepared = await prepareCheckpoint(decoded, restoreContext);
+    return {
+      seq,
+      storedVersion: decoded.header.version,
+      createdAt: decoded.header.createdAt,
+      snapshot: prepared.data.snapshot,
+      timers: prepared.data.timers,
+      migrationsApplied: prepared.applied,
+    };
+  };
+
+  return {
+    get actor() {
+      return current;
+    },
+    key,
+    restored: report,
+    on: (type, listener) => events.on(type, listener),
+    send(event) {
+      if (closed)
+        return Promise.reject(new CheckpointError('closed', { key, detail: 'the persisted actor was closed' }));
+      if (writer.halted) return Promise.reject(writer.halted);
+      const before = writer.lastSeq;
+      current.send(event);
+      const after = writer.lastSeq;
+      if (after === before) {
+        // send() may have halted the writer (an event that cannot be encoded).
+        const halted = haltedBy();
+        if (halted) return Promise.reject(halted);
+        return Promise.reject(
+          new CheckpointError('closed', {
+            key,
+            detail: 'the actor is not running (done, stopped or failed); XState dropped the event',
+          }),
+        );
+      }
+      return writer.whenDurable(after).then(() => before + 1);
+    },
+    async flush() {
+      await writer.flush();
+      return lastInfo;
+    },
+    compact: async () => (await compact(true))!,
+    history: {
+      list: () => adapter.list(key),
+      load,
+      async rollback(seq) {
+        if (closed) throw new CheckpointError('closed', { key });
+        const target = await load(seq);
+        await writer.flush().catch(noop);
+        const next = createFrom(target.snapshot, actorOptions);
+        unobserve();
+        current.stop();
+        current = next;
+        // The journal before the rollback describes another history: no replay check across it.
+        base = undefined;
+        since = [];
+        unobserve = observe(next);
+        next.start();
+        const timers = rearmTimers(next, target.timers, clock.now());
+        const info = (await compact(true))!;
+        events.emit({
+          type: 'restore',
+          key,
+          durationMs: 0,
+          report: { ...report, source: 'checkpoint', seq, storedVersion: target.storedVersion, timersRestored: timers },
+        });
+        return info;
+      },
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      let failure: unknown;
+      try {
+        await writer.flush();
+        const running = (current.getSnapshot() as { status?: string }).status !== 'stopped';
+        if (running && (jo.compactOnClose ?? true)) await compact(false);
+      } catch (error) {
+        failure = error;
+      }
+      if (compactTimer !== undefined) clock.clearTimeout(compactTimer);
+      unobserve();
+      current.stop();
+      // Events delivered while closing were journaled too; make them durable (or fail once).
+      await writer.close().catch((error: unknown) => {
+        failure ??= error;
+      });
+      removeHooks();
+      await lease?.release().catch(noop);
+      if (failure !== undefined) throw failure;
+    },
+  };
+}
