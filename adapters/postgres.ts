@@ -81,7 +81,19 @@ export interface PostgresAdapterOptions {
   readonly preparedStatements?: boolean;
 }
 
-/** A lease on a key in PostgreSQL; expires unless renewed (the adapter renews it by default). */
+/**
+ * A lease on a key in PostgreSQL; expires unless renewed (the adapter renews
+ * it by default).
+ *
+ * @example
+ * ```ts
+ * import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
+ * const adapter = postgresAdapter({ renewLeases: false });
+ * const lease = await adapter.acquire('order-1', { ttlMs: 10_000, waitMs: 15_000 });
+ * await lease.renew(); // another 10 s; rejects with `fenced` if it was taken over
+ * await lease.release();
+ * ```
+ */
 export interface PostgresLease extends Lease {
   /** When the lease expires by the database clock (ms since 1970), as of the last acquire or renew. */
   readonly expiresAt: number;
@@ -298,8 +310,9 @@ const quarantineInfo = (row: QuarantineRow): QuarantineInfo => ({
  * import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
  * import { createMachine } from 'xstate';
  *
- * const adapter = postgresAdapter({ connectionString: process.env.DATABASE_URL });
+ * const adapter = postgresAdapter({ connectionString: 'postgresql://app@db.internal:5432/app', schema: 'checkpoints' });
  * const order = await persistActor(createMachine({ id: 'order' }), { key: 'order-1', adapter, lock: true });
+ * await order.flush(); // durable in PostgreSQL, published with compare-and-set under the lease's epoch
  * ```
  */
 export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresAdapter {

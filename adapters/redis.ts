@@ -45,7 +45,18 @@ export interface RedisAdapterOptions {
   readonly attempts?: number;
 }
 
-/** A lease on a key in Redis; expires by the server's clock unless renewed. */
+/**
+ * A lease on a key in Redis; expires by the server's clock unless renewed
+ * (the adapter renews it by default).
+ *
+ * @example
+ * ```ts
+ * import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
+ * const adapter = redisAdapter({ strict: true });
+ * const lease = await adapter.acquire('order-1', { ttlMs: 10_000 });
+ * await lease.release();
+ * ```
+ */
 export interface RedisLease extends Lease {
   /** Expiry by the Redis server's clock (ms since 1970), as of the last acquire or renew. */
   readonly expiresAt: number;
