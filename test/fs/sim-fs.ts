@@ -66,6 +66,8 @@ export class SimFs implements FileSystemLike {
   root: DirNode = newDir();
   /** Every state-changing call since the last {@link SimFs.startRecording}. */
   log: SimOp[] = [];
+  /** Turn off to build large trees fast: no log, and fsync does nothing (durability is then not modelled). */
+  modelDurability = true;
   private handles = new Map<number, SimNode>();
   private nextFd = 1;
   private clock = 1_700_000_000_000;
@@ -137,11 +139,11 @@ export class SimFs implements FileSystemLike {
     const node = this.openNode(path, flags);
     const fd = this.nextFd++;
     this.handles.set(fd, node);
-    this.log.push({ op: 'open', path, flags, fd });
+    this.record({ op: 'open', path, flags, fd });
     return {
       writeFile: async (data) => {
         this.writeNode(fd, data);
-        this.log.push({ op: 'writeFile', fd, data: data.slice() });
+        this.record({ op: 'writeFile', fd, data: data.slice() });
       },
       read: async (buffer, offset, length, position) => {
         const file = this.handleNode(fd);
@@ -152,11 +154,11 @@ export class SimFs implements FileSystemLike {
       },
       sync: async () => {
         this.syncNode(fd);
-        this.log.push({ op: 'sync', fd });
+        this.record({ op: 'sync', fd });
       },
       close: async () => {
         this.handles.delete(fd);
-        this.log.push({ op: 'close', fd });
+        this.record({ op: 'close', fd });
       },
     };
   }
@@ -175,7 +177,7 @@ export class SimFs implements FileSystemLike {
 
   async mkdir(path: string, options?: { recursive?: boolean }): Promise<string | undefined> {
     const recursive = options?.recursive === true;
-    this.log.push({ op: 'mkdir', path, recursive });
+    this.record({ op: 'mkdir', path, recursive });
     const parts = split(path);
     let dir = this.root;
     let first: string | undefined;
@@ -203,7 +205,7 @@ export class SimFs implements FileSystemLike {
     const [dir, name] = this.parent(to, 'link');
     if (dir.entries.has(name)) throw errno('EEXIST', 'link', to);
     dir.entries.set(name, node);
-    this.log.push({ op: 'link', from, to });
+    this.record({ op: 'link', from, to });
   }
 
   async rename(from: string, to: string): Promise<void> {
@@ -213,7 +215,7 @@ export class SimFs implements FileSystemLike {
     const [toDir, toName] = this.parent(to, 'rename');
     fromDir.entries.delete(fromName);
     toDir.entries.set(toName, node);
-    this.log.push({ op: 'rename', from, to });
+    this.record({ op: 'rename', from, to });
   }
 
   async unlink(path: string): Promise<void> {
@@ -222,7 +224,7 @@ export class SimFs implements FileSystemLike {
     if (!node) throw errno('ENOENT', 'unlink', path);
     if (node.kind === 'dir') throw errno('EISDIR', 'unlink', path);
     dir.entries.delete(name);
-    this.log.push({ op: 'unlink', path });
+    this.record({ op: 'unlink', path });
   }
 
   async stat(path: string): Promise<{ mtimeMs: number; size: number }> {
@@ -288,6 +290,10 @@ export class SimFs implements FileSystemLike {
     return file;
   }
 
+  private record(op: SimOp): void {
+    if (this.modelDurability) this.log.push(op);
+  }
+
   private handleNode(fd: number): SimNode {
     const node = this.handles.get(fd);
     if (!node) throw errno('EBADF', 'handle', String(fd));
@@ -305,6 +311,7 @@ export class SimFs implements FileSystemLike {
 
   private syncNode(fd: number): void {
     const node = this.handleNode(fd);
+    if (!this.modelDurability) return;
     if (node.kind === 'file') node.durable = node.data.slice();
     else node.durable = new Map(node.entries);
   }

@@ -1,0 +1,149 @@
+import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckpointRecord } from 'xstate-checkpoint';
+import { isCheckpointError } from 'xstate-checkpoint';
+import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
+import { buildChild } from '../crash/fs-build.js';
+import { startChild } from './children.js';
+
+let work = '';
+let entry = '';
+let dir = '';
+let n = 0;
+beforeAll(async () => {
+  work = await mkdtemp(join(tmpdir(), 'xsc-fs-locks-'));
+  entry = await buildChild(join(work, 'build'));
+}, 60_000);
+beforeEach(() => {
+  dir = join(work, `store-${n++}`);
+});
+afterAll(() => rm(work, { recursive: true, force: true }));
+
+const record = (seq: number, epoch: number): CheckpointRecord => {
+  const bytes = new TextEncoder().encode(`${seq}@${epoch}`);
+  return { seq, epoch, createdAt: seq, byteLength: bytes.length, bytes };
+};
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'ok';
+  } catch (error) {
+    if (!isCheckpointError(error)) throw error;
+    return error.code;
+  }
+}
+const lockFiles = async (key: string) =>
+  (await readdir(join(dir, keyFolderName(key)))).filter((name) => name.startsWith('lock-')).sort();
+
+describe('fileAdapter locks', () => {
+  it('names the live holder in lock-held, and hands over after release when waiting', async () => {
+    const a = fileAdapter({ dir });
+    const b = fileAdapter({ dir });
+    const lease = await a.acquire!('k');
+    try {
+      await b.acquire!('k');
+      expect.unreachable();
+    } catch (error) {
+      expect(isCheckpointError(error) && error.code).toBe('lock-held');
+      if (isCheckpointError(error)) {
+        expect(error.message).toContain(`pid ${process.pid}`);
+        expect(error.key).toBe('k');
+      }
+    }
+    setTimeout(() => void lease.release(), 60);
+    const next = await b.acquire!('k', { waitMs: 5_000 });
+    expect(next.epoch).toBe(lease.epoch + 1);
+    await next.release();
+  });
+
+  it('lets exactly one of many concurrent acquirers win', async () => {
+    const adapters = Array.from({ length: 8 }, () => fileAdapter({ dir }));
+    const codes = await Promise.all(adapters.map((a) => codeOf(a.acquire!('k'))));
+    expect(codes.filter((c) => c === 'ok')).toHaveLength(1);
+    expect(codes.filter((c) => c === 'lock-held')).toHaveLength(7);
+    expect(await lockFiles('k')).toEqual(['lock-0000000000000001']);
+    await Promise.all(adapters.map((a) => a.dispose()));
+  });
+
+  it('takes over an expired lease, fences the old holder and never releases the new holder’s lock', async () => {
+    let now = 1_000_000;
+    const a = fileAdapter({ dir, now: () => now });
+    const b = fileAdapter({ dir, now: () => now });
+    const old = await a.acquire!('k', { ttlMs: 1_000 });
+    await a.write('k', record(1, old.epoch));
+    now += 999;
+    expect(await codeOf(b.acquire!('k'))).toBe('lock-held');
+    now += 2;
+    const taken = await b.acquire!('k', { ttlMs: 1_000 });
+    expect(taken.epoch).toBe(old.epoch + 1);
+    expect(await codeOf(a.write('k', record(2, old.epoch)))).toBe('fenced');
+    await old.release();
+    expect(await lockFiles('k')).toEqual([`lock-${String(taken.epoch).padStart(16, '0')}`]);
+    expect(await codeOf(fileAdapter({ dir, now: () => now }).acquire!('k'))).toBe('lock-held');
+    await b.write('k', record(2, taken.epoch));
+    await taken.release();
+  });
+
+  it('never hands out an epoch twice, even when nothing was written', async () => {
+    const a = fileAdapter({ dir });
+    const epochs: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const lease = await a.acquire!('k');
+      epochs.push(lease.epoch);
+      await lease.release();
+    }
+    expect(epochs).toEqual([1, 2, 3, 4]);
+    // Released epochs still fence: a writer from epoch 3 cannot write now.
+    expect(await codeOf(a.write('k', record(1, 3)))).toBe('fenced');
+    expect(await lockFiles('k')).toEqual(['lock-0000000000000004.released']);
+  });
+
+  it('starts above the newest generation’s epoch', async () => {
+    const a = fileAdapter({ dir });
+    await a.write('k', record(1, 41));
+    expect((await a.acquire!('k')).epoch).toBe(42);
+  });
+
+  it('dispose releases the adapter’s locks', async () => {
+    const a = fileAdapter({ dir });
+    await a.acquire!('k');
+    await a.dispose();
+    expect((await fileAdapter({ dir }).acquire!('k')).epoch).toBe(2);
+  });
+
+  it('treats an unreadable lock file as held while fresh and as dead after 10 s', async () => {
+    const a = fileAdapter({ dir });
+    await a.write('k', record(1, 0));
+    const path = join(dir, keyFolderName('k'), 'lock-0000000000000005');
+    await writeFile(path, '');
+    expect(await codeOf(a.acquire!('k'))).toBe('lock-held');
+    const past = new Date(Date.now() - 11_000);
+    await utimes(path, past, past);
+    expect((await a.acquire!('k')).epoch).toBe(6);
+  });
+
+  it('takes over from a holder process killed with SIGKILL, and not before', async () => {
+    const holder = await startChild(entry, ['hold-lock', dir, 'k']);
+    holder.go();
+    const epoch = Number((await holder.line('locked ')).split(' ')[1]);
+    const a = fileAdapter({ dir });
+    expect(await codeOf(a.acquire!('k'))).toBe('lock-held');
+    holder.kill();
+    await holder.exited;
+    const lease = await a.acquire!('k');
+    expect(lease.epoch).toBe(epoch + 1);
+    await lease.release();
+  }, 30_000);
+
+  it('gives the lock to exactly one of several processes asking at once', async () => {
+    const children = await Promise.all(Array.from({ length: 4 }, () => startChild(entry, ['hold-lock', dir, 'k'])));
+    for (const child of children) child.go();
+    const answers = await Promise.all(children.map((c) => Promise.race([c.line('locked '), c.line('refused ')])));
+    for (const child of children) child.kill();
+    await Promise.all(children.map((c) => c.exited));
+    expect(answers.filter((a) => a.startsWith('locked '))).toHaveLength(1);
+    expect(answers.filter((a) => a === 'refused lock-held')).toHaveLength(3);
+  }, 30_000);
+});
