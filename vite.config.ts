@@ -47,7 +47,10 @@ function whichChromium(): string | undefined {
 }
 // In CI a missing Chromium must fail, so the projects stay in and cannot launch.
 const withChromium = chromiumPath !== undefined || Boolean(process.env.CI);
-if (!withChromium && process.env.VITEST) {
+// Vitest loads this file once per project: say it once per process.
+const noticeFlag = Symbol.for('xstate-checkpoint.chromium-notice');
+if (!withChromium && process.env.VITEST && !(globalThis as Record<symbol, unknown>)[noticeFlag]) {
+  (globalThis as Record<symbol, unknown>)[noticeFlag] = true;
   console.log('Browser tests skipped: no Chromium found. Install it (apt-get install chromium) or set CHROMIUM_PATH.');
 }
 const chromiumArgs = [
