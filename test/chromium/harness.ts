@@ -148,7 +148,7 @@ export const removeProfile = (dir: string) => rm(dir, { recursive: true, force: 
 export async function openTab(context: BrowserContext, url: string): Promise<Page> {
   const page = await context.newPage();
   await page.goto(url);
-  await page.waitForFunction(() => 'tab' in window);
+  await page.waitForFunction(() => 'tab' in window, undefined, { polling: 20 });
   return page;
 }
 
