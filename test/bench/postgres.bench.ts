@@ -11,14 +11,13 @@ import { pgConfig, postgresAvailable, randomSuffix } from '../server/support.js'
 // - restore of the newest generation: adapter.list + adapter.read vs one SELECT of that row.
 // The raw side runs twice: as `pool.query(text, values)` (what most code does) and as
 // a named prepared statement (what the adapter does), so neither baseline flatters.
-// vitest's table has no cross-task ratios, so afterAll runs interleaved rounds and
+// vitest's table has no cross-task ratios, so afterAll times the sides interleaved and
 // prints the ratios (also written to test/.tmp/bench/postgres.json).
 
 const ready = await postgresAvailable();
 const WRITERS = 8;
-const SAVES_PER_WRITER = 20;
-const RESTORES = 100;
-const ROUNDS = 9;
+const SAVE_TURNS = 300;
+const RESTORE_TURNS = 1500;
 
 type Side = 'adapter' | 'raw' | 'raw prepared';
 const SIDES: readonly Side[] = ['adapter', 'raw', 'raw prepared'];
@@ -62,7 +61,7 @@ const setup = ready
       await admin.query(postgresSchemaSql({ schema, table: 'raw' }));
       const adapter = postgresAdapter({ poolConfig: { ...pgConfig(), max: WRITERS }, schema, table: 'adapter' });
       const raw = new pg.Pool({ ...pgConfig(), max: WRITERS });
-      // Open every connection up front so no side pays for connecting inside a round.
+      // Open every connection up front so no side pays for connecting while measured.
       await Promise.all(Array.from({ length: WRITERS }, (_, i) => adapter.list(`warm-${i}`)));
       await Promise.all(Array.from({ length: WRITERS }, () => raw.query('SELECT 1')));
       for (const seq of [1, 2, 3]) {
@@ -74,7 +73,6 @@ const setup = ready
     })()
   : undefined;
 
-let round = 0;
 const nextSeq = new Map<string, number>();
 const seqFor = (key: string) => {
   const seq = (nextSeq.get(key) ?? 0) + 1;
@@ -82,13 +80,12 @@ const seqFor = (key: string) => {
   return seq;
 };
 
-/** 8 writers on distinct keys, each saving `saves` generations one after another. */
+/** 8 writers, each on its own key, each saving `saves` new generations one after another. */
 async function saveRound(side: Side, saves: number): Promise<void> {
   const { adapter, raw } = (await setup)!;
-  const r = ++round;
   await Promise.all(
     Array.from({ length: WRITERS }, async (_, w) => {
-      const key = `writer-${w}-round-${r}`;
+      const key = `${side}-writer-${w}`;
       for (let i = 0; i < saves; i++) {
         const seq = seqFor(key);
         const bytes = envelope(seq);
@@ -116,17 +113,25 @@ async function restoreRound(side: Side, restores: number): Promise<void> {
   }
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+const median = (values: number[]) => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)]!;
 
-/** Median ms per operation of each side; rounds interleaved (order rotating) so machine load hits all alike. */
-async function compare(run: (side: Side) => Promise<void>, operations: number): Promise<Record<Side, number>> {
+/**
+ * Median ms per operation of each side. The sides take turns operation by
+ * operation (order rotating), so a burst of load on this shared machine hits
+ * all of them alike instead of whichever side happened to run then.
+ */
+async function compare(
+  once: (side: Side, i: number) => Promise<void>,
+  turns: number,
+  perTurn: number,
+): Promise<Record<Side, number>> {
   const samples: Record<Side, number[]> = { adapter: [], raw: [], 'raw prepared': [] };
-  for (let i = -1; i < ROUNDS; i++) {
-    const order = SIDES.map((_, j) => SIDES[(j + i + 1) % SIDES.length]!);
-    for (const side of order) {
+  for (let i = -Math.ceil(turns / 10); i < turns; i++) {
+    for (let j = 0; j < SIDES.length; j++) {
+      const side = SIDES[(i + j + SIDES.length) % SIDES.length]!;
       const t0 = performance.now();
-      await run(side);
-      if (i >= 0) samples[side].push((performance.now() - t0) / operations);
+      await once(side, i);
+      if (i >= 0) samples[side].push((performance.now() - t0) / perTurn);
     }
   }
   return {
@@ -140,8 +145,9 @@ afterAll(async () => {
   if (!setup) return;
   const s = await setup;
   try {
-    const saves = await compare((side) => saveRound(side, SAVES_PER_WRITER), WRITERS * SAVES_PER_WRITER);
-    const restores = await compare((side) => restoreRound(side, RESTORES), RESTORES);
+    // One turn: each of the 8 writers saves one generation, concurrently.
+    const saves = await compare((side) => saveRound(side, 1), SAVE_TURNS, WRITERS);
+    const restores = await compare((side) => restoreRound(side, 1), RESTORE_TURNS, 1);
     const row = (
       metric: string,
       t: Record<Side, number>,
@@ -172,7 +178,8 @@ afterAll(async () => {
     ];
     console.log(
       [
-        `postgres ratios (median of ${ROUNDS} interleaved rounds; ${envelopeBytes}-byte envelopes; ratio = ours / baseline, lower is better)`,
+        `postgres ratios (medians of ${SAVE_TURNS} save turns and ${RESTORE_TURNS} restores per side, sides interleaved; ` +
+          `${envelopeBytes}-byte envelopes; ratio = ours / baseline, lower is better)`,
         ...rows.map(
           (r) =>
             `${r.metric.padEnd(44)} ours ${r.ours.toFixed(3)} ms/op (${r.oursPerSecond.toFixed(0)}/s)  ` +
