@@ -611,7 +611,7 @@ function bad(detail: string): CheckpointError {
 }
 
 /** True when JSON text nests deeper than `maxDepth`, found without parsing it. */
-function jsonDepthExceeds(text: string, maxDepth: number): boolean {
+function textDepthExceeds(text: string, maxDepth: number): boolean {
   let depth = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
@@ -629,6 +629,34 @@ function jsonDepthExceeds(text: string, maxDepth: number): boolean {
   }
   return false;
 }
+
+/**
+ * The same on UTF-8 bytes, before decoding them (about twice as fast as on the
+ * string). Bytes of multi-byte characters are all >= 0x80, so they can never
+ * be taken for a quote, backslash or bracket.
+ */
+function bytesDepthExceeds(bytes: Uint8Array, maxDepth: number): boolean {
+  let depth = 0;
+  const n = bytes.length;
+  for (let i = 0; i < n; i++) {
+    const c = bytes[i]!;
+    if (c === 34) {
+      for (i++; i < n; i++) {
+        const s = bytes[i]!;
+        if (s === 34) break;
+        if (s === 92) i++;
+      }
+    } else if (c === 123 || c === 91) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}
+
+// The document array and one synthetic level (an error's props) sit above the data.
+const depthLimit = (maxDepth: number): number => maxDepth + 2;
+const tooDeep = (maxDepth: number): CheckpointError =>
+  new CheckpointError('too-deep', { detail: `nesting is deeper than ${maxDepth}` });
 
 function refuseProtoKey(key: string, value: unknown): unknown {
   if (key === UNSAFE_KEY) throw new CheckpointError('unsafe-payload', { detail: 'the payload has a "__proto__" key' });
@@ -813,14 +841,18 @@ function parseBinary(body: string): object {
 }
 
 /**
- * UTF-8 bytes to a string, with the size cap before and fatal decoding.
+ * Untrusted JSON bytes to text: the size and nesting caps are applied to the
+ * bytes, then they are decoded as UTF-8, fatally (no replacement characters).
  * @internal shared by the codecs
  */
-export function decodeUtf8(bytes: Uint8Array, limits: DecodeLimits): string {
+export function readUntrustedText(bytes: Uint8Array, limits: DecodeLimits): string {
   const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
   if (bytes.length > maxBytes) {
     throw new CheckpointError('too-large', { detail: `payload is ${bytes.length} bytes, the limit is ${maxBytes}` });
   }
+  const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+  const limit = depthLimit(maxDepth);
+  if (bytes.length > 2 * limit && bytesDepthExceeds(bytes, limit)) throw tooDeep(maxDepth);
   try {
     return utf8.decode(bytes);
   } catch (cause) {
@@ -829,15 +861,15 @@ export function decodeUtf8(bytes: Uint8Array, limits: DecodeLimits): string {
 }
 
 /**
- * JSON.parse for untrusted text: nesting is checked before parsing (two levels
- * of envelope structure allowed above `maxDepth`) and a `__proto__` key, also
- * escaped, is refused.
+ * JSON.parse for untrusted text that refuses a `__proto__` key, also escaped.
+ * Nesting is checked first when `maxDepth` is given (text that did not come
+ * through {@link readUntrustedText}).
  * @internal shared by the codecs
  */
-export function parseUntrustedJson(text: string, maxDepth: number): unknown {
-  const limit = maxDepth + 2;
-  if (text.length > 2 * limit && jsonDepthExceeds(text, limit)) {
-    throw new CheckpointError('too-deep', { detail: `nesting is deeper than ${maxDepth}` });
+export function parseUntrustedJson(text: string, maxDepth?: number): unknown {
+  if (maxDepth !== undefined) {
+    const limit = depthLimit(maxDepth);
+    if (text.length > 2 * limit && textDepthExceeds(text, limit)) throw tooDeep(maxDepth);
   }
   try {
     return mayHideProtoKey(text) ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
@@ -847,9 +879,8 @@ export function parseUntrustedJson(text: string, maxDepth: number): unknown {
   }
 }
 
-/** Decodes tagged-JSON text produced by {@link encodeText}. @internal */
-export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): unknown {
-  const doc = parseUntrustedJson(text, maxDepth);
+/** The value of a parsed tagged-JSON document. */
+function revive(doc: unknown): unknown {
   if (!isArray(doc) || doc.length < 1 || doc.length > 2) throw bad('payload is not a tagged-JSON document');
   if (doc.length === 1) return doc[0];
   const flags = doc[1];
@@ -862,6 +893,11 @@ export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): un
     if (cause instanceof CheckpointError) throw cause;
     throw new CheckpointError('decode', { detail: 'payload could not be revived', cause });
   }
+}
+
+/** Decodes tagged-JSON text produced by {@link encodeText}. @internal */
+export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): unknown {
+  return revive(parseUntrustedJson(text, maxDepth));
 }
 
 /**
@@ -890,6 +926,6 @@ export const taggedJsonCodec: Codec = {
     return utf8Bytes(pieces(root, enc));
   },
   decode(bytes, limits = DEFAULT_LIMITS) {
-    return decodeText(decodeUtf8(bytes, limits), limits.maxDepth ?? DEFAULT_LIMITS.maxDepth);
+    return revive(parseUntrustedJson(readUntrustedText(bytes, limits)));
   },
 };

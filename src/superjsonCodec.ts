@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, decodeUtf8, parseUntrustedJson, type Codec } from './codec.js';
+import { DEFAULT_LIMITS, parseUntrustedJson, readUntrustedText, type Codec } from './codec.js';
 import { CheckpointError } from './errors.js';
 
 /** What {@link superjsonCodec} needs from superjson: its default export or a `new SuperJSON()` instance. */
@@ -60,7 +60,7 @@ export function superjsonCodec(superjson: SuperJsonLike): Codec {
       return encoder.encode(text);
     },
     decode(bytes, limits = DEFAULT_LIMITS) {
-      const doc = parseUntrustedJson(decodeUtf8(bytes, limits), limits.maxDepth ?? DEFAULT_LIMITS.maxDepth);
+      const doc = parseUntrustedJson(readUntrustedText(bytes, limits));
       if (typeof doc !== 'object' || doc === null || Array.isArray(doc) || !('json' in doc)) {
         throw new CheckpointError('decode', { detail: 'payload is not a superjson document ({ json, meta })' });
       }
