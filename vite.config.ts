@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { chmod } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { playwright } from '@vitest/browser-playwright';
 import { defineConfig } from 'vitest/config';
@@ -16,6 +17,8 @@ export const entries: Record<string, string> = {
   'adapters/localstorage': 'adapters/localstorage.ts',
   'adapters/channel': 'adapters/channel.ts',
   react: 'src/entries/react.ts',
+  // The `xstate-checkpoint` bin (package.json "bin"), not an export.
+  cli: 'src/cli/main.ts',
 };
 
 // Tests import the package by its public name; these aliases point it at the source.
@@ -75,8 +78,18 @@ export default defineConfig({
     },
     rollupOptions: {
       external: (id) => /^(node:|xstate|pg|ioredis|idb-keyval|fs-extra|react|@xstate\/react|superjson)/.test(id),
+      // The bin runs as a script: a shebang here, the executable bit in the plugin below.
+      output: { banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
     },
   },
+  plugins: [
+    {
+      name: 'executable-cli',
+      apply: 'build',
+      writeBundle: (options, bundle) =>
+        'cli.js' in bundle ? chmod(`${options.dir ?? 'dist'}/cli.js`, 0o755) : undefined,
+    },
+  ],
   test: {
     projects: [
       {

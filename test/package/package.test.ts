@@ -1,11 +1,15 @@
 import { execFile } from 'node:child_process';
-import { readFile, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { publint } from 'publint';
 import { formatMessage } from 'publint/utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
+import { persistActor } from 'xstate-checkpoint';
+import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { entries } from '../../vite.config.js';
 import { repoRoot, stagePackage, type StagedPackage } from './stage.js';
 
@@ -100,12 +104,28 @@ describe('the built package', () => {
     expect(pkg.exports['./package.json']).toBe('./package.json');
   });
 
-  it('declares the CLI as a bin that the build emits with a shebang', async () => {
-    const bins = Object.keys(entries).filter((e) => binEntries.has(e));
-    for (const entry of bins) {
-      expect(pkg.bin?.['xstate-checkpoint']).toBe(`./dist/${entry}.js`);
-      const code = await readFile(join(staged.dir, 'dist', `${entry}.js`), 'utf8');
-      expect(code.startsWith('#!/usr/bin/env node\n')).toBe(true);
+  it('declares the CLI as a bin that the build emits as an executable script that runs', async () => {
+    expect(Object.keys(entries).filter((e) => binEntries.has(e))).toEqual(['cli']);
+    expect(pkg.bin).toEqual({ 'xstate-checkpoint': './dist/cli.js' });
+    const bin = join(staged.dir, 'dist/cli.js');
+    expect((await readFile(bin, 'utf8')).startsWith('#!/usr/bin/env node\n')).toBe(true);
+    expect((await stat(bin)).mode & 0o111).not.toBe(0);
+
+    const dir = await mkdtemp(join(tmpdir(), 'xsc-bin-'));
+    try {
+      const adapter = fileAdapter({ dir });
+      const machine = createMachine({ id: 'smoke', context: { n: 1 } });
+      await (await persistActor(machine, { key: 'smoke-1', adapter, flushOnExit: false })).close();
+      await adapter.dispose();
+      // Started as a script (shebang + executable bit), as npm's bin link starts it.
+      const ls = await run(bin, ['ls', '--dir', dir, '--json']);
+      expect(JSON.parse(ls.stdout)).toMatchObject({ keys: [{ key: 'smoke-1' }] });
+      const verify = await run(process.execPath, [bin, 'verify', '--dir', dir]);
+      expect(verify.stdout).toContain('1 key, 1 generation: 1 ok, 0 problems');
+      const usage = await run(process.execPath, [bin, 'nonsense']).catch((error: { code: number }) => error);
+      expect(usage).toMatchObject({ code: 2 });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,0 +1,171 @@
+import { inspect } from 'node:util';
+
+/** Where the CLI reads and writes: the process streams, or stand-ins in tests. */
+export interface CliIo {
+  readonly stdout: NodeJS.WritableStream;
+  readonly stderr: { write(text: string): unknown; readonly isTTY?: boolean | undefined };
+  /** Read when `import` gets no `--file`. */
+  readonly stdin: AsyncIterable<Uint8Array | string>;
+  /** Base for relative paths (`--dir`, `--machine`, `--file`). */
+  readonly cwd: string;
+  readonly now: () => number;
+}
+
+/**
+ * Writes a command's result: human text by default, one JSON document with
+ * `--json`. Progress goes to stderr, only on a terminal, never in JSON mode.
+ */
+export class Output {
+  constructor(
+    readonly io: CliIo,
+    readonly json: boolean,
+    private readonly progressAllowed: boolean,
+  ) {}
+
+  /** A line of human output (ignored in JSON mode). */
+  line(text = ''): void {
+    if (!this.json) this.io.stdout.write(`${text}\n`);
+  }
+
+  /** The JSON document of the command (ignored in human mode). */
+  result(value: unknown): void {
+    if (this.json) this.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  }
+
+  /** A warning or error line on stderr, in both modes. */
+  warn(text: string): void {
+    this.io.stderr.write(`${text}\n`);
+  }
+
+  /** A progress bar for `total` steps; a no-op unless stderr is a terminal. */
+  progress(label: string, total: number): Progress {
+    const enabled = this.progressAllowed && !this.json && this.io.stderr.isTTY === true && total > 1;
+    return new Progress(enabled ? this.io.stderr : undefined, label, total, this.io.now);
+  }
+}
+
+/** A one-line progress bar redrawn in place, at most every 80 ms. */
+export class Progress {
+  private done = 0;
+  private drawnAt = 0;
+
+  constructor(
+    private readonly stream: { write(text: string): unknown } | undefined,
+    private readonly label: string,
+    private readonly total: number,
+    private readonly now: () => number,
+  ) {}
+
+  tick(step = 1): void {
+    this.done += step;
+    if (!this.stream) return;
+    const t = this.now();
+    if (t - this.drawnAt < 80 && this.done < this.total) return;
+    this.drawnAt = t;
+    const width = 28;
+    const filled = Math.round((Math.min(this.done, this.total) / this.total) * width);
+    this.stream.write(
+      `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.done}/${this.total}`,
+    );
+  }
+
+  finish(): void {
+    // Clear the line so the result starts on a clean one.
+    this.stream?.write('\r\x1b[2K');
+  }
+}
+
+/** `1234` → `1.2 KB`. */
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** Milliseconds since 1970 as an ISO date (or `unknown` for 0, a damaged header's stand-in). */
+export function formatTime(ms: number): string {
+  return ms > 0 && Number.isFinite(ms) ? new Date(ms).toISOString() : 'unknown';
+}
+
+/** A value for people: nested, with Maps, Dates, BigInts and so on shown as such. */
+export function pretty(value: unknown, colors = false): string {
+  return inspect(value, { depth: null, colors, breakLength: 100, maxArrayLength: 50, maxStringLength: 500 });
+}
+
+/**
+ * An XState state value as dotted paths: `'idle'`, `{ checkout: 'payment' }`
+ * → `checkout.payment`, parallel regions joined with `, `.
+ */
+export function formatStateValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (typeof value !== 'object' || value === null) return String(value);
+  const parts: string[] = [];
+  for (const [region, inner] of Object.entries(value)) {
+    const rest = formatStateValue(inner);
+    parts.push(
+      rest === '' || (typeof inner === 'object' && inner !== null && Object.keys(inner).length === 0)
+        ? region
+        : `${region}.${rest}`,
+    );
+  }
+  return parts.length > 1 ? `{ ${parts.join(', ')} }` : (parts[0] ?? '');
+}
+
+/**
+ * A decoded value made JSON-safe for `--json` output: plain data stays as it
+ * is; values JSON cannot carry become `{ "$type": ... }` objects (Map, Set,
+ * Date, BigInt, undefined, non-finite numbers, RegExp, Error, binary), and a
+ * repeated or cyclic object becomes `{ "$ref": "<path>" }`.
+ *
+ * @example
+ * ```ts
+ * import { jsonSafe } from './output.js';
+ * jsonSafe({ at: new Date(0), n: 1n }); // { at: { $type: 'Date', iso: '1970-01-01T00:00:00.000Z' }, n: { $type: 'BigInt', value: '1' } }
+ * ```
+ */
+export function jsonSafe(value: unknown, path = '$', seen = new Map<object, string>()): unknown {
+  switch (typeof value) {
+    case 'undefined':
+      return { $type: 'undefined' };
+    case 'bigint':
+      return { $type: 'BigInt', value: value.toString() };
+    case 'number':
+      return Number.isFinite(value) && !Object.is(value, -0) ? value : { $type: 'Number', value: String(value) };
+    case 'string':
+    case 'boolean':
+      return value;
+    case 'object':
+      break;
+    default:
+      return { $type: typeof value };
+  }
+  if (value === null) return null;
+  const earlier = seen.get(value);
+  if (earlier !== undefined) return { $ref: earlier };
+  seen.set(value, path);
+  if (value instanceof Date) return { $type: 'Date', iso: Number.isNaN(value.getTime()) ? null : value.toISOString() };
+  if (value instanceof RegExp) return { $type: 'RegExp', source: value.source, flags: value.flags };
+  if (value instanceof Map) {
+    return {
+      $type: 'Map',
+      entries: [...value].map(([k, v], i) => [
+        jsonSafe(k, `${path}.<key ${i}>`, seen),
+        jsonSafe(v, `${path}.<${i}>`, seen),
+      ]),
+    };
+  }
+  if (value instanceof Set)
+    return { $type: 'Set', values: [...value].map((v, i) => jsonSafe(v, `${path}.<${i}>`, seen)) };
+  if (value instanceof Error) return { $type: 'Error', name: value.name, message: value.message };
+  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) {
+    const bytes =
+      value instanceof ArrayBuffer
+        ? new Uint8Array(value)
+        : new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+    return { $type: value.constructor.name, base64: Buffer.from(bytes).toString('base64') };
+  }
+  if (Array.isArray(value)) return value.map((v, i) => jsonSafe(v, `${path}[${i}]`, seen));
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = jsonSafe(v, `${path}.${k}`, seen);
+  return out;
+}

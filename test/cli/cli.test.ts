@@ -1,0 +1,405 @@
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AnyStateMachine } from 'xstate';
+import { openEnvelope, persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
+import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
+import { expectBytes } from '../conformance/suite.js';
+import { run } from '../../src/cli/run.js';
+import { createTestSchema, pgUrl, postgresAvailable } from '../server/support.js';
+import { buildCli, machineModule } from './harness.js';
+
+let cli: Awaited<ReturnType<typeof buildCli>>;
+let machine: AnyStateMachine;
+let machinePath: string;
+const dirs: string[] = [];
+
+beforeAll(async () => {
+  cli = await buildCli();
+  machinePath = await cli.file('machine.mjs', machineModule());
+  machine = ((await import(pathToFileURL(machinePath).href)) as { machine: AnyStateMachine }).machine;
+}, 60_000);
+afterAll(async () => {
+  await cli?.remove();
+  for (const dir of dirs) await rm(dir, { recursive: true, force: true });
+});
+
+async function tempDir(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'xsc-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+
+/** A store with `order-1` (counted to 3, then busy with a pending timer) and `order-2` (counted to 1). */
+async function populate(dir: string): Promise<CheckpointAdapter> {
+  const adapter = fileAdapter({ dir });
+  for (const [key, incs, go] of [
+    ['order-1', 3, true],
+    ['order-2', 1, false],
+  ] as const) {
+    const p = await persistActor(machine, { key, adapter, flushOnExit: false, retain: { latest: 10 } });
+    await p.flush();
+    for (let i = 0; i < incs; i++) {
+      p.actor.send({ type: 'INC' });
+      await p.flush();
+    }
+    if (go) {
+      p.actor.send({ type: 'GO' });
+      await p.flush();
+    }
+    await p.close();
+  }
+  return adapter;
+}
+
+const genFile = (dir: string, key: string, seq: number) =>
+  join(dir, keyFolderName(key), `${String(seq).padStart(16, '0')}.gen`);
+
+/** Flips the last byte of a stored generation (inside the payload, so its CRC-32 no longer matches). */
+async function corrupt(dir: string, key: string, seq: number): Promise<void> {
+  const path = genFile(dir, key, seq);
+  const bytes = await readFile(path);
+  bytes[bytes.length - 1]! ^= 0xff;
+  await writeFile(path, bytes);
+}
+
+const json = <T>(stdout: string) => JSON.parse(stdout) as T;
+
+/** Runs the CLI's `run()` in this process with captured output and a clock that advances 100 ms per read. */
+async function runInProcess(args: string[], cwd: string, isTTY = false) {
+  let stdout = '';
+  let stderr = '';
+  let t = 0;
+  const code = await run(args, {
+    stdout: { write: (text: string) => ((stdout += text), true) } as unknown as NodeJS.WritableStream,
+    stderr: { write: (text: string) => (stderr += text), isTTY },
+    stdin: (async function* () {})(),
+    cwd,
+    now: () => (t += 100),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('xstate-checkpoint CLI', () => {
+  let dir: string;
+  let adapter: CheckpointAdapter;
+  beforeAll(async () => {
+    dir = await tempDir();
+    adapter = await populate(dir);
+  }, 60_000);
+  afterAll(async () => {
+    await adapter.dispose();
+  });
+
+  it('ls: keys and generations, newest first (text and --json)', async () => {
+    const text = await cli.run(['ls', '--dir', dir]);
+    expect(text.code).toBe(0);
+    const gens1 = await adapter.list('order-1');
+    expect(text.stdout).toContain(`order-1  (${gens1.length} generations)`);
+    expect(text.stdout).toContain(`#${gens1[0]!.seq}  `);
+    const out = await cli.run(['ls', '--dir', dir, '--json']);
+    expect(out.code).toBe(0);
+    const listed = json<{ keys: Array<{ key: string; generations: unknown[]; quarantined: number }> }>(out.stdout);
+    expect(listed.keys.map((k) => k.key)).toEqual(['order-1', 'order-2']);
+    expect(listed.keys[0]!.generations).toEqual(gens1);
+    expect(listed.keys[1]!.generations).toEqual(await adapter.list('order-2'));
+    const missing = await cli.run(['ls', 'nope', '--dir', dir]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('no such key: nope');
+  });
+
+  it('show: state value, context, timers and metadata of the newest or a given generation', async () => {
+    const newest = await cli.run(['show', 'order-1', '--dir', dir]);
+    expect(newest.code).toBe(0);
+    expect(newest.stdout).toMatch(/order-1 generation #\d+ \(newest of \d+\)/);
+    expect(newest.stdout).toContain('machine    counter, version 1');
+    expect(newest.stdout).toContain('state      busy');
+    expect(newest.stdout).toContain('count: 3');
+    expect(newest.stdout).toContain("Set(1) { 'a' }");
+    expect(newest.stdout).toMatch(/timers\s+xstate\.after\.60000\.counter\.busy → root at/);
+
+    const first = (await adapter.list('order-1')).at(-1)!.seq;
+    const out = await cli.run(['show', 'order-1', '--gen', String(first), '--dir', dir, '--json']);
+    expect(out.code).toBe(0);
+    const shown = json<{ seq: number; value: unknown; context: unknown; header: { machine: string }; timers: [] }>(
+      out.stdout,
+    );
+    expect(shown.seq).toBe(first);
+    expect(shown.value).toBe('idle');
+    expect(shown.header.machine).toBe('counter');
+    expect(shown.context).toEqual({
+      count: 0,
+      at: { $type: 'Date', iso: '1970-01-01T00:00:00.000Z' },
+      tags: { $type: 'Set', values: ['a'] },
+    });
+    expect(shown.timers).toEqual([]);
+    expect((await cli.run(['show', 'order-1', '--gen', '999', '--dir', dir])).code).toBe(1);
+  });
+
+  it('diff: what changed between two generations', async () => {
+    const [newest, , , , oldest] = (await adapter.list('order-1')).map((g) => g.seq);
+    const out = await cli.run(['diff', 'order-1', String(oldest), String(newest), '--dir', dir]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain('~ value: "idle" → "busy"');
+    expect(out.stdout).toContain('~ context.count: 0 → 3');
+    expect(out.stdout).toMatch(/\+ timers\[0\]: /);
+    const same = await cli.run(['diff', 'order-1', String(newest), String(newest), '--dir', dir, '--json']);
+    expect(json<{ equal: boolean; changes: unknown[] }>(same.stdout)).toMatchObject({ equal: true, changes: [] });
+  });
+
+  it('verify: exit 0 on a sound store; with --machine, migration and validation against the module', async () => {
+    const ok = await cli.run(['verify', '--dir', dir]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toMatch(/2 keys, \d+ generations: \d+ ok, 0 problems/);
+
+    const v2 = await cli.file('machine-v2.mjs', machineModule({ version: 2, migrations: '{ 1: (s) => s }' }));
+    const migrated = await cli.run(['verify', '--machine', v2, '--dir', dir, '--json']);
+    expect(migrated.code).toBe(0);
+    const report = json<{ ok: boolean; results: Array<{ migrationsApplied: number[] }> }>(migrated.stdout);
+    expect(report.ok).toBe(true);
+    expect(report.results.every((r) => r.migrationsApplied.join() === '1')).toBe(true);
+
+    const noStep = await cli.file('machine-v3.mjs', machineModule({ version: 3, migrations: '{ 1: (s) => s }' }));
+    const missing = await cli.run(['verify', '--machine', noStep, '--dir', dir, '--json']);
+    expect(missing.code).toBe(1);
+    expect(json<{ problems: Array<{ code: string }> }>(missing.stdout).problems[0]!.code).toBe('migration-missing');
+
+    const strict = await cli.file(
+      'machine-strict.mjs',
+      machineModule({
+        schema: `{ '~standard': { version: 1, vendor: 'test', validate: (v) =>
+          v.count < 3 ? { value: v } : { issues: [{ message: 'count must stay below 3', path: ['count'] }] } } }`,
+      }),
+    );
+    const invalid = await cli.run(['verify', 'order-1', '--machine', strict, '--dir', dir]);
+    expect(invalid.code).toBe(1);
+    expect(invalid.stdout).toMatch(/FAIL {2}order-1 #\d+ {2}validation at context\.count: .*count must stay below 3/);
+
+    const notAModule = await cli.run(['verify', '--machine', join(cli.dir, 'nope.mjs'), '--dir', dir]);
+    expect(notAModule.code).toBe(2);
+    expect(notAModule.stderr).toContain('cannot import --machine');
+  });
+
+  it('verify: exit 1 naming a corrupt generation; show reports it; prune keeps the newest valid one', async () => {
+    const own = await tempDir();
+    const store = await populate(own);
+    const seqs = (await store.list('order-1')).map((g) => g.seq);
+    await corrupt(own, 'order-1', seqs[0]!);
+
+    const text = await cli.run(['verify', '--dir', own]);
+    expect(text.code).toBe(1);
+    expect(text.stdout).toContain(`FAIL  order-1 #${seqs[0]!}  corrupt: payload checksum mismatch`);
+    expect(text.stdout).toContain('1 problem');
+    const out = await cli.run(['verify', '--dir', own, '--json']);
+    expect(out.code).toBe(1);
+    expect(json<{ problems: unknown[] }>(out.stdout).problems).toEqual([
+      { key: 'order-1', seq: seqs[0], code: 'corrupt', detail: 'corrupt: payload checksum mismatch' },
+    ]);
+    const shown = await cli.run(['show', 'order-1', '--dir', own]);
+    expect(shown.code).toBe(1);
+    expect(shown.stderr).toContain('payload checksum mismatch');
+
+    const dry = await cli.run(['prune', '--keep', '1', '--dry-run', '--dir', own, '--json']);
+    expect(dry.code).toBe(0);
+    const planned = json<{ keys: Array<{ key: string; removed: number[]; newestValid: number }> }>(dry.stdout).keys;
+    expect(planned[0]).toMatchObject({ key: 'order-1', newestValid: seqs[1], removed: seqs.slice(2) });
+    expect((await store.list('order-1')).map((g) => g.seq)).toEqual(seqs);
+
+    const pruned = await cli.run(['prune', '--keep', '1', '--dir', own]);
+    expect(pruned.code).toBe(0);
+    expect(pruned.stdout).toContain(
+      `order-1: removed ${seqs
+        .slice(2)
+        .map((s) => `#${s}`)
+        .join(' ')}`,
+    );
+    expect((await store.list('order-1')).map((g) => g.seq)).toEqual(seqs.slice(0, 2));
+    expect((await store.list('order-2')).length).toBe(1);
+    await store.dispose();
+  });
+
+  it('quarantine ls | restore (a new generation, never an overwrite) | rm', async () => {
+    const own = await tempDir();
+    const store = await populate(own);
+    const [newest, second] = await store.list('order-1');
+    const q = await store.quarantine('order-1', second!.seq, 'validation: made up for the test');
+    await corrupt(own, 'order-1', newest!.seq);
+    const bad = await store.quarantine('order-1', newest!.seq, 'corrupt: flipped');
+
+    const ls = await cli.run(['quarantine', 'ls', '--dir', own, '--json']);
+    expect(ls.code).toBe(0);
+    const listed = json<{ quarantined: Array<{ id: string; seq: number; reason: string }> }>(ls.stdout).quarantined;
+    expect(listed.map((x) => x.id).sort()).toEqual([q.id, bad.id].sort());
+    expect((await cli.run(['quarantine', 'ls', '--dir', own])).stdout).toContain('validation: made up for the test');
+
+    const restored = await cli.run(['quarantine', 'restore', 'order-1', q.id, '--dir', own, '--json']);
+    expect(restored.code).toBe(0);
+    const { seq } = json<{ seq: number }>(restored.stdout);
+    expect(seq).toBe(newest!.seq + 1);
+    const before = openEnvelope((await store.readQuarantined('order-1', q.id))!);
+    const after = openEnvelope((await store.read('order-1', seq))!);
+    expectBytes(after.payload, before.payload);
+    expect(after.header).toMatchObject({ seq, machine: before.header.machine, version: before.header.version });
+    expect((await store.listQuarantine('order-1')).length).toBe(2);
+    const verified = await cli.run(['verify', 'order-1', '--dir', own]);
+    expect(verified.code).toBe(0);
+
+    const refused = await cli.run(['quarantine', 'restore', 'order-1', bad.id, '--dir', own]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('cannot be restored as they are');
+
+    expect((await cli.run(['quarantine', 'rm', 'order-1', 'no-such-id', '--dir', own])).code).toBe(1);
+    const removed = await cli.run(['quarantine', 'rm', 'order-1', bad.id, '--dir', own]);
+    expect(removed.code).toBe(0);
+    expect((await store.listQuarantine('order-1')).map((x) => x.id)).toEqual([q.id]);
+    await store.dispose();
+  });
+
+  it('export | import: a byte-for-byte copy between stores, quarantined generations included', async () => {
+    const source = await tempDir();
+    const store = await populate(source);
+    const quarantined = await store.quarantine('order-2', (await store.list('order-2'))[1]!.seq, 'test: kept aside');
+    const dumpFile = join(await tempDir(), 'dump.jsonl');
+    const exported = await cli.run(['export', '--dir', source, '--out', dumpFile, '--json']);
+    expect(exported.code).toBe(0);
+    expect(json<{ quarantined: number }>(exported.stdout).quarantined).toBe(1);
+
+    const target = await tempDir();
+    const imported = await cli.run(['import', '--file', dumpFile, '--dir', target]);
+    expect(imported.code).toBe(0);
+    const copy = fileAdapter({ dir: target });
+    for (const key of ['order-1', 'order-2']) {
+      const gens = await store.list(key);
+      expect(await copy.list(key)).toEqual(gens);
+      for (const g of gens) expectBytes(await copy.read(key, g.seq), (await store.read(key, g.seq))!);
+    }
+    const [moved] = await copy.listQuarantine('order-2');
+    expect(moved).toMatchObject({ seq: quarantined.seq, reason: 'test: kept aside' });
+    expectBytes(
+      await copy.readQuarantined('order-2', moved!.id),
+      (await store.readQuarantined('order-2', quarantined.id))!,
+    );
+
+    // Through stdin and stdout as well.
+    const piped = await cli.run(['export', 'order-2', '--dir', source]);
+    expect(piped.code).toBe(0);
+    const third = await tempDir();
+    const fromStdin = await cli.run(['import', '--dir', third], { input: piped.stdout });
+    expect(fromStdin.code).toBe(0);
+    expect(await fileAdapter({ dir: third }).keys()).toEqual(['order-2']);
+
+    // A second import collides with what is there: reported, exit 1, nothing overwritten.
+    const again = await cli.run(['import', '--file', dumpFile, '--dir', target]);
+    expect(again.code).toBe(1);
+    expect(again.stdout).toContain('order-1: conflict');
+    await copy.dispose();
+    await store.dispose();
+  });
+
+  it('import refuses a damaged or truncated dump before writing anything', async () => {
+    const source = await tempDir();
+    const store = await populate(source);
+    const full = (await cli.run(['export', '--dir', source])).stdout;
+    await store.dispose();
+    const lines = full.trimEnd().split('\n');
+    const truncated = lines.slice(0, -2).join('\n');
+    const flipped = lines.map((l, i) =>
+      i === 2 ? l.replace(/"bytes":"(.)/, (_, c: string) => `"bytes":"${c === 'A' ? 'B' : 'A'}`) : l,
+    );
+    for (const [input, message] of [
+      [truncated, 'no end line'],
+      [flipped.join('\n'), 'fails its CRC-32'],
+      ['{"not":"a dump"}', 'no header line'],
+    ] as const) {
+      const target = await tempDir();
+      const result = await cli.run(['import', '--dir', target], { input });
+      expect(result.code, message).toBe(1);
+      expect(result.stderr).toContain(message);
+      expect(await fileAdapter({ dir: target }).keys()).toEqual([]);
+    }
+  });
+
+  it('usage errors exit 2 with a hint; --help exits 0', async () => {
+    for (const args of [
+      ['frobnicate', '--dir', dir],
+      ['ls'],
+      ['ls', '--dir', dir, '--url', 'postgres://x'],
+      ['ls', '--dir'],
+      ['ls', '--dir', dir, '--colour'],
+      ['show', '--dir', dir],
+      ['diff', 'order-1', '1', '--dir', dir],
+      ['prune', '--dir', dir],
+      ['prune', '--keep', '0', '--dir', dir],
+      ['quarantine', 'zap', '--dir', dir],
+      ['ls', '--url', 'mysql://x'],
+    ]) {
+      // In process: the same run() the binary calls, without a process start per case.
+      const result = await runInProcess(args, dir);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr, args.join(' ')).toContain('xstate-checkpoint --help');
+    }
+    const none = await cli.run([]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no command given');
+    const help = await cli.run(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain('Usage: xstate-checkpoint <command>');
+  });
+});
+
+const ready = await postgresAvailable();
+
+describe('xstate-checkpoint CLI with PostgreSQL', () => {
+  let env: Awaited<ReturnType<typeof createTestSchema>>;
+  beforeAll(async () => {
+    if (ready) env = await createTestSchema('cli');
+  });
+  afterAll(async () => {
+    await env?.drop();
+  });
+
+  it.skipIf(!ready)('moves a folder into PostgreSQL and back, byte for byte (export | import | export)', async () => {
+    const source = await tempDir();
+    const store = await populate(source);
+    await store.quarantine('order-1', (await store.list('order-1'))[2]!.seq, 'test: aside');
+    await store.dispose();
+    const pg = ['--url', pgUrl(), '--schema', env.schema];
+    const first = await cli.run(['export', '--dir', source]);
+    expect(first.code).toBe(0);
+    const imported = await cli.run(['import', ...pg], { input: first.stdout });
+    expect(imported.code, imported.stderr).toBe(0);
+    expect((await cli.run(['verify', ...pg])).code).toBe(0);
+    const listed = json<{ keys: Array<{ key: string; quarantined: number }> }>(
+      (await cli.run(['ls', ...pg, '--json'])).stdout,
+    );
+    expect(listed.keys.map((k) => [k.key, k.quarantined])).toEqual([
+      ['order-1', 1],
+      ['order-2', 0],
+    ]);
+    const second = await cli.run(['export', ...pg]);
+    expect(second.code).toBe(0);
+    // Every record line is identical; only the header (source, time) differs.
+    const records = (dump: string) => dump.trimEnd().split('\n').slice(1);
+    expect(records(second.stdout)).toEqual(records(first.stdout));
+    expect(records(first.stdout).length).toBeGreaterThan(5);
+  });
+});
+
+describe('progress', () => {
+  it('draws a bar on stderr only when it is a terminal, never in --json mode', async () => {
+    const dir = await tempDir();
+    const store = await populate(dir);
+    await store.dispose();
+    const runIn = (isTTY: boolean, extra: string[] = []) =>
+      runInProcess(['verify', '--dir', dir, ...extra], dir, isTTY);
+    const tty = await runIn(true);
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/\rverify \[#+-*\] \d+\/\d+/);
+    expect(tty.stderr.endsWith('\r\x1b[2K')).toBe(true);
+    expect((await runIn(false)).stderr).toBe('');
+    expect((await runIn(true, ['--json'])).stderr).toBe('');
+    expect((await runIn(true, ['--no-progress'])).stderr).toBe('');
+  });
+});
