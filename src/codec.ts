@@ -42,6 +42,8 @@ export const DEFAULT_LIMITS: Required<DecodeLimits> = { maxBytes: 64 * 1024 * 10
  *   "~@<n>"                 the n-th object met in a depth-first walk (shared or cyclic reference)
  *   ["~M", k1, v1, ...]     Map          ["~S", v1, ...] Set
  *   ["~E", name, message, stack | null, { ...own enumerable props }, cause?]  Error
+ *                           (cause here when it is not an own enumerable prop,
+ *                           e.g. given to the constructor)
  *
  * Objects are numbered in the order a depth-first walk first meets them (keys in
  * property order, array items, Map keys then values, Set items, Error props then
@@ -468,7 +470,10 @@ class Encoder {
         });
       }
       this.keys[inner] = k;
-      props[k] = this.item((err as unknown as Obj)[k], inner);
+      const v = (err as unknown as Obj)[k];
+      const r = typeof v === 'object' && v !== null ? this.object(v, inner) : this.primitive(v, inner);
+      // Functions and symbols are dropped, as JSON.stringify(error) would.
+      if (r !== undefined) props[k] = r;
     }
     const stack = err.stack;
     const out: unknown[] = [
@@ -767,52 +772,71 @@ class Decoder {
   }
 
   private marker(s: string): unknown {
-    const body = s.slice(2);
     switch (s.charCodeAt(1)) {
+      case 100: {
+        // d: the most common marker, read without slicing the string.
+        if (s.length === 2) return this.numbered(new Date(NaN));
+        const t = integerAt(s, 2);
+        if (t !== t) break;
+        return this.numbered(new Date(t));
+      }
       case TILDE:
         return s.slice(1);
       case 117: // u
         if (s.length === 2) return undefined;
         break;
-      case 110: // n
+      case 110: {
+        // n
+        const body = s.slice(2);
         if (body === 'NaN') return NaN;
         if (body === 'Infinity') return Infinity;
         if (body === '-Infinity') return -Infinity;
         if (body === '-0') return -0;
         break;
-      case 98: // b
-        return parseBigInt(body);
-      case 100: {
-        // d
-        if (body === '') return this.numbered(new Date(NaN));
-        const t = Number(body);
-        if (t !== t) break;
-        return this.numbered(new Date(t));
       }
+      case 98: // b
+        return parseBigInt(s.slice(2));
       case 82: {
         // R
-        const slash = body.indexOf('/');
+        const slash = s.indexOf('/', 2);
         if (slash < 0) break;
         try {
-          return this.numbered(new RegExp(body.slice(slash + 1), body.slice(0, slash)));
+          return this.numbered(new RegExp(s.slice(slash + 1), s.slice(2, slash)));
         } catch (cause) {
           throw new CheckpointError('decode', { detail: 'invalid regular expression', cause });
         }
       }
       case 116: // t
-        return this.numbered(parseBinary(body));
+        return this.numbered(parseBinary(s.slice(2)));
       case 64: {
         // @
         const objects = this.objects;
-        const n = Number(body);
-        if (objects === undefined || !Number.isInteger(n) || n < 0 || n >= objects.length) {
-          throw bad(`reference ${JSON.stringify(s)} points at no earlier object`);
+        const n = integerAt(s, 2);
+        if (objects === undefined || !(n >= 0 && n < objects.length)) {
+          throw bad(`reference ${JSON.stringify(s.slice(0, 24))} points at no earlier object`);
         }
         return objects[n];
       }
     }
     throw bad(`unknown marker ${JSON.stringify(s.slice(0, 24))}`);
   }
+}
+
+/** The decimal integer written from `s[from]` to the end ("-" allowed), or NaN. */
+function integerAt(s: string, from: number): number {
+  const n = s.length;
+  let i = from;
+  const negative = s.charCodeAt(i) === 45;
+  if (negative) i++;
+  // 16 digits hold every Date and any count of objects; more is not ours.
+  if (i === n || n - i > 16) return NaN;
+  let v = 0;
+  for (; i < n; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return NaN;
+    v = v * 10 + d;
+  }
+  return negative ? -v : v;
 }
 
 function parseBigInt(body: string): bigint {

@@ -106,6 +106,12 @@ describe('taggedJsonCodec: supported values survive a round trip', () => {
     expectSame(back, value);
   });
 
+  it('drops function-valued props of an Error, like JSON', () => {
+    const err = Object.assign(new Error('x'), { fn: () => 1, sym: Symbol('s'), keep: undefined });
+    const back = roundTrip(err);
+    expect(Object.keys(back)).toEqual(['keep']);
+  });
+
   it('undefined in objects (key kept) and arrays', () => {
     const value = { a: undefined, b: [undefined, 1, undefined], c: { d: undefined } };
     const back = roundTrip(value);
