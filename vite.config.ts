@@ -17,6 +17,7 @@ export const entries: Record<string, string> = {
   'adapters/localstorage': 'adapters/localstorage.ts',
   'adapters/channel': 'adapters/channel.ts',
   react: 'src/entries/react.ts',
+  testing: 'src/entries/testing.ts',
   // The `xstate-checkpoint` bin (package.json "bin"), not an export.
   cli: 'src/cli/main.ts',
 };

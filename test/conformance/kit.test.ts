@@ -1,0 +1,151 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import type { CheckpointAdapter } from 'xstate-checkpoint';
+import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+import {
+  adapterConformance,
+  ConformanceFailure,
+  type ConformanceTarget,
+  type TestApi,
+} from 'xstate-checkpoint/testing';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+type Body = () => Promise<void> | void;
+
+/** A test runner in 30 lines: collects the kit's cases, runs them in order with their hooks, reports each. */
+async function runKit(
+  target: ConformanceTarget,
+): Promise<{ passed: string[]; failed: Map<string, unknown>; skipped: string[] }> {
+  const cases: Array<{ name: string; body: Body; before: Body[]; after: Body[] }> = [];
+  const skipped: string[] = [];
+  const scopes: Array<{ name: string; before: Body[]; after: Body[] }> = [{ name: '', before: [], after: [] }];
+  const path = (name: string) => [...scopes.slice(1).map((s) => s.name), name].join(' > ');
+  const it = Object.assign(
+    (name: string, body: Body) => {
+      cases.push({
+        name: path(name),
+        body,
+        before: scopes.flatMap((s) => s.before),
+        after: scopes.flatMap((s) => s.after),
+      });
+    },
+    { skip: (name: string) => skipped.push(path(name)) },
+  );
+  const api: TestApi = {
+    describe(name, body) {
+      scopes.push({ name, before: [], after: [] });
+      body();
+      scopes.pop();
+    },
+    it,
+    beforeEach: (body) => scopes.at(-1)!.before.push(body),
+    afterEach: (body) => scopes.at(-1)!.after.push(body),
+  };
+  adapterConformance('under test', target, api);
+  const passed: string[] = [];
+  const failed = new Map<string, unknown>();
+  for (const c of cases) {
+    try {
+      for (const hook of c.before) await hook();
+      await c.body();
+      passed.push(c.name);
+    } catch (error) {
+      failed.set(c.name, error);
+    } finally {
+      for (const hook of c.after) await hook();
+    }
+  }
+  return { passed, failed, skipped };
+}
+
+const name = (suffix: string) => `adapter conformance: under test > ${suffix}`;
+
+describe('conformance kit (xstate-checkpoint/testing)', () => {
+  it('passes a correct adapter on a runner of its own (no vitest inside the kit)', async () => {
+    let store = createMemoryStore();
+    const result = await runKit({
+      create: () => {
+        store = createMemoryStore();
+        return memoryAdapter({ store });
+      },
+      createPeer: () => memoryAdapter({ store }),
+      skipLarge: true,
+    });
+    expect([...result.failed.keys()]).toEqual([]);
+    expect(result.passed.length).toBeGreaterThanOrEqual(22);
+    expect(result.passed).toContain(
+      name('locks > gives the lock to one holder, bumps the epoch and fences the old one'),
+    );
+    expect(result.skipped).toEqual([name('stores a large record')]);
+  });
+
+  it('fails an adapter that overwrites on a repeated sequence, naming the case and the contract', async () => {
+    const result = await runKit({
+      create: () => {
+        const inner = memoryAdapter();
+        // Broken on purpose: a "last write wins" store that ignores compare-and-set.
+        const broken: CheckpointAdapter = {
+          ...inner,
+          async write(key, record) {
+            const newest = (await inner.list(key))[0]?.seq ?? 0;
+            if (record.seq <= newest) await inner.remove(key, record.seq);
+            return inner.write(key, { ...record, seq: Math.max(record.seq, newest + 1) });
+          },
+        };
+        return broken;
+      },
+      skipLarge: true,
+    });
+    const failure = result.failed.get(
+      name('refuses a stale or repeated sequence with conflict and keeps the stored generation'),
+    );
+    expect(failure).toBeInstanceOf(ConformanceFailure);
+    expect((failure as Error).message).toBe('repeated seq 2: expected "conflict", got "ok"');
+    expect(result.failed.has(name('does not reuse a removed sequence number below the newest'))).toBe(true);
+    expect(result.passed).toContain(name('round-trips bytes and metadata exactly'));
+  });
+
+  it('fails an adapter that hands out its stored bytes, and one that throws plain errors', async () => {
+    const result = await runKit({
+      create: () => {
+        const stored = new Map<string, Uint8Array>();
+        const inner = memoryAdapter();
+        return {
+          ...inner,
+          async write(key, record) {
+            await inner.write(key, record);
+            stored.set(`${key}/${record.seq}`, record.bytes);
+          },
+          async read(key, seq) {
+            await inner.read(key, seq);
+            return stored.get(`${key}/${seq}`);
+          },
+          async quarantine() {
+            throw new Error('not supported');
+          },
+        };
+      },
+      skipLarge: true,
+    });
+    expect(String(result.failed.get(name('returns bytes the caller cannot use to change what is stored')))).toContain(
+      'bytes after the caller zeroed its copy: first differing byte at 0',
+    );
+    expect(String(result.failed.get(name('reports quarantine of a missing generation as not-found')))).toContain(
+      'expected a CheckpointError, got Error: not supported',
+    );
+  });
+
+  it('runs under node:test', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/conformance/node-test-fixture.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stdout).toMatch(/# pass 2\d/);
+    expect(run.stdout).toContain('# fail 0');
+    expect(run.stdout).toContain('# skipped 1');
+    expect(run.status).toBe(0);
+  }, 70_000);
+});
