@@ -226,31 +226,35 @@ export function fromResumable<
     const { self } = scope;
     const { signal } = controller;
     const { input } = snapshot;
+    const { process: handle, reduce } = options;
     let { index, page, offset } = snapshot.cursor;
     // The snapshot's result must stay as it was published; the loop folds into its own copy.
     let result = copy(snapshot.result);
     let total = snapshot.progress.total;
     let unpublished = 0;
+    // Checked several times per item: a local flag is cheaper than the signal's `aborted` getter.
+    let stopped = false;
+    signal.addEventListener('abort', () => (stopped = true), { once: true });
     const list: { items?: readonly TItem[] } = {};
     const publish = (type: string, extra?: Record<string, unknown>) => {
-      if (signal.aborted || self.getSnapshot().status !== 'active') return;
+      if (stopped || self.getSnapshot().status !== 'active') return;
       self.send({ type, cursor: { index, page, offset }, result: copy(result), total, ...extra });
     };
     try {
       const prefix = options.key ? options.key({ input, id: self.id }) : self.id;
       for (;;) {
         const chunk = await loadPage(input, page, signal, list);
-        if (signal.aborted) return;
+        if (stopped) return;
         if (chunk.total !== undefined) total = chunk.total;
         const items = chunk.items;
         while (offset < items.length) {
           // A stop that arrived while the previous item was published must not start another one.
-          if (signal.aborted) return;
+          if (stopped) return;
           const item = items[offset] as TItem;
-          const value = await options.process({ item, index, idempotencyKey: `${prefix}:${index}`, signal, input });
+          const value = await handle({ item, index, idempotencyKey: `${prefix}:${index}`, signal, input });
           // Stopped while the handler ran: the snapshot is final, so nothing more is published.
-          if (signal.aborted) return;
-          if (options.reduce) result = options.reduce(result, value, item, index);
+          if (stopped) return;
+          if (reduce) result = reduce(result, value, item, index);
           index++;
           offset++;
           if (++unpublished >= every) {
