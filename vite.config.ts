@@ -11,6 +11,7 @@ export const entries: Record<string, string> = {
   index: 'src/index.ts',
   'adapters/memory': 'adapters/memory.ts',
   'adapters/fs': 'adapters/fs.ts',
+  'adapters/fs-journal': 'adapters/fs-journal.ts',
   'adapters/postgres': 'adapters/postgres.ts',
   'adapters/redis': 'adapters/redis.ts',
   'adapters/indexeddb': 'adapters/indexeddb.ts',

@@ -319,13 +319,18 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   });
 
   let compactTimer: unknown;
-  let compactQueued = false;
+  let autoCompacting = false;
+  // One automatic compaction at a time; a threshold crossed meanwhile is looked at when it ends.
   const requestCompaction = () => {
-    if (compactQueued) return;
-    compactQueued = true;
+    if (autoCompacting) return;
+    autoCompacting = true;
     nextTurn(() => {
-      compactQueued = false;
-      compact(false).catch(noop);
+      void compact(false)
+        .catch(noop)
+        .then(() => {
+          autoCompacting = false;
+          if (writer.lastSeq - coveredSeq >= compactEvery) requestCompaction();
+        });
     });
   };
   const observe = (actor: Actor<TLogic>) =>

@@ -1,0 +1,482 @@
+import { randomBytes } from 'node:crypto';
+import { dirname, join } from 'node:path';
+import type {
+  CheckpointAdapter,
+  JournalDamage,
+  JournalEntry,
+  JournalReadResult,
+  JournalStore,
+} from '../src/adapter.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
+import { encodeJournalFrames, scanJournalFrames, type FrameScan } from '../src/journal-frame.js';
+import { checkKey } from '../src/keys.js';
+import { errnoOf, fsError, publishFile, syncDir, type PublishState } from './fs-durable.js';
+import { KEY_FILE, fixedWidth, keyFolderName } from './fs-layout.js';
+import { lockEpoch } from './fs-lock.js';
+import { fileAdapter, type FileAdapterOptions, type FileHandleLike, type FileSystemLike } from './fs.js';
+
+/** An open journal segment: what the journal needs of Node's `FileHandle` beyond {@link FileHandleLike}. */
+export interface JournalFileHandle extends FileHandleLike {
+  truncate(length: number): Promise<void>;
+  datasync(): Promise<void>;
+  stat(): Promise<{ size: number }>;
+}
+
+/** The part of `node:fs/promises` the journal uses (`node:fs/promises` itself fits). */
+export interface JournalFileSystem extends FileSystemLike {
+  open(path: string, flags: string): Promise<JournalFileHandle>;
+}
+
+/** Options of {@link fileJournal}. */
+export interface FileJournalOptions {
+  /** Root folder of the store: the same `dir` as the {@link fileAdapter} it goes with. */
+  readonly dir: string;
+  /** The file system. @default `node:fs/promises`, imported on first use */
+  readonly fs?: JournalFileSystem;
+  /** Wall clock for the names of set-aside damaged parts. @default Date.now */
+  readonly now?: () => number;
+}
+
+/** A {@link JournalStore} that owns file handles. */
+export interface FileJournal extends JournalStore {
+  /** Waits for running calls, closes the segment files; later calls reject with `closed`. */
+  dispose(): Promise<void>;
+}
+
+const NAME = 'fs';
+const SEGMENT = /^(\d{16})\.journal$/;
+const noop = () => undefined;
+const missing = (error: unknown) => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
+const segmentName = (firstSeq: number) => `${fixedWidth(firstSeq)}.journal`;
+
+interface Segment {
+  readonly name: string;
+  readonly firstSeq: number;
+}
+
+interface Active {
+  readonly path: string;
+  readonly name: string;
+  readonly handle: JournalFileHandle;
+  /** Bytes of good entries: where the next append starts. */
+  size: number;
+}
+
+interface KeyState {
+  chain: Promise<unknown>;
+  dir?: string;
+  /** The tail was checked (and repaired) by this journal: `lastSeq`, `lastEpoch` and `active` are current. */
+  verified: boolean;
+  active: Active | undefined;
+  lastSeq: number;
+  lastEpoch: number;
+  /** Start a new segment with the next append (after a truncate), so whole old segments can go. */
+  rollNext: boolean;
+}
+
+function segmentsOf(names: readonly string[]): Segment[] {
+  const out: Segment[] = [];
+  for (const name of names) {
+    const match = SEGMENT.exec(name);
+    if (match) out.push({ name, firstSeq: Number(match[1]) });
+  }
+  return out.sort((a, b) => a.firstSeq - b.firstSeq);
+}
+
+/**
+ * The event journal of the file store: per key, append-only segment files
+ * `<first seq>.journal` in the key's folder (next to its generations), each a
+ * sequence of framed entries (length, seq, epoch, CRC-32 of the payload, CRC-32
+ * of that header; see `encodeJournalFrames`). One append is one `write` of all
+ * its entries plus one `fdatasync`: group commit costs one flush per group. A
+ * new segment file is made durable in its folder before it is acknowledged.
+ *
+ * Crash handling: an append cut short by a crash leaves a torn tail, which
+ * `read` reports and the next append cuts off (it was never acknowledged). A
+ * damaged entry with data after it is reported as corrupt; the next append
+ * moves that part (and any later segment) aside as `*.damaged-*` files in the
+ * key folder, never deleting it, and continues after the last good entry.
+ * After a failed `fdatasync` the group is rewritten once from memory (never
+ * trusted to a second flush of the same pages), or the append fails and the
+ * file is cut back to its previous end.
+ *
+ * Fencing: an append whose epoch is below the key's lock epoch (the adapter's
+ * `lock-<epoch>` files) or below an epoch already in the journal is refused
+ * with `fenced`. Appends from two processes need `persistActor({ lock: true })`.
+ *
+ * @example
+ * ```ts
+ * import { fileJournal } from 'xstate-checkpoint/adapters/fs-journal';
+ * const journal = fileJournal({ dir: './.checkpoints' });
+ * await journal.append('order-1', [{ seq: 1, bytes: new Uint8Array([1]) }], 0);
+ * ```
+ */
+export function fileJournal(options: FileJournalOptions): FileJournal {
+  if (typeof options?.dir !== 'string' || options.dir.length === 0) {
+    throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
+  }
+  const root = options.dir;
+  const now = options.now ?? Date.now;
+  const publishState: PublishState = { linkUnsupported: false };
+  const states = new Map<string, KeyState>();
+  let fsModule: Promise<JournalFileSystem> | undefined;
+  let disposed = false;
+
+  const use = async (key: string): Promise<JournalFileSystem> => {
+    if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
+    checkKey(key, NAME);
+    fsModule ??= options.fs
+      ? Promise.resolve(options.fs)
+      : import('node:fs/promises').then((m) => m as unknown as JournalFileSystem);
+    return fsModule;
+  };
+  const stateOf = (key: string): KeyState => {
+    let s = states.get(key);
+    if (!s) {
+      s = { chain: Promise.resolve(), verified: false, active: undefined, lastSeq: 0, lastEpoch: 0, rollNext: false };
+      states.set(key, s);
+    }
+    return s;
+  };
+  /** Runs calls for one key one after another, in call order. */
+  const serial = <T>(key: string, fn: (s: KeyState) => Promise<T>): Promise<T> => {
+    const s = stateOf(key);
+    const result = s.chain.then(() => fn(s));
+    s.chain = result.catch(noop);
+    return result;
+  };
+  const keyDir = (key: string) => join(root, keyFolderName(key));
+  const readNames = async (fs: JournalFileSystem, dir: string, key: string): Promise<string[]> => {
+    try {
+      return await fs.readdir(dir);
+    } catch (error) {
+      if (missing(error)) return [];
+      throw fsError(error, key, 'list the key folder');
+    }
+  };
+
+  /** Creates the root and key folders (durably) and the `key` file the file adapter keeps there. */
+  const ensureDir = async (fs: JournalFileSystem, s: KeyState, key: string): Promise<string> => {
+    const dir = keyDir(key);
+    if (s.dir === dir) return dir;
+    let first: unknown;
+    try {
+      first = await fs.mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw fsError(error, key, 'create the key folder');
+    }
+    if (typeof first === 'string') {
+      for (let d = dir; ; d = dirname(d)) {
+        await syncDir(fs, dirname(d)).catch((error: unknown) => Promise.reject(fsError(error, key, 'fsync')));
+        if (d === first || dirname(d) === d) break;
+      }
+    }
+    if (!(await readNames(fs, dir, key)).includes(KEY_FILE)) {
+      await publishFile(fs, publishState, dir, join(dir, KEY_FILE), new TextEncoder().encode(key), key);
+    }
+    s.dir = dir;
+    return dir;
+  };
+
+  /** Scans segments in order; stops at the first damage. */
+  const scanAll = async (
+    fs: JournalFileSystem,
+    dir: string,
+    key: string,
+    segments: readonly Segment[],
+    afterSeq: number,
+    readCovered = false,
+  ) => {
+    const entries: JournalEntry[] = [];
+    let lastSeq = 0;
+    let lastEpoch = 0;
+    let skipUntil = 0;
+    // Segments whose every entry is at or below afterSeq need not be read.
+    if (!readCovered) {
+      for (let i = 0; i + 1 < segments.length; i++) if (segments[i + 1]!.firstSeq <= afterSeq + 1) skipUntil = i + 1;
+    }
+    for (let i = skipUntil; i < segments.length; i++) {
+      const segment = segments[i]!;
+      let bytes: Uint8Array;
+      try {
+        bytes = await fs.readFile(join(dir, segment.name));
+      } catch (error) {
+        if (missing(error)) continue; // truncated by another writer since the listing
+        throw fsError(error, key, 'read a journal segment');
+      }
+      const scan: FrameScan = scanJournalFrames(bytes, afterSeq, lastSeq, lastEpoch);
+      entries.push(...scan.entries);
+      lastSeq = scan.lastSeq;
+      lastEpoch = scan.lastEpoch;
+      const damage = scan.torn ?? scan.corrupt;
+      if (damage) {
+        const later = segments.slice(i + 1);
+        // Damage followed by more segments hides entries: never a harmless torn tail.
+        const torn = scan.torn !== undefined && later.length === 0;
+        return {
+          entries,
+          lastSeq,
+          lastEpoch,
+          segment,
+          end: scan.end,
+          size: bytes.length,
+          later,
+          torn,
+          reason: damage.reason,
+        };
+      }
+      if (i === segments.length - 1)
+        return { entries, lastSeq, lastEpoch, segment, end: scan.end, size: bytes.length, later: [] };
+    }
+    return { entries, lastSeq, lastEpoch, segment: undefined, end: 0, size: 0, later: [] as Segment[] };
+  };
+
+  /** Finds the last good entry, cuts a torn tail, sets damage aside, opens the last segment for appending. */
+  const verify = async (fs: JournalFileSystem, s: KeyState, key: string, dir: string, names: readonly string[]) => {
+    await s.active?.handle.close().catch(noop);
+    s.active = undefined;
+    const segments = segmentsOf(names);
+    // Every segment is checked: damage in an older one would hide all later entries from readers.
+    const scan = await scanAll(fs, dir, key, segments, Number.MAX_SAFE_INTEGER, true);
+    if ('reason' in scan && scan.segment) {
+      const path = join(dir, scan.segment.name);
+      const stamp = `${now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      try {
+        if (!scan.torn) {
+          const bytes = await fs.readFile(path);
+          await publishFile(fs, publishState, dir, `${path}.damaged-${stamp}`, bytes.subarray(scan.end), key);
+          for (const later of scan.later)
+            await fs.rename(join(dir, later.name), join(dir, `${later.name}.damaged-${stamp}`));
+        }
+        const handle = await fs.open(path, 'r+');
+        try {
+          await handle.truncate(scan.end);
+          await handle.datasync();
+        } finally {
+          await handle.close().catch(noop);
+        }
+        await syncDir(fs, dir);
+      } catch (error) {
+        throw fsError(error, key, 'set a damaged journal part aside');
+      }
+    }
+    s.lastSeq = scan.lastSeq;
+    s.lastEpoch = scan.lastEpoch;
+    const last = scan.segment;
+    if (last) {
+      const path = join(dir, last.name);
+      try {
+        s.active = { path, name: last.name, handle: await fs.open(path, 'a+'), size: scan.end };
+      } catch (error) {
+        throw fsError(error, key, 'open a journal segment');
+      }
+    }
+    s.verified = true;
+  };
+
+  const write = async (active: Active, frames: Uint8Array, key: string, seq: number) => {
+    const previous = active.size;
+    const cutBack = () => active.handle.truncate(previous).catch(noop);
+    for (let attempt = 1; ; attempt++) {
+      let step = 'append to the journal';
+      try {
+        await active.handle.writeFile(frames);
+        step = 'fdatasync the journal';
+        await active.handle.datasync();
+        active.size = previous + frames.length;
+        return;
+      } catch (error) {
+        await cutBack();
+        // After a failed flush the kernel may have dropped the pages: rewrite them once from memory.
+        if (step === 'fdatasync the journal' && attempt === 1) continue;
+        throw fsError(error, key, step, seq);
+      }
+    }
+  };
+
+  const createSegment = async (
+    fs: JournalFileSystem,
+    s: KeyState,
+    dir: string,
+    key: string,
+    firstSeq: number,
+    frames: Uint8Array,
+  ) => {
+    const path = join(dir, segmentName(firstSeq));
+    let handle: JournalFileHandle;
+    try {
+      handle = await fs.open(path, 'ax+');
+    } catch (error) {
+      if (errnoOf(error) === 'EEXIST') {
+        throw new CheckpointError('conflict', {
+          key,
+          adapter: NAME,
+          seq: firstSeq,
+          detail: `journal segment ${firstSeq} exists`,
+        });
+      }
+      throw fsError(error, key, 'create a journal segment', firstSeq);
+    }
+    const active: Active = { path, name: segmentName(firstSeq), handle, size: 0 };
+    try {
+      await write(active, frames, key, firstSeq);
+      await syncDir(fs, dir);
+    } catch (error) {
+      await handle.close().catch(noop);
+      await fs.unlink(path).catch(noop);
+      throw fsError(error, key, 'create a journal segment', firstSeq);
+    }
+    const old = s.active;
+    s.active = active;
+    s.rollNext = false;
+    await old?.handle.close().catch(noop);
+  };
+
+  const journal: FileJournal = {
+    append: (key, entries, epoch) =>
+      use(key).then((fs) =>
+        serial(key, async (s) => {
+          let last = 0;
+          for (const e of entries) {
+            if (!Number.isSafeInteger(e.seq) || e.seq <= last) {
+              throw new CheckpointError('conflict', {
+                key,
+                adapter: NAME,
+                seq: e.seq,
+                detail: `journal entry ${e.seq} does not follow entry ${last}`,
+              });
+            }
+            last = e.seq;
+          }
+          if (!Number.isSafeInteger(epoch) || epoch < 0) {
+            throw new CheckpointError('invalid-option', {
+              key,
+              adapter: NAME,
+              detail: `epoch must be a non-negative integer, got ${epoch}`,
+            });
+          }
+          if (entries.length === 0) return;
+          const dir = await ensureDir(fs, s, key);
+          const names = await readNames(fs, dir, key);
+          // Another process appended, or the segment went away: learn the tail again.
+          if (s.verified && s.active) {
+            const stat = await s.active.handle.stat().catch(() => undefined);
+            if (stat?.size !== s.active.size || !names.includes(s.active.name)) s.verified = false;
+          }
+          if (!s.verified) await verify(fs, s, key, dir, names);
+          const current = Math.max(lockEpoch(names), s.lastEpoch);
+          if (epoch < current) {
+            throw new CheckpointError('fenced', {
+              key,
+              adapter: NAME,
+              seq: entries[0]!.seq,
+              detail: `epoch ${epoch} is older than the key's epoch ${current}`,
+            });
+          }
+          const first = entries[0]!.seq;
+          if (first <= s.lastSeq) {
+            throw new CheckpointError('conflict', {
+              key,
+              adapter: NAME,
+              seq: first,
+              detail: `journal entry ${s.lastSeq} already exists`,
+            });
+          }
+          const frames = encodeJournalFrames(entries, epoch);
+          if (!s.active || s.rollNext) await createSegment(fs, s, dir, key, first, frames);
+          else await write(s.active, frames, key, first);
+          s.lastSeq = last;
+          s.lastEpoch = Math.max(s.lastEpoch, epoch);
+        }),
+      ),
+    read: (key, afterSeq) =>
+      use(key).then((fs) =>
+        serial(key, async (s): Promise<JournalReadResult> => {
+          const dir = keyDir(key);
+          const segments = segmentsOf(await readNames(fs, dir, key));
+          const scan = await scanAll(fs, dir, key, segments, afterSeq);
+          const entries = scan.entries;
+          if (!('reason' in scan)) return { entries };
+          s.verified = false;
+          let byteLength = scan.size - scan.end;
+          for (const later of scan.later) {
+            byteLength += await fs.stat(join(dir, later.name)).then(
+              (st) => st.size,
+              () => 0,
+            );
+          }
+          const damage: JournalDamage = { afterSeq: scan.lastSeq, byteLength, reason: scan.reason };
+          return scan.torn ? { entries, torn: damage } : { entries, corrupt: damage };
+        }),
+      ),
+    truncate: (key, uptoSeq) =>
+      use(key).then((fs) =>
+        serial(key, async (s) => {
+          const dir = keyDir(key);
+          const segments = segmentsOf(await readNames(fs, dir, key));
+          let removed = false;
+          for (let i = 0; i + 1 < segments.length; i++) {
+            if (segments[i + 1]!.firstSeq > uptoSeq + 1) break;
+            const path = join(dir, segments[i]!.name);
+            if (s.active?.path === path) {
+              await s.active.handle.close().catch(noop);
+              s.active = undefined;
+              s.verified = false;
+            }
+            await fs.unlink(path).catch((error: unknown) => {
+              if (!missing(error)) throw fsError(error, key, 'remove a journal segment');
+            });
+            removed = true;
+          }
+          const last = segments[segments.length - 1];
+          if (last && last.firstSeq <= uptoSeq) s.rollNext = true;
+          // Not needed for safety (a segment coming back is read past), only to free the names for good.
+          if (removed) await syncDir(fs, dir).catch(noop);
+        }),
+      ),
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      await Promise.all(
+        [...states.values()].map(async (s) => {
+          await s.chain.catch(noop);
+          await s.active?.handle.close().catch(noop);
+          s.active = undefined;
+        }),
+      );
+    },
+  };
+  return journal;
+}
+
+/**
+ * {@link fileAdapter} with its {@link fileJournal}: the file store for journal
+ * mode. `dispose()` closes both.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { persistJournaled } from 'xstate-checkpoint';
+ * import { fileJournalAdapter } from 'xstate-checkpoint/adapters/fs-journal';
+ *
+ * const adapter = fileJournalAdapter({ dir: './.checkpoints' });
+ * const persisted = await persistJournaled(createMachine({ id: 'order' }), { key: 'order-1', adapter, journal: true });
+ * ```
+ */
+export function fileJournalAdapter(options: FileAdapterOptions & Pick<FileJournalOptions, 'fs'>): CheckpointAdapter {
+  const files = fileAdapter(options);
+  const journal = fileJournal({
+    dir: options.dir,
+    ...(options.fs ? { fs: options.fs } : {}),
+    ...(options.now ? { now: options.now } : {}),
+  });
+  return {
+    ...files,
+    journal,
+    async dispose() {
+      const results = await Promise.allSettled([journal.dispose(), files.dispose()]);
+      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+      if (failed) throw isCheckpointError(failed.reason) ? failed.reason : fsError(failed.reason, undefined, 'dispose');
+    },
+  };
+}

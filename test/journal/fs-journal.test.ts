@@ -1,0 +1,165 @@
+import * as nodeFs from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isCheckpointError, type JournalEntry } from 'xstate-checkpoint';
+import { keyFolderName } from 'xstate-checkpoint/adapters/fs';
+import {
+  fileJournal,
+  type FileJournal,
+  type JournalFileHandle,
+  type JournalFileSystem,
+} from 'xstate-checkpoint/adapters/fs-journal';
+
+const entries = (from: number, to: number): JournalEntry[] =>
+  Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, bytes: new Uint8Array([from + i, 7, 7]) }));
+const seqs = async (journal: FileJournal, after = 0) => (await journal.read('k', after)).entries.map((e) => e.seq);
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (isCheckpointError(error)) return error.code;
+    throw error;
+  }
+  return 'ok';
+}
+
+/** node:fs/promises with switchable faults on journal segment handles. */
+function faultyFs() {
+  const faults = { datasync: 0, write: undefined as string | undefined, writtenBeforeFailure: 0 };
+  const fs: JournalFileSystem = {
+    ...(nodeFs as unknown as JournalFileSystem),
+    async open(path, flags) {
+      const handle = (await nodeFs.open(path, flags)) as unknown as JournalFileHandle;
+      if (!path.endsWith('.journal')) return handle;
+      return {
+        read: (...args) => handle.read(...args),
+        sync: () => handle.sync(),
+        close: () => handle.close(),
+        stat: () => handle.stat(),
+        truncate: (n) => handle.truncate(n),
+        async writeFile(data) {
+          if (faults.write) {
+            const code = faults.write;
+            faults.write = undefined;
+            // Part of the data reached the file before the failure, as with a full disk.
+            await handle.writeFile(data.subarray(0, faults.writtenBeforeFailure));
+            throw Object.assign(new Error(`${code}: injected`), { code });
+          }
+          await handle.writeFile(data);
+        },
+        async datasync() {
+          if (faults.datasync > 0) {
+            faults.datasync--;
+            throw Object.assign(new Error('EIO: injected fsync failure'), { code: 'EIO' });
+          }
+          await handle.datasync();
+        },
+      };
+    },
+  };
+  return { fs, faults };
+}
+
+let dir = '';
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'xsc-fs-journal-'));
+});
+afterEach(() => rm(dir, { recursive: true, force: true }));
+const segmentFiles = async () =>
+  (await readdir(join(dir, keyFolderName('k')))).filter((n) => n.includes('.journal')).sort();
+
+describe('fs journal: failures while appending', () => {
+  it('rewrites a group once from memory after a failed fdatasync, and stores it once', async () => {
+    const { fs, faults } = faultyFs();
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 3), 0);
+    faults.datasync = 1;
+    await journal.append('k', entries(4, 6), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect((await journal.read('k', 0)).torn).toBeUndefined();
+    await journal.dispose();
+  });
+
+  it('fails after two failed fdatasyncs and cuts the file back: nothing half-written stays', async () => {
+    const { fs, faults } = faultyFs();
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 3), 0);
+    const [segment] = await segmentFiles();
+    const size = (await stat(join(dir, keyFolderName('k'), segment!))).size;
+    faults.datasync = 2;
+    expect(await codeOf(journal.append('k', entries(4, 6), 0))).toBe('io');
+    expect((await stat(join(dir, keyFolderName('k'), segment!))).size).toBe(size);
+    const read = await journal.read('k', 0);
+    expect(read.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(read.torn).toBeUndefined();
+    // The same group goes through on retry.
+    await journal.append('k', entries(4, 6), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    await journal.dispose();
+  });
+
+  it('maps a full disk to storage-full and removes the bytes that made it', async () => {
+    const { fs, faults } = faultyFs();
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 2), 0);
+    faults.write = 'ENOSPC';
+    faults.writtenBeforeFailure = 17;
+    expect(await codeOf(journal.append('k', entries(3, 5), 0))).toBe('storage-full');
+    const read = await journal.read('k', 0);
+    expect(read.entries.map((e) => e.seq)).toEqual([1, 2]);
+    expect(read.torn).toBeUndefined();
+    await journal.append('k', entries(3, 5), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5]);
+    await journal.dispose();
+  });
+});
+
+describe('fs journal: layout', () => {
+  it('starts a new segment after a truncate and deletes whole covered segments later', async () => {
+    const journal = fileJournal({ dir });
+    await journal.append('k', entries(1, 5), 0);
+    expect(await segmentFiles()).toEqual(['0000000000000001.journal']);
+    await journal.truncate('k', 5);
+    await journal.append('k', entries(6, 8), 0);
+    expect(await segmentFiles()).toEqual(['0000000000000001.journal', '0000000000000006.journal']);
+    await journal.truncate('k', 7);
+    expect(await segmentFiles()).toEqual(['0000000000000006.journal']);
+    expect(await seqs(journal, 7)).toEqual([8]);
+    await journal.dispose();
+  });
+
+  it('writes the key file the file adapter keeps beside the generations', async () => {
+    const journal = fileJournal({ dir });
+    await journal.append('Order/1', entries(1, 1), 0);
+    const folder = join(dir, keyFolderName('Order/1'));
+    expect(new TextDecoder().decode(await nodeFs.readFile(join(folder, 'key')))).toBe('Order/1');
+    await journal.dispose();
+  });
+
+  it('sets aside a damaged older segment part and every later segment, then appends after the last good entry', async () => {
+    const journal = fileJournal({ dir });
+    await journal.append('k', entries(1, 4), 0);
+    await journal.truncate('k', 1);
+    await journal.append('k', entries(5, 6), 0);
+    await journal.dispose();
+    // Damage entry 3 in the first segment.
+    const first = join(dir, keyFolderName('k'), '0000000000000001.journal');
+    const bytes = new Uint8Array(await nodeFs.readFile(first));
+    const at = bytes.length - 2 * (28 + 3) + 28;
+    bytes[at] = bytes[at]! ^ 0xff;
+    await nodeFs.writeFile(first, bytes);
+
+    const reopened = fileJournal({ dir });
+    const read = await reopened.read('k', 0);
+    expect(read.entries.map((e) => e.seq)).toEqual([1, 2]);
+    expect(read.corrupt).toMatchObject({ afterSeq: 2 });
+    await reopened.append('k', entries(3, 3), 0);
+    expect(await seqs(reopened)).toEqual([1, 2, 3]);
+    const names = (await readdir(join(dir, keyFolderName('k')))).sort();
+    expect(names.filter((n) => n.includes('.damaged-'))).toHaveLength(2);
+    await reopened.dispose();
+  });
+});
