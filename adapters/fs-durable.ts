@@ -93,7 +93,7 @@ export interface PublishState {
   linkUnsupported: boolean;
 }
 
-async function writeTemp(fs: FileSystemLike, dir: string, data: Uint8Array, key: string, seq?: number) {
+async function writeTemp(fs: FileSystemLike, dir: string, parts: readonly Uint8Array[], key: string, seq?: number) {
   for (let attempt = 1; ; attempt++) {
     const tmp = join(dir, `.tmp-${HOST}-${process.pid}-${randomBytes(6).toString('hex')}`);
     let handle: FileHandleLike | undefined;
@@ -101,7 +101,9 @@ async function writeTemp(fs: FileSystemLike, dir: string, data: Uint8Array, key:
     try {
       handle = await fs.open(tmp, 'wx');
       step = 'write the temp file';
-      await handle.writeFile(data);
+      // writeFile writes at the current position, so the parts follow each other
+      // without being copied into one buffer first (a fresh megabyte costs more than the write).
+      for (const part of parts) await handle.writeFile(part);
       step = 'fsync the temp file';
       await handle.sync();
       const h = handle;
@@ -121,7 +123,7 @@ async function writeTemp(fs: FileSystemLike, dir: string, data: Uint8Array, key:
 }
 
 /**
- * Publishes `data` as `target` in folder `dir` unless `target` exists, and
+ * Publishes `data` (or its parts, in order) as `target` in folder `dir` unless `target` exists, and
  * makes it durable: temp file, every byte written, fsync, `link()` (exclusive:
  * `EEXIST` is the compare-and-set failing), temp removed, folder fsynced. Where
  * hard links are unsupported (EPERM, ENOTSUP, EXDEV, ENOSYS) it falls back to
@@ -142,11 +144,11 @@ export async function publishFile(
   state: PublishState,
   dir: string,
   target: string,
-  data: Uint8Array,
+  data: Uint8Array | readonly Uint8Array[],
   key: string,
   seq?: number,
 ): Promise<boolean> {
-  const tmp = await writeTemp(fs, dir, data, key, seq);
+  const tmp = await writeTemp(fs, dir, data instanceof Uint8Array ? [data] : data, key, seq);
   try {
     if (!state.linkUnsupported) {
       try {

@@ -80,12 +80,13 @@ export function keyFromFolderName(name: string): string | undefined {
 }
 
 /**
- * The bytes of a generation file: a 40-byte header (magic `XSFG`, layout 1,
- * then seq, epoch and createdAt as float64, the envelope length as uint32 and
- * a CRC-32 of the 36 bytes before it), then the envelope bytes unchanged.
+ * The header in front of a generation's envelope bytes: magic `XSFG`, layout
+ * 1, then seq, epoch and createdAt as float64, the envelope length as uint32
+ * and a CRC-32 of the 36 bytes before it. The file is this header followed by
+ * the envelope bytes unchanged.
  */
-export function encodeGenerationFile(record: CheckpointRecord): Uint8Array {
-  const out = new Uint8Array(HEADER_SIZE + record.bytes.length);
+export function generationHeader(record: CheckpointRecord): Uint8Array {
+  const out = new Uint8Array(HEADER_SIZE);
   const view = new DataView(out.buffer);
   view.setUint32(0, MAGIC);
   out[4] = LAYOUT;
@@ -94,7 +95,6 @@ export function encodeGenerationFile(record: CheckpointRecord): Uint8Array {
   view.setFloat64(24, record.createdAt);
   view.setUint32(32, record.bytes.length);
   view.setUint32(36, crc32(out, 0, 36));
-  out.set(record.bytes, HEADER_SIZE);
   return out;
 }
 

@@ -10,9 +10,9 @@ import {
   QUARANTINE_DIR,
   QUARANTINE_ID,
   decodeGenerationHeader,
-  encodeGenerationFile,
   envelopeBytesOf,
   fixedWidth,
+  generationHeader,
   generationName,
   generationSeqs,
   keyFolderName,
@@ -80,7 +80,8 @@ const missing = (error: unknown) => errnoOf(error) === 'ENOENT' || errnoOf(error
  * into a new temp file, or the write rejects. ENOSPC maps to `storage-full`,
  * EACCES/EPERM to `permission`, EROFS to `read-only`, the rest to `io`; the
  * previous generation is never touched and no temp file stays behind.
- * Everything that only reads works on a read-only folder.
+ * Everything that only reads works on a read-only folder. `record.bytes` is
+ * written as given, not copied first: do not change it until `write()` settles.
  *
  * Fencing: a write whose epoch is below the key's epoch (the highest of the
  * newest generation's epoch and every epoch handed out by `acquire`) is
@@ -286,7 +287,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
         throw new CheckpointError('fenced', { key, adapter: NAME, seq, detail });
       }
       const target = join(dir, generationName(seq));
-      if (!(await publishFile(fs, publishState, dir, target, encodeGenerationFile(record), key, seq))) {
+      if (!(await publishFile(fs, publishState, dir, target, [generationHeader(record), record.bytes], key, seq))) {
         throw conflict(`another writer published generation ${seq} first`);
       }
     },
