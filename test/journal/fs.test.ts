@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint';
 import { keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { fileJournalAdapter } from 'xstate-checkpoint/adapters/fs-journal';
+import { runAdapterConformance } from '../conformance/suite.js';
 import { runJournalConformance } from './suite.js';
 
 let dir = '';
@@ -42,4 +43,15 @@ runJournalConformance('fs', {
     return total;
   },
   cleanup: () => rm(dir, { recursive: true, force: true }),
+});
+
+// The journal rides on the file adapter: the combined adapter still passes the whole adapter contract.
+let plainDir = '';
+runAdapterConformance('fs (fileJournalAdapter)', {
+  create: async () => {
+    plainDir = await mkdtemp(join(tmpdir(), 'xsc-journal-adapter-'));
+    return fileJournalAdapter({ dir: plainDir });
+  },
+  createPeer: () => fileJournalAdapter({ dir: plainDir }),
+  cleanup: () => rm(plainDir, { recursive: true, force: true }),
 });
