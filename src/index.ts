@@ -27,6 +27,13 @@ export { captureCheckpoint, pendingTimers, rearmTimers } from './capture.js';
 export type { CheckpointData, PendingTimer } from './capture.js';
 export { CheckpointEmitter } from './events.js';
 export type { CheckpointEvent, CheckpointEventType, CheckpointListener } from './events.js';
+export { checkpointInspection, isCheckpointInspectionEvent } from './inspect.js';
+export type {
+  CheckpointInspection,
+  CheckpointInspectionEventObject,
+  CheckpointInspectionOptions,
+  InspectObserver,
+} from './inspect.js';
 export { installLifecycleHooks } from './lifecycle.js';
 export type { EventTargetLike, LifecycleEnv, ProcessLike } from './lifecycle.js';
 export { checkMigrations, migrateSnapshot } from './migrate.js';
