@@ -252,6 +252,36 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     });
   };
 
+  /**
+   * Removes one generation (live or quarantined) from the index, and its bytes.
+   * Over quota, Chromium refuses even a put that shrinks the index but lets a
+   * delete through: on storage-full the bytes go first (a listed generation
+   * without bytes reads as pruned) and the index follows once there is room.
+   */
+  const drop = async (key: string, list: 'gens' | 'quarantine', match: (g: GenerationInfo) => boolean) => {
+    const step = (bytesOnly: boolean) =>
+      run('readwrite', key, (store, on) => {
+        on(store.get(key), (value) => {
+          const m = meta(value);
+          const g = m[list].find(match);
+          if (!g) return;
+          store.delete([key, g.seq]);
+          if (bytesOnly) return;
+          if (list === 'gens') m.gens = m.gens.filter((x) => x !== g);
+          else m.quarantine = m.quarantine.filter((x) => x !== g);
+          store.put(m, key);
+        });
+        return () => undefined;
+      });
+    try {
+      await step(false);
+    } catch (error) {
+      if (!isCheckpointError(error) || error.code !== 'storage-full') throw error;
+      await step(true);
+      await step(false);
+    }
+  };
+
   const notify = (notice: GenerationNotice) => {
     for (const fn of listeners.get(notice.key) ?? []) fn(notice);
   };
@@ -317,17 +347,8 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       getChannel()?.postMessage({ key, seq, epoch } satisfies GenerationNotice);
     },
 
-    async remove(key, seq) {
-      await run('readwrite', key, (store, on) => {
-        on(store.get(key), (value) => {
-          const m = meta(value);
-          if (!m.gens.some((g) => g.seq === seq)) return;
-          m.gens = m.gens.filter((g) => g.seq !== seq);
-          store.put(m, key);
-          store.delete([key, seq]);
-        });
-        return () => undefined;
-      });
+    remove(key, seq) {
+      return drop(key, 'gens', (g) => g.seq === seq);
     },
 
     keys() {
@@ -375,18 +396,8 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       });
     },
 
-    async deleteQuarantined(key, id) {
-      await run('readwrite', key, (store, on) => {
-        on(store.get(key), (value) => {
-          const m = meta(value);
-          const q = m.quarantine.find((x) => x.id === id);
-          if (!q) return;
-          m.quarantine = m.quarantine.filter((x) => x !== q);
-          store.put(m, key);
-          store.delete([key, q.seq]);
-        });
-        return () => undefined;
-      });
+    deleteQuarantined(key, id) {
+      return drop(key, 'quarantine', (g) => (g as QuarantineInfo).id === id);
     },
 
     async acquire(key, acquireOptions: AcquireOptions = {}): Promise<Lease> {

@@ -270,6 +270,66 @@ describe('indexedDbAdapter quota', () => {
   });
 });
 
+describe('indexedDbAdapter over quota', () => {
+  /** Puts fail with QuotaExceededError while `state.full`; a committed delete frees space when `state.freeOnDelete`. */
+  function overQuota(db: IDBDatabase, state: { full: boolean; freeOnDelete: boolean }) {
+    const original = db.transaction.bind(db);
+    db.transaction = ((...args: Parameters<IDBDatabase['transaction']>) => {
+      const tx = original(...args);
+      let deleted = false;
+      tx.addEventListener('complete', () => {
+        if (deleted && state.freeOnDelete) state.full = false;
+      });
+      const objectStore = tx.objectStore.bind(tx);
+      tx.objectStore = (name: string) => {
+        const store = objectStore(name);
+        const put = store.put.bind(store);
+        const del = store.delete.bind(store);
+        store.put = (...a: Parameters<IDBObjectStore['put']>) => {
+          if (state.full) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+          return put(...a);
+        };
+        store.delete = (query: IDBValidKey | IDBKeyRange) => {
+          deleted = true;
+          return del(query);
+        };
+        return store;
+      };
+      return tx;
+    }) as IDBDatabase['transaction'];
+  }
+
+  it('removes a generation when even a shrinking put is refused: bytes first, then the index', async () => {
+    const { spy, connections } = spiedFactory();
+    const adapter = indexedDbAdapter({ indexedDB: spy, locks: false, broadcastChannel: false, storage: false });
+    for (const seq of [1, 2, 3]) await adapter.write('k', record(seq));
+    const q = await adapter.quarantine('k', 2, 'corrupt: test');
+    const state = { full: true, freeOnDelete: true };
+    overQuota(connections[0]!, state);
+    await adapter.remove('k', 1);
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual([3]);
+    expect(await adapter.read('k', 1)).toBeUndefined();
+    state.full = true;
+    await adapter.deleteQuarantined('k', q.id);
+    expect(await adapter.listQuarantine('k')).toEqual([]);
+    expect(await adapter.readQuarantined('k', q.id)).toBeUndefined();
+    expectBytes(await adapter.read('k', 3), record(3).bytes);
+    await adapter.dispose();
+  });
+
+  it('when no room comes free, the bytes are gone and the listed generation reads as pruned', async () => {
+    const { spy, connections } = spiedFactory();
+    const adapter = indexedDbAdapter({ indexedDB: spy, locks: false, broadcastChannel: false, storage: false });
+    for (const seq of [1, 2]) await adapter.write('k', record(seq));
+    overQuota(connections[0]!, { full: true, freeOnDelete: false });
+    expect((await errorOf(adapter.remove('k', 1))).code).toBe('storage-full');
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual([2, 1]);
+    expect(await adapter.read('k', 1)).toBeUndefined();
+    expectBytes(await adapter.read('k', 2), record(2).bytes);
+    await adapter.dispose();
+  });
+});
+
 describe('indexedDbAdapter locks and tabs', () => {
   it('without Web Locks, acquire still bumps the epoch and fences the older holder', async () => {
     const shared = new IDBFactory();

@@ -25,12 +25,25 @@ function noise(size: number): Uint8Array {
 }
 const codeOf = (error: unknown) => (isCheckpointError(error) ? error.code : String(error));
 
-const counter = setup({ types: { context: {} as { count: number; pad: string } } }).createMachine({
+/** Random base64 text of about `bytes * 4 / 3` characters (incompressible, like the bytes). */
+function randomText(bytes: number): string {
+  let text = '';
+  const raw = noise(bytes);
+  for (let i = 0; i < bytes; i += 0x3000) text += btoa(String.fromCharCode(...raw.subarray(i, i + 0x3000)));
+  return text;
+}
+
+const counter = setup({
+  types: {
+    context: {} as { count: number; pad: string },
+    events: {} as { type: 'INC' } | { type: 'PAD'; bytes: number },
+  },
+}).createMachine({
   id: 'counter',
   context: { count: 0, pad: '' },
   on: {
     INC: { actions: assign({ count: ({ context }) => context.count + 1 }) },
-    PAD: { actions: assign({ pad: () => btoa(String.fromCharCode(...noise(48 * 1024))) }) },
+    PAD: { actions: assign({ pad: ({ event }) => randomText(event.bytes) }) },
   },
 });
 
@@ -38,6 +51,7 @@ let adapter: IndexedDbAdapter | undefined;
 let lease: Lease | undefined;
 let persisted: PersistedActor<typeof counter> | undefined;
 const notices: number[] = [];
+const pruned: number[] = [];
 const db = () => adapter ?? (adapter = indexedDbAdapter({ dbName: 'tabs' }));
 
 async function write(key: string, seq: number, epoch: number, size: number): Promise<StepResult> {
@@ -142,18 +156,22 @@ export const tab = {
       }
     })();
   },
-  async counterOpen(dbName: string, key: string) {
+  async counterOpen(dbName: string, key: string, retainLatest = 3) {
     persisted = await persistActor(counter, {
       key,
       adapter: indexedDbAdapter({ dbName }),
       debounce: { wait: 0, maxWait: 0 },
+      retain: { latest: retainLatest },
     });
+    persisted.on('prune', (event) => pruned.push(...event.removed));
     const { count } = persisted.actor.getSnapshot().context;
     return { count, source: persisted.restored.source, seq: persisted.restored.seq ?? 0 };
   },
+  /** Generations the persisted actor pruned so far. */
+  counterPruned: () => pruned.slice(),
   /** Changes the actor and waits for `flush()`: the acknowledged checkpoint, or the error code. */
-  async counterInc(): Promise<{ count: number; seq: number } | { code: string }> {
-    persisted!.actor.send({ type: 'PAD' });
+  async counterInc(padBytes = 48 * 1024): Promise<{ count: number; seq: number } | { code: string }> {
+    persisted!.actor.send({ type: 'PAD', bytes: padBytes });
     persisted!.actor.send({ type: 'INC' });
     try {
       const info = await persisted!.flush();

@@ -53,24 +53,28 @@ it('the adapter rejects with storage-full (with the estimate) and keeps the prev
   expect((await call(page, 'write', 'doc', 2, 0, 16 * 1024)).ok).toBe(true);
 });
 
-it('a persisted actor reports storage-full and restores the last checkpoint that fit', async () => {
-  const { page } = await tabWithQuota(200 * 1024);
-  await call(page, 'counterOpen', 'quota-actor', 'counter');
-  const saved: number[] = [];
-  let failure = '';
-  for (let i = 0; i < 10 && !failure; i++) {
+it('a persisted actor prunes a full store and retries; a checkpoint too large even alone is storage-full', async () => {
+  // Room for about eight 64 KB checkpoints; retention alone would keep 50.
+  const { page } = await tabWithQuota(600 * 1024);
+  await call(page, 'counterOpen', 'quota-actor', 'counter', 50);
+  let last = { count: 0, seq: 0 };
+  for (let i = 0; i < 15; i++) {
     const result = await call(page, 'counterInc');
-    if ('code' in result) failure = result.code;
-    else saved.push(result.count);
+    if ('code' in result) throw new Error(`save ${i + 1} failed: ${result.code}`);
+    last = result;
   }
-  expect(failure).toBe('storage-full');
-  expect(saved.length).toBeGreaterThan(0);
+  const pruned = await call(page, 'counterPruned');
+  expect(pruned.length).toBeGreaterThan(0);
+
+  expect(await call(page, 'counterInc', 1024 * 1024)).toEqual({ code: 'storage-full' });
   const again = await openTab(context!, server.url);
-  expect(await call(again, 'counterOpen', 'quota-actor', 'counter')).toMatchObject({
-    count: saved.at(-1),
+  expect(await call(again, 'counterOpen', 'quota-actor', 'counter', 50)).toEqual({
+    count: last.count,
     source: 'checkpoint',
+    seq: last.seq,
   });
   console.log(
-    `quota: ${saved.length} checkpoints of ~64 KB fit, the next failed with storage-full, restore kept count ${saved.at(-1)}`,
+    `quota: 15 saves of ~64 KB into ~600 KB all succeeded (${pruned.length} generations pruned on storage-full); ` +
+      'a 1.3 MB checkpoint failed with storage-full and the previous one restored',
   );
 });
