@@ -159,6 +159,19 @@ const PIECE = 32 * 1024;
 // by that encode. Re-stamping objects already in the WeakMap (the same context
 // objects, checkpoint after checkpoint) costs far less than inserting every
 // object into a fresh Set or Map.
+/**
+ * The JSON of a long array, made during the walk: text runs of items (without
+ * brackets) and, between them, items written by the writer (a streamed or
+ * large child). Every container that holds one is large too (sizes add up), so
+ * the writer, never JSON.stringify, meets it.
+ */
+class Streamed {
+  constructor(readonly items: ReadonlyArray<string | object>) {}
+  toJSON(): never {
+    throw new CheckpointError('encode', { detail: 'internal error: a streamed array reached JSON.stringify' });
+  }
+}
+
 let sharedStamps = new WeakMap<object, number>();
 let nextStamp = 0;
 let encoding = false;
@@ -273,6 +286,7 @@ class Encoder {
     let est = 2 + arr.length;
     let copy: unknown[] | undefined;
     for (let i = 0; i < arr.length; i++) {
+      if (this.size - start + est > PIECE) return this.stream(arr, i, copy ?? arr, start, est, depth);
       const v = arr[i];
       let r: unknown;
       if (typeof v === 'object') {
@@ -306,6 +320,66 @@ class Encoder {
     const out = copy ?? arr;
     this.size += est;
     this.sized(out, start);
+    return out;
+  }
+
+  /**
+   * The rest of a long array from item `from` on, turned into JSON as the walk
+   * goes, about PIECE chars at a time: the copies made for its items die young
+   * instead of living until the whole value is walked. `done` holds the
+   * results of the items before `from`.
+   */
+  private stream(arr: unknown[], from: number, done: unknown[], start: number, est: number, depth: number): Streamed {
+    const inner = depth + 1;
+    const large = (this.big ??= new Map());
+    const items: Array<string | object> = [];
+    let batch: unknown[] = [];
+    let batchStart = this.size + est;
+    const flush = (): void => {
+      if (batch.length > 0) items.push(JSON.stringify(batch).slice(1, -1));
+      batch = [];
+      batchStart = this.size + est;
+    };
+    const add = (r: unknown): void => {
+      if (typeof r === 'object' && r !== null && large.has(r)) {
+        flush();
+        items.push(r);
+      } else {
+        batch.push(r);
+        if (this.size + est - batchStart > PIECE) flush();
+      }
+    };
+    for (let i = 0; i < from; i++) add(done[i]);
+    for (let i = from; i < arr.length; i++) {
+      const v = arr[i];
+      let r: unknown;
+      if (typeof v === 'object') {
+        if (v === null) {
+          est += 4;
+          r = null;
+        } else {
+          this.keys[inner] = i;
+          r = this.object(v, inner);
+        }
+      } else if (typeof v === 'string') {
+        est += v.length + 2;
+        r = v.charCodeAt(0) === TILDE ? this.other(v, inner) : v;
+      } else if (typeof v === 'number') {
+        est += 8;
+        r = v - v === 0 && (v !== 0 || 1 / v > 0) ? v : this.other(v, inner);
+      } else if (typeof v === 'boolean') {
+        est += 5;
+        r = v;
+      } else {
+        est += 6;
+        r = this.other(v, inner) ?? null;
+      }
+      add(r);
+    }
+    flush();
+    this.size += est;
+    const out = new Streamed(items);
+    large.set(out, this.size - start);
     return out;
   }
 
@@ -458,6 +532,7 @@ class Encoder {
     // level deeper, in their own object. A `cause` assigned after construction
     // is one of them; one given to the constructor is not enumerable.
     const props: Obj = {};
+    const propsStart = this.size;
     const inner = depth + 2;
     let causeInProps = false;
     for (const k in err) {
@@ -475,6 +550,7 @@ class Encoder {
       // Functions and symbols are dropped, as JSON.stringify(error) would.
       if (r !== undefined) props[k] = r;
     }
+    this.sized(props, propsStart);
     const stack = err.stack;
     const out: unknown[] = [
       '~E',
@@ -529,6 +605,16 @@ function pieces(root: unknown, enc: Encoder): string[] {
     out.push(json.slice(1, -1));
   };
   const write = (v: unknown): void => {
+    if (v instanceof Streamed) {
+      out.push('[');
+      v.items.forEach((item, i) => {
+        if (i > 0) out.push(',');
+        if (typeof item === 'string') out.push(item);
+        else write(item);
+      });
+      out.push(']');
+      return;
+    }
     const size = typeof v === 'object' && v !== null ? big.get(v) : undefined;
     if (size === undefined) {
       out.push(JSON.stringify(v));

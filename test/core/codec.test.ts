@@ -310,6 +310,25 @@ describe('taggedJsonCodec: supported values survive a round trip', () => {
     expect((codec.decode(bytes) as typeof value).lines[5]!.lone).toBe('\ud800');
   });
 
+  it('round-trips large nested arrays and objects written in pieces, with references across them', () => {
+    const shared = { s: new Date(1) };
+    const nested = Array.from({ length: 4 }, (_, j) =>
+      Array.from({ length: 4000 }, (_, i) => (i % 997 === 0 ? shared : { i, j, t: `~${i}`, u: undefined })),
+    );
+    const fewHuge = [{ blob: 'y'.repeat(150_000) }, ['z'.repeat(150_000), shared], new Set(['w'.repeat(150_000)])];
+    const byId = Object.fromEntries(
+      Array.from({ length: 8000 }, (_, i) => [`id${i}`, i % 1000 === 0 ? nested[0] : [i]]),
+    );
+    const value = { nested, fewHuge, byId, cycle: [] as unknown[] };
+    value.cycle.push(value, nested);
+    expectSame(roundTrip(value), value);
+    // Plain data (no "~" strings, no sharing) comes out exactly as JSON.stringify writes it.
+    const plain = JSON.parse(
+      JSON.stringify({ nested, fewHuge: fewHuge.slice(0, 2), byId }).replaceAll('~', '-'),
+    ) as unknown;
+    expect(textOf(plain)).toBe(JSON.stringify([plain]));
+  });
+
   it('writes large plain data exactly as JSON.stringify does', () => {
     const data = {
       rows: Array.from({ length: 20_000 }, (_, i) => ({ i, s: `row-${i}`, f: i / 3, n: null, t: [i, 'x'] })),
