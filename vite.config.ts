@@ -13,6 +13,7 @@ export const entries: Record<string, string> = {
   'adapters/fs': 'adapters/fs.ts',
   'adapters/fs-journal': 'adapters/fs-journal.ts',
   'adapters/postgres': 'adapters/postgres.ts',
+  'adapters/postgres-journal': 'adapters/postgres-journal.ts',
   'adapters/redis': 'adapters/redis.ts',
   'adapters/indexeddb': 'adapters/indexeddb.ts',
   'adapters/localstorage': 'adapters/localstorage.ts',

@@ -26,7 +26,14 @@ interface PackageJson {
 }
 
 // Entries that are Node-only by design; every other entry must load in a browser.
-const nodeOnly = new Set(['adapters/fs', 'adapters/postgres', 'adapters/redis', 'cli']);
+const nodeOnly = new Set([
+  'adapters/fs',
+  'adapters/fs-journal',
+  'adapters/postgres',
+  'adapters/postgres-journal',
+  'adapters/redis',
+  'cli',
+]);
 // The bin is an entry of the build but not of the exports map.
 const binEntries = new Set(['cli']);
 const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`)]);
