@@ -26,7 +26,16 @@ export interface Codec {
   decode(bytes: Uint8Array, limits?: DecodeLimits): unknown;
 }
 
-/** Default {@link DecodeLimits}. */
+/**
+ * Default {@link DecodeLimits}: 64 MiB and 512 levels of nesting.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_LIMITS, taggedJsonCodec } from 'xstate-checkpoint';
+ * declare const bytes: Uint8Array;
+ * taggedJsonCodec.decode(bytes, { ...DEFAULT_LIMITS, maxBytes: 1024 * 1024 });
+ * ```
+ */
 export const DEFAULT_LIMITS: Required<DecodeLimits> = { maxBytes: 64 * 1024 * 1024, maxDepth: 512 };
 
 /*

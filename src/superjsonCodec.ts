@@ -1,7 +1,18 @@
 import { DEFAULT_LIMITS, parseUntrustedJson, readUntrustedText, type Codec } from './codec.js';
 import { CheckpointError } from './errors.js';
 
-/** What {@link superjsonCodec} needs from superjson: its default export or a `new SuperJSON()` instance. */
+/**
+ * What {@link superjsonCodec} needs from superjson: its default export or a
+ * `new SuperJSON()` instance (with its own registered classes).
+ *
+ * @example
+ * ```ts
+ * import SuperJSON from 'superjson';
+ * import { superjsonCodec, type SuperJsonLike } from 'xstate-checkpoint';
+ * const instance: SuperJsonLike = new SuperJSON({ dedupe: true });
+ * const codec = superjsonCodec(instance);
+ * ```
+ */
 export interface SuperJsonLike {
   serialize(value: never): { json: unknown; meta?: unknown };
   deserialize(payload: { json: never; meta?: never }): unknown;
