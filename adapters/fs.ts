@@ -143,7 +143,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       }
     }
   };
-  /** Creates the key folder with its `key` file (durably) and removes temps of dead writers. */
+  /** Creates the key folder with its `key` file, both durably, and removes temps of dead writers. Once per key. */
   const prepareKey = async (fs: FileSystemLike, key: string, dir: string) => {
     rootReady ??= prepareRoot(fs).catch((error: unknown) => {
       rootReady = undefined;
@@ -151,13 +151,9 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     });
     // The root is shared by all keys; its errors get this key attached.
     await rootReady.catch((error: unknown) => Promise.reject(toCheckpointError(error, 'io', { key, adapter: NAME })));
-    const created = await fs.mkdir(dir).then(
-      () => true,
-      (error: unknown) => {
-        if (errnoOf(error) === 'EEXIST') return false;
-        throw fsError(error, key, 'create the key folder');
-      },
-    );
+    await fs.mkdir(dir).catch((error: unknown) => {
+      if (errnoOf(error) !== 'EEXIST') throw fsError(error, key, 'create the key folder');
+    });
     const names = await readNames(fs, dir, key);
     if (!names.includes(KEY_FILE)) await publishFile(fs, publishState, dir, join(dir, KEY_FILE), utf8(key), key);
     else if (keyFolderName(key).startsWith('h-')) {
@@ -170,7 +166,9 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       }
     }
     for (const name of names) if (isAbandonedTemp(name)) await fs.unlink(join(dir, name)).catch(noop);
-    if (created) await syncDir(fs, root).catch((error: unknown) => Promise.reject(fsError(error, key, 'fsync')));
+    // Always, not only when this process created the folder: another one may have
+    // created it and not yet fsynced the root, and nothing is acknowledged before this.
+    await syncDir(fs, root).catch((error: unknown) => Promise.reject(fsError(error, key, 'fsync the store folder')));
   };
   const ensureKeyDir = async (fs: FileSystemLike, key: string): Promise<string> => {
     const dir = keyDir(key);

@@ -91,6 +91,12 @@ export class SimFs implements FileSystemLike {
     walk(this.root);
   }
 
+  /** Drops `path` from its parent folder's durable entries, as if the parent was not fsynced since it was created. */
+  forgetEntry(path: string): void {
+    const [dir, name] = this.parent(path, 'forget');
+    dir.durable.delete(name);
+  }
+
   /** A deep copy (hard links stay shared) with no open handles. */
   clone(): SimFs {
     return this.rebuild((file) => ({ data: file.data, durable: file.durable }), 'both');
