@@ -13,5 +13,5 @@
  * @packageDocumentation
  */
 export { adapterConformance, conformanceRecord } from '../testing/conformance.js';
-export type { ConformanceTarget, TestApi } from '../testing/conformance.js';
+export type { ConformanceTarget, TestApi, TestBody } from '../testing/conformance.js';
 export { ConformanceFailure, check, deepEqual, equal, matches, sameBytes } from '../testing/assert.js';

@@ -17,7 +17,8 @@ export interface ConformanceTarget {
   skipLarge?: boolean;
 }
 
-type Body = () => Promise<void> | void;
+/** A test or hook body. */
+export type TestBody = () => Promise<void> | void;
 
 /**
  * The test functions of your runner. Vitest, Jest, Mocha and `node:test` all
@@ -26,9 +27,9 @@ type Body = () => Promise<void> | void;
  */
 export interface TestApi {
   describe(name: string, body: () => void): unknown;
-  it: ((name: string, body: Body) => unknown) & { skip?: (name: string, body: Body) => unknown };
-  beforeEach(body: Body): unknown;
-  afterEach(body: Body): unknown;
+  it: ((name: string, body: TestBody) => unknown) & { skip?: (name: string, body: TestBody) => unknown };
+  beforeEach(body: TestBody): unknown;
+  afterEach(body: TestBody): unknown;
 }
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
@@ -89,7 +90,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 export function adapterConformance(name: string, target: ConformanceTarget, api: TestApi): void {
   const { describe, it, beforeEach, afterEach } = api;
   const record = conformanceRecord;
-  const skip = (title: string, body: Body) => (api.it.skip ? api.it.skip(title, body) : undefined);
+  const skip = (title: string, body: TestBody) => (api.it.skip ? api.it.skip(title, body) : undefined);
 
   describe(`adapter conformance: ${name}`, () => {
     let adapter: CheckpointAdapter;
