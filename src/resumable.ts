@@ -148,6 +148,27 @@ export interface ResumeCapable {
 
 const controllers = new WeakMap<AnyActorRef, AbortController>();
 
+/** Longest stretch, in ms, a batch runs without letting timers and I/O in. */
+const YIELD_EVERY_MS = 10;
+
+/** Resolves on a later turn of the event loop, once pending timers and I/O callbacks had theirs. */
+function macrotask(): Promise<void> {
+  const immediate = (globalThis as { setImmediate?: (fn: () => void) => unknown }).setImmediate;
+  if (immediate) return new Promise((resolve) => void immediate(resolve));
+  // Browsers clamp nested setTimeout(0) to 4 ms; a message is a macrotask without the clamp.
+  if (typeof MessageChannel === 'function') {
+    return new Promise((resolve) => {
+      const channel = new MessageChannel();
+      channel.port1.onmessage = () => {
+        channel.port1.close();
+        resolve();
+      };
+      channel.port2.postMessage(undefined);
+    });
+  }
+  return new Promise((resolve) => void setTimeout(resolve, 0));
+}
+
 /**
  * Actor logic that processes a list or a paged source item by item and
  * resumes where it stopped. Its snapshot carries the cursor and the partial
@@ -232,6 +253,7 @@ export function fromResumable<
     let result = copy(snapshot.result);
     let total = snapshot.progress.total;
     let unpublished = 0;
+    let lastTurn = Date.now();
     // Checked several times per item: a local flag is cheaper than the signal's `aborted` getter.
     let stopped = false;
     signal.addEventListener('abort', () => (stopped = true), { once: true });
@@ -260,6 +282,14 @@ export function fromResumable<
           if (++unpublished >= every) {
             unpublished = 0;
             publish(ADVANCE);
+            // Handlers that never wait on I/O would keep the loop in microtasks and starve
+            // timers and I/O, the kit's checkpoint writes included: give them a turn now and then.
+            const now = Date.now();
+            if (now - lastTurn >= YIELD_EVERY_MS) {
+              await macrotask();
+              lastTurn = Date.now();
+              if (stopped) return;
+            }
           }
         }
         const next = chunk.next ?? null;

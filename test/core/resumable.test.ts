@@ -367,6 +367,19 @@ describe('fromResumable', () => {
     }
   });
 
+  it('lets timers and I/O run while a handler that never waits works through a long batch', async () => {
+    const n = 300_000;
+    const batch = fromResumable({ items: () => range(0, n), process: ({ item }) => item, checkpointEvery: 100 });
+    const actor = createActor(parentOf(batch, {}));
+    const doneWhenTimerFired = new Promise<number>((resolve) => {
+      setTimeout(() => resolve(readProgress(actor.getSnapshot().children['batch']?.getSnapshot())?.done ?? n), 1);
+    });
+    actor.start();
+    const [done] = await Promise.all([doneWhenTimerFired, toPromise(actor)]);
+    expect(done).toBeGreaterThan(0);
+    expect(done).toBeLessThan(n);
+  });
+
   it('finishes at once on an empty source', async () => {
     const batch = fromResumable({ items: () => [], process: () => 1, initial: () => 'empty' });
     const output = await toPromise(createActor(parentOf(batch, {})).start());
