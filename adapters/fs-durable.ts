@@ -9,7 +9,15 @@ const NAME = 'fs';
 const WIN32 = typeof process !== 'undefined' && process.platform === 'win32';
 const noop = () => undefined;
 
-/** The `code` of a Node system error (`ENOENT`, ...), or `undefined`. */
+/**
+ * The `code` of a Node system error (`ENOENT`, ...), or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { errnoOf } from './fs-durable.js';
+ * errnoOf(Object.assign(new Error('gone'), { code: 'ENOENT' })); // 'ENOENT'
+ * ```
+ */
 export const errnoOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 
 /**
@@ -31,7 +39,16 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-/** A rejection handler that swallows errors with the given errno codes and rethrows the rest. */
+/**
+ * A rejection handler that swallows errors with the given errno codes and rethrows the rest.
+ *
+ * @example
+ * ```ts
+ * import { mkdir } from 'node:fs/promises';
+ * import { except } from './fs-durable.js';
+ * await mkdir('/tmp/x').catch(except('EEXIST'));
+ * ```
+ */
 export const except =
   (...codes: string[]) =>
   (error: unknown): undefined => {
@@ -51,6 +68,12 @@ const codes: Record<string, CheckpointErrorCode> = {
  * Maps a file-system error to a {@link CheckpointError}: ENOSPC and EDQUOT to
  * `storage-full`, EACCES and EPERM to `permission`, EROFS to `read-only`,
  * anything else to `io`; with the key, the adapter name and what was being done.
+ *
+ * @example
+ * ```ts
+ * import { fsError } from './fs-durable.js';
+ * fsError(Object.assign(new Error('full'), { code: 'ENOSPC' }), 'order-1', 'write').code; // 'storage-full'
+ * ```
  */
 export function fsError(error: unknown, key: string | undefined, action: string, seq?: number): CheckpointError {
   if (isCheckpointError(error)) return error;
@@ -64,7 +87,17 @@ export function fsError(error: unknown, key: string | undefined, action: string,
   });
 }
 
-/** Makes the entries of a folder durable. A no-op on Windows, which cannot open folders (EPERM). */
+/**
+ * Makes the entries of a folder durable (fsync of the folder). A no-op on
+ * Windows, which cannot open folders (EPERM) and journals renames itself.
+ *
+ * @example
+ * ```ts
+ * import * as fs from 'node:fs/promises';
+ * import { syncDir } from './fs-durable.js';
+ * await syncDir(fs, '/tmp');
+ * ```
+ */
 export async function syncDir(fs: FileSystemLike, dir: string): Promise<void> {
   if (WIN32) return;
   const handle = await fs.open(dir, 'r');
@@ -77,13 +110,22 @@ export async function syncDir(fs: FileSystemLike, dir: string): Promise<void> {
 
 // Temp names carry a host tag and the pid, so a later writer removes the
 // temps of dead processes on this host only: `.tmp-<host>-<pid>-<random>`.
-const HOST = crc32(new TextEncoder().encode(hostname())).toString(16).padStart(8, '0');
+let hostTag: string | undefined;
+const host = () => (hostTag ??= crc32(new TextEncoder().encode(hostname())).toString(16).padStart(8, '0'));
 const TEMP_NAME = /^\.tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/;
 
-/** True for a temp file left behind by a process of this host that no longer runs. */
+/**
+ * True for a temp file left behind by a process of this host that no longer runs.
+ *
+ * @example
+ * ```ts
+ * import { isAbandonedTemp } from './fs-durable.js';
+ * isAbandonedTemp('0000000000000001.gen'); // false: not a temp file
+ * ```
+ */
 export function isAbandonedTemp(name: string): boolean {
   const match = TEMP_NAME.exec(name);
-  if (!match || match[1] !== HOST) return false;
+  if (!match || match[1] !== host()) return false;
   const pid = Number(match[2]);
   return pid !== process.pid && !isAlive(pid);
 }
@@ -95,7 +137,7 @@ export interface PublishState {
 
 async function writeTemp(fs: FileSystemLike, dir: string, parts: readonly Uint8Array[], key: string, seq?: number) {
   for (let attempt = 1; ; attempt++) {
-    const tmp = join(dir, `.tmp-${HOST}-${process.pid}-${randomBytes(6).toString('hex')}`);
+    const tmp = join(dir, `.tmp-${host()}-${process.pid}-${randomBytes(6).toString('hex')}`);
     let handle: FileHandleLike | undefined;
     let step = 'create a temp file';
     try {

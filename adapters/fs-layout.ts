@@ -21,12 +21,36 @@ const LAYOUT = 1;
 const MAX_PLAIN = 100;
 const utf8 = new TextEncoder();
 
-/** A number as the fixed-width decimal used in file names. */
+/**
+ * A number as the fixed-width decimal used in file names, so names sort like numbers.
+ *
+ * @example
+ * ```ts
+ * import { fixedWidth } from './fs-layout.js';
+ * fixedWidth(42); // '0000000000000042'
+ * ```
+ */
 export const fixedWidth = (n: number): string => String(n).padStart(16, '0');
-/** File name of generation `seq`. */
+/**
+ * File name of generation `seq`.
+ *
+ * @example
+ * ```ts
+ * import { generationName } from './fs-layout.js';
+ * generationName(7); // '0000000000000007.gen'
+ * ```
+ */
 export const generationName = (seq: number): string => `${fixedWidth(seq)}.gen`;
 
-/** Sequences of the generation files among folder entries, newest first. */
+/**
+ * Sequences of the generation files among folder entries, newest first.
+ *
+ * @example
+ * ```ts
+ * import { generationSeqs } from './fs-layout.js';
+ * generationSeqs(['key', '0000000000000001.gen', '0000000000000002.gen']); // [2, 1]
+ * ```
+ */
 export function generationSeqs(names: readonly string[]): number[] {
   const seqs: number[] = [];
   for (const name of names) {
@@ -61,7 +85,16 @@ export function keyFolderName(key: string): string {
   return `h-${createHash('sha256').update(key).digest('hex').slice(0, 40)}-${readable}`;
 }
 
-/** The key of a `k-` folder name, or `undefined` when it is not one {@link keyFolderName} makes. */
+/**
+ * The key of a `k-` folder name, or `undefined` when it is not one {@link keyFolderName} makes
+ * (hashed `h-` folders keep their key in their `key` file instead).
+ *
+ * @example
+ * ```ts
+ * import { keyFromFolderName } from './fs-layout.js';
+ * keyFromFolderName('k-.4frder.2f1'); // 'Order/1'
+ * ```
+ */
 export function keyFromFolderName(name: string): string | undefined {
   if (!/^k-(?:[a-z0-9_-]|\.[0-9a-f]{2})*$/.test(name)) return undefined;
   const bytes: number[] = [];
@@ -84,6 +117,13 @@ export function keyFromFolderName(name: string): string | undefined {
  * 1, then seq, epoch and createdAt as float64, the envelope length as uint32
  * and a CRC-32 of the 36 bytes before it. The file is this header followed by
  * the envelope bytes unchanged.
+ *
+ * @example
+ * ```ts
+ * import { generationHeader } from './fs-layout.js';
+ * const bytes = new Uint8Array([1, 2, 3]);
+ * generationHeader({ seq: 1, epoch: 0, createdAt: Date.now(), byteLength: 3, bytes }).length; // 40
+ * ```
  */
 export function generationHeader(record: CheckpointRecord): Uint8Array {
   const out = new Uint8Array(HEADER_SIZE);
@@ -98,7 +138,17 @@ export function generationHeader(record: CheckpointRecord): Uint8Array {
   return out;
 }
 
-/** The metadata in a generation file's header, or `undefined` when the header is damaged or names another seq. */
+/**
+ * The metadata in a generation file's header, or `undefined` when the header
+ * is damaged or names another seq.
+ *
+ * @example
+ * ```ts
+ * import { decodeGenerationHeader, generationHeader } from './fs-layout.js';
+ * const header = generationHeader({ seq: 3, epoch: 1, createdAt: 0, byteLength: 0, bytes: new Uint8Array() });
+ * decodeGenerationHeader(header, 3)?.epoch; // 1
+ * ```
+ */
 export function decodeGenerationHeader(bytes: Uint8Array, seq: number): GenerationInfo | undefined {
   if (bytes.length < HEADER_SIZE) return undefined;
   const view = new DataView(bytes.buffer, bytes.byteOffset, HEADER_SIZE);
@@ -113,6 +163,12 @@ export function decodeGenerationHeader(bytes: Uint8Array, seq: number): Generati
  * A copy of the envelope bytes of a generation file. Always a copy, so callers
  * never hold a view of a buffer someone else reuses. A file shorter than the
  * header yields no bytes (the envelope check then reports it corrupt).
+ *
+ * @example
+ * ```ts
+ * import { envelopeBytesOf } from './fs-layout.js';
+ * envelopeBytesOf(new Uint8Array(45)).length; // 5
+ * ```
  */
 export function envelopeBytesOf(file: Uint8Array): Uint8Array {
   return Uint8Array.prototype.slice.call(file, Math.min(HEADER_SIZE, file.length));

@@ -35,6 +35,16 @@ export interface FileHandleLike {
  * The part of `node:fs/promises` the adapter uses. `node:fs/promises` itself
  * fits; pass a wrapper for fault injection, or another implementation (for
  * example Electron's `original-fs`) where needed.
+ *
+ * @example
+ * ```ts
+ * import * as fs from 'node:fs/promises';
+ * import { fileAdapter, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
+ *
+ * // Log every publication of a generation.
+ * const logged: FileSystemLike = { ...fs, link: (from, to) => (console.log('publish', to), fs.link(from, to)) };
+ * const adapter = fileAdapter({ dir: './.checkpoints', fs: logged });
+ * ```
  */
 export interface FileSystemLike {
   open(path: string, flags: string): Promise<FileHandleLike>;
