@@ -357,12 +357,13 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
           }
           if (entries.length === 0) return;
           const dir = await ensureDir(fs, s, key);
-          const names = await readNames(fs, dir, key);
+          const active = s.verified ? s.active : undefined;
+          const [names, stat] = await Promise.all([
+            readNames(fs, dir, key),
+            active?.handle.stat().catch(() => undefined),
+          ]);
           // Another process appended, or the segment went away: learn the tail again.
-          if (s.verified && s.active) {
-            const stat = await s.active.handle.stat().catch(() => undefined);
-            if (stat?.size !== s.active.size || !names.includes(s.active.name)) s.verified = false;
-          }
+          if (active && (stat?.size !== active.size || !names.includes(active.name))) s.verified = false;
           if (!s.verified) await verify(fs, s, key, dir, names);
           const current = Math.max(lockEpoch(names), s.lastEpoch);
           if (epoch < current) {

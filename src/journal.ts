@@ -78,6 +78,8 @@ interface Base {
 }
 
 const noop = () => undefined;
+// Replayed events between yields of a background replay check.
+const CHECK_SLICE = 256;
 
 function machineIdOf(logic: AnyActorLogic, explicit: string | undefined): string {
   if (explicit !== undefined) return explicit;
@@ -355,14 +357,19 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       }, compactAfterMs);
     });
 
-  const checkReplay = (from: Base, entries: readonly JournalEntry[], payload: Uint8Array, toSeq: number) => {
+  // Checks run one at a time, in slices, after the generation is written: replay costs
+  // about what the live actor spent, and slicing lets appends go on meanwhile.
+  let checks: Promise<void> = Promise.resolve();
+  const checkReplay = async (from: Base, entries: readonly JournalEntry[], payload: Uint8Array, toSeq: number) => {
     let diff: Difference | undefined;
     try {
       const baseData = codec.decode(from.bytes) as CheckpointData;
       const replay = new Replay(logic, createFrom(baseData.snapshot, identity), baseData.timers);
+      let slice = 0;
       for (const entry of entries) {
-        if (entry.seq > from.seq && entry.seq <= toSeq)
-          replay.apply(decodeJournaledEvent(entry, codecs, options.limits));
+        if (entry.seq <= from.seq || entry.seq > toSeq) continue;
+        replay.apply(decodeJournaledEvent(entry, codecs, options.limits));
+        if (++slice % CHECK_SLICE === 0) await new Promise<void>((resolve) => nextTurn(resolve));
       }
       const live = codec.decode(payload) as CheckpointData;
       diff = firstDifference(live.snapshot, codec.decode(codec.encode(replay.persisted())));
@@ -439,7 +446,10 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });
       known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
       genJournal.set(seq, upto);
-      if (base && upto > base.seq) checkReplay(base, since, payload, upto);
+      if (base && upto > base.seq) {
+        const job = [base, since.filter((e) => e.seq <= upto), payload, upto] as const;
+        checks = checks.then(() => checkReplay(...job));
+      }
       if (verify) {
         base = { bytes: payload, seq: upto };
         since = since.filter((e) => e.seq > upto);
@@ -603,6 +613,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
         failure = error;
       }
       if (compactTimer !== undefined) clock.clearTimeout(compactTimer);
+      await checks;
       unobserve();
       current.stop();
       // Events delivered while closing were journaled too; make them durable (or fail once).
