@@ -351,10 +351,14 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       }
       const seq = writer.record(bytes);
       if (seq - coveredSeq >= compactEvery) requestCompaction();
-      compactTimer ??= clock.setTimeout(() => {
-        compactTimer = undefined;
-        requestCompaction();
-      }, compactAfterMs);
+      if (compactTimer === undefined) {
+        compactTimer = clock.setTimeout(() => {
+          compactTimer = undefined;
+          requestCompaction();
+        }, compactAfterMs);
+        // The journal is durable without it: this timer alone must not keep a process alive.
+        (compactTimer as { unref?: () => void } | undefined)?.unref?.();
+      }
     });
 
   // Checks run one at a time, in slices, after the generation is written: replay costs
@@ -606,7 +610,8 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       closed = true;
       let failure: unknown;
       try {
-        await writer.flush();
+        // From here a failing append rejects instead of retrying forever.
+        await writer.close();
         const running = (current.getSnapshot() as { status?: string }).status !== 'stopped';
         if (running && (jo.compactOnClose ?? true)) await compact(false);
       } catch (error) {
