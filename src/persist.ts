@@ -12,7 +12,7 @@ import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
 import { encodeEnvelope } from './envelope.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
-import { persistJournaled, type JournalOptions } from './journal.js';
+import type { JournalOptions } from './journal.js';
 import {
   CheckpointEmitter,
   type CheckpointEvent,
@@ -80,7 +80,7 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly onError?: (error: CheckpointError) => void;
   /** Every {@link CheckpointEvent}. Same as `persisted.on('*', fn)`. */
   readonly onEvent?: (event: CheckpointEvent) => void;
-  /** Journal mode: every event is journaled durably (see {@link persistJournaled}, which types `send`). @default false */
+  /** Journal mode: every event is journaled durably (see `persistJournaled`, which types `send`). @default false */
   readonly journal?: boolean | JournalOptions;
 }
 
@@ -174,7 +174,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
-  if (options.journal) return persistJournaled(logic, options);
+  if (options.journal) return import('./journal.js').then((m) => m.persistJournaled(logic, options));
   const version = options.version ?? 1;
   checkOptions(logic, options, version);
   const { key, adapter } = options;
