@@ -1,13 +1,11 @@
-import type { CheckpointAdapter, Lease, QuarantineInfo } from '../adapter.js';
-import { taggedJsonCodec } from '../codec.js';
-import { encodeEnvelope, openEnvelope } from '../envelope.js';
-import { CheckpointError, toCheckpointError } from '../errors.js';
-import { decodeCheckpoint } from '../restore.js';
+import type { CheckpointAdapter, QuarantineInfo } from '../adapter.js';
+import { CheckpointError } from '../errors.js';
 import { flagValue, UsageError } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { problemText } from './generation.js';
-import { checkAgainstMachine, loadMachineModule } from './machine.js';
+import { loadMachineModule } from './machine.js';
 import { formatBytes, formatTime } from './output.js';
+import { openForRepublish, republish, stillFails } from './republish.js';
 
 async function findQuarantined(adapter: CheckpointAdapter, key: string, id: string): Promise<QuarantineInfo> {
   const found = (await adapter.listQuarantine(key)).find((q) => q.id === id);
@@ -37,9 +35,8 @@ async function list({ adapter, words, out }: CommandContext): Promise<number> {
 
 /**
  * Copies quarantined bytes back as a new generation: the payload unchanged,
- * re-enveloped with the next sequence, the key's current epoch (or a lease's
- * when the adapter has locks) and the current time. Nothing is overwritten;
- * the quarantined copy stays until `quarantine rm`.
+ * re-enveloped with the next sequence ({@link republish}). Nothing is
+ * overwritten; the quarantined copy stays until `quarantine rm`.
  */
 async function restore({ adapter, words, args, out, io }: CommandContext): Promise<number> {
   const [key, id] = words;
@@ -48,53 +45,21 @@ async function restore({ adapter, words, args, out, io }: CommandContext): Promi
   const bytes = await adapter.readQuarantined(key, id);
   if (bytes === undefined)
     throw new CheckpointError('not-found', { key, adapter: adapter.name, detail: `id "${id}" vanished` });
-  let opened;
-  try {
-    opened = openEnvelope(bytes);
-  } catch (error) {
-    throw new CheckpointError('corrupt', {
-      key,
-      adapter: adapter.name,
-      seq: q.seq,
-      cause: error,
-      detail: `the quarantined bytes fail their own checks (${problemText(toCheckpointError(error, 'corrupt'))}); they cannot be restored as they are`,
-    });
-  }
+  const opened = openForRepublish(bytes, key, adapter.name, `quarantined generation ${q.seq}`);
   const machinePath = flagValue(args, 'machine');
   const machine = machinePath === undefined ? undefined : await loadMachineModule(machinePath, io.cwd);
-  const warnings: string[] = [];
-  try {
-    const decoded = decodeCheckpoint(bytes, machine?.codecs ?? [taggedJsonCodec]);
-    if (machine) await checkAgainstMachine(decoded, machine);
-  } catch (error) {
-    warnings.push(
-      `it still fails to restore (${problemText(toCheckpointError(error, 'decode'))}); the next restore will quarantine it again`,
-    );
-  }
-
-  let lease: Lease | undefined;
-  try {
-    lease = adapter.acquire ? await adapter.acquire(key) : undefined;
-    const generations = await adapter.list(key);
-    const quarantined = await adapter.listQuarantine(key);
-    const seq = Math.max(0, ...generations.map((g) => g.seq), ...quarantined.map((x) => x.seq)) + 1;
-    const epoch = lease?.epoch ?? Math.max(0, ...generations.map((g) => g.epoch));
-    const createdAt = io.now();
-    const h = opened.header;
-    const envelope = encodeEnvelope(
-      { machine: h.machine, version: h.version, seq, epoch, createdAt, codec: h.codec },
-      opened.payload,
-    );
-    await adapter.write(key, { seq, epoch, createdAt, byteLength: envelope.length, bytes: envelope });
-    out.result({ key, id, from: q.seq, seq, epoch, warnings });
-    out.line(
-      `restored quarantined #${q.seq} of ${key} as generation #${seq} (the quarantined copy stays; \`quarantine rm ${key} ${id}\` deletes it)`,
-    );
-    for (const w of warnings) out.warn(`warning: ${w}`);
-    return 0;
-  } finally {
-    await lease?.release().catch(() => undefined);
-  }
+  const failing = await stillFails(bytes, machine);
+  const { seq, epoch } = await republish(adapter, key, opened, io.now());
+  const warnings =
+    failing === undefined
+      ? []
+      : [`it still fails to restore (${problemText(failing)}); the next restore will quarantine it again`];
+  out.result({ key, id, from: q.seq, seq, epoch, warnings });
+  out.line(
+    `restored quarantined #${q.seq} of ${key} as generation #${seq} (the quarantined copy stays; \`quarantine rm ${key} ${id}\` deletes it)`,
+  );
+  for (const w of warnings) out.warn(`warning: ${w}`);
+  return 0;
 }
 
 async function remove({ adapter, words, out }: CommandContext): Promise<number> {

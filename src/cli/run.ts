@@ -8,6 +8,7 @@ import { lsCommand } from './ls.js';
 import { Output, type CliIo } from './output.js';
 import { pruneCommand } from './prune.js';
 import { quarantineCommand } from './quarantine.js';
+import { rollbackCommand } from './rollback.js';
 import { showCommand } from './show.js';
 import { openTarget } from './target.js';
 import { verifyCommand } from './verify.js';
@@ -20,6 +21,7 @@ const commands: readonly Command[] = [
   showCommand,
   verifyCommand,
   diffCommand,
+  rollbackCommand,
   pruneCommand,
   quarantineCommand,
   exportCommand,

@@ -248,12 +248,49 @@ describe('xstate-checkpoint CLI', () => {
 
     const refused = await cli.run(['quarantine', 'restore', 'order-1', bad.id, '--dir', own]);
     expect(refused.code).toBe(1);
-    expect(refused.stderr).toContain('cannot be restored as they are');
+    expect(refused.stderr).toContain('cannot be written back as it is');
 
     expect((await cli.run(['quarantine', 'rm', 'order-1', 'no-such-id', '--dir', own])).code).toBe(1);
     const removed = await cli.run(['quarantine', 'rm', 'order-1', bad.id, '--dir', own]);
     expect(removed.code).toBe(0);
     expect((await store.listQuarantine('order-1')).map((x) => x.id)).toEqual([q.id]);
+    await store.dispose();
+  });
+
+  it('rollback: an older generation written again as the newest; refuses one that would not restore', async () => {
+    const own = await tempDir();
+    const store = await populate(own);
+    const gens = (await store.list('order-1')).map((g) => g.seq);
+    const oldest = gens.at(-1)!;
+    const rolled = await cli.run(['rollback', 'order-1', String(oldest), '--dir', own, '--json']);
+    expect(rolled.code).toBe(0);
+    expect(json<{ from: number; seq: number }>(rolled.stdout)).toMatchObject({ from: oldest, seq: gens[0]! + 1 });
+    expect((await store.list('order-1')).map((g) => g.seq)).toEqual([gens[0]! + 1, ...gens]);
+    const shown = json<{ value: unknown; context: { count: number } }>(
+      (await cli.run(['show', 'order-1', '--dir', own, '--json'])).stdout,
+    );
+    expect(shown.value).toBe('idle');
+    expect(shown.context.count).toBe(0);
+    await corrupt(own, 'order-1', gens[1]!);
+    const damaged = await cli.run(['rollback', 'order-1', String(gens[1]!), '--dir', own]);
+    expect(damaged.code).toBe(1);
+    expect(damaged.stderr).toContain('cannot be written back as it is');
+    const strict = await cli.file(
+      'machine-strict-rollback.mjs',
+      machineModule({
+        schema: `{ '~standard': { version: 1, vendor: 'test', validate: (v) =>
+          v.count < 3 ? { value: v } : { issues: [{ message: 'count must stay below 3', path: ['count'] }] } } }`,
+      }),
+    );
+    const refused = await cli.run(['rollback', 'order-1', String(gens[0]!), '--machine', strict, '--dir', own]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toContain('would not restore (validation');
+    // The restored actor continues from it.
+    const back = await persistActor(machine, { key: 'order-1', adapter: store, flushOnExit: false });
+    expect(back.restored).toMatchObject({ source: 'checkpoint', seq: gens[0]! + 1 });
+    expect(back.actor.getSnapshot().context.count).toBe(0);
+    await back.close();
+
     await store.dispose();
   });
 
