@@ -16,6 +16,7 @@ export const entries: Record<string, string> = {
   'adapters/postgres-journal': 'adapters/postgres-journal.ts',
   'adapters/redis': 'adapters/redis.ts',
   'adapters/indexeddb': 'adapters/indexeddb.ts',
+  'adapters/indexeddb-journal': 'adapters/indexeddb-journal.ts',
   'adapters/localstorage': 'adapters/localstorage.ts',
   'adapters/channel': 'adapters/channel.ts',
   react: 'src/entries/react.ts',

@@ -1,0 +1,355 @@
+import type { JournalEntry, JournalReadResult, JournalStore, Lease } from '../src/adapter.js';
+import { crc32 } from '../src/checksum.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
+import { checkKey } from '../src/keys.js';
+import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './indexeddb.js';
+
+/** Options of {@link indexedDbJournal}. */
+export interface IndexedDbJournalOptions {
+  /** Database of the journal (its own, next to the adapter's). @default 'xstate-checkpoint-journal' */
+  readonly dbName?: string;
+  /** `'strict'`: an append resolves once the browser flushed it to disk. @default 'strict' */
+  readonly durability?: IDBTransactionDurability;
+  /** The IndexedDB factory. @default globalThis.indexedDB, read on first use */
+  readonly indexedDB?: IDBFactory;
+  /** `IDBKeyRange` of the same implementation as `indexedDB`. @default globalThis.IDBKeyRange, read on first use */
+  readonly keyRange?: typeof IDBKeyRange;
+}
+
+/** A {@link JournalStore} in IndexedDB. */
+export interface IndexedDbJournal extends JournalStore {
+  /** Raises the key's fencing epoch: appends with an older epoch are refused from then on. */
+  fence(key: string, epoch: number): Promise<void>;
+  /** Closes the connection; later calls reject with `closed`. */
+  dispose(): Promise<void>;
+}
+
+interface Meta {
+  /** Sequence of the last good entry (kept when entries are truncated). */
+  last: number;
+  /** Highest epoch appended or fenced. */
+  epoch: number;
+}
+
+interface Stored {
+  readonly epoch: number;
+  readonly crc: number;
+  readonly bytes: Uint8Array;
+}
+
+const NAME = 'indexeddb';
+const ENTRIES = 'entries';
+const META = 'meta';
+const ASIDE = 'aside';
+const STORES = [ENTRIES, META, ASIDE];
+
+/**
+ * The event journal in IndexedDB, in a database of its own: entries keyed
+ * `[key, seq]` with their epoch and CRC-32, a small record per key (last
+ * sequence, epoch), and the rows set aside after damage. One append is one
+ * transaction (durability `'strict'` by default): it resolves on `complete`,
+ * so a group of events is acknowledged together. An append below the key's
+ * epoch is refused with `fenced`; `indexedDbJournalAdapter` raises that epoch
+ * on every `acquire`, so the tab that lost the key is fenced.
+ *
+ * `read` verifies each entry's checksum and stops at the first bad one; the
+ * next append moves the entries from there on to the `aside` store (kept) and
+ * continues after the last good entry. Transactions are atomic, so there are
+ * no torn tails.
+ *
+ * @example
+ * ```ts
+ * import { indexedDbJournal } from 'xstate-checkpoint/adapters/indexeddb-journal';
+ * const journal = indexedDbJournal({ dbName: 'my-app-journal' });
+ * await journal.append('cart', [{ seq: 1, bytes: new Uint8Array([1]) }], 0);
+ * ```
+ */
+export function indexedDbJournal(options: IndexedDbJournalOptions = {}): IndexedDbJournal {
+  const dbName = options.dbName ?? 'xstate-checkpoint-journal';
+  const durability = options.durability ?? 'strict';
+  // Keys whose read found damage: the next append sets the entries after this sequence aside.
+  const damagedAfter = new Map<string, number>();
+  let dbp: Promise<IDBDatabase> | undefined;
+  let disposed = false;
+  const range = (key: string, from: number, to: number, openLow: boolean): IDBKeyRange => {
+    const KeyRange = options.keyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
+    if (!KeyRange) {
+      throw new CheckpointError('invalid-option', {
+        key,
+        adapter: NAME,
+        detail: 'IDBKeyRange is not available here: pass options.keyRange with options.indexedDB',
+      });
+    }
+    return KeyRange.bound([key, from], [key, to], openLow, false);
+  };
+
+  const connect = (): Promise<IDBDatabase> => {
+    if (dbp) return dbp;
+    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!factory) {
+      throw new CheckpointError('invalid-option', {
+        adapter: NAME,
+        detail: 'IndexedDB is not available here: pass options.indexedDB (e.g. from fake-indexeddb)',
+      });
+    }
+    const p = new Promise<IDBDatabase>((resolve, reject) => {
+      const request = factory.open(dbName, 1);
+      request.onupgradeneeded = () => {
+        for (const name of STORES) {
+          if (request.result.objectStoreNames.contains(name)) continue;
+          if (name === ASIDE) request.result.createObjectStore(name, { autoIncrement: true });
+          else request.result.createObjectStore(name);
+        }
+      };
+      request.onsuccess = () => {
+        const db = request.result;
+        const forget = () => {
+          if (dbp === p) dbp = undefined;
+        };
+        // Another tab upgrades the database: step aside; the next call reopens.
+        db.onversionchange = () => {
+          db.close();
+          forget();
+        };
+        db.onclose = forget;
+        resolve(db);
+      };
+      request.onerror = () => reject(request.error ?? new Error('could not open the journal database'));
+    });
+    dbp = p;
+    p.catch(() => {
+      if (dbp === p) dbp = undefined;
+    });
+    return p;
+  };
+
+  const toError = (error: unknown, key: string, seq?: number): CheckpointError => {
+    if (isCheckpointError(error)) return error;
+    const name = (error as { name?: unknown } | null)?.name;
+    return new CheckpointError(name === 'QuotaExceededError' ? 'storage-full' : 'io', {
+      key,
+      adapter: NAME,
+      seq,
+      cause: error,
+    });
+  };
+
+  /**
+   * Runs `body` in one transaction over the journal's stores; resolves with
+   * its result on `complete`. `abort(error)` undoes everything the body did.
+   */
+  const run = async <T>(
+    mode: IDBTransactionMode,
+    key: string,
+    body: (tx: IDBTransaction, abort: (error: CheckpointError) => void) => () => T,
+    seq?: number,
+  ): Promise<T> => {
+    if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
+    checkKey(key, NAME);
+    for (let attempt = 0; ; attempt++) {
+      let failure: CheckpointError | undefined;
+      try {
+        const db = await connect();
+        const tx = db.transaction(STORES, mode, { durability });
+        const abort = (error: CheckpointError) => {
+          failure = error;
+          tx.abort();
+        };
+        const result = body(tx, abort);
+        return await new Promise<T>((resolve, reject) => {
+          tx.oncomplete = () => resolve(result());
+          tx.onabort = () => reject(failure ?? tx.error ?? new DOMException('transaction aborted', 'AbortError'));
+        });
+      } catch (error) {
+        const name = (error as { name?: unknown } | null)?.name;
+        if (failure === undefined && attempt === 0 && name === 'InvalidStateError' && !disposed) {
+          // The connection was closed under us (versionchange, storage reset): reopen once.
+          dbp = undefined;
+          continue;
+        }
+        throw toError(error, key, seq);
+      }
+    }
+  };
+
+  /** Calls `fn` with each request result, aborting the transaction when it throws. */
+  const on = <R>(request: IDBRequest<R>, abort: (error: CheckpointError) => void, key: string, fn: (r: R) => void) => {
+    request.onsuccess = () => {
+      try {
+        fn(request.result);
+      } catch (error) {
+        abort(toError(error, key));
+      }
+    };
+  };
+
+  return {
+    async append(key, entries, epoch) {
+      let previous = 0;
+      for (const e of entries) {
+        if (!Number.isSafeInteger(e.seq) || e.seq <= previous) {
+          throw new CheckpointError('conflict', {
+            key,
+            adapter: NAME,
+            seq: e.seq,
+            detail: `journal entry ${e.seq} does not follow entry ${previous}`,
+          });
+        }
+        previous = e.seq;
+      }
+      if (entries.length === 0) return;
+      const first = entries[0]!.seq;
+      const cut = damagedAfter.get(key);
+      await run(
+        'readwrite',
+        key,
+        (tx, abort) => {
+          const store = tx.objectStore(ENTRIES);
+          const insert = (m: Meta) => {
+            if (epoch < m.epoch) {
+              abort(
+                new CheckpointError('fenced', {
+                  key,
+                  adapter: NAME,
+                  seq: first,
+                  detail: `epoch ${epoch} is older than the key's epoch ${m.epoch}`,
+                }),
+              );
+              return;
+            }
+            if (first <= m.last) {
+              abort(
+                new CheckpointError('conflict', {
+                  key,
+                  adapter: NAME,
+                  seq: first,
+                  detail: `journal entry ${m.last} already exists`,
+                }),
+              );
+              return;
+            }
+            for (const e of entries) {
+              const stored: Stored = { epoch, crc: crc32(e.bytes), bytes: e.bytes.slice() };
+              store.put(stored, [key, e.seq]);
+            }
+            tx.objectStore(META).put({ last: previous, epoch: Math.max(m.epoch, epoch) } satisfies Meta, key);
+          };
+          on(tx.objectStore(META).get(key), abort, key, (value: Meta | undefined) => {
+            const m: Meta = value ?? { last: 0, epoch: 0 };
+            if (cut === undefined) return insert(m);
+            // Set the damaged part aside (kept), then continue after the last good entry.
+            on(store.openCursor(range(key, cut, Number.POSITIVE_INFINITY, true)), abort, key, (cursor) => {
+              if (!cursor) return insert({ last: cut, epoch: m.epoch });
+              const [, seq] = cursor.key as [string, number];
+              tx.objectStore(ASIDE).add({ key, seq, ...(cursor.value as Stored) });
+              cursor.delete();
+              cursor.continue();
+            });
+          });
+          return () => {
+            damagedAfter.delete(key);
+          };
+        },
+        first,
+      );
+    },
+    read(key, afterSeq) {
+      return run('readonly', key, (tx, abort) => {
+        const entries: JournalEntry[] = [];
+        let last = afterSeq;
+        let corrupt: { seq: number; bytes: number } | undefined;
+        const cursorRequest = tx.objectStore(ENTRIES).openCursor(range(key, afterSeq, Number.POSITIVE_INFINITY, true));
+        on(cursorRequest, abort, key, (cursor) => {
+          if (!cursor) return;
+          const [, seq] = cursor.key as [string, number];
+          const value = cursor.value as Stored;
+          if (corrupt) corrupt.bytes += value.bytes.byteLength;
+          else if (crc32(value.bytes) !== value.crc) corrupt = { seq, bytes: value.bytes.byteLength };
+          else {
+            entries.push({ seq, bytes: value.bytes });
+            last = seq;
+          }
+          cursor.continue();
+        });
+        return (): JournalReadResult => {
+          if (!corrupt) return { entries };
+          damagedAfter.set(key, last);
+          return {
+            entries,
+            corrupt: { afterSeq: last, byteLength: corrupt.bytes, reason: `entry ${corrupt.seq} checksum mismatch` },
+          };
+        };
+      });
+    },
+    truncate(key, uptoSeq) {
+      return run('readwrite', key, (tx) => {
+        tx.objectStore(ENTRIES).delete(range(key, Number.NEGATIVE_INFINITY, uptoSeq, false));
+        return () => undefined;
+      });
+    },
+    fence(key, epoch) {
+      return run('readwrite', key, (tx, abort) => {
+        const meta = tx.objectStore(META);
+        on(meta.get(key), abort, key, (value: Meta | undefined) => {
+          const m: Meta = value ?? { last: 0, epoch: 0 };
+          if (epoch > m.epoch) meta.put({ ...m, epoch } satisfies Meta, key);
+        });
+        return () => undefined;
+      });
+    },
+    async dispose() {
+      if (disposed) return;
+      disposed = true;
+      const p = dbp;
+      dbp = undefined;
+      await p?.then((db) => db.close()).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * {@link indexedDbAdapter} with an {@link indexedDbJournal} in the database
+ * `<dbName>-journal`: the browser store for journal mode. Every `acquire`
+ * also raises the journal's epoch for the key, so the tab that held the key
+ * before is fenced out of the journal too. `dispose()` closes both.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { persistJournaled } from 'xstate-checkpoint';
+ * import { indexedDbJournalAdapter } from 'xstate-checkpoint/adapters/indexeddb-journal';
+ *
+ * const adapter = indexedDbJournalAdapter({ dbName: 'my-app' });
+ * const cart = await persistJournaled(createMachine({ id: 'cart' }), { key: 'cart', adapter, journal: true, lock: true });
+ * ```
+ */
+export function indexedDbJournalAdapter(
+  options: IndexedDbAdapterOptions & Pick<IndexedDbJournalOptions, 'keyRange'> = {},
+): IndexedDbAdapter {
+  const store = indexedDbAdapter(options);
+  const journal = indexedDbJournal({
+    dbName: `${options.dbName ?? 'xstate-checkpoint'}-journal`,
+    ...(options.durability === undefined ? {} : { durability: options.durability }),
+    ...(options.indexedDB === undefined ? {} : { indexedDB: options.indexedDB }),
+    ...(options.keyRange === undefined ? {} : { keyRange: options.keyRange }),
+  });
+  const acquire = store.acquire!.bind(store);
+  const disposeStore = store.dispose.bind(store);
+  return Object.assign(store, {
+    journal,
+    async acquire(key: string, acquireOptions?: Parameters<typeof acquire>[1]): Promise<Lease> {
+      const lease = await acquire(key, acquireOptions);
+      try {
+        await journal.fence(key, lease.epoch);
+      } catch (error) {
+        await lease.release().catch(() => undefined);
+        throw error;
+      }
+      return lease;
+    },
+    async dispose() {
+      const results = await Promise.allSettled([journal.dispose(), disposeStore()]);
+      for (const r of results) if (r.status === 'rejected') throw r.reason;
+    },
+  });
+}
