@@ -581,7 +581,9 @@ class Encoder {
 /** The walk of `value`: its JSON-safe form and what the encoder learnt on the way. */
 function walk(value: unknown, maxDepth: number): { root: unknown; enc: Encoder } {
   const outer = !encoding;
-  if (outer && nextStamp > 2 ** 52) {
+  // Stamps stay small integers (V8 stores larger ones boxed, one allocation per
+  // stamp); starting over only makes every object new to the next encode.
+  if (outer && nextStamp > 2 ** 30 - 1) {
     sharedStamps = new WeakMap();
     nextStamp = 0;
   }

@@ -198,8 +198,8 @@ interface Row {
 
 function rows(): Row[] {
   const out: Row[] = [];
+  const timings = new Map<Case, Record<string, Timing>>();
   for (const c of cases) {
-    const fresh = (): unknown => structuredClone(c.snap);
     const tasks: Record<string, { run: (input: unknown) => unknown; prepare?: () => unknown }> = {
       encode: { run: () => taggedJsonCodec.encode(c.snap) },
       'JSON.stringify': { run: () => JSON.stringify(c.snap) },
@@ -208,17 +208,23 @@ function rows(): Row[] {
       'JSON.parse(text)': { run: () => JSON.parse(c.payloadText) },
     };
     if (c.kind === 'rich') tasks['superjson.stringify'] = { run: () => superjson.stringify(c.snap) };
-    const t = measure(tasks);
-    // Objects never encoded before (as after a restore): both sides get new deep
-    // copies, made outside the timed loop. Apart, so that the garbage of the
-    // copies does not weigh on the tasks above.
+    timings.set(c, measure(tasks));
+  }
+  // Objects never encoded before (as after a restore): both sides get new deep
+  // copies, made outside the timed loop. Last, so that the garbage of the
+  // copies does not weigh on the measurements above.
+  for (const c of cases) {
+    const fresh = (): unknown => structuredClone(c.snap);
     Object.assign(
-      t,
+      timings.get(c)!,
       measure({
         'encode (fresh objects)': { run: (snap) => taggedJsonCodec.encode(snap), prepare: fresh },
         'JSON.stringify (fresh objects)': { run: (snap) => JSON.stringify(snap), prepare: fresh },
       }),
     );
+  }
+  for (const c of cases) {
+    const t = timings.get(c)!;
     const row = (metric: string, ours: string, baseline: string, max: number, target?: string): void => {
       const ratio = t[ours]!.minWall / t[baseline]!.minWall;
       out.push({
