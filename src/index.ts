@@ -50,7 +50,7 @@ export type { DeliveryListener } from './deliveries.js';
 export { Replay } from './replay.js';
 export type { ReplayOutcome } from './replay.js';
 export type { LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
-export { checkIdentity, decodeCheckpoint, prepareCheckpoint, restoreNewest } from './restore.js';
+export { checkIdentity, decodeCheckpoint, loadGeneration, prepareCheckpoint, restoreNewest } from './restore.js';
 export type {
   DecodedCheckpoint,
   OnRestoreError,

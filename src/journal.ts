@@ -13,9 +13,9 @@ import { JournalWriter, nextTurn } from './journal-writer.js';
 import { checkKey } from './keys.js';
 import { installLifecycleHooks } from './lifecycle.js';
 import { checkMigrations } from './migrate.js';
-import type { LoadedGeneration, PersistOptions, PersistedActor } from './persist.js';
+import type { PersistOptions, PersistedActor } from './persist.js';
 import { Replay } from './replay.js';
-import { decodeCheckpoint, prepareCheckpoint, restoreNewest, type RestoreReport } from './restore.js';
+import { loadGeneration, restoreNewest, type RestoreReport } from './restore.js';
 import { selectPrunable } from './retention.js';
 import type { FlushInfo } from './scheduler.js';
 
@@ -531,20 +531,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
 
   let closed = false;
   const haltedBy = (): CheckpointError | undefined => writer.halted;
-  const load = async (seq: number): Promise<LoadedGeneration> => {
-    const bytes = await adapter.read(key, seq);
-    if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
-    const decoded = decodeCheckpoint(bytes, codecs, options.limits);
-    const prepared = await prepareCheckpoint(decoded, restoreContext);
-    return {
-      seq,
-      storedVersion: decoded.header.version,
-      createdAt: decoded.header.createdAt,
-      snapshot: prepared.data.snapshot,
-      timers: prepared.data.timers,
-      migrationsApplied: prepared.applied,
-    };
-  };
+  const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
   return {
     get actor() {

@@ -23,8 +23,7 @@ import { checkKey } from './keys.js';
 import { installLifecycleHooks, type LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
 import {
-  decodeCheckpoint,
-  prepareCheckpoint,
+  loadGeneration,
   restoreNewest,
   type OnRestoreError,
   type PreparedCheckpoint,
@@ -392,20 +391,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
 
   let closed = false;
-  const load = async (seq: number): Promise<LoadedGeneration> => {
-    const bytes = await adapter.read(key, seq);
-    if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
-    const decoded = decodeCheckpoint(bytes, codecs, options.limits);
-    const prepared = await prepareCheckpoint(decoded, restoreContext);
-    return {
-      seq,
-      storedVersion: decoded.header.version,
-      createdAt: decoded.header.createdAt,
-      snapshot: prepared.data.snapshot,
-      timers: prepared.data.timers,
-      migrationsApplied: prepared.applied,
-    };
-  };
+  const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
   return {
     get actor() {

@@ -1,5 +1,6 @@
 import type { AnyActorLogic } from 'xstate';
 import type { CheckpointAdapter } from './adapter.js';
+import type { LoadedGeneration } from './persist.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec.js';
 import { openEnvelope, type EnvelopeHeader } from './envelope.js';
@@ -261,4 +262,41 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
     });
   }
   return { rejected, quarantined, newestSeq, newestEpoch };
+}
+
+/**
+ * Reads one generation and runs it through the restore steps (verify, decode,
+ * identity, migrate, validate): what `history.load` returns. Throws
+ * `not-found` when the generation does not exist.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { loadGeneration, taggedJsonCodec } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * const machine = createMachine({ id: 'm' });
+ * const ctx = { logic: machine, machineId: 'm', version: 1 };
+ * await loadGeneration(memoryAdapter(), 'k', 1, [taggedJsonCodec], undefined, ctx).catch(() => undefined);
+ * ```
+ */
+export async function loadGeneration(
+  adapter: CheckpointAdapter,
+  key: string,
+  seq: number,
+  codecs: readonly Codec[],
+  limits: DecodeLimits | undefined,
+  ctx: RestoreContext,
+): Promise<LoadedGeneration> {
+  const bytes = await adapter.read(key, seq);
+  if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
+  const decoded = decodeCheckpoint(bytes, codecs, limits);
+  const prepared = await prepareCheckpoint(decoded, ctx);
+  return {
+    seq,
+    storedVersion: decoded.header.version,
+    createdAt: decoded.header.createdAt,
+    snapshot: prepared.data.snapshot,
+    timers: prepared.data.timers,
+    migrationsApplied: prepared.applied,
+  };
 }
