@@ -45,10 +45,11 @@ it('fill two steps, reload: the step, the data and the pending session timer are
   await page.locator('#review').waitFor();
   // The checkpoint of the review step is durable once the page says so.
   await expect.poll(() => savedSeq(page)).toBeGreaterThan(before);
-  const seq = await savedSeq(page);
 
   // Reload 4 s into the session, so a timer restarted on restore would fire 4 s late.
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, expiresAt - TTL + 4_000 - Date.now())));
+  // Read after the wait: a debounced save of an earlier step may still have landed.
+  const seq = await savedSeq(page);
   const reloadedAt = Date.now();
   await page.reload();
   await expect.poll(() => text(page, '#restored')).toBe(`Restored from checkpoint #${seq} (1 pending timer restored)`);

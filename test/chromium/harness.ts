@@ -26,10 +26,18 @@ export async function bundle(entry: string, minify = false): Promise<string> {
     configFile: false,
     logLevel: 'silent',
     resolve: { alias },
-    build: { write: false, minify, lib: { entry, formats: ['es'], fileName: 'page' } },
+    build: {
+      write: false,
+      minify,
+      lib: { entry, formats: ['es'], fileName: 'page' },
+      // The server hands out one file: lazily loaded parts (the journal) go inline.
+      rolldownOptions: { output: { codeSplitting: false } },
+    },
   });
   const outputs = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[];
-  return outputs.flatMap((o) => o.output).find((o) => o.type === 'chunk')!.code;
+  const chunks = outputs.flatMap((o) => o.output).filter((o) => o.type === 'chunk');
+  if (chunks.length !== 1) throw new Error(`bundle(${entry}) gave ${chunks.length} chunks; the page server serves one`);
+  return chunks[0]!.code;
 }
 
 /** Serves `/` (a page loading the script) and `/page.js` on 127.0.0.1 (a secure context, like localhost). */
