@@ -4,6 +4,7 @@ import type {
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
+  GenerationNotice,
   Lease,
   QuarantineInfo,
 } from '../src/adapter.js';
@@ -26,12 +27,7 @@ export interface ChannelLike {
   close(): void;
 }
 
-/** A new generation published by another tab (or another adapter on the same database). */
-export interface GenerationNotice {
-  readonly key: string;
-  readonly seq: number;
-  readonly epoch: number;
-}
+export type { GenerationNotice };
 
 /** Options of {@link indexedDbAdapter}. */
 export interface IndexedDbAdapterOptions {

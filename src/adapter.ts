@@ -58,6 +58,13 @@ export interface AcquireOptions {
   readonly waitMs?: number;
 }
 
+/** A generation published by another writer, as {@link CheckpointAdapter.subscribe} announces it. */
+export interface GenerationNotice {
+  readonly key: string;
+  readonly seq: number;
+  readonly epoch: number;
+}
+
 /** One journaled event: its sequence and the encoded event bytes (opaque to the store). */
 export interface JournalEntry {
   /** Position in the key's journal; strictly increasing. */
@@ -172,6 +179,12 @@ export interface CheckpointAdapter {
   readQuarantined(key: string, id: string): Promise<Uint8Array | undefined>;
   /** Deletes a quarantined generation for good. The only way quarantined bytes go away. */
   deleteQuarantined(key: string, id: string): Promise<void>;
+  /**
+   * Calls `listener` when another writer publishes a generation of `key` (for
+   * followers that mirror a key they do not own). Optional: without it,
+   * followers poll `list`. Returns the unsubscribe function.
+   */
+  subscribe?(key: string, listener: (notice: GenerationNotice) => void): () => void;
   /** Takes ownership of `key` and bumps its fencing epoch. Present when `capabilities.locks`. */
   acquire?(key: string, options?: AcquireOptions): Promise<Lease>;
   /** Releases connections, handles and locks. Later calls reject with `closed`. */

@@ -14,15 +14,21 @@ export type CheckpointEvent =
   | { readonly type: 'save-error'; readonly key: string; readonly error: CheckpointError; readonly attempt: number }
   | { readonly type: 'quarantine'; readonly key: string; readonly seq: number; readonly reason: string }
   | { readonly type: 'prune'; readonly key: string; readonly removed: number[] }
+  /** A follower moved its (not started) actor to the writer's generation `seq`. */
+  | { readonly type: 'follow'; readonly key: string; readonly seq: number }
+  /** A follower took the lock and became the writer (a `restore` event came just before). */
+  | { readonly type: 'promote'; readonly key: string; readonly epoch: number }
   | {
       readonly type: 'progress';
       readonly key: string;
-      /** Path of child ids from the root to the actor reporting progress. */
+      /** Path of child ids from the root to the actor reporting progress, joined by `/`. */
       readonly actorId: string;
       readonly done: number;
       readonly total?: number | undefined;
       readonly attempt?: number | undefined;
       readonly maxAttempts?: number | undefined;
+      /** When the next attempt of a retrying actor is due (epoch ms), while it waits. */
+      readonly retryAt?: number | undefined;
     }
   | {
       /**

@@ -4,6 +4,7 @@ export type {
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
+  GenerationNotice,
   JournalDamage,
   JournalEntry,
   JournalReadResult,
@@ -34,6 +35,8 @@ export type {
   CheckpointInspectionOptions,
   InspectObserver,
 } from './inspect.js';
+export { watchGenerations } from './follow.js';
+export type { WatchGenerationsOptions } from './follow.js';
 export { installLifecycleHooks } from './lifecycle.js';
 export type { EventTargetLike, LifecycleEnv, ProcessLike } from './lifecycle.js';
 export { checkMigrations, migrateSnapshot } from './migrate.js';

@@ -538,6 +538,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       return current;
     },
     key,
+    role: 'writer',
     restored: report,
     on: (type, listener) => events.on(type, listener),
     send(event) {

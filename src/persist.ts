@@ -20,6 +20,7 @@ import {
   type CheckpointListener,
 } from './events.js';
 import { checkKey } from './keys.js';
+import { watchGenerations } from './follow.js';
 import { installLifecycleHooks, type LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
 import {
@@ -71,6 +72,15 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly machineId?: string;
   /** Take the adapter's lock for the key before restoring; writes carry its fencing epoch. @default false */
   readonly lock?: boolean | AcquireOptions;
+  /**
+   * With `lock`: when another writer holds the key, follow it read-only
+   * instead of rejecting with `lock-held`, and take over once the lock is
+   * free. A follower's `actor` is not started: it mirrors the writer's newest
+   * generation (replaced on each one, see the `follow` event) and processes
+   * no events; `role` says which one this is.
+   * @default false
+   */
+  readonly follow?: boolean | FollowOptions;
   /** Flush on SIGINT/SIGTERM/beforeExit (Node) and pagehide/hidden (browsers). @default true */
   readonly flushOnExit?: boolean;
   /** Where lifecycle signals come from. @default the globals */
@@ -81,6 +91,14 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly onEvent?: (event: CheckpointEvent) => void;
   /** Journal mode: every event is journaled durably (see `persistJournaled`, which types `send`). @default false */
   readonly journal?: boolean | JournalOptions;
+}
+
+/** Options of {@link PersistOptions.follow}. */
+export interface FollowOptions {
+  /** How often a follower polls for new generations when the adapter has no `subscribe`. @default 1000 */
+  readonly pollMs?: number;
+  /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
+  readonly takeOver?: boolean;
 }
 
 /** A checkpoint as {@link PersistedHistory.load} returns it. */
@@ -112,7 +130,9 @@ export interface PersistedActor<TLogic extends AnyActorLogic> {
   /** The live XState actor, usable everywhere an actor is (replaced by `history.rollback`). */
   readonly actor: Actor<TLogic>;
   readonly key: string;
-  /** How the actor was restored. */
+  /** `writer` checkpoints the actor; `follower` mirrors another writer (see `follow`). */
+  readonly role: 'writer' | 'follower';
+  /** How the actor was restored (for a follower: the generation it mirrors). */
   readonly restored: RestoreReport;
   readonly history: PersistedHistory;
   /** Writes pending changes; resolves when the newest snapshot is durable in the adapter. */
@@ -146,6 +166,7 @@ function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOpt
   if (!Number.isInteger(version) || version < 1)
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
   if (o.lock && !o.adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
+  if (o.follow && !o.lock) throw bad('`follow` needs `lock`: it follows whoever holds the lock');
   if (o.retain?.latest !== undefined && !(o.retain.latest >= 1)) throw bad('`retain.latest` must be at least 1');
   checkMigrations(o.migrations ?? {}, version);
 }
@@ -173,7 +194,15 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
-  if (options.journal) return import('./journal.js').then((m) => m.persistJournaled(logic, options));
+  if (options.journal) {
+    if (options.follow) {
+      throw new CheckpointError('invalid-option', {
+        key: options.key,
+        detail: '`follow` is not available in journal mode',
+      });
+    }
+    return import('./journal.js').then((m) => m.persistJournaled(logic, options));
+  }
   const version = options.version ?? 1;
   checkOptions(logic, options, version);
   const { key, adapter } = options;
@@ -183,10 +212,18 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   const machineId = machineIdOf(logic, options.machineId);
   const events = new CheckpointEmitter(options.onEvent);
   const started = clock.now();
+  const lockOptions: AcquireOptions = typeof options.lock === 'object' ? options.lock : {};
+  const followOptions: FollowOptions = typeof options.follow === 'object' ? options.follow : {};
 
   let lease: Lease | undefined;
+  let role: 'writer' | 'follower' = 'writer';
   if (options.lock) {
-    lease = await adapter.acquire!(key, typeof options.lock === 'object' ? options.lock : {});
+    try {
+      lease = await adapter.acquire!(key, lockOptions);
+    } catch (error) {
+      if (!options.follow || toCheckpointError(error, 'io').code !== 'lock-held') throw error;
+      role = 'follower';
+    }
   }
 
   const actorOptions: ActorOptions<TLogic> = {};
@@ -207,29 +244,16 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     }
     return actor;
   };
+  const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
-  let outcome;
-  try {
-    outcome = await restoreNewest({
-      ...restoreContext,
-      adapter,
-      key,
-      codecs,
-      limits: options.limits,
-      onRestoreError: options.onRestoreError ?? 'fallback',
-      accept: createFrom,
-      onQuarantine: (seq, reason) => events.emit({ type: 'quarantine', key, seq, reason }),
-    });
-  } catch (error) {
-    await lease?.release().catch(() => undefined);
-    throw error;
-  }
-
-  let nextSeq = outcome.newestSeq + 1;
-  const epoch = lease?.epoch ?? outcome.newestEpoch;
-  const known: GenerationInfo[] = (await adapter.list(key).catch(() => [])).slice();
-
-  let current: Actor<TLogic> = outcome.accepted?.value ?? createActor(logic, actorOptions);
+  // Writer state, set by becomeWriter (at once, or when a follower takes over).
+  let nextSeq = 1;
+  let epoch = 0;
+  let known: GenerationInfo[] = [];
+  let current: Actor<TLogic> = undefined as unknown as Actor<TLogic>;
+  let report: RestoreReport = undefined as unknown as RestoreReport;
+  let removeHooks = (): void => undefined;
+  let closed = false;
 
   const onError =
     options.onError ??
@@ -336,7 +360,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   };
   const emitProgress = (
     ref: AnyActorRef,
-    p: { done?: unknown; total?: unknown; attempt?: unknown; maxAttempts?: unknown },
+    p: { done?: unknown; total?: unknown; attempt?: unknown; maxAttempts?: unknown; retryAt?: unknown },
   ) => {
     if (typeof p.done !== 'number') return;
     const path: string[] = [];
@@ -351,11 +375,13 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     events.emit({
       type: 'progress',
       key,
-      actorId: path.join('.'),
+      // XState's generated invoke ids contain dots; `/` keeps the path readable (as watchProgress).
+      actorId: path.join('/'),
       done: p.done,
       total: num(p.total),
       attempt: num(p.attempt),
       maxAttempts: num(p.maxAttempts),
+      retryAt: num(p.retryAt),
     });
   };
   const untrackAll = () => {
@@ -369,43 +395,176 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     return rearmTimers(actor, timers, clock.now());
   };
 
-  const timersRestored = startActor(current, outcome.accepted?.prepared.data.timers ?? []);
-  const accepted = outcome.accepted;
-  const report: RestoreReport = {
-    source: accepted ? 'checkpoint' : 'fresh',
-    ...(accepted ? { seq: accepted.header.seq, storedVersion: accepted.header.version } : {}),
-    migrationsApplied: accepted?.prepared.applied ?? [],
-    rejected: outcome.rejected,
-    quarantined: outcome.quarantined,
-    timersRestored,
-    invocationsRestarted: accepted !== undefined,
-    durationMs: clock.now() - started,
+  const becomeWriter = async (since: number): Promise<void> => {
+    let outcome;
+    try {
+      outcome = await restoreNewest({
+        ...restoreContext,
+        adapter,
+        key,
+        codecs,
+        limits: options.limits,
+        onRestoreError: options.onRestoreError ?? 'fallback',
+        accept: createFrom,
+        onQuarantine: (seq, reason) => events.emit({ type: 'quarantine', key, seq, reason }),
+      });
+    } catch (error) {
+      await lease?.release().catch(() => undefined);
+      throw error;
+    }
+    nextSeq = outcome.newestSeq + 1;
+    epoch = lease?.epoch ?? outcome.newestEpoch;
+    known = (await adapter.list(key).catch(() => [])).slice();
+    current = outcome.accepted?.value ?? createActor(logic, actorOptions);
+    role = 'writer';
+
+    const timersRestored = startActor(current, outcome.accepted?.prepared.data.timers ?? []);
+    const accepted = outcome.accepted;
+    report = {
+      source: accepted ? 'checkpoint' : 'fresh',
+      ...(accepted ? { seq: accepted.header.seq, storedVersion: accepted.header.version } : {}),
+      migrationsApplied: accepted?.prepared.applied ?? [],
+      rejected: outcome.rejected,
+      quarantined: outcome.quarantined,
+      timersRestored,
+      invocationsRestarted: accepted !== undefined,
+      durationMs: clock.now() - since,
+    };
+    // Fresh, migrated or fallen-back state is written as a new generation at once
+    // (the stored originals stay until retention drops them). A clean restore
+    // writes nothing: a copy of the newest generation would push an older,
+    // different one out of retention on every restart.
+    if (!accepted || report.migrationsApplied.length > 0 || report.rejected.length > 0) scheduler.notify();
+    else scheduler.settle();
+    scheduler.open();
+
+    if (options.flushOnExit !== false) removeHooks = installLifecycleHooks(() => scheduler.flush(), options.lifecycle);
+    events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
   };
-  scheduler.open();
-  // Fresh, migrated or fallen-back state is written as a new generation at once
-  // (the stored originals stay until retention drops them).
-  if (!accepted || report.migrationsApplied.length > 0 || report.rejected.length > 0) scheduler.notify();
 
-  const removeHooks =
-    options.flushOnExit === false ? () => undefined : installLifecycleHooks(() => scheduler.flush(), options.lifecycle);
-  events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+  // A follower mirrors the newest generation it can read. It never quarantines:
+  // the key belongs to the writer, whose own restore decides about bad generations.
+  let mirrored = 0;
+  const mirror = async (announce = true): Promise<void> => {
+    for (const info of await adapter.list(key)) {
+      if (info.seq <= mirrored && current !== undefined) return;
+      let generation: LoadedGeneration;
+      let next: Actor<TLogic>;
+      try {
+        generation = await load(info.seq);
+        next = createFrom({ data: { snapshot: generation.snapshot, timers: generation.timers }, applied: [] });
+      } catch {
+        continue;
+      }
+      if (closed || role !== 'follower') return;
+      mirrored = info.seq;
+      current = next;
+      report = {
+        ...report,
+        source: 'checkpoint',
+        seq: info.seq,
+        storedVersion: generation.storedVersion,
+        migrationsApplied: generation.migrationsApplied,
+      };
+      if (announce) events.emit({ type: 'follow', key, seq: info.seq });
+      return;
+    }
+  };
+  let stopWatching = (): void => undefined;
+  const takeOver = async (): Promise<void> => {
+    const pollMs = followOptions.pollMs ?? 1000;
+    const sleep = () => new Promise<void>((resolve) => clock.setTimeout(resolve, pollMs));
+    while (!closed) {
+      const asked = clock.now();
+      try {
+        // Adapters that queue lock requests (Web Locks) hand the lock over the moment it
+        // frees; the others answer lock-held at once and are asked again after pollMs.
+        // Each wait is short so that a closed follower lets go soon.
+        lease = await adapter.acquire!(key, { ...lockOptions, waitMs: pollMs });
+      } catch (error) {
+        const e = toCheckpointError(error, 'io', { key, adapter: adapter.name });
+        if (e.code !== 'lock-held') onError(e);
+        if (clock.now() - asked < pollMs / 2) await sleep();
+        continue;
+      }
+      if (closed) {
+        await lease.release().catch(() => undefined);
+        return;
+      }
+      stopWatching();
+      const follower = current;
+      const since = clock.now();
+      try {
+        await becomeWriter(since);
+      } catch (error) {
+        lease = undefined;
+        onError(toCheckpointError(error, 'restore-failed', { key, adapter: adapter.name }));
+        return;
+      }
+      follower.stop();
+      if (closed) {
+        // close() ran while restoring: it stopped the mirror, not this writer.
+        await scheduler.close().catch(() => undefined);
+        untrackAll();
+        current.stop();
+        removeHooks();
+        await lease?.release().catch(() => undefined);
+        return;
+      }
+      events.emit({ type: 'promote', key, epoch });
+      return;
+    }
+  };
 
-  let closed = false;
-  const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
+  if (role === 'writer') {
+    await becomeWriter(started);
+  } else {
+    report = {
+      source: 'fresh',
+      migrationsApplied: [],
+      rejected: [],
+      quarantined: [],
+      timersRestored: 0,
+      invocationsRestarted: false,
+      durationMs: 0,
+    };
+    await mirror(false);
+    if (current === undefined) current = createActor(logic, actorOptions);
+    report = { ...report, durationMs: clock.now() - started };
+    events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+    stopWatching = watchGenerations(adapter, key, mirrored, () => mirror(), {
+      clock,
+      ...(followOptions.pollMs !== undefined ? { pollMs: followOptions.pollMs } : {}),
+      onError: (error) => onError(toCheckpointError(error, 'io', { key, adapter: adapter.name })),
+    });
+    if (followOptions.takeOver !== false) void takeOver();
+  }
 
   return {
     get actor() {
       return current;
     },
     key,
-    restored: report,
-    flush: () => scheduler.flush(),
+    get role() {
+      return role;
+    },
+    get restored() {
+      return report;
+    },
+    // A follower has nothing of its own to write.
+    flush: () => (role === 'writer' ? scheduler.flush() : Promise.resolve(undefined)),
     on: (type, listener) => events.on(type, listener),
     history: {
       list: () => adapter.list(key),
       load,
       async rollback(seq) {
         if (closed) throw new CheckpointError('closed', { key });
+        if (role !== 'writer') {
+          throw new CheckpointError('lock-held', {
+            key,
+            detail: 'a follower cannot roll back: the writer owns the key',
+          });
+        }
         const target = await load(seq);
         await scheduler.flush().catch(() => undefined);
         const next = createFrom({ data: { snapshot: target.snapshot, timers: target.timers }, applied: [] });
@@ -427,6 +586,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     async close() {
       if (closed) return;
       closed = true;
+      stopWatching();
       let failure: unknown;
       try {
         await scheduler.close();

@@ -104,6 +104,15 @@ export class WriteScheduler {
     if (this.state === 'open' && this.timer === undefined && this.inflight === undefined) this.arm(now);
   }
 
+  /**
+   * While gated: counts every change recorded so far as written, because that
+   * state is already durable (an actor just restored from its newest
+   * checkpoint reports changes while it starts).
+   */
+  settle(): void {
+    if (this.state === 'gated') this.written = this.changes;
+  }
+
   /** Starts writing (after restore is complete). Changes recorded while gated are scheduled now. */
   open(): void {
     if (this.state !== 'gated') return;

@@ -12,6 +12,7 @@ export type PersistedActorState<TLogic extends AnyActorLogic> =
       readonly actorRef: undefined;
       readonly persisted: undefined;
       readonly report: undefined;
+      readonly role: undefined;
       readonly error: undefined;
     }
   | {
@@ -22,6 +23,8 @@ export type PersistedActorState<TLogic extends AnyActorLogic> =
       readonly persisted: PersistedActor<TLogic>;
       /** How it was restored (`source`, `seq`, migrations, rejected generations...). */
       readonly report: RestoreReport;
+      /** `follower` while another tab writes the key (with the `follow` option); its actor is read-only. */
+      readonly role: 'writer' | 'follower';
       readonly error: undefined;
     }
   | {
@@ -29,6 +32,7 @@ export type PersistedActorState<TLogic extends AnyActorLogic> =
       readonly actorRef: undefined;
       readonly persisted: undefined;
       readonly report: undefined;
+      readonly role: undefined;
       /** Why restoring failed (e.g. `restore-failed`, `lock-held`). */
       readonly error: CheckpointError;
     };
@@ -38,6 +42,7 @@ const restoring = {
   actorRef: undefined,
   persisted: undefined,
   report: undefined,
+  role: undefined,
   error: undefined,
 } as const;
 
@@ -66,6 +71,7 @@ function open<TLogic extends AnyActorLogic>(
     actorRef: persisted.actor,
     persisted,
     report: persisted.restored,
+    role: persisted.role,
     error: undefined,
   });
   const started = (closing.get(adapter)?.get(key) ?? Promise.resolve())
@@ -74,14 +80,23 @@ function open<TLogic extends AnyActorLogic>(
       (persisted) => {
         if (closed) return persisted;
         session.notify(ready(persisted));
-        // `history.rollback` replaces the actor and announces it with a restore event.
+        // `history.rollback` and a follower's takeover replace the actor and announce it
+        // with a restore event; a follower announces each mirrored generation with `follow`.
         persisted.on('restore', () => !closed && session.notify(ready(persisted)));
+        persisted.on('follow', () => !closed && session.notify(ready(persisted)));
         return persisted;
       },
       (error: unknown) => {
         if (!closed) {
           const e = toCheckpointError(error, 'restore-failed', { key, adapter: adapter.name });
-          session.notify({ status: 'error', actorRef: undefined, persisted: undefined, report: undefined, error: e });
+          session.notify({
+            status: 'error',
+            actorRef: undefined,
+            persisted: undefined,
+            report: undefined,
+            role: undefined,
+            error: e,
+          });
         }
         return undefined;
       },

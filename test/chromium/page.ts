@@ -52,6 +52,7 @@ let lease: Lease | undefined;
 let persisted: PersistedActor<typeof counter> | undefined;
 const notices: number[] = [];
 const pruned: number[] = [];
+const follows: number[] = [];
 const db = () => adapter ?? (adapter = indexedDbAdapter({ dbName: 'tabs' }));
 
 async function write(key: string, seq: number, epoch: number, size: number): Promise<StepResult> {
@@ -166,6 +167,30 @@ export const tab = {
     persisted.on('prune', (event) => pruned.push(...event.removed));
     const { count } = persisted.actor.getSnapshot().context;
     return { count, source: persisted.restored.source, seq: persisted.restored.seq ?? 0 };
+  },
+  /**
+   * Opens the counter with `lock` and `follow`: the first tab writes, the others
+   * mirror it (BroadcastChannel notices) and take over when the writer tab goes.
+   */
+  async followOpen(dbName: string, key: string) {
+    adapter = indexedDbAdapter({ dbName });
+    persisted = await persistActor(counter, {
+      key,
+      adapter,
+      debounce: { wait: 0, maxWait: 0 },
+      lock: true,
+      follow: true,
+    });
+    persisted.on('follow', (event) => follows.push(event.seq));
+    return tab.followState();
+  },
+  followState() {
+    return {
+      role: persisted!.role,
+      count: persisted!.actor.getSnapshot().context.count,
+      seq: persisted!.restored.seq ?? 0,
+      follows: follows.slice(),
+    };
   },
   /** Generations the persisted actor pruned so far. */
   counterPruned: () => pruned.slice(),

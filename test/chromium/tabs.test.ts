@@ -112,3 +112,34 @@ it('three tabs hammering one key: never two writers, every acknowledged write ke
   );
   await check!.close();
 });
+
+it('follow mode: a second tab mirrors the writer tab through notices and takes over when it closes', async () => {
+  const a = await openTab(chrome.context, server.url);
+  const b = await openTab(chrome.context, server.url);
+  expect(await call(a, 'followOpen', 'follow-tabs', 'doc')).toMatchObject({ role: 'writer', count: 0 });
+  expect(await call(b, 'followOpen', 'follow-tabs', 'doc')).toMatchObject({ role: 'follower' });
+
+  const lags: number[] = [];
+  let acked = 0;
+  for (let i = 1; i <= 5; i++) {
+    const result = await call(a, 'counterInc', 1024);
+    if (!('seq' in result)) throw new Error(`writer tab failed: ${result.code}`);
+    acked = result.seq;
+    const since = Date.now();
+    // The follower's (not started) actor shows the writer's newest acknowledged state.
+    await expect
+      .poll(() => call(b, 'followState'), { timeout: 5_000, interval: 10 })
+      .toMatchObject({ role: 'follower', count: i, seq: acked });
+    lags.push(Date.now() - since);
+  }
+
+  await a.close();
+  await expect.poll(async () => (await call(b, 'followState')).role, { timeout: 10_000, interval: 20 }).toBe('writer');
+  expect(await call(b, 'followState')).toMatchObject({ count: 5, seq: acked });
+  const next = await call(b, 'counterInc', 1024);
+  expect(next).toMatchObject({ count: 6, seq: acked + 1 });
+  const stored = await call(b, 'stored', 'doc');
+  expect(stored[0]).toMatchObject({ seq: acked + 1, epoch: 2 });
+  console.log(`follow: the follower tab showed each acknowledged write within ${Math.max(...lags)} ms, then took over`);
+  await b.close();
+});

@@ -438,4 +438,28 @@ describe('persistActor', () => {
     expect(p2.actor.getSnapshot()).toMatchObject({ status: 'done', output: 42 });
     await p2.close();
   });
+
+  it('a clean restore writes nothing: restarting does not push older generations out of retention', async () => {
+    const store = createMemoryStore();
+    const first = await persistActor(counter, { key: 'r', adapter: memoryAdapter({ store }), flushOnExit: false });
+    first.actor.send({ type: 'INC' });
+    await first.flush();
+    first.actor.send({ type: 'INC' });
+    await first.flush();
+    await first.close();
+    for (let restart = 0; restart < 4; restart++) {
+      const again = await persistActor(counter, { key: 'r', adapter: memoryAdapter({ store }), flushOnExit: false });
+      expect(again.restored).toMatchObject({ source: 'checkpoint', seq: 2 });
+      await vi.advanceTimersByTimeAsync(5_000);
+      expect(await again.flush()).toBeUndefined();
+      await again.close();
+    }
+    expect((await memoryAdapter({ store }).list('r')).map((g) => g.seq)).toEqual([2, 1]);
+    // The first real change after a restore is written as usual.
+    const last = await persistActor(counter, { key: 'r', adapter: memoryAdapter({ store }), flushOnExit: false });
+    last.actor.send({ type: 'INC' });
+    expect((await last.flush())?.seq).toBe(3);
+    expect(last.actor.getSnapshot().context.count).toBe(3);
+    await last.close();
+  });
 });

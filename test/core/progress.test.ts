@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { setup } from 'xstate';
-import { fromResumable, persistActor, type CheckpointEvent } from 'xstate-checkpoint';
+import { fromPromise, setup } from 'xstate';
+import { fromResumable, persistActor, withRetry, type CheckpointEvent } from 'xstate-checkpoint';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 describe('progress events', () => {
@@ -41,6 +41,43 @@ describe('progress events', () => {
     expect(progress.at(-1)).toMatchObject({ done: 4, total: 4 });
     const dones = progress.map((e) => e.done);
     expect([...dones].sort((a, b) => a - b)).toEqual(dones);
+    await p.close();
+  });
+
+  it('forwards a grandchild retry with its path joined by "/" and the deadline of the next attempt', async () => {
+    let calls = 0;
+    const charge = withRetry(
+      fromPromise(async () => {
+        if (++calls < 3) throw new Error('card service unavailable');
+        return 'charged';
+      }),
+      { initialInterval: 20, backoffCoefficient: 1, maximumAttempts: 5 },
+    );
+    const order = setup({ actors: { charge } }).createMachine({
+      initial: 'paying',
+      states: { paying: { invoke: { src: 'charge', id: 'charge', onDone: 'paid' } }, paid: { type: 'final' } },
+    });
+    const shop = setup({ actors: { order } }).createMachine({
+      id: 'shop',
+      initial: 'busy',
+      states: { busy: { invoke: { src: 'order', id: 'order', onDone: 'done' } }, done: { type: 'final' } },
+    });
+    const events: CheckpointEvent[] = [];
+    const p = await persistActor(shop, {
+      key: 'shop',
+      adapter: memoryAdapter(),
+      flushOnExit: false,
+      onEvent: (e) => events.push(e),
+    });
+    await new Promise<void>((resolve) => {
+      if (p.actor.getSnapshot().status === 'done') return resolve();
+      p.actor.subscribe((s) => s.status === 'done' && resolve());
+    });
+    const progress = events.filter((e): e is Extract<CheckpointEvent, { type: 'progress' }> => e.type === 'progress');
+    expect(new Set(progress.map((e) => e.actorId))).toEqual(new Set(['order/charge']));
+    const waits = progress.filter((e) => e.retryAt !== undefined);
+    expect(waits.map((e) => e.attempt)).toEqual([1, 2]);
+    for (const wait of waits) expect(wait.retryAt).toBeGreaterThan(Date.now() - 5_000);
     await p.close();
   });
 });
