@@ -267,6 +267,26 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       const found = await Promise.all(seqs.map((seq) => readInfo(fs, join(dir, generationName(seq)), seq, key)));
       return found.flatMap((f) => (f ? [f.info] : []));
     },
+    async readNewest(key) {
+      const fs = await use(key);
+      const dir = keyDir(key);
+      const names = await readNames(fs, dir, key);
+      const seqs = generationSeqs(names);
+      const qseqs = names.includes(QUARANTINE_DIR) ? (await quarantined(fs, dir, key)).map((q) => q.seq) : [];
+      for (const seq of seqs) {
+        let file: Uint8Array;
+        try {
+          file = await fs.readFile(join(dir, generationName(seq)));
+        } catch (error) {
+          if (missing(error)) continue; // removed since the folder was read
+          throw fsError(error, key, 'read a generation', seq);
+        }
+        const header = decodeGenerationHeader(file.subarray(0, HEADER_SIZE), seq);
+        const epoch = header ? header.epoch : await generationEpoch(fs, dir, key, names);
+        return { seqs, quarantinedSeq: Math.max(0, ...qseqs), epoch, newest: { seq, bytes: envelopeBytesOf(file) } };
+      }
+      return { seqs: [], quarantinedSeq: Math.max(0, ...qseqs), epoch: 0 };
+    },
     async read(key, seq) {
       const fs = await use(key);
       if (!Number.isSafeInteger(seq) || seq < 1) return undefined;

@@ -12,7 +12,8 @@ import { CheckpointError } from '../src/errors.js';
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../src/journal-frame.js';
 import { checkKey } from '../src/keys.js';
 
-interface KeyState {
+/** What a {@link MemoryStore} keeps for one key (its generations, quarantine, epoch, lock and journal). */
+export interface MemoryKeyState {
   generations: Map<number, CheckpointRecord>;
   quarantine: Map<string, QuarantineInfo & { bytes: Uint8Array }>;
   epoch: number;
@@ -29,7 +30,7 @@ interface KeyState {
 
 /** Shared backing store for several {@link memoryAdapter}s (to model several writers in one process). */
 export interface MemoryStore {
-  readonly keys: Map<string, KeyState>;
+  readonly keys: Map<string, MemoryKeyState>;
 }
 
 /**
@@ -81,7 +82,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
     if (disposed) throw new CheckpointError('closed', { key, adapter: name });
     checkKey(key, name);
   };
-  const state = (key: string): KeyState => {
+  const state = (key: string): MemoryKeyState => {
     let s = store.keys.get(key);
     if (!s) {
       s = {
@@ -107,7 +108,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
 
   // Keys whose journal this adapter has checked since it was created or last found damage.
   const verified = new Set<string>();
-  const joined = (s: KeyState): Uint8Array => {
+  const joined = (s: MemoryKeyState): Uint8Array => {
     if (s.journal.length === 1) return s.journal[0]!;
     const out = new Uint8Array(s.journal.reduce((n, c) => n + c.length, 0));
     let at = 0;

@@ -42,6 +42,11 @@ const titles: Record<string, { title: string; about: string }> = {
     about:
       'A checkpoint write that is durable when it resolves, against the fsync floor: the same bytes written raw to a temp file, fsynced, renamed, directory fsynced.',
   },
+  'restore-many': {
+    title: 'File adapter: restoring 10,000 actors',
+    about:
+      'Every actor of a store restored with `persistActor` (list, read, verify, decode, create, start; 32 in flight) against reading the same snapshots as JSON files with `JSON.parse`, and against that plus `createActor({ snapshot }).start()`; open file descriptors before and after.',
+  },
   postgres: {
     title: 'PostgreSQL adapter',
     about: 'Saves with compare-and-set and fencing, and restore of the newest generation, against raw INSERT / SELECT.',
@@ -60,7 +65,7 @@ const titles: Record<string, { title: string; about: string }> = {
     about: 'Items per CPU second of a resumable batch, plain and persisted at different checkpoint intervals.',
   },
 };
-const order = ['persist', 'codec', 'fs', 'journal', 'postgres', 'indexeddb', 'resumable'];
+const order = ['persist', 'codec', 'fs', 'restore-many', 'journal', 'postgres', 'indexeddb', 'resumable'];
 
 /** `1234567` → `1,234,567`; ratios to two decimals; small times to three significant digits. */
 function num(value: number, field = ''): string {

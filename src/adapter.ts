@@ -58,6 +58,22 @@ export interface AcquireOptions {
   readonly waitMs?: number;
 }
 
+/** What {@link CheckpointAdapter.readNewest} returns. */
+export interface NewestRead {
+  /** Sequences of the key's generations, newest first (what `list` returns, without the details). */
+  readonly seqs: number[];
+  /** Highest sequence among the key's quarantined generations, 0 when none (never reused). */
+  readonly quarantinedSeq: number;
+  /**
+   * The epoch of the key's newest readable generation (0 when none): what a
+   * writer without a lease writes with. Epochs handed out by `acquire` are not
+   * included, so such a writer is still fenced by a lock holder.
+   */
+  readonly epoch: number;
+  /** The newest generation that could be read, with its bytes exactly as `read` returns them. */
+  readonly newest?: { readonly seq: number; readonly bytes: Uint8Array } | undefined;
+}
+
 /** A generation published by another writer, as {@link CheckpointAdapter.subscribe} announces it. */
 export interface GenerationNotice {
   readonly key: string;
@@ -179,6 +195,13 @@ export interface CheckpointAdapter {
   readQuarantined(key: string, id: string): Promise<Uint8Array | undefined>;
   /** Deletes a quarantined generation for good. The only way quarantined bytes go away. */
   deleteQuarantined(key: string, id: string): Promise<void>;
+  /**
+   * Optional fast path for restore: the key's sequences, its epoch and the
+   * newest generation's bytes in as few round trips as the store allows (the
+   * file adapter: one folder read and one file read instead of a header read
+   * per generation, a quarantine listing and a second file read).
+   */
+  readNewest?(key: string): Promise<NewestRead>;
   /**
    * Calls `listener` when another writer publishes a generation of `key` (for
    * followers that mirror a key they do not own). Optional: without it,

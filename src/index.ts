@@ -10,6 +10,7 @@ export type {
   JournalReadResult,
   JournalStore,
   Lease,
+  NewestRead,
   QuarantineInfo,
 } from './adapter.js';
 export { crc32 } from './checksum.js';
@@ -38,7 +39,7 @@ export type {
 export { watchGenerations } from './follow.js';
 export type { WatchGenerationsOptions } from './follow.js';
 export { installLifecycleHooks } from './lifecycle.js';
-export type { EventTargetLike, LifecycleEnv, ProcessLike } from './lifecycle.js';
+export type { EventTargetLike, Flusher, LifecycleEnv, ProcessLike } from './lifecycle.js';
 export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';
@@ -52,7 +53,7 @@ export { observeDeliveries } from './deliveries.js';
 export type { DeliveryListener } from './deliveries.js';
 export { Replay } from './replay.js';
 export type { ReplayOutcome } from './replay.js';
-export type { LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
+export type { FollowOptions, LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
 export { checkIdentity, decodeCheckpoint, loadGeneration, prepareCheckpoint, restoreNewest } from './restore.js';
 export type {
   DecodedCheckpoint,
@@ -69,9 +70,10 @@ export type { RetentionOptions } from './retention.js';
 export { WriteScheduler } from './scheduler.js';
 export type { DebounceOptions, FlushInfo, WriteSchedulerOptions } from './scheduler.js';
 export { validateContext, validateSnapshot } from './validate.js';
-export type { StandardSchema } from './validate.js';
-export { fromResumable, readProgress, watchProgress } from './resumable.js';
+export type { StandardResult, StandardSchema } from './validate.js';
+export { fromResumable, readProgress, resumeFrom, watchProgress } from './resumable.js';
 export type {
+  AnyActorSystem,
   ProgressInfo,
   ProgressReport,
   ResumableCursor,
@@ -81,6 +83,7 @@ export type {
   ResumableOptions,
   ResumablePage,
   ResumableSnapshot,
+  ResumeCapable,
 } from './resumable.js';
 export { resolveRetryPolicy, retryDelay, withRetry } from './retry.js';
 export type { ResolvedRetryPolicy, RetryEvent, RetryFailure, RetryPolicy, RetrySnapshot } from './retry.js';

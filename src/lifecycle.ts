@@ -22,7 +22,8 @@ export interface LifecycleEnv {
   readonly exitTimeoutMs?: number;
 }
 
-type Flusher = () => Promise<unknown>;
+/** Flushes one persisted actor; lifecycle signals wait for it (up to `exitTimeoutMs`). */
+export type Flusher = () => Promise<unknown>;
 
 const SIGNAL_CODES: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
 

@@ -249,7 +249,9 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   // Writer state, set by becomeWriter (at once, or when a follower takes over).
   let nextSeq = 1;
   let epoch = 0;
-  let known: GenerationInfo[] = [];
+  // Generations this writer knows of, newest first; listed on the first write when
+  // the restore did not need a full listing (the adapter's readNewest).
+  let known: GenerationInfo[] | undefined = [];
   let current: Actor<TLogic> = undefined as unknown as Actor<TLogic>;
   let report: RestoreReport = undefined as unknown as RestoreReport;
   let removeHooks = (): void => undefined;
@@ -271,6 +273,11 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       });
     }
     const payload = codec.encode(captureCheckpoint(current));
+    known ??= await adapter.list(key).then(
+      (list) => list.slice(),
+      () => undefined, // listed again on the next write; pruning waits until then
+    );
+    const gens = known ?? [];
     const seq = nextSeq++;
     const createdAt = clock.now();
     const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
@@ -278,12 +285,12 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     try {
       await adapter.write(key, record);
     } catch (error) {
-      if (toCheckpointError(error, 'io').code !== 'storage-full' || known.length < 2) throw error;
+      if (toCheckpointError(error, 'io').code !== 'storage-full' || gens.length < 2) throw error;
       // Full store: drop every older generation (the newest stays readable) and try once more.
-      await prune(known[0]!.seq, 1);
+      await prune(gens[0]!.seq, 1);
       await adapter.write(key, record);
     }
-    known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
+    gens.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
     await prune(seq);
     const info = { seq, byteLength: bytes.length, durationMs: clock.now() - t0 };
     events.emit({ type: 'save', key, ...info });
@@ -292,6 +299,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
 
   const prune = async (keep: number, latest?: number) => {
     const retain = latest === undefined ? (options.retain ?? {}) : { latest };
+    if (!known) return;
     const removable = selectPrunable(known, retain, clock.now(), new Set([keep]));
     if (removable.length === 0) return;
     const removed: number[] = [];
@@ -414,7 +422,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     }
     nextSeq = outcome.newestSeq + 1;
     epoch = lease?.epoch ?? outcome.newestEpoch;
-    known = (await adapter.list(key).catch(() => [])).slice();
+    known = outcome.generations?.slice();
     current = outcome.accepted?.value ?? createActor(logic, actorOptions);
     role = 'writer';
 

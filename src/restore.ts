@@ -1,5 +1,5 @@
 import type { AnyActorLogic } from 'xstate';
-import type { CheckpointAdapter } from './adapter.js';
+import type { CheckpointAdapter, GenerationInfo } from './adapter.js';
 import type { LoadedGeneration } from './persist.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec.js';
@@ -186,6 +186,12 @@ export interface RestoreOutcome<T> {
   /** Highest sequence seen (including quarantined), so the next write does not collide. */
   readonly newestSeq: number;
   readonly newestEpoch: number;
+  /**
+   * The key's generations after this restore (the listing, without those it
+   * quarantined), newest first; `undefined` when the adapter's `readNewest`
+   * served the restore without a full listing.
+   */
+  readonly generations: GenerationInfo[] | undefined;
 }
 
 /**
@@ -211,15 +217,34 @@ export interface RestoreOutcome<T> {
  * ```
  */
 export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<RestoreOutcome<T>> {
-  const generations = await o.adapter.list(o.key);
-  const quarantinedBefore = await o.adapter.listQuarantine(o.key).catch(() => []);
-  let newestSeq = Math.max(0, ...generations.map((g) => g.seq), ...quarantinedBefore.map((q) => q.seq));
-  const newestEpoch = Math.max(0, ...generations.map((g) => g.epoch));
   const rejected: RejectedGeneration[] = [];
   const quarantined: number[] = [];
-  for (const gen of generations) {
+  let listed: GenerationInfo[] | undefined;
+  let seqs: number[];
+  let newestSeq: number;
+  let newestEpoch: number;
+  let prefetched: { readonly seq: number; readonly bytes: Uint8Array } | undefined;
+  if (o.adapter.readNewest) {
+    const found = await o.adapter.readNewest(o.key);
+    seqs = found.seqs;
+    newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
+    newestEpoch = found.epoch;
+    prefetched = found.newest;
+  } else {
+    const [generations, quarantinedBefore] = await Promise.all([
+      o.adapter.list(o.key),
+      o.adapter.listQuarantine(o.key).catch(() => []),
+    ]);
+    listed = generations;
+    seqs = generations.map((g) => g.seq);
+    newestSeq = Math.max(0, ...seqs, ...quarantinedBefore.map((q) => q.seq));
+    newestEpoch = Math.max(0, ...generations.map((g) => g.epoch));
+  }
+  const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
+  for (const seq of seqs) {
+    const gen = { seq };
     try {
-      const bytes = await o.adapter.read(o.key, gen.seq);
+      const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
       if (bytes === undefined) continue; // pruned by another writer since the listing
       const decoded = decodeCheckpoint(bytes, o.codecs, o.limits);
       const prepared = await prepareCheckpoint(decoded, o);
@@ -229,7 +254,14 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       } catch (cause) {
         throw toCheckpointError(cause, 'invalid-state', { seq: gen.seq });
       }
-      return { accepted: { value, header: decoded.header, prepared }, rejected, quarantined, newestSeq, newestEpoch };
+      return {
+        accepted: { value, header: decoded.header, prepared },
+        rejected,
+        quarantined,
+        newestSeq,
+        newestEpoch,
+        generations: remaining(),
+      };
     } catch (caught) {
       const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq: gen.seq });
       if (error.code === 'version-too-new') throw error;
@@ -261,7 +293,7 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       data: { rejected },
     });
   }
-  return { rejected, quarantined, newestSeq, newestEpoch };
+  return { rejected, quarantined, newestSeq, newestEpoch, generations: remaining() };
 }
 
 /**

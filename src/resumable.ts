@@ -1,8 +1,9 @@
 import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { CheckpointError } from './errors.js';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- XState's own AnyActorSystem is not exported.
-type AnyActorSystem = ActorSystem<any>;
+/** Any XState actor system (XState does not export its own `AnyActorSystem`). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the same `any` XState uses for it.
+export type AnyActorSystem = ActorSystem<any>;
 
 /**
  * How far a durable child (a {@link fromResumable} batch or a

@@ -2,7 +2,6 @@ import type {
   ActorLogic,
   ActorScope,
   AnyActorLogic,
-  ActorSystem,
   AnyActorRef,
   EmittedFrom,
   InputFrom,
@@ -12,10 +11,7 @@ import type {
 import type { Clock, TimerHandle } from './clock.js';
 import { CheckpointError } from './errors.js';
 import { readProgress, resumeFrom } from './resumable.js';
-import type { ProgressInfo, ResumeCapable } from './resumable.js';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- XState's own AnyActorSystem is not exported.
-type AnyActorSystem = ActorSystem<any>;
+import type { AnyActorSystem, ProgressInfo, ResumeCapable } from './resumable.js';
 
 /** When and how often {@link withRetry} tries again. Names and defaults follow Temporal's retry policy. */
 export interface RetryPolicy {

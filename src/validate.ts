@@ -13,7 +13,8 @@ export interface StandardSchema<Output = unknown> {
   };
 }
 
-type StandardResult<Output> =
+/** What a Standard Schema's `validate` returns: the output value, or the issues. */
+export type StandardResult<Output> =
   | { readonly value: Output; readonly issues?: undefined }
   | {
       readonly issues: ReadonlyArray<{

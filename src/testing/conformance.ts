@@ -227,6 +227,33 @@ export function adapterConformance(name: string, target: ConformanceTarget, api:
       equal(await adapter.readQuarantined('k', q.id), undefined, 'readQuarantined after delete');
     });
 
+    it('readNewest (optional) agrees with list, read, listQuarantine and fencing', async () => {
+      const readNewest = adapter.readNewest?.bind(adapter);
+      if (!readNewest) return;
+      const empty = await readNewest('k');
+      equal(
+        [empty.seqs, empty.quarantinedSeq, empty.epoch, empty.newest],
+        [[], 0, 0, undefined],
+        'readNewest of a new key',
+      );
+      await adapter.write('k', record(1, 0));
+      for (const seq of [2, 3]) await adapter.write('k', record(seq, 1));
+      await adapter.quarantine('k', 3, 'corrupt: test');
+      const found = await readNewest('k');
+      equal(found.seqs, await seqs('k'), 'readNewest().seqs against list()');
+      equal(found.quarantinedSeq, 3, 'readNewest().quarantinedSeq');
+      equal(found.epoch, 1, 'readNewest().epoch (the newest generation written with epoch 1)');
+      equal(found.newest?.seq, 2, 'readNewest().newest.seq');
+      sameBytes(found.newest?.bytes, (await adapter.read('k', 2))!, 'readNewest().newest.bytes against read()');
+      if (adapter.acquire) {
+        // A writer without a lease takes this epoch: a lock holder's newer epoch must still fence it.
+        const lease = await adapter.acquire('k');
+        equal((await readNewest('k')).epoch, 1, 'readNewest().epoch after acquire (generations only)');
+        equal(await codeOf(adapter.write('k', record(4, 1))), 'fenced', 'write with that epoch after acquire');
+        await lease.release();
+      }
+    });
+
     it('reports quarantine of a missing generation as not-found', async () => {
       equal(await codeOf(adapter.quarantine('k', 9, 'x')), 'not-found', 'quarantine of a missing generation');
     });

@@ -1,0 +1,213 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import * as fsp from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, bench, describe } from 'vitest';
+import { assign, createActor, setup, type Actor } from 'xstate';
+import { encodeEnvelope, persistActor, taggedJsonCodec, type PersistedActor } from 'xstate-checkpoint';
+import { fileAdapter, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
+
+// 10,000 actors, one checkpoint each in one fileAdapter folder: restore them all
+// (persistActor: list, read, verify, decode, create, start) against reading the
+// same snapshots as JSON files and JSON.parse (the issue's baseline), and against
+// that plus createActor({ snapshot }).start() (what a hand-rolled restore also does).
+// 32 restores in flight in every variant; rounds alternate which variant goes first.
+// Open file descriptors are counted before and after (all actors closed).
+// Writes test/.tmp/bench/restore-many.json.
+// Run: npx vitest bench --run --project node test/bench/restore-many.bench.ts
+
+const ACTORS = Number(process.env.XSC_BENCH_ACTORS ?? 10_000);
+const ROUNDS = 5;
+const IN_FLIGHT = 32;
+
+const order = setup({
+  types: {
+    context: {} as {
+      orderId: string;
+      customer: { id: string; name: string; email: string };
+      lines: Array<{ sku: string; qty: number; price: number }>;
+      notes: string;
+    },
+    input: {} as { n: number },
+  },
+}).createMachine({
+  id: 'order',
+  context: ({ input }) => ({
+    orderId: `order-${input.n}`,
+    customer: { id: `c-${input.n % 997}`, name: 'Ada Lovelace', email: 'ada@example.com' },
+    lines: Array.from({ length: 8 }, (_, i) => ({
+      sku: `SKU-${(input.n * 31 + i) % 100_003}`,
+      qty: 1 + i,
+      price: 9.5,
+    })),
+    notes: 'leave at the door, ring twice'.repeat(8),
+  }),
+  initial: 'cart',
+  states: {
+    cart: { on: { CHECKOUT: 'payment' } },
+    payment: {
+      initial: 'pending',
+      states: { pending: { on: { PAID: 'captured' } }, captured: {} },
+      on: { ADD: { actions: assign({ notes: ({ context }) => `${context.notes}!` }) } },
+    },
+  },
+});
+
+const root = mkdtempSync(join(tmpdir(), 'xsc-restore-many-'));
+const storeDir = join(root, 'store');
+const jsonDir = join(root, 'json');
+const keyOf = (i: number) => `order-${i}`;
+const openFds = () => readdirSync('/proc/self/fd').length;
+
+// Setup is not measured: write without fsync (the bytes and layout are the same).
+const noSync: FileSystemLike = {
+  ...(fsp as unknown as FileSystemLike),
+  async open(path, flags) {
+    const handle = await fsp.open(path, flags);
+    return Object.assign(handle, { sync: async () => undefined, datasync: async () => undefined });
+  },
+};
+
+let prepared: Promise<void> | undefined;
+function prepare(): Promise<void> {
+  return (prepared ??= (async () => {
+    mkdirSync(jsonDir, { recursive: true });
+    const writer = fileAdapter({ dir: storeDir, fs: noSync });
+    await pool(ACTORS, async (i) => {
+      const actor = createActor(order, { input: { n: i } }).start();
+      actor.send({ type: 'CHECKOUT' });
+      const persisted = actor.getPersistedSnapshot();
+      actor.stop();
+      const payload = taggedJsonCodec.encode({ snapshot: persisted, timers: [] });
+      const bytes = encodeEnvelope(
+        { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: Date.now(), codec: taggedJsonCodec.id },
+        payload,
+      );
+      await writer.write(keyOf(i), { seq: 1, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes });
+      await fsp.writeFile(join(jsonDir, `${i}.json`), JSON.stringify(persisted));
+    });
+    await writer.dispose();
+  })());
+}
+
+/** Runs `task(0..count-1)` with IN_FLIGHT at a time. */
+async function pool(count: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(IN_FLIGHT, count) }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+const variants = {
+  async persistActor(count: number) {
+    const adapter = fileAdapter({ dir: storeDir });
+    const actors: Array<PersistedActor<typeof order>> = [];
+    const t0 = performance.now();
+    await pool(count, async (i) => {
+      actors.push(await persistActor(order, { key: keyOf(i), adapter, flushOnExit: false, input: { n: i } }));
+    });
+    const ms = performance.now() - t0;
+    if (actors.some((p) => p.restored.source !== 'checkpoint' || !p.actor.getSnapshot().matches('payment'))) {
+      throw new Error('an actor was not restored from its checkpoint');
+    }
+    await Promise.all(actors.map((p) => p.close()));
+    await adapter.dispose();
+    return ms;
+  },
+  async readParse(count: number) {
+    const parsed: unknown[] = [];
+    const t0 = performance.now();
+    await pool(count, async (i) => {
+      parsed.push(JSON.parse(await fsp.readFile(join(jsonDir, `${i}.json`), 'utf8')));
+    });
+    return performance.now() - t0;
+  },
+  async readParseStart(count: number) {
+    const actors: Array<Actor<typeof order>> = [];
+    const t0 = performance.now();
+    await pool(count, async (i) => {
+      const snapshot = JSON.parse(await fsp.readFile(join(jsonDir, `${i}.json`), 'utf8')) as never;
+      actors.push(createActor(order, { snapshot, input: { n: i } }).start());
+    });
+    const ms = performance.now() - t0;
+    for (const actor of actors) actor.stop();
+    return ms;
+  },
+};
+
+afterAll(async () => {
+  await prepare();
+  const fdBefore = openFds();
+  const times: Record<keyof typeof variants, number[]> = { persistActor: [], readParse: [], readParseStart: [] };
+  const names = Object.keys(variants) as Array<keyof typeof variants>;
+  await variants.persistActor(1000); // warm-up: JIT and the page cache of every file
+  await variants.readParse(ACTORS);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (let j = 0; j < names.length; j++) {
+      const name = names[(round + j) % names.length]!;
+      times[name].push(await variants[name](ACTORS));
+    }
+  }
+  const fdAfter = openFds();
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
+  const ours = median(times.persistActor);
+  const rows = [
+    {
+      metric: `restore ${ACTORS} actors`,
+      ours: 'persistActor (list, read, verify, decode, create, start)',
+      baseline: 'readFile + JSON.parse of the same snapshots',
+      oursMs: ours,
+      baselineMs: median(times.readParse),
+      ratio: ours / median(times.readParse),
+      target: 2,
+    },
+    {
+      metric: `restore ${ACTORS} actors`,
+      ours: 'persistActor',
+      baseline: 'readFile + JSON.parse + createActor({ snapshot }).start()',
+      oursMs: ours,
+      baselineMs: median(times.readParseStart),
+      ratio: ours / median(times.readParseStart),
+    },
+  ];
+  const perActorUs = (ours / ACTORS) * 1000;
+  console.log(
+    [
+      `restore of ${ACTORS} actors from one fileAdapter folder, ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds:`,
+      ...rows.map(
+        (r) =>
+          `  ${r.baseline.padEnd(58)} ours ${r.oursMs.toFixed(0)} ms vs ${r.baselineMs.toFixed(0)} ms: ${r.ratio.toFixed(2)}x` +
+          (r.target ? ` (target <= ${r.target}x: ${r.ratio <= r.target ? 'met' : 'NOT met'})` : ''),
+      ),
+      `  ${perActorUs.toFixed(0)} µs per actor; open file descriptors ${fdBefore} before, ${fdAfter} after`,
+    ].join('\n'),
+  );
+  const out = new URL('../.tmp/bench/', import.meta.url);
+  mkdirSync(out, { recursive: true });
+  writeFileSync(
+    new URL('restore-many.json', out),
+    `${JSON.stringify(
+      {
+        node: process.version,
+        measuredAt: new Date().toISOString(),
+        actors: ACTORS,
+        inFlight: IN_FLIGHT,
+        rounds: ROUNDS,
+        fdBefore,
+        fdAfter,
+        rows,
+      },
+      null,
+      2,
+    )}\n`,
+  );
+  rmSync(root, { recursive: true, force: true });
+}, 900_000);
+
+describe(`restore many (vitest's table: 200 actors per task; the ${ACTORS}-actor ratios print after)`, () => {
+  const opts = { time: 300, warmupTime: 0, setup: prepare } as const;
+  bench('persistActor', () => variants.persistActor(200).then(() => undefined), opts);
+  bench('readFile + JSON.parse', () => variants.readParse(200).then(() => undefined), opts);
+});
