@@ -67,3 +67,36 @@ it('fill two steps, reload: the step, the data and the pending session timer are
   );
   await page.close();
 });
+
+it('a second tab follows the first read-only, then takes over the checkout when the first closes', async () => {
+  // A fresh storage partition, so the first test's checkout does not carry over.
+  const context = await chrome.browser.newContext();
+  const url = `${server.url}?ttl=120000`;
+  const a = await context.newPage();
+  await a.goto(url);
+  await expect.poll(() => text(a, '#restored')).toBe('Fresh start');
+  const b = await context.newPage();
+  await b.goto(url);
+  await b.locator('#following').waitFor();
+  expect(await b.locator('input[name=name]').isDisabled()).toBe(true);
+  expect(await a.locator('#following').count()).toBe(0);
+
+  await a.fill('input[name=name]', 'Grace Hopper');
+  await a.fill('input[name=address]', '1 Harbor Road');
+  await a.click('#shipping button[type=submit]');
+  // The follower shows the writer's newest checkpoint: now at the payment step.
+  await b.locator('#payment').waitFor();
+  expect(await b.locator('select[name=payment]').isDisabled()).toBe(true);
+
+  const closedAt = Date.now();
+  await a.close();
+  await b.locator('#following').waitFor({ state: 'detached' });
+  const tookOverMs = Date.now() - closedAt;
+  expect(await b.locator('select[name=payment]').isDisabled()).toBe(false);
+  await b.selectOption('select[name=payment]', 'invoice');
+  await b.click('#payment button[type=submit]');
+  await b.locator('#review').waitFor();
+  expect(await text(b, '#review p')).toBe('Grace Hopper, 1 Harbor Road, paying by invoice');
+  console.log(`example: the second tab followed the first and took over ${tookOverMs} ms after it closed`);
+  await context.close();
+});

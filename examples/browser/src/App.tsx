@@ -16,7 +16,8 @@ export function App() {
   return (
     <PersistGate
       logic={checkoutMachine}
-      options={{ key: 'checkout', adapter, input: { ttlMs } }}
+      // One tab writes the checkout; others follow it read-only and take over when it closes.
+      options={{ key: 'checkout', adapter, input: { ttlMs }, lock: true, follow: true }}
       fallback={<p>Restoring…</p>}
       renderError={(error) => <p role="alert">{error.message}</p>}
     >
@@ -29,6 +30,7 @@ function CheckoutView({ actorRef, persisted }: { actorRef: Actor<Checkout>; pers
   const snapshot = useSelector(actorRef, (s) => s);
   const { context } = snapshot;
   const report = persisted.restored;
+  const following = persisted.role === 'follower';
   const [saved, setSaved] = useState<number>();
   const [now, setNow] = useState(Date.now());
   const [expiredAt, setExpiredAt] = useState<number>();
@@ -49,30 +51,38 @@ function CheckoutView({ actorRef, persisted }: { actorRef: Actor<Checkout>; pers
           : 'Fresh start'}
       </p>
       <p id="saved">{saved === undefined ? 'Not saved yet' : `Saved checkpoint #${saved}`}</p>
-      {snapshot.matches('active') && (
-        <p id="session" data-expires-at={context.expiresAt}>
-          Session expires in {Math.max(0, Math.ceil((context.expiresAt - now) / 1000))} s
+      {following && (
+        <p id="following" role="status">
+          This checkout is open in another tab: this one follows it (checkpoint #{report.seq ?? 0}) and takes over when
+          that tab closes.
         </p>
       )}
-      {snapshot.matches({ active: 'shipping' }) && <Shipping actorRef={actorRef} />}
-      {snapshot.matches({ active: 'payment' }) && <Payment actorRef={actorRef} />}
-      {snapshot.matches({ active: 'review' }) && (
-        <section id="review">
-          <h2>Review</h2>
-          <p>
-            {context.name}, {context.address}, paying by {context.payment}
+      <fieldset disabled={following}>
+        {snapshot.matches('active') && (
+          <p id="session" data-expires-at={context.expiresAt}>
+            Session expires in {Math.max(0, Math.ceil((context.expiresAt - now) / 1000))} s
           </p>
-          <button onClick={() => actorRef.send({ type: 'BACK' })}>Back</button>
-          <button onClick={() => actorRef.send({ type: 'CONFIRM' })}>Place order</button>
-        </section>
-      )}
-      {snapshot.matches('expired') && (
-        <section id="expired" data-expired-at={expiredAt} data-expires-at={context.expiresAt}>
-          <h2>Session expired</h2>
-          <button onClick={() => actorRef.send({ type: 'RESTART' })}>Start again</button>
-        </section>
-      )}
-      {snapshot.matches('done') && <h2 id="done">Order placed</h2>}
+        )}
+        {snapshot.matches({ active: 'shipping' }) && <Shipping actorRef={actorRef} />}
+        {snapshot.matches({ active: 'payment' }) && <Payment actorRef={actorRef} />}
+        {snapshot.matches({ active: 'review' }) && (
+          <section id="review">
+            <h2>Review</h2>
+            <p>
+              {context.name}, {context.address}, paying by {context.payment}
+            </p>
+            <button onClick={() => actorRef.send({ type: 'BACK' })}>Back</button>
+            <button onClick={() => actorRef.send({ type: 'CONFIRM' })}>Place order</button>
+          </section>
+        )}
+        {snapshot.matches('expired') && (
+          <section id="expired" data-expired-at={expiredAt} data-expires-at={context.expiresAt}>
+            <h2>Session expired</h2>
+            <button onClick={() => actorRef.send({ type: 'RESTART' })}>Start again</button>
+          </section>
+        )}
+        {snapshot.matches('done') && <h2 id="done">Order placed</h2>}
+      </fieldset>
     </main>
   );
 }
