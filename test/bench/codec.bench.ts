@@ -271,7 +271,7 @@ afterAll(() => {
     new URL('codec.json', dir),
     `${JSON.stringify({ node: process.version, measuredAt: new Date().toISOString(), rows: table }, null, 2)}\n`,
   );
-});
+}, 600_000);
 
 // vitest's own per-task table (absolute ops/s); kept short, the ratios above are the result.
 const opts = { time: 200, warmupTime: 50 };
