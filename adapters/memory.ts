@@ -253,9 +253,10 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
       if (key !== undefined) open(key);
       else if (disposed) throw new CheckpointError('closed', { adapter: name });
       const out: QuarantineInfo[] = [];
-      for (const [k, s] of store.keys) {
-        if (key !== undefined && k !== key) continue;
-        for (const { bytes: _bytes, ...rest } of s.quarantine.values()) out.push(rest);
+      // One key is a lookup, not a scan of every key (restore asks for it once per actor).
+      const states = key === undefined ? store.keys.values() : [store.keys.get(key)];
+      for (const s of states) {
+        if (s) for (const { bytes: _bytes, ...rest } of s.quarantine.values()) out.push(rest);
       }
       return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
     },
