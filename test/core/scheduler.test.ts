@@ -223,4 +223,28 @@ describe('WriteScheduler', () => {
         }),
     ).toThrow(expect.objectContaining({ code: 'invalid-option' }));
   });
+
+  it('reads the clock once per task: a burst shares one time, a later task reads it again', async () => {
+    const { clock, advance } = manualClock();
+    let reads = 0;
+    const counting: Clock = { ...clock, now: () => (reads++, clock.now()) };
+    const writes: number[] = [];
+    const scheduler = new WriteScheduler({
+      clock: counting,
+      wait: 100,
+      maxWait: 1000,
+      write: async () => (writes.push(clock.now()), { seq: writes.length, byteLength: 1, durationMs: 0 }),
+      onError: () => undefined,
+    });
+    scheduler.open();
+    for (let i = 0; i < 1000; i++) scheduler.notify();
+    expect(reads).toBe(1);
+    await advance(60); // a later task: its change moves the debounce deadline to 160
+    scheduler.notify();
+    expect(reads).toBe(2);
+    await advance(99);
+    expect(writes).toEqual([]);
+    await advance(1);
+    expect(writes).toEqual([160]);
+  });
 });
