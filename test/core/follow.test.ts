@@ -8,6 +8,7 @@ import {
   watchGenerations,
   type CheckpointAdapter,
   type CheckpointEvent,
+  type FollowOptions,
   type GenerationNotice,
 } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
@@ -185,15 +186,16 @@ describe('persistActor with follow', () => {
     await writer.close();
   });
 
-  it('takeOver: false stays a follower after the writer leaves; close stops watching', async () => {
+  /** A lock holder and a second instance following it, on one memory store. */
+  async function writerAndFollower(follow: FollowOptions) {
     const store = createMemoryStore();
     const writer = await persistActor(counter, { key: 'doc', adapter: memoryAdapter({ store }), lock: true });
-    const follower = await persistActor(counter, {
-      key: 'doc',
-      adapter: memoryAdapter({ store }),
-      lock: true,
-      follow: { takeOver: false, pollMs: 100 },
-    });
+    const follower = await persistActor(counter, { key: 'doc', adapter: memoryAdapter({ store }), lock: true, follow });
+    return { store, writer, follower };
+  }
+
+  it('takeOver: false stays a follower after the writer leaves; close stops watching', async () => {
+    const { writer, follower } = await writerAndFollower({ takeOver: false, pollMs: 100 });
     expect(follower.restored.source).toBe('fresh');
     await writer.close();
     await vi.advanceTimersByTimeAsync(1000);
@@ -203,14 +205,7 @@ describe('persistActor with follow', () => {
   });
 
   it('a follower that closes while waiting for the lock never becomes the writer', async () => {
-    const store = createMemoryStore();
-    const writer = await persistActor(counter, { key: 'doc', adapter: memoryAdapter({ store }), lock: true });
-    const follower = await persistActor(counter, {
-      key: 'doc',
-      adapter: memoryAdapter({ store }),
-      lock: true,
-      follow: { pollMs: 100 },
-    });
+    const { store, writer, follower } = await writerAndFollower({ pollMs: 100 });
     await follower.close();
     await writer.close();
     await vi.advanceTimersByTimeAsync(1000);
