@@ -7,6 +7,11 @@ export interface WatchGenerationsOptions {
   readonly clock: Clock;
   /** Polling interval when the adapter has no `subscribe`. @default 1000 */
   readonly pollMs?: number;
+  /**
+   * With `subscribe`: also poll this often, for notices a frozen tab or a
+   * dropped connection missed. @default 10000
+   */
+  readonly resyncMs?: number;
   /** Failures of `list()` while polling or of `onNewer` (watching goes on). */
   readonly onError?: (error: unknown) => void;
 }
@@ -14,8 +19,8 @@ export interface WatchGenerationsOptions {
 /**
  * Calls `onNewer(seq)` whenever `key` gets a generation newer than any seen so
  * far (starting above `fromSeq`). Notices come from the adapter's `subscribe`
- * when it has one (IndexedDB: a `BroadcastChannel` between tabs), else from
- * polling `list()` every `pollMs`. Calls never overlap: notices arriving while
+ * when it has one (IndexedDB: a `BroadcastChannel` between tabs), checked by
+ * a slow poll every `resyncMs`; else from polling `list()` every `pollMs`. Calls never overlap: notices arriving while
  * `onNewer` runs are merged into one call with the newest sequence.
  *
  * @returns A function that stops watching.
@@ -63,15 +68,8 @@ export function watchGenerations(
     void drain();
   };
 
-  if (adapter.subscribe) {
-    const unsubscribe = adapter.subscribe(key, (notice) => hint(notice.seq));
-    return () => {
-      stopped = true;
-      unsubscribe();
-    };
-  }
-
-  const pollMs = options.pollMs ?? 1000;
+  const unsubscribe = adapter.subscribe?.(key, (notice) => hint(notice.seq));
+  const pollMs = unsubscribe ? (options.resyncMs ?? 10_000) : (options.pollMs ?? 1000);
   let timer: TimerHandle;
   const poll = async () => {
     try {
@@ -85,6 +83,7 @@ export function watchGenerations(
   timer = clock.setTimeout(() => void poll(), pollMs);
   return () => {
     stopped = true;
+    unsubscribe?.();
     clock.clearTimeout(timer);
   };
 }

@@ -97,6 +97,8 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
 export interface FollowOptions {
   /** How often a follower polls for new generations when the adapter has no `subscribe`. @default 1000 */
   readonly pollMs?: number;
+  /** With an adapter that has `subscribe`: a slower poll for notices missed (a frozen tab). @default 10000 */
+  readonly resyncMs?: number;
   /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
   readonly takeOver?: boolean;
 }
@@ -543,6 +545,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     stopWatching = watchGenerations(adapter, key, mirrored, () => mirror(), {
       clock,
       ...(followOptions.pollMs !== undefined ? { pollMs: followOptions.pollMs } : {}),
+      ...(followOptions.resyncMs !== undefined ? { resyncMs: followOptions.resyncMs } : {}),
       onError: (error) => onError(toCheckpointError(error, 'io', { key, adapter: adapter.name })),
     });
     if (followOptions.takeOver !== false) void takeOver();

@@ -109,6 +109,26 @@ describe('watchGenerations', () => {
   });
 });
 
+describe('watchGenerations resync', () => {
+  it('with subscribe, a slow poll still finds a generation whose notice was lost (a frozen tab)', async () => {
+    const store = createMemoryStore();
+    const deaf: CheckpointAdapter = { ...memoryAdapter({ store }), subscribe: () => () => undefined };
+    const seen: number[] = [];
+    const stop = watchGenerations(deaf, 'k', 0, async (seq) => void seen.push(seq), {
+      clock: systemClock,
+      resyncMs: 5_000,
+    });
+    const writer = await persistActor(counter, { key: 'k', adapter: memoryAdapter({ store }) });
+    await writer.flush();
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(seen).toEqual([]);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(seen).toEqual([1]);
+    stop();
+    await writer.close();
+  });
+});
+
 describe('persistActor with follow', () => {
   it('a second instance follows the lock holder read-only, then takes over when it closes', async () => {
     const store = createMemoryStore();
