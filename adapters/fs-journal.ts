@@ -9,6 +9,7 @@ import type {
 } from '../src/adapter.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { encodeJournalFrames, scanJournalFrames, type FrameScan } from '../src/journal-frame.js';
+import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
 import { errnoOf, fsError, publishFile, syncDir, type PublishState } from './fs-durable.js';
 import { KEY_FILE, fixedWidth, keyFolderName } from './fs-layout.js';
@@ -336,18 +337,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     append: (key, entries, epoch) =>
       use(key).then((fs) =>
         serial(key, async (s) => {
-          let last = 0;
-          for (const e of entries) {
-            if (!Number.isSafeInteger(e.seq) || e.seq <= last) {
-              throw new CheckpointError('conflict', {
-                key,
-                adapter: NAME,
-                seq: e.seq,
-                detail: `journal entry ${e.seq} does not follow entry ${last}`,
-              });
-            }
-            last = e.seq;
-          }
+          const last = checkJournalOrder(key, NAME, entries);
           if (!Number.isSafeInteger(epoch) || epoch < 0) {
             throw new CheckpointError('invalid-option', {
               key,

@@ -1,6 +1,7 @@
 import type { JournalEntry, JournalReadResult, JournalStore, Lease } from '../src/adapter.js';
 import { crc32 } from '../src/checksum.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
+import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
 import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './indexeddb.js';
 
@@ -185,18 +186,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
 
   return {
     async append(key, entries, epoch) {
-      let previous = 0;
-      for (const e of entries) {
-        if (!Number.isSafeInteger(e.seq) || e.seq <= previous) {
-          throw new CheckpointError('conflict', {
-            key,
-            adapter: NAME,
-            seq: e.seq,
-            detail: `journal entry ${e.seq} does not follow entry ${previous}`,
-          });
-        }
-        previous = e.seq;
-      }
+      const previous = checkJournalOrder(key, NAME, entries);
       if (entries.length === 0) return;
       const first = entries[0]!.seq;
       const cut = damagedAfter.get(key);

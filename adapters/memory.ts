@@ -10,6 +10,7 @@ import type {
 } from '../src/adapter.js';
 import { CheckpointError } from '../src/errors.js';
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../src/journal-frame.js';
+import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
 
 /** What a {@link MemoryStore} keeps for one key (its generations, quarantine, epoch, lock and journal). */
@@ -139,18 +140,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
         s.journalLast = Math.max(scan.lastSeq, s.journalFloor);
         verified.add(key);
       }
-      let last = s.journalLast;
-      for (const e of entries) {
-        if (!Number.isSafeInteger(e.seq) || e.seq <= last) {
-          throw new CheckpointError('conflict', {
-            key,
-            adapter: name,
-            seq: e.seq,
-            detail: `journal entry ${e.seq} does not follow entry ${last}`,
-          });
-        }
-        last = e.seq;
-      }
+      const last = checkJournalOrder(key, name, entries, s.journalLast);
       if (entries.length === 0) return;
       s.epoch = epoch;
       s.journal.push(encodeJournalFrames(entries, epoch));

@@ -2,6 +2,7 @@ import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type { JournalEntry, JournalReadResult, JournalStore } from '../src/adapter.js';
 import { crc32 } from '../src/checksum.js';
 import { CheckpointError, isCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
+import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
 import { postgresAdapter, postgresSchemaSql, type PostgresAdapter, type PostgresAdapterOptions } from './postgres.js';
 
@@ -246,18 +247,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     append: (key, entries, epoch) =>
       serial(key, () =>
         withClient(key, 'append to the journal', async (c) => {
-          let previous = 0;
-          for (const e of entries) {
-            if (!Number.isSafeInteger(e.seq) || e.seq <= previous) {
-              throw new CheckpointError('conflict', {
-                key,
-                adapter: NAME,
-                seq: e.seq,
-                detail: `journal entry ${e.seq} does not follow entry ${previous}`,
-              });
-            }
-            previous = e.seq;
-          }
+          checkJournalOrder(key, NAME, entries);
           if (entries.length === 0) return;
           const first = entries[0]!.seq;
           const cut = damagedAfter.get(key);

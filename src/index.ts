@@ -46,6 +46,7 @@ export { persistActor } from './persist.js';
 export { persistJournaled } from './journal.js';
 export type { JournalOptions, JournalRestoreInfo, JournalRestoreReport, JournaledActor } from './journal.js';
 export { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from './journal-frame.js';
+export { checkJournalOrder } from './journal-order.js';
 export type { FrameDamage, FrameScan } from './journal-frame.js';
 export { decodeJournaledEvent, encodeJournaledEvent } from './journal-entry.js';
 export type { JournaledEvent } from './journal-entry.js';
