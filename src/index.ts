@@ -43,6 +43,7 @@ export type { EventTargetLike, Flusher, LifecycleEnv, ProcessLike } from './life
 export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';
+export { createRestoredActor } from './restored-actor.js';
 export { persistJournaled } from './journal.js';
 export type { JournalOptions, JournalRestoreInfo, JournalRestoreReport, JournaledActor } from './journal.js';
 export { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from './journal-frame.js';
@@ -66,7 +67,7 @@ export type {
   RestoreOutcome,
   RestoreReport,
 } from './restore.js';
-export { selectPrunable } from './retention.js';
+export { pruneGenerations, selectPrunable } from './retention.js';
 export type { RetentionOptions } from './retention.js';
 export { WriteScheduler } from './scheduler.js';
 export type { DebounceOptions, FlushInfo, WriteSchedulerOptions } from './scheduler.js';

@@ -6,6 +6,7 @@ import { taggedJsonCodec, type Codec } from './codec.js';
 import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
 import { encodeEnvelope } from './envelope.js';
+import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import { CheckpointEmitter } from './events.js';
 import { decodeJournaledEvent, encodeJournaledEvent, type JournaledEvent } from './journal-entry.js';
@@ -16,7 +17,7 @@ import { checkMigrations } from './migrate.js';
 import type { PersistOptions, PersistedActor } from './persist.js';
 import { Replay } from './replay.js';
 import { loadGeneration, restoreNewest, type RestoreReport } from './restore.js';
-import { selectPrunable } from './retention.js';
+import { pruneGenerations } from './retention.js';
 import type { FlushInfo } from './scheduler.js';
 
 /** Options of journal mode (`persistActor(logic, { journal: { ... } })`). */
@@ -182,18 +183,8 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   if (options.id !== undefined) identity['id'] = options.id;
   if (options.systemId !== undefined) identity['systemId'] = options.systemId;
 
-  const createFrom = (snapshot: unknown, extra: object): Actor<TLogic> => {
-    const actor = createActor(logic, { ...extra, snapshot } as ActorOptions<TLogic>);
-    const snap = actor.getSnapshot() as { status?: unknown; error?: unknown };
-    // XState turns a snapshot it cannot restore into an error snapshot instead of throwing.
-    if (snap.status === 'error' && (snapshot as { status?: unknown }).status !== 'error') {
-      throw new CheckpointError('invalid-state', {
-        cause: snap.error,
-        detail: 'XState could not restore the snapshot',
-      });
-    }
-    return actor;
-  };
+  const createFrom = (snapshot: unknown, extra: object): Actor<TLogic> =>
+    createRestoredActor(logic, snapshot, extra as ActorOptions<TLogic>);
 
   let lease: Lease | undefined;
   if (options.lock) lease = await adapter.acquire!(key, typeof options.lock === 'object' ? options.lock : {});
@@ -403,17 +394,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   };
 
   const prune = async (keep: number) => {
-    const removable = selectPrunable(known, options.retain ?? {}, clock.now(), new Set([keep]));
-    const removed: number[] = [];
-    for (const seq of removable) {
-      try {
-        await adapter.remove(key, seq);
-        removed.push(seq);
-      } catch (error) {
-        onError(toCheckpointError(error, 'io', { key, adapter: adapter.name, seq }));
-      }
-    }
-    for (let i = known.length - 1; i >= 0; i--) if (removed.includes(known[i]!.seq)) known.splice(i, 1);
+    const removed = await pruneGenerations(adapter, key, known, options.retain ?? {}, clock.now(), keep, onError);
     if (removed.length > 0) events.emit({ type: 'prune', key, removed });
     // Every retained generation must still be restorable: keep the journal after the oldest of them.
     let upto = Number.POSITIVE_INFINITY;

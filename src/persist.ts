@@ -11,6 +11,7 @@ import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js'
 import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
 import { encodeEnvelope } from './envelope.js';
+import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { JournalOptions } from './journal.js';
 import {
@@ -30,7 +31,7 @@ import {
   type PreparedCheckpoint,
   type RestoreReport,
 } from './restore.js';
-import { selectPrunable, type RetentionOptions } from './retention.js';
+import { pruneGenerations, type RetentionOptions } from './retention.js';
 import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
 
@@ -233,19 +234,8 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     if (options[name] !== undefined) (actorOptions as Record<string, unknown>)[name] = options[name];
   }
   const restoreContext = { logic, machineId, version, migrations: options.migrations, schema: options.schema };
-  const createFrom = (prepared: PreparedCheckpoint): Actor<TLogic> => {
-    const stored = prepared.data.snapshot as { status?: unknown };
-    const actor = createActor(logic, { ...actorOptions, snapshot: prepared.data.snapshot } as ActorOptions<TLogic>);
-    const snap = actor.getSnapshot() as { status?: unknown; error?: unknown };
-    // XState turns a snapshot it cannot restore into an error snapshot instead of throwing.
-    if (snap.status === 'error' && stored.status !== 'error') {
-      throw new CheckpointError('invalid-state', {
-        cause: snap.error,
-        detail: 'XState could not restore the snapshot',
-      });
-    }
-    return actor;
-  };
+  const createFrom = (prepared: PreparedCheckpoint): Actor<TLogic> =>
+    createRestoredActor(logic, prepared.data.snapshot, actorOptions);
   const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
   // Writer state, set by becomeWriter (at once, or when a follower takes over).
@@ -302,18 +292,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   const prune = async (keep: number, latest?: number) => {
     const retain = latest === undefined ? (options.retain ?? {}) : { latest };
     if (!known) return;
-    const removable = selectPrunable(known, retain, clock.now(), new Set([keep]));
-    if (removable.length === 0) return;
-    const removed: number[] = [];
-    for (const seq of removable) {
-      try {
-        await adapter.remove(key, seq);
-        removed.push(seq);
-      } catch (error) {
-        onError(toCheckpointError(error, 'io', { key, adapter: adapter.name, seq }));
-      }
-    }
-    for (let i = known.length - 1; i >= 0; i--) if (removed.includes(known[i]!.seq)) known.splice(i, 1);
+    const removed = await pruneGenerations(adapter, key, known, retain, clock.now(), keep, onError);
     if (removed.length > 0) events.emit({ type: 'prune', key, removed });
   };
 

@@ -1,4 +1,5 @@
-import type { GenerationInfo } from './adapter.js';
+import type { CheckpointAdapter, GenerationInfo } from './adapter.js';
+import { toCheckpointError, type CheckpointError } from './errors.js';
 
 /** Which generations to keep. */
 export interface RetentionOptions {
@@ -37,4 +38,40 @@ export function selectPrunable(
     if (tooMany || tooOld) out.push(g.seq);
   });
   return out;
+}
+
+/**
+ * Removes what {@link selectPrunable} picks from `known` (the key's
+ * generations as the writer knows them, updated in place). A generation that
+ * cannot be removed is reported to `onError` and stays known, to be tried
+ * again by the next prune. Returns the sequences removed.
+ *
+ * @example
+ * ```ts
+ * import { pruneGenerations } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * const known = [{ seq: 1, epoch: 0, byteLength: 1, createdAt: 0 }];
+ * await pruneGenerations(memoryAdapter(), 'k', known, { latest: 3 }, Date.now(), 1, console.error); // []
+ * ```
+ */
+export async function pruneGenerations(
+  adapter: CheckpointAdapter,
+  key: string,
+  known: GenerationInfo[],
+  options: RetentionOptions,
+  now: number,
+  keep: number,
+  onError: (error: CheckpointError) => void,
+): Promise<number[]> {
+  const removed: number[] = [];
+  for (const seq of selectPrunable(known, options, now, new Set([keep]))) {
+    try {
+      await adapter.remove(key, seq);
+      removed.push(seq);
+    } catch (error) {
+      onError(toCheckpointError(error, 'io', { key, adapter: adapter.name, seq }));
+    }
+  }
+  for (let i = known.length - 1; i >= 0; i--) if (removed.includes(known[i]!.seq)) known.splice(i, 1);
+  return removed;
 }
