@@ -7,6 +7,7 @@ import type {
   NewestRead,
 } from '../src/adapter.js';
 import { CheckpointError, isCheckpointError, toCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
+import { readNewestOf } from '../src/restore.js';
 
 /** The adapter methods a channel carries, plus `release` (of a lease) and `describe` (name and capabilities). */
 export type ChannelMethod =
@@ -310,8 +311,10 @@ export function serveAdapter(
         return { name: adapter.name, capabilities: { ...adapter.capabilities } } satisfies ChannelDescription;
       case 'list':
         return adapter.list(k);
-      case 'readNewest':
-        return readNewestOf(adapter, k);
+      case 'readNewest': {
+        const { generations: _listed, ...found } = await readNewestOf(adapter, k);
+        return found;
+      }
       case 'read':
         return adapter.read(k, number(args[1], 'seq'));
       case 'write':
@@ -544,22 +547,6 @@ function plainRecord(record: CheckpointRecord): CheckpointRecord {
     byteLength: record.byteLength,
     bytes: record.bytes,
   };
-}
-
-/** The adapter's own `readNewest`, or the same answer from `list`, `listQuarantine` and `read`. */
-async function readNewestOf(adapter: CheckpointAdapter, key: string): Promise<NewestRead> {
-  if (adapter.readNewest) return adapter.readNewest(key);
-  const [generations, quarantined] = await Promise.all([adapter.list(key), adapter.listQuarantine(key)]);
-  const base = {
-    seqs: generations.map((g) => g.seq),
-    quarantinedSeq: Math.max(0, ...quarantined.map((q) => q.seq)),
-    epoch: Math.max(0, ...generations.map((g) => g.epoch)),
-  };
-  for (const { seq } of generations) {
-    const bytes = await adapter.read(key, seq);
-    if (bytes) return { ...base, newest: { seq, bytes } };
-  }
-  return base;
 }
 
 function bytesOrUndefined(value: unknown, adapter: string, key: string): Uint8Array | undefined {

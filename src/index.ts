@@ -56,9 +56,17 @@ export type { DeliveryListener } from './deliveries.js';
 export { Replay } from './replay.js';
 export type { ReplayOutcome } from './replay.js';
 export type { FollowOptions, LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
-export { checkIdentity, decodeCheckpoint, loadGeneration, prepareCheckpoint, restoreNewest } from './restore.js';
+export {
+  checkIdentity,
+  decodeCheckpoint,
+  loadGeneration,
+  prepareCheckpoint,
+  readNewestOf,
+  restoreNewest,
+} from './restore.js';
 export type {
   DecodedCheckpoint,
+  NewestFound,
   OnRestoreError,
   PreparedCheckpoint,
   RejectedGeneration,

@@ -1,5 +1,5 @@
 import type { AnyActorLogic } from 'xstate';
-import type { CheckpointAdapter, GenerationInfo } from './adapter.js';
+import type { CheckpointAdapter, GenerationInfo, NewestRead } from './adapter.js';
 import type { LoadedGeneration } from './persist.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec.js';
@@ -194,6 +194,42 @@ export interface RestoreOutcome<T> {
   readonly generations: GenerationInfo[] | undefined;
 }
 
+/** What {@link readNewestOf} returns: the adapter's {@link NewestRead}, plus the listing when one was made. */
+export interface NewestFound extends NewestRead {
+  /** The key's generations, newest first, when they were listed to find the newest. */
+  readonly generations?: GenerationInfo[] | undefined;
+}
+
+/**
+ * The adapter's `readNewest`, or the same answer from `list`, `listQuarantine`
+ * and `read` (the newest generation that can be read) when it has none.
+ *
+ * @example
+ * ```ts
+ * import { readNewestOf } from 'xstate-checkpoint';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * const { seqs, newest } = await readNewestOf(memoryAdapter(), 'order-1');
+ * ```
+ */
+export async function readNewestOf(adapter: CheckpointAdapter, key: string): Promise<NewestFound> {
+  if (adapter.readNewest) return adapter.readNewest(key);
+  const [generations, quarantined] = await Promise.all([
+    adapter.list(key),
+    adapter.listQuarantine(key).catch(() => []),
+  ]);
+  const base = {
+    seqs: generations.map((g) => g.seq),
+    quarantinedSeq: Math.max(0, ...quarantined.map((q) => q.seq)),
+    epoch: Math.max(0, ...generations.map((g) => g.epoch)),
+    generations,
+  };
+  for (const { seq } of generations) {
+    const bytes = await adapter.read(key, seq);
+    if (bytes) return { ...base, newest: { seq, bytes } };
+  }
+  return base;
+}
+
 /**
  * The restore loop: newest generation first through decode → identity →
  * migrate → validate → accept. A failing generation is quarantined (kept,
@@ -219,27 +255,14 @@ export interface RestoreOutcome<T> {
 export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<RestoreOutcome<T>> {
   const rejected: RejectedGeneration[] = [];
   const quarantined: number[] = [];
-  let listed: GenerationInfo[] | undefined;
-  let seqs: number[];
-  let newestSeq: number;
-  let newestEpoch: number;
-  let prefetched: { readonly seq: number; readonly bytes: Uint8Array } | undefined;
-  if (o.adapter.readNewest) {
-    const found = await o.adapter.readNewest(o.key);
-    seqs = found.seqs;
-    newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
-    newestEpoch = found.epoch;
-    prefetched = found.newest;
-  } else {
-    const [generations, quarantinedBefore] = await Promise.all([
-      o.adapter.list(o.key),
-      o.adapter.listQuarantine(o.key).catch(() => []),
-    ]);
-    listed = generations;
-    seqs = generations.map((g) => g.seq);
-    newestSeq = Math.max(0, ...seqs, ...quarantinedBefore.map((q) => q.seq));
-    newestEpoch = Math.max(0, ...generations.map((g) => g.epoch));
-  }
+  const {
+    seqs,
+    generations: listed,
+    epoch: newestEpoch,
+    newest: prefetched,
+    ...found
+  } = await readNewestOf(o.adapter, o.key);
+  let newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
   const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
   for (const seq of seqs) {
     const gen = { seq };
