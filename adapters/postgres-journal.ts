@@ -1,10 +1,16 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
 import type { JournalEntry, JournalReadResult, JournalStore } from '../src/adapter.js';
 import { crc32 } from '../src/checksum.js';
-import { CheckpointError, isCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
-import { postgresAdapter, postgresSchemaSql, type PostgresAdapter, type PostgresAdapterOptions } from './postgres.js';
+import {
+  postgresAdapter,
+  postgresErrorCode,
+  postgresSchemaSql,
+  type PostgresAdapter,
+  type PostgresAdapterOptions,
+} from './postgres.js';
 
 /** Options of {@link postgresJournal}. */
 export interface PostgresJournalOptions {
@@ -33,20 +39,6 @@ const MAX_TABLE_LENGTH = 48;
 const READ_PAGE = 5000;
 const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-
-function codeOf(error: unknown): CheckpointErrorCode {
-  if (isCheckpointError(error)) return error.code;
-  const raw = (error as { code?: unknown } | null)?.code;
-  const code = typeof raw === 'string' ? raw : '';
-  if (code.startsWith('08') || code.startsWith('57P') || /^E(CONN|PIPE|HOST|NET|AI_)/.test(code)) return 'connection';
-  if (code === '53100') return 'storage-full';
-  if (code === '42501' || code === '28000' || code === '28P01') return 'permission';
-  if (code === '25006') return 'read-only';
-  if (code === '57014') return 'timeout';
-  if (code === '23505') return 'conflict';
-  const message = error instanceof Error ? error.message : '';
-  return /connection terminated|connection error|not queryable/i.test(message) ? 'connection' : 'io';
-}
 
 /**
  * The SQL of the journal's tables (idempotent), for deployments that run
@@ -154,7 +146,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
   const fail = (error: unknown, key: string, action: string, seq?: number) =>
     isCheckpointError(error)
       ? error
-      : new CheckpointError(codeOf(error), {
+      : new CheckpointError(postgresErrorCode(error), {
           key,
           adapter: NAME,
           seq,

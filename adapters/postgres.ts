@@ -205,6 +205,7 @@ const CONNECTION_CODES = new Set([
   '57P01', // admin_shutdown: pg_terminate_backend or a fast shutdown
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now: the server is starting or stopping
+  '57P05', // idle_session_timeout: the server closed an idle connection
   '53300', // too_many_connections
   'ECONNREFUSED',
   'ECONNRESET',
@@ -217,7 +218,17 @@ const CONNECTION_CODES = new Set([
   'EAI_AGAIN',
 ]);
 
-function codeOf(error: unknown): CheckpointErrorCode {
+/**
+ * The {@link CheckpointErrorCode} of an error from `pg` or the socket under
+ * it (SQLSTATE or errno), shared by the adapter and its journal.
+ *
+ * @example
+ * ```ts
+ * import { postgresErrorCode } from 'xstate-checkpoint/adapters/postgres';
+ * postgresErrorCode(Object.assign(new Error('disk full'), { code: '53100' })); // 'storage-full'
+ * ```
+ */
+export function postgresErrorCode(error: unknown): CheckpointErrorCode {
   if (isCheckpointError(error)) return error.code;
   const raw = (error as { code?: unknown } | null)?.code;
   const code = typeof raw === 'string' ? raw : '';
@@ -239,7 +250,7 @@ function failure(error: unknown, details: CheckpointErrorDetails): CheckpointErr
   if (isCheckpointError(error)) return error;
   const raw = (error as { code?: unknown } | null)?.code;
   const sqlState = typeof raw === 'string' ? raw : undefined;
-  return new CheckpointError(codeOf(error), {
+  return new CheckpointError(postgresErrorCode(error), {
     adapter: NAME,
     ...details,
     cause: error,
