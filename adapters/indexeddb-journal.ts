@@ -3,6 +3,7 @@ import { crc32 } from '../src/checksum.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
+import { idbConnection } from './idb-connection.js';
 import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './indexeddb.js';
 
 /** Options of {@link indexedDbJournal}. */
@@ -70,7 +71,6 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
   const durability = options.durability ?? 'strict';
   // Keys whose read found damage: the next append sets the entries after this sequence aside.
   const damagedAfter = new Map<string, number>();
-  let dbp: Promise<IDBDatabase> | undefined;
   let disposed = false;
   const range = (key: string, from: number, to: number, openLow: boolean): IDBKeyRange => {
     const KeyRange = options.keyRange ?? (globalThis as { IDBKeyRange?: typeof IDBKeyRange }).IDBKeyRange;
@@ -84,8 +84,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
     return KeyRange.bound([key, from], [key, to], openLow, false);
   };
 
-  const connect = (): Promise<IDBDatabase> => {
-    if (dbp) return dbp;
+  const open = (): Promise<IDBDatabase> => {
     const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
     if (!factory) {
       throw new CheckpointError('invalid-option', {
@@ -93,7 +92,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
         detail: 'IndexedDB is not available here: pass options.indexedDB (e.g. from fake-indexeddb)',
       });
     }
-    const p = new Promise<IDBDatabase>((resolve, reject) => {
+    return new Promise<IDBDatabase>((resolve, reject) => {
       const request = factory.open(dbName, 1);
       request.onupgradeneeded = () => {
         for (const name of STORES) {
@@ -102,27 +101,11 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
           else request.result.createObjectStore(name);
         }
       };
-      request.onsuccess = () => {
-        const db = request.result;
-        const forget = () => {
-          if (dbp === p) dbp = undefined;
-        };
-        // Another tab upgrades the database: step aside; the next call reopens.
-        db.onversionchange = () => {
-          db.close();
-          forget();
-        };
-        db.onclose = forget;
-        resolve(db);
-      };
+      request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error ?? new Error('could not open the journal database'));
     });
-    dbp = p;
-    p.catch(() => {
-      if (dbp === p) dbp = undefined;
-    });
-    return p;
   };
+  const connection = idbConnection(open);
 
   const toError = (error: unknown, key: string, seq?: number): CheckpointError => {
     if (isCheckpointError(error)) return error;
@@ -150,7 +133,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
     for (let attempt = 0; ; attempt++) {
       let failure: CheckpointError | undefined;
       try {
-        const db = await connect();
+        const db = await connection.get();
         const tx = db.transaction(STORES, mode, { durability });
         const abort = (error: CheckpointError) => {
           failure = error;
@@ -165,7 +148,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
         const name = (error as { name?: unknown } | null)?.name;
         if (failure === undefined && attempt === 0 && name === 'InvalidStateError' && !disposed) {
           // The connection was closed under us (versionchange, storage reset): reopen once.
-          dbp = undefined;
+          connection.drop();
           continue;
         }
         throw toError(error, key, seq);
@@ -290,9 +273,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
     async dispose() {
       if (disposed) return;
       disposed = true;
-      const p = dbp;
-      dbp = undefined;
-      await p?.then((db) => db.close()).catch(() => undefined);
+      await connection.close();
     },
   };
 }

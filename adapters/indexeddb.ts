@@ -10,6 +10,7 @@ import type {
 } from '../src/adapter.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkKey } from '../src/keys.js';
+import { idbConnection } from './idb-connection.js';
 
 /** The part of the Web Locks API the adapter uses (`navigator.locks`). */
 export interface LocksLike {
@@ -122,7 +123,6 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   const channelName = `xstate-checkpoint:${dbName}/${storeName}`;
   const leases = new Set<() => void>();
   const listeners = new Map<string, Set<(notice: GenerationNotice) => void>>();
-  let dbp: Promise<IDBDatabase> | undefined;
   let channel: ChannelLike | undefined;
   let disposed = false;
 
@@ -145,26 +145,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       return open(db.version + 1);
     });
   };
-  const connect = (): Promise<IDBDatabase> => {
-    if (dbp) return dbp;
-    const p: Promise<IDBDatabase> = open().then((db) => {
-      const forget = () => {
-        if (dbp === p) dbp = undefined;
-      };
-      // Another tab upgrades the database: step aside so it is not blocked; reopen on next use.
-      db.onversionchange = () => {
-        db.close();
-        forget();
-      };
-      db.onclose = forget;
-      return db;
-    });
-    dbp = p;
-    p.catch(() => {
-      if (dbp === p) dbp = undefined;
-    });
-    return p;
-  };
+  const connection = idbConnection(() => open());
 
   const fail = (code: 'fenced' | 'conflict' | 'not-found', key: string, seq: number, detail?: string) =>
     new CheckpointError(code, { key, adapter: name, seq, detail });
@@ -200,7 +181,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     for (let attempt = 0; ; attempt++) {
       let failure: Error | undefined;
       try {
-        const db = await connect();
+        const db = await connection.get();
         const tx = db.transaction(storeName, mode, { durability });
         const on: On = (request, fn) => {
           request.onsuccess = () => {
@@ -227,9 +208,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       } catch (error) {
         if (failure === undefined && attempt === 0 && retryable(error) && !disposed) {
           // The browser closed the connection under us: reopen once and redo the whole transaction.
-          const stale = dbp;
-          dbp = undefined;
-          stale?.then((db) => db.close()).catch(() => undefined);
+          connection.drop();
           continue;
         }
         throw await toError(error, key, seq);
@@ -462,9 +441,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       leases.clear();
       listeners.clear();
       channel?.close();
-      const p = dbp;
-      dbp = undefined;
-      await p?.then((db) => db.close()).catch(() => undefined);
+      await connection.close();
     },
   };
   return adapter;

@@ -1,0 +1,61 @@
+/** A cached IndexedDB connection, see {@link idbConnection}. */
+export interface IdbConnection {
+  /** The open connection, opening it on first use or after it was dropped. */
+  get(): Promise<IDBDatabase>;
+  /** Forgets the connection (closing it) so the next `get` reopens: after the browser lost it. */
+  drop(): void;
+  /** Closes the connection, if one is open or opening. */
+  close(): Promise<void>;
+}
+
+/**
+ * Shares one connection between the calls of an IndexedDB store: opened by
+ * `open` on first use; forgotten when the browser closes it or another tab
+ * upgrades the database (it closes at once so that tab is not blocked), and
+ * when opening fails; reopened on the next use.
+ *
+ * @example
+ * ```ts
+ * import { idbConnection } from './idb-connection.js';
+ * const connection = idbConnection(() => new Promise((resolve, reject) => {
+ *   const request = indexedDB.open('checkpoints', 1);
+ *   request.onsuccess = () => resolve(request.result);
+ *   request.onerror = () => reject(request.error);
+ * }));
+ * const db = await connection.get();
+ * ```
+ */
+export function idbConnection(open: () => Promise<IDBDatabase>): IdbConnection {
+  let dbp: Promise<IDBDatabase> | undefined;
+  return {
+    get() {
+      if (dbp) return dbp;
+      const p: Promise<IDBDatabase> = open().then((db) => {
+        const forget = () => {
+          if (dbp === p) dbp = undefined;
+        };
+        db.onversionchange = () => {
+          db.close();
+          forget();
+        };
+        db.onclose = forget;
+        return db;
+      });
+      dbp = p;
+      p.catch(() => {
+        if (dbp === p) dbp = undefined;
+      });
+      return p;
+    },
+    drop() {
+      const stale = dbp;
+      dbp = undefined;
+      stale?.then((db) => db.close()).catch(() => undefined);
+    },
+    async close() {
+      const p = dbp;
+      dbp = undefined;
+      await p?.then((db) => db.close()).catch(() => undefined);
+    },
+  };
+}
