@@ -45,11 +45,6 @@ export default tseslint.config(
     },
   },
   {
-    // The CLI runs in Node only and opens the file and server adapters.
-    files: ['src/cli/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: [] }] },
-  },
-  {
     files: ['**/*.js', '**/*.mjs', '**/*.cjs'],
     extends: [tseslint.configs.disableTypeChecked],
   },

@@ -22,7 +22,7 @@ export const entries: Record<string, string> = {
   react: 'src/entries/react.ts',
   testing: 'src/entries/testing.ts',
   // The `xstate-checkpoint` bin (package.json "bin"), not an export.
-  cli: 'src/cli/main.ts',
+  cli: 'cli/main.ts',
 };
 
 // Tests import the package by its public name; these aliases point it at the source.

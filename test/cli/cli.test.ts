@@ -7,7 +7,7 @@ import type { AnyStateMachine } from 'xstate';
 import { openEnvelope, persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { expectBytes } from '../conformance/suite.js';
-import { run } from '../../src/cli/run.js';
+import { run } from '../../cli/run.js';
 import { createTestSchema, pgUrl, postgresAvailable } from '../server/support.js';
 import { buildCli, machineModule } from './harness.js';
 

@@ -15,7 +15,7 @@ export interface CliResult {
 }
 
 /**
- * Bundles `src/cli/main.ts` the way the package build does (Node built-ins
+ * Bundles `cli/main.ts` the way the package build does (Node built-ins
  * and peers external) into a private folder under the repository, so each
  * run is a plain `node cli.js` (about 0.1 s) instead of a TypeScript loader
  * start. The package test runs the real `npm run build` output once more.
@@ -40,7 +40,7 @@ export async function buildCli() {
       emptyOutDir: false,
       minify: false,
       target: 'es2022',
-      lib: { entry: { cli: join(repoRoot, 'src/cli/main.ts') }, formats: ['es'] },
+      lib: { entry: { cli: join(repoRoot, 'cli/main.ts') }, formats: ['es'] },
       rollupOptions: { external: (id) => !id.startsWith('.') && !id.startsWith('/') && !id.startsWith('\0') },
     },
   });

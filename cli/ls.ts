@@ -1,5 +1,5 @@
-import type { CheckpointAdapter, GenerationInfo, QuarantineInfo } from '../adapter.js';
-import { CheckpointError } from '../errors.js';
+import type { CheckpointAdapter, GenerationInfo, QuarantineInfo } from '../src/adapter.js';
+import { CheckpointError } from '../src/errors.js';
 import type { Command } from './command.js';
 import { formatBytes, formatTime } from './output.js';
 

@@ -1,8 +1,8 @@
-import type { CheckpointAdapter, Lease } from '../adapter.js';
-import { taggedJsonCodec } from '../codec.js';
-import { encodeEnvelope, openEnvelope, type OpenedEnvelope } from '../envelope.js';
-import { CheckpointError, toCheckpointError } from '../errors.js';
-import { decodeCheckpoint } from '../restore.js';
+import type { CheckpointAdapter, Lease } from '../src/adapter.js';
+import { taggedJsonCodec } from '../src/codec.js';
+import { encodeEnvelope, openEnvelope, type OpenedEnvelope } from '../src/envelope.js';
+import { CheckpointError, toCheckpointError } from '../src/errors.js';
+import { decodeCheckpoint } from '../src/restore.js';
 import { problemText } from './generation.js';
 import { checkAgainstMachine, type MachineModule } from './machine.js';
 
@@ -45,8 +45,8 @@ export async function stillFails(
  *
  * @example
  * ```ts
- * import { openEnvelope } from '../envelope.js';
- * import type { CheckpointAdapter } from '../adapter.js';
+ * import { openEnvelope } from '../src/envelope.js';
+ * import type { CheckpointAdapter } from '../src/adapter.js';
  * import { republish } from './republish.js';
  * declare const adapter: CheckpointAdapter;
  * declare const bytes: Uint8Array;

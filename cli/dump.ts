@@ -1,9 +1,9 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { GenerationInfo, QuarantineInfo } from '../adapter.js';
-import { crc32 } from '../checksum.js';
-import { CheckpointError, isCheckpointError } from '../errors.js';
+import type { GenerationInfo, QuarantineInfo } from '../src/adapter.js';
+import { crc32 } from '../src/checksum.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { flagValue, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { allKeys } from './ls.js';

@@ -1,8 +1,8 @@
-import type { CheckpointAdapter, GenerationInfo } from '../adapter.js';
-import type { Codec } from '../codec.js';
-import type { EnvelopeHeader } from '../envelope.js';
-import { CheckpointError, toCheckpointError } from '../errors.js';
-import { decodeCheckpoint, type DecodedCheckpoint } from '../restore.js';
+import type { CheckpointAdapter, GenerationInfo } from '../src/adapter.js';
+import type { Codec } from '../src/codec.js';
+import type { EnvelopeHeader } from '../src/envelope.js';
+import { CheckpointError, toCheckpointError } from '../src/errors.js';
+import { decodeCheckpoint, type DecodedCheckpoint } from '../src/restore.js';
 import { checkAgainstMachine, type MachineModule } from './machine.js';
 
 /**
@@ -12,9 +12,9 @@ import { checkAgainstMachine, type MachineModule } from './machine.js';
  *
  * @example
  * ```ts
- * import { taggedJsonCodec } from '../codec.js';
+ * import { taggedJsonCodec } from '../src/codec.js';
  * import { readGeneration } from './generation.js';
- * import type { CheckpointAdapter } from '../adapter.js';
+ * import type { CheckpointAdapter } from '../src/adapter.js';
  * declare const adapter: CheckpointAdapter;
  * const { header, data } = await readGeneration(adapter, 'order-1', 3, [taggedJsonCodec]);
  * ```
@@ -62,9 +62,9 @@ export interface GenerationCheck {
  *
  * @example
  * ```ts
- * import { taggedJsonCodec } from '../codec.js';
+ * import { taggedJsonCodec } from '../src/codec.js';
  * import { checkGeneration } from './generation.js';
- * import type { CheckpointAdapter } from '../adapter.js';
+ * import type { CheckpointAdapter } from '../src/adapter.js';
  * declare const adapter: CheckpointAdapter;
  * const check = await checkGeneration(adapter, 'order-1', { seq: 3, epoch: 0, byteLength: 10, createdAt: 0 }, [taggedJsonCodec]);
  * ```

@@ -1,4 +1,4 @@
-import { CheckpointError } from '../errors.js';
+import { CheckpointError } from '../src/errors.js';
 import { flagValue, seqArg, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { problemText } from './generation.js';

@@ -1,5 +1,5 @@
-import { taggedJsonCodec } from '../codec.js';
-import { selectPrunable } from '../retention.js';
+import { taggedJsonCodec } from '../src/codec.js';
+import { selectPrunable } from '../src/retention.js';
 import { flagValue, intFlag, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { checkGeneration } from './generation.js';

@@ -1,4 +1,4 @@
-import type { CheckpointAdapter } from '../adapter.js';
+import type { CheckpointAdapter } from '../src/adapter.js';
 import type { ParsedArgs } from './args.js';
 import type { CliIo, Output } from './output.js';
 

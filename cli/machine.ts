@@ -1,11 +1,11 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createActor, type AnyActorLogic } from 'xstate';
-import { taggedJsonCodec, type Codec } from '../codec.js';
-import type { Migrations } from '../migrate.js';
-import { prepareCheckpoint, type DecodedCheckpoint } from '../restore.js';
-import { CheckpointError } from '../errors.js';
-import type { StandardSchema } from '../validate.js';
+import { taggedJsonCodec, type Codec } from '../src/codec.js';
+import type { Migrations } from '../src/migrate.js';
+import { prepareCheckpoint, type DecodedCheckpoint } from '../src/restore.js';
+import { CheckpointError } from '../src/errors.js';
+import type { StandardSchema } from '../src/validate.js';
 import { UsageError } from './args.js';
 
 /**
@@ -89,7 +89,7 @@ export interface MachineCheck {
  * @example
  * ```ts
  * import { checkAgainstMachine, type MachineModule } from './machine.js';
- * import type { DecodedCheckpoint } from '../restore.js';
+ * import type { DecodedCheckpoint } from '../src/restore.js';
  * declare const decoded: DecodedCheckpoint;
  * declare const machine: MachineModule;
  * const { migrationsApplied } = await checkAgainstMachine(decoded, machine);

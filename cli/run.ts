@@ -1,5 +1,5 @@
-import type { CheckpointAdapter } from '../adapter.js';
-import { isCheckpointError } from '../errors.js';
+import type { CheckpointAdapter } from '../src/adapter.js';
+import { isCheckpointError } from '../src/errors.js';
 import { parseArgs, UsageError, type ParsedArgs } from './args.js';
 import type { Command } from './command.js';
 import { diffCommand } from './diff.js';

@@ -1,4 +1,4 @@
-import { taggedJsonCodec } from '../codec.js';
+import { taggedJsonCodec } from '../src/codec.js';
 import { flagValue, seqArg, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { readGeneration } from './generation.js';

@@ -1,5 +1,5 @@
-import { taggedJsonCodec } from '../codec.js';
-import { CheckpointError } from '../errors.js';
+import { taggedJsonCodec } from '../src/codec.js';
+import { CheckpointError } from '../src/errors.js';
 import { flagValue, intFlag, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { readGeneration } from './generation.js';

@@ -1,5 +1,5 @@
-import type { CheckpointAdapter, QuarantineInfo } from '../adapter.js';
-import { CheckpointError } from '../errors.js';
+import type { CheckpointAdapter, QuarantineInfo } from '../src/adapter.js';
+import { CheckpointError } from '../src/errors.js';
 import { flagValue, UsageError } from './args.js';
 import type { Command, CommandContext } from './command.js';
 import { problemText } from './generation.js';

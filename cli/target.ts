@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
-import type { CheckpointAdapter } from '../adapter.js';
-import { fileAdapter } from '../../adapters/fs.js';
+import type { CheckpointAdapter } from '../src/adapter.js';
+import { fileAdapter } from '../adapters/fs.js';
 import { flagValue, UsageError, type ParsedArgs } from './args.js';
 
 /** How to open the store a command works on. */
@@ -31,7 +31,7 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
   if (dir !== undefined) return fileAdapter({ dir: resolve(cwd, dir) });
   const scheme = /^([a-z]+):/i.exec(url!)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    const { postgresAdapter } = await import('../../adapters/postgres.js');
+    const { postgresAdapter } = await import('../adapters/postgres.js');
     const table = flagValue(args, 'table');
     const schema = flagValue(args, 'schema');
     return postgresAdapter({
@@ -43,7 +43,7 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
     });
   }
   if (scheme === 'redis' || scheme === 'rediss') {
-    const { redisAdapter } = await import('../../adapters/redis.js');
+    const { redisAdapter } = await import('../adapters/redis.js');
     const prefix = flagValue(args, 'prefix');
     return redisAdapter({ url: url!, renewLeases: false, ...(prefix === undefined ? {} : { prefix }) });
   }
