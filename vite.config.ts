@@ -81,7 +81,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: (id) => /^(node:|xstate|pg|ioredis|idb-keyval|fs-extra|react|@xstate\/react|superjson)/.test(id),
+      external: (id) => /^(node:|xstate|pg|ioredis|fs-extra|react|superjson)/.test(id),
       // The bin runs as a script: a shebang here, the executable bit in the plugin below.
       output: { banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
     },

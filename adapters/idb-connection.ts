@@ -1,3 +1,24 @@
+import { CheckpointError } from '../src/errors.js';
+
+/**
+ * Resolves with the database an `indexedDB.open` request opens, or rejects
+ * with its error (`onupgradeneeded` stays the caller's). The one helper the
+ * adapters took from idb-keyval, so the package has no runtime dependency.
+ *
+ * @example
+ * ```ts
+ * import { opened } from './idb-connection.js';
+ * const db = await opened(indexedDB.open('checkpoints', 1));
+ * ```
+ */
+export function opened(request: IDBOpenDBRequest): Promise<IDBDatabase> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () =>
+      reject(request.error ?? new CheckpointError('io', { detail: 'IndexedDB refused to open the database' }));
+  });
+}
+
 /** A cached IndexedDB connection, see {@link idbConnection}. */
 export interface IdbConnection {
   /** The open connection, opening it on first use or after it was dropped. */

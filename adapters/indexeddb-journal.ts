@@ -3,7 +3,7 @@ import { crc32 } from '../src/checksum.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
-import { idbConnection } from './idb-connection.js';
+import { idbConnection, opened } from './idb-connection.js';
 import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './indexeddb.js';
 
 /** Options of {@link indexedDbJournal}. */
@@ -92,18 +92,15 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
         detail: 'IndexedDB is not available here: pass options.indexedDB (e.g. from fake-indexeddb)',
       });
     }
-    return new Promise<IDBDatabase>((resolve, reject) => {
-      const request = factory.open(dbName, 1);
-      request.onupgradeneeded = () => {
-        for (const name of STORES) {
-          if (request.result.objectStoreNames.contains(name)) continue;
-          if (name === ASIDE) request.result.createObjectStore(name, { autoIncrement: true });
-          else request.result.createObjectStore(name);
-        }
-      };
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error ?? new Error('could not open the journal database'));
-    });
+    const request = factory.open(dbName, 1);
+    request.onupgradeneeded = () => {
+      for (const name of STORES) {
+        if (request.result.objectStoreNames.contains(name)) continue;
+        if (name === ASIDE) request.result.createObjectStore(name, { autoIncrement: true });
+        else request.result.createObjectStore(name);
+      }
+    };
+    return opened(request);
   };
   const connection = idbConnection(open);
 

@@ -1,4 +1,3 @@
-import { promisifyRequest } from 'idb-keyval';
 import type {
   AcquireOptions,
   CheckpointAdapter,
@@ -10,7 +9,7 @@ import type {
 } from '../src/adapter.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkKey } from '../src/keys.js';
-import { idbConnection } from './idb-connection.js';
+import { idbConnection, opened } from './idb-connection.js';
 
 /** The part of the Web Locks API the adapter uses (`navigator.locks`). */
 export interface LocksLike {
@@ -138,7 +137,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     request.onupgradeneeded = () => {
       if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
     };
-    return promisifyRequest(request).then((db) => {
+    return opened(request).then((db) => {
       if (db.objectStoreNames.contains(storeName)) return db;
       // The database exists without our store (a shared dbName): add it with a version bump.
       db.close();

@@ -5,8 +5,8 @@ import { build, minify } from 'vite';
 import type { Rolldown } from 'vite';
 import { expect, it } from 'vitest';
 
-// Own code only: the peers and storage helpers a browser app bundles anyway are left out.
-const notOurs = /^(xstate|zod|superjson|idb-keyval)(\/|$)/;
+// Own code only: the peers a browser app bundles anyway are left out.
+const notOurs = /^(xstate|zod|superjson)(\/|$)/;
 const root = fileURLToPath(new URL('../../', import.meta.url));
 let entries = 0;
 
