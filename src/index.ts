@@ -75,8 +75,8 @@ export type {
   RestoreOutcome,
   RestoreReport,
 } from './restore.js';
-export { pruneGenerations, selectPrunable } from './retention.js';
-export type { RetentionOptions } from './retention.js';
+export { checkRetention, explainRetention, pruneGenerations, selectPrunable } from './retention.js';
+export type { RetainedGeneration, RetentionOptions, RetentionRule } from './retention.js';
 export { WriteScheduler } from './scheduler.js';
 export type { DebounceOptions, FlushInfo, WriteSchedulerOptions } from './scheduler.js';
 export { validateContext, validateSnapshot } from './validate.js';

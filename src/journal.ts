@@ -17,7 +17,7 @@ import { checkMigrations } from './migrate.js';
 import type { PersistOptions, PersistedActor } from './persist.js';
 import { Replay } from './replay.js';
 import { loadGeneration, restoreNewest, type RestoreReport } from './restore.js';
-import { pruneGenerations } from './retention.js';
+import { checkRetention, explainRetention, pruneGenerations } from './retention.js';
 import type { FlushInfo } from './scheduler.js';
 
 /** Options of journal mode (`persistActor(logic, { journal: { ... } })`). */
@@ -151,9 +151,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   if (!Number.isInteger(version) || version < 1)
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
   if (options.lock && !adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${adapter.name}" has none`);
-  if (options.retain?.latest !== undefined && !(options.retain.latest >= 1)) {
-    throw bad('`retain.latest` must be at least 1');
-  }
+  checkRetention(options.retain, key);
   checkMigrations(options.migrations ?? {}, version);
   const jo: JournalOptions = typeof options.journal === 'object' ? options.journal : {};
   const compactEvery = jo.compactEvery ?? 1000;
@@ -548,7 +546,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     },
     compact: async () => (await compact(true))!,
     history: {
-      list: () => adapter.list(key),
+      list: async () => explainRetention(await adapter.list(key), options.retain ?? {}, clock.now()),
       load,
       async rollback(seq) {
         if (closed) throw new CheckpointError('closed', { key });

@@ -31,7 +31,13 @@ import {
   type PreparedCheckpoint,
   type RestoreReport,
 } from './restore.js';
-import { pruneGenerations, type RetentionOptions } from './retention.js';
+import {
+  checkRetention,
+  explainRetention,
+  pruneGenerations,
+  type RetainedGeneration,
+  type RetentionOptions,
+} from './retention.js';
 import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
 
@@ -117,8 +123,8 @@ export interface LoadedGeneration {
 
 /** History and time travel over a key's generations. */
 export interface PersistedHistory {
-  /** Generations, newest first. */
-  list(): Promise<GenerationInfo[]>;
+  /** Generations, newest first, each with the retention rules that keep it (`keptBy`). */
+  list(): Promise<RetainedGeneration[]>;
   /** One generation, verified, decoded, migrated and validated. */
   load(seq: number): Promise<LoadedGeneration>;
   /**
@@ -170,7 +176,7 @@ function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOpt
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
   if (o.lock && !o.adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
   if (o.follow && !o.lock) throw bad('`follow` needs `lock`: it follows whoever holds the lock');
-  if (o.retain?.latest !== undefined && !(o.retain.latest >= 1)) throw bad('`retain.latest` must be at least 1');
+  checkRetention(o.retain, o.key);
   checkMigrations(o.migrations ?? {}, version);
 }
 
@@ -545,7 +551,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     flush: () => (role === 'writer' ? scheduler.flush() : Promise.resolve(undefined)),
     on: (type, listener) => events.on(type, listener),
     history: {
-      list: () => adapter.list(key),
+      list: async () => explainRetention(await adapter.list(key), options.retain ?? {}, clock.now()),
       load,
       async rollback(seq) {
         if (closed) throw new CheckpointError('closed', { key });
