@@ -6,6 +6,14 @@ export interface DecodeLimits {
   readonly maxBytes?: number;
   /** Refuse payloads nested deeper than this. @default 512 */
   readonly maxDepth?: number;
+  /**
+   * Refuse payloads of more values than this, counted before parsing (each
+   * `,`, `[` and `{` outside strings counts one). Parsed values take many
+   * times their bytes (an empty object is 2 bytes of JSON and about 100 bytes
+   * of heap while it is decoded); this cap keeps a flood of tiny values from
+   * exhausting memory. @default 2,000,000
+   */
+  readonly maxValues?: number;
 }
 
 /**
@@ -27,7 +35,7 @@ export interface Codec {
 }
 
 /**
- * Default {@link DecodeLimits}: 64 MiB and 512 levels of nesting.
+ * Default {@link DecodeLimits}: 64 MiB, 512 levels of nesting, 2,000,000 values.
  *
  * @example
  * ```ts
@@ -36,13 +44,22 @@ export interface Codec {
  * taggedJsonCodec.decode(bytes, { ...DEFAULT_LIMITS, maxBytes: 1024 * 1024 });
  * ```
  */
-export const DEFAULT_LIMITS: Required<DecodeLimits> = { maxBytes: 64 * 1024 * 1024, maxDepth: 512 };
+export const DEFAULT_LIMITS: Required<DecodeLimits> = {
+  maxBytes: 64 * 1024 * 1024,
+  maxDepth: 512,
+  maxValues: 2_000_000,
+};
 
 /*
  * Format (`xsc1`): the UTF-8 JSON text of `[root]` when the value is plain JSON
- * data, or `[root, flags]` when it holds markers (bit 1) and references (bit 2).
+ * data, or `[root, flags]` when it holds markers (bit 1), references (bit 2)
+ * and escaped keys (bit 4, always with bit 1).
  * A marker is a string that starts with "~" and stands for a value JSON cannot
  * carry; a string of the data that starts with "~" is written with one more "~".
+ * Keys are written as they are, unless the value has an own "__proto__" key:
+ * then the document gets bit 4, "__proto__" is written "~__proto__" and every
+ * other key that starts with "~" gets one more "~" (a reader of bit 4 removes
+ * one "~" from such keys). A literal "__proto__" key is never written.
  *
  *   "~u" undefined          "~nNaN" "~nInfinity" "~n-Infinity" "~n-0"
  *   "~b<decimal>"           "~bx<hex>" / "~b-x<hex>" (BigInt beyond 2^1024)
@@ -65,7 +82,9 @@ type Obj = Record<string, unknown>;
 const TILDE = 126; // "~"
 const FLAG_MARKERS = 1;
 const FLAG_REFS = 2;
+const FLAG_KEYS = 4;
 const UNSAFE_KEY = '__proto__';
+const ESCAPED_PROTO = '~__proto__';
 // Decimal BigInt parsing is quadratic; past this size the encoder writes hex.
 const BIG_DECIMAL = 1n << 1024n;
 const MAX_DECIMAL_DIGITS = 320;
@@ -181,6 +200,17 @@ class Streamed {
   }
 }
 
+/** Thrown by a walk that meets a "__proto__" key without escaping keys; never leaves {@link walk}. */
+const RESTART = new CheckpointError('encode', { detail: 'internal: the walk restarts with escaped keys' });
+
+/** True when `obj` has an own key that a document with escaped keys writes differently. */
+function hasEscapedKey(obj: object): boolean {
+  for (const k in obj) {
+    if (hasOwn.call(obj, k) && (k === UNSAFE_KEY || k.charCodeAt(0) === TILDE)) return true;
+  }
+  return false;
+}
+
 let sharedStamps = new WeakMap<object, number>();
 let nextStamp = 0;
 let encoding = false;
@@ -196,7 +226,15 @@ class Encoder {
   // The key leading to each open object, only for error messages.
   private readonly keys: Array<string | number> = [];
 
-  constructor(private readonly maxDepth: number) {
+  /**
+   * @param escapeKeys Write "__proto__" keys as "~__proto__" and other keys
+   * starting with "~" with one more (format bit 4). Without it, meeting a
+   * "__proto__" key throws {@link RESTART}: the walk starts over with it.
+   */
+  constructor(
+    private readonly maxDepth: number,
+    private readonly escapeKeys = false,
+  ) {
     // A toJSON or getter that encodes again from inside an encode gets its own stamps.
     this.stamps = encoding ? new WeakMap() : sharedStamps;
     this.base = nextStamp;
@@ -392,19 +430,25 @@ class Encoder {
     return out;
   }
 
+  /** The key as written: escaped when the document escapes keys and this one needs it. */
+  private keyOf(k: string): string {
+    if (k === UNSAFE_KEY) {
+      if (!this.escapeKeys) throw RESTART;
+      this.flags |= FLAG_MARKERS | FLAG_KEYS;
+      return ESCAPED_PROTO;
+    }
+    return this.escapeKeys && k.charCodeAt(0) === TILDE ? `~${k}` : k;
+  }
+
   private plain(obj: Obj, depth: number): unknown {
+    if (this.escapeKeys && hasEscapedKey(obj)) return this.renamed(obj, depth);
     const start = this.size;
     const inner = depth + 1;
     let est = 2;
     let copy: Obj | undefined;
     for (const k in obj) {
       if (!hasOwn.call(obj, k)) continue;
-      if (k === UNSAFE_KEY) {
-        throw new CheckpointError('unsafe-payload', {
-          path: this.path(depth),
-          detail: 'an object has an own "__proto__" key, which restore would refuse',
-        });
-      }
+      if (k === UNSAFE_KEY) throw RESTART;
       const v = obj[k];
       est += k.length + 4;
       let r: unknown;
@@ -438,6 +482,25 @@ class Encoder {
     }
     const out = copy ?? obj;
     this.size += est;
+    this.sized(out, start);
+    return out;
+  }
+
+  /** A copy of `obj` under escaped keys, in the same order (only in documents with bit 4). */
+  private renamed(obj: Obj, depth: number): Obj {
+    const start = this.size;
+    const inner = depth + 1;
+    this.flags |= FLAG_MARKERS | FLAG_KEYS;
+    const out: Obj = {};
+    for (const k of Object.keys(obj)) {
+      const name = this.keyOf(k);
+      const v = obj[k];
+      this.keys[inner] = k;
+      this.size += name.length + 4;
+      // `name` is never "__proto__", so this assignment defines an own property.
+      out[name] = typeof v === 'object' && v !== null ? this.object(v, inner) : this.primitive(v, inner);
+    }
+    this.size += 2;
     this.sized(out, start);
     return out;
   }
@@ -547,17 +610,12 @@ class Encoder {
     for (const k in err) {
       if (!hasOwn.call(err, k)) continue;
       if (k === 'cause') causeInProps = true;
-      if (k === UNSAFE_KEY) {
-        throw new CheckpointError('unsafe-payload', {
-          path: this.path(depth),
-          detail: 'an error has an own "__proto__" key',
-        });
-      }
+      const name = this.keyOf(k);
       this.keys[inner] = k;
       const v = (err as unknown as Obj)[k];
       const r = typeof v === 'object' && v !== null ? this.object(v, inner) : this.primitive(v, inner);
       // Functions and symbols are dropped, as JSON.stringify(error) would.
-      if (r !== undefined) props[k] = r;
+      if (r !== undefined) props[name] = r;
     }
     this.sized(props, propsStart);
     const stack = err.stack;
@@ -587,11 +645,20 @@ function walk(value: unknown, maxDepth: number): { root: unknown; enc: Encoder }
     sharedStamps = new WeakMap();
     nextStamp = 0;
   }
-  const enc = new Encoder(maxDepth);
+  let enc = new Encoder(maxDepth);
   encoding = true;
   let root: unknown;
+  const run = (): unknown =>
+    typeof value === 'object' && value !== null ? enc.object(value, 0) : enc.primitive(value, 0);
   try {
-    root = typeof value === 'object' && value !== null ? enc.object(value, 0) : enc.primitive(value, 0);
+    try {
+      root = run();
+    } catch (error) {
+      if (error !== RESTART) throw error;
+      // A "__proto__" key: rare, so only such values pay for a second walk with escaped keys.
+      enc = new Encoder(maxDepth, true);
+      root = run();
+    }
   } catch (error) {
     if (error instanceof CheckpointError) throw error;
     throw new CheckpointError('encode', { cause: error });
@@ -712,9 +779,17 @@ function bad(detail: string): CheckpointError {
   return new CheckpointError('decode', { detail });
 }
 
-/** True when JSON text nests deeper than `maxDepth`, found without parsing it. */
-function textDepthExceeds(text: string, maxDepth: number): boolean {
+/** What a scan of JSON found over a cap: nesting, or the number of values. */
+type Excess = 'depth' | 'values' | undefined;
+
+/**
+ * Whether JSON text nests deeper than `maxDepth` or holds more than
+ * `maxValues` values (each `,`, `[` and `{` outside strings counts one: about
+ * one per value), found without parsing it.
+ */
+function textExcess(text: string, maxDepth: number, maxValues: number): Excess {
   let depth = 0;
+  let values = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -726,19 +801,22 @@ function textDepthExceeds(text: string, maxDepth: number): boolean {
         if (s === 92) i++;
       }
     } else if (c === 123 || c === 91) {
-      if (++depth > maxDepth) return true;
+      if (++depth > maxDepth) return 'depth';
+      if (++values > maxValues) return 'values';
     } else if (c === 125 || c === 93) depth--;
+    else if (c === 44 && ++values > maxValues) return 'values';
   }
-  return false;
+  return undefined;
 }
 
 /**
  * The same on UTF-8 bytes, before decoding them (about twice as fast as on the
  * string). Bytes of multi-byte characters are all >= 0x80, so they can never
- * be taken for a quote, backslash or bracket.
+ * be taken for a quote, backslash, comma or bracket.
  */
-function bytesDepthExceeds(bytes: Uint8Array, maxDepth: number): boolean {
+function bytesExcess(bytes: Uint8Array, maxDepth: number, maxValues: number): Excess {
   let depth = 0;
+  let values = 0;
   const n = bytes.length;
   for (let i = 0; i < n; i++) {
     const c = bytes[i]!;
@@ -749,16 +827,33 @@ function bytesDepthExceeds(bytes: Uint8Array, maxDepth: number): boolean {
         if (s === 92) i++;
       }
     } else if (c === 123 || c === 91) {
-      if (++depth > maxDepth) return true;
+      if (++depth > maxDepth) return 'depth';
+      if (++values > maxValues) return 'values';
     } else if (c === 125 || c === 93) depth--;
+    else if (c === 44 && ++values > maxValues) return 'values';
   }
-  return false;
+  return undefined;
 }
 
 // The document array and one synthetic level (an error's props) sit above the data.
 const depthLimit = (maxDepth: number): number => maxDepth + 2;
-const tooDeep = (maxDepth: number): CheckpointError =>
-  new CheckpointError('too-deep', { detail: `nesting is deeper than ${maxDepth}` });
+// The document array and its flags are two values of their own.
+const valueLimit = (maxValues: number): number => maxValues + 2;
+
+/** Throws the typed error for what a scan found, if anything. */
+function refuseExcess(excess: Excess, maxDepth: number, maxValues: number): void {
+  if (excess === 'depth') throw new CheckpointError('too-deep', { detail: `nesting is deeper than ${maxDepth}` });
+  if (excess === 'values') {
+    throw new CheckpointError('too-large', {
+      detail: `payload holds more than ${maxValues} values (the maxValues limit)`,
+    });
+  }
+}
+
+/** Whether a payload of `length` bytes or chars can exceed either cap (a value or a level takes one at least). */
+function mayExceed(length: number, maxDepth: number, maxValues: number): boolean {
+  return length > 2 * depthLimit(maxDepth) || length > valueLimit(maxValues);
+}
 
 function refuseProtoKey(key: string, value: unknown): unknown {
   if (key === UNSAFE_KEY) throw new CheckpointError('unsafe-payload', { detail: 'the payload has a "__proto__" key' });
@@ -776,7 +871,10 @@ class Decoder {
   // Every object in walk order, for "~@n" references; only when the payload has some.
   private readonly objects: unknown[] | undefined;
 
-  constructor(refs: boolean) {
+  constructor(
+    refs: boolean,
+    private readonly keyed: boolean,
+  ) {
     this.objects = refs ? [] : undefined;
   }
 
@@ -803,6 +901,7 @@ class Decoder {
   }
 
   private plain(obj: Obj, numbered = true): Obj {
+    if (this.keyed && hasTildeKey(obj)) return this.unescaped(obj, numbered);
     if (numbered) this.objects?.push(obj);
     // Only own data keys of a JSON.parse result are written, and "__proto__" was
     // refused before parsing, so no assignment here can reach a prototype.
@@ -817,6 +916,31 @@ class Decoder {
       }
     }
     return obj;
+  }
+
+  /**
+   * A new object with the keys of `obj` unescaped, in the same order. Every
+   * property is defined, never assigned: "__proto__" becomes an own property
+   * and no prototype is touched.
+   */
+  private unescaped(obj: Obj, numbered: boolean): Obj {
+    const out: Obj = {};
+    if (numbered) this.objects?.push(out);
+    for (const k of Object.keys(obj)) {
+      let name = k;
+      if (k.charCodeAt(0) === TILDE) {
+        if (k === ESCAPED_PROTO) name = UNSAFE_KEY;
+        else if (k.charCodeAt(1) === TILDE) name = k.slice(1);
+        else throw bad(`unknown key escape ${JSON.stringify(k.slice(0, 24))}`);
+      }
+      Object.defineProperty(out, name, {
+        value: this.value(obj[k]),
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    }
+    return out;
   }
 
   private numbered<T>(value: T): T {
@@ -919,6 +1043,11 @@ class Decoder {
   }
 }
 
+function hasTildeKey(obj: object): boolean {
+  for (const k in obj) if (k.charCodeAt(0) === TILDE) return true;
+  return false;
+}
+
 /** The decimal integer written from `s[from]` to the end ("-" allowed), or NaN. */
 function integerAt(s: string, from: number): number {
   const n = s.length;
@@ -972,8 +1101,10 @@ export function readUntrustedText(bytes: Uint8Array, limits: DecodeLimits): stri
     throw new CheckpointError('too-large', { detail: `payload is ${bytes.length} bytes, the limit is ${maxBytes}` });
   }
   const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
-  const limit = depthLimit(maxDepth);
-  if (bytes.length > 2 * limit && bytesDepthExceeds(bytes, limit)) throw tooDeep(maxDepth);
+  const maxValues = limits.maxValues ?? DEFAULT_LIMITS.maxValues;
+  if (mayExceed(bytes.length, maxDepth, maxValues)) {
+    refuseExcess(bytesExcess(bytes, depthLimit(maxDepth), valueLimit(maxValues)), maxDepth, maxValues);
+  }
   try {
     return utf8.decode(bytes);
   } catch (cause) {
@@ -983,14 +1114,13 @@ export function readUntrustedText(bytes: Uint8Array, limits: DecodeLimits): stri
 
 /**
  * JSON.parse for untrusted text that refuses a `__proto__` key, also escaped.
- * Nesting is checked first when `maxDepth` is given (text that did not come
- * through {@link readUntrustedText}).
+ * Nesting and the number of values are checked first when `maxDepth` is
+ * given (text that did not come through {@link readUntrustedText}).
  * @internal shared by the codecs
  */
-export function parseUntrustedJson(text: string, maxDepth?: number): unknown {
-  if (maxDepth !== undefined) {
-    const limit = depthLimit(maxDepth);
-    if (text.length > 2 * limit && textDepthExceeds(text, limit)) throw tooDeep(maxDepth);
+export function parseUntrustedJson(text: string, maxDepth?: number, maxValues = DEFAULT_LIMITS.maxValues): unknown {
+  if (maxDepth !== undefined && mayExceed(text.length, maxDepth, maxValues)) {
+    refuseExcess(textExcess(text, depthLimit(maxDepth), valueLimit(maxValues)), maxDepth, maxValues);
   }
   try {
     return mayHideProtoKey(text) ? JSON.parse(text, refuseProtoKey) : JSON.parse(text);
@@ -1005,11 +1135,12 @@ function revive(doc: unknown): unknown {
   if (!isArray(doc) || doc.length < 1 || doc.length > 2) throw bad('payload is not a tagged-JSON document');
   if (doc.length === 1) return doc[0];
   const flags = doc[1];
-  if (typeof flags !== 'number' || (flags !== FLAG_MARKERS && flags !== (FLAG_MARKERS | FLAG_REFS))) {
+  // Bit 1 (markers) is always set; bits 2 (references) and 4 (escaped keys) may be.
+  if (typeof flags !== 'number' || !Number.isInteger(flags) || flags < 1 || flags > 7 || (flags & FLAG_MARKERS) === 0) {
     throw bad('payload flags are invalid');
   }
   try {
-    return new Decoder(flags === (FLAG_MARKERS | FLAG_REFS)).value(doc[0]);
+    return new Decoder((flags & FLAG_REFS) !== 0, (flags & FLAG_KEYS) !== 0).value(doc[0]);
   } catch (cause) {
     if (cause instanceof CheckpointError) throw cause;
     throw new CheckpointError('decode', { detail: 'payload could not be revived', cause });
@@ -1029,9 +1160,13 @@ export function decodeText(text: string, maxDepth = DEFAULT_LIMITS.maxDepth): un
  * Class instances are kept as their own enumerable data and functions and
  * symbols are dropped, as in JSON.
  *
- * Decoding is safe on untrusted bytes: size and depth caps before parsing,
- * fatal UTF-8, no `__proto__` key, and nothing is ever looked up by a path
- * from the payload.
+ * Any own enumerable key round-trips as an own property, `__proto__`
+ * included (written escaped, see `docs/format.md`).
+ *
+ * Decoding is safe on untrusted bytes: caps on size, depth and the number of
+ * values before parsing, fatal UTF-8, a literal `__proto__` key is refused,
+ * every property is defined (never assigned through a prototype), and nothing
+ * is ever looked up by a path from the payload.
  *
  * @example
  * ```ts

@@ -15,7 +15,7 @@ export type CheckpointErrorCode =
   | 'decode'
   /** The payload tries to set `__proto__` or walk through a prototype. */
   | 'unsafe-payload'
-  /** The payload is larger than `maxBytes`. */
+  /** The payload is larger than `maxBytes`, or holds more values than `maxValues`. */
   | 'too-large'
   /** The payload nests deeper than `maxDepth`. */
   | 'too-deep'
@@ -90,7 +90,7 @@ const advice: Record<CheckpointErrorCode, string> = {
   decode: 'The payload is not valid for its codec. Check that the `codec` option matches the one that wrote it.',
   'unsafe-payload':
     'The payload contains a `__proto__` key or a prototype path and was refused. Treat the store as tampered with.',
-  'too-large': 'Raise the `maxBytes` limit if this size is expected.',
+  'too-large': 'Raise the `maxBytes` or `maxValues` limit (the `limits` option) if this size is expected.',
   'too-deep': 'Raise the `maxDepth` limit if this nesting is expected.',
   encode:
     'Keep context to data: functions, symbols, class instances with hidden state and live handles cannot be checkpointed.',

@@ -71,7 +71,7 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly codec?: Codec;
   /** Further codecs accepted when reading (e.g. while switching codecs). @default [] */
   readonly readCodecs?: readonly Codec[];
-  /** Size and depth caps for decoding. @default DEFAULT_LIMITS */
+  /** Caps on size, nesting and the number of values for decoding (see {@link DecodeLimits}). @default DEFAULT_LIMITS */
   readonly limits?: DecodeLimits;
   /** Time source for debouncing, deadlines and timestamps. @default systemClock */
   readonly clock?: Clock;

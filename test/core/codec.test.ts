@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   DEFAULT_LIMITS,
   isCheckpointError,
+  openEnvelope,
   superjsonCodec,
   taggedJsonCodec,
   type CheckpointError,
@@ -425,14 +426,76 @@ describe('taggedJsonCodec: format', () => {
   });
 });
 
-describe('taggedJsonCodec: encode refuses what restore would refuse', () => {
-  it('an own "__proto__" key', () => {
-    const value = JSON.parse('{"a":{"__proto__":{"x":1}}}') as unknown;
-    const error = errorOf(() => codec.encode(value));
-    expect(error.code).toBe('unsafe-payload');
-    expect(error.path).toEqual(['a']);
+describe('taggedJsonCodec: keys that look hostile but are data', () => {
+  it('an own "__proto__" key (JSON.parse output) round-trips as an own property, escaped as "~__proto__"', () => {
+    const value = JSON.parse('{"a":{"__proto__":{"x":1},"~b":2,"c":3},"d":[{"__proto__":null}]}') as unknown;
+    const text = textOf(value);
+    // Flag 4: keys are escaped; the other "~" key gets one more "~" (and flag 1 comes with it).
+    expect(text).toBe('[{"a":{"~__proto__":{"x":1},"~~b":2,"c":3},"d":[{"~__proto__":null}]},5]');
+    const back = codec.decode(codec.encode(value)) as { a: Record<string, unknown>; d: Array<Record<string, unknown>> };
+    expect(Object.keys(back.a)).toEqual(['__proto__', '~b', 'c']);
+    expect(Object.getPrototypeOf(back.a)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(back.a, '__proto__')?.value).toEqual({ x: 1 });
+    expect(Object.hasOwn(back.d[0]!, '__proto__')).toBe(true);
+    expect(({} as { x?: unknown }).x).toBeUndefined();
   });
 
+  it('"__proto__" in Map keys, Error props and with references', () => {
+    const key = JSON.parse('{"__proto__":1}') as object;
+    const err = new Error('m');
+    Object.defineProperty(err, '__proto__', { value: 'p', enumerable: true, writable: true, configurable: true });
+    const value = { m: new Map([[key, key]]), err };
+    const back = codec.decode(codec.encode(value)) as { m: Map<object, object>; err: Error };
+    const [k, v] = [...back.m][0] ?? [];
+    expect(k).toBe(v);
+    expect(Object.hasOwn(k ?? {}, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(back.err)).toBe(Error.prototype);
+    expect(Object.getOwnPropertyDescriptor(back.err, '__proto__')?.value).toBe('p');
+  });
+
+  it('"constructor", "prototype" and "toString" keys need no escape', () => {
+    const value = JSON.parse('{"constructor":1,"prototype":{"toString":2}}') as unknown;
+    expect(textOf(value)).toBe('[{"constructor":1,"prototype":{"toString":2}}]');
+    expect(codec.decode(codec.encode(value))).toEqual(value);
+  });
+
+  it('a document with escaped keys refuses an unknown key escape and a literal "__proto__"', () => {
+    expect(errorOf(() => decodeText('[{"~x":1},5]')).code).toBe('decode');
+    expect(errorOf(() => decodeText('[{"__proto__":1},5]')).code).toBe('unsafe-payload');
+    expect(errorOf(() => decodeText('[{"a":1},4]')).code).toBe('decode');
+  });
+
+  // Written by the codec before escaped keys existed (commit a7d9540): keys starting
+  // with "~" are literal there, and must stay so.
+  const before =
+    'WFNDSwEAAIDvCF6YeyJmb3JtYXQiOjEsIm1hY2hpbmUiOiJmeCIsInZlcnNpb24iOjEsInNlcSI6MywiZXBvY2giOjAsImNyZWF0ZWRBdCI6MTcwMDAwMDAwMDAwMCwiY29kZWMiOiJ4c2MxIiwibGVuZ3RoIjoyNTgsImNyYyI6MjYwNDgwNzQyNX1beyJzbmFwc2hvdCI6eyJzdGF0dXMiOiJhY3RpdmUiLCJ2YWx1ZSI6eyJhIjoiYiJ9LCJoaXN0b3J5VmFsdWUiOnt9LCJjb250ZXh0Ijp7In5rZXkiOiJ+fnZhbHVlIiwiY29uc3RydWN0b3IiOiJjIiwicHJvdG90eXBlIjpbInAiXSwidG9TdHJpbmciOjIsIm0iOlsifk0iLCJfX3Byb3RvX18iLHsicyI6MX0sIn5ANyIsIn5+Il0sImQiOiJ+ZDUiLCJuIjoifmIxMCIsInUiOiJ+dSIsIngiOiJ+QDcifSwiY2hpbGRyZW4iOnt9fSwidGltZXJzIjpbXX0sM10=';
+  it('a checkpoint written by the earlier format reads the same, and is written the same again', () => {
+    const bytes = Uint8Array.from(Buffer.from(before, 'base64'));
+    const { header, payload } = openEnvelope(bytes);
+    expect(header.seq).toBe(3);
+    const value = codec.decode(payload) as { snapshot: { context: Record<string, unknown> } };
+    const context = value.snapshot.context;
+    const shared = { s: 1 };
+    expect(context).toEqual({
+      '~key': '~value',
+      constructor: 'c',
+      prototype: ['p'],
+      toString: 2,
+      m: new Map<unknown, unknown>([
+        ['__proto__', shared],
+        [shared, '~'],
+      ]),
+      d: new Date(5),
+      n: 10n,
+      u: undefined,
+      x: shared,
+    });
+    expect(context['x']).toBe([...(context['m'] as Map<unknown, unknown>).values()][0]);
+    expect(Buffer.from(codec.encode(value)).equals(Buffer.from(payload))).toBe(true);
+  });
+});
+
+describe('taggedJsonCodec: encode refuses what restore would refuse', () => {
   it('nesting deeper than maxDepth, with the path; exactly maxDepth encodes and decodes', () => {
     const nest = (n: number): unknown => {
       let v: unknown = { leaf: 1 };
@@ -498,6 +561,19 @@ describe('taggedJsonCodec: decode limits and bad input', () => {
     expect(errorOf(() => codec.decode(bytesOf(huge))).code).toBe('too-deep');
     // Brackets inside strings do not count.
     expect(codec.decode(bytesOf(`["${'['.repeat(5000)}\\"${'{'.repeat(5000)}"]`))).toMatch(/^\[+"\{+$/);
+  });
+
+  it('refuses more values than maxValues before parsing; commas and brackets inside strings do not count', () => {
+    const flood = (n: number) => bytesOf(`[[${Array.from({ length: n }, () => '{}').join(',')}]]`);
+    // n objects: n brackets, n - 1 commas, plus the document's and the root array's.
+    expect(codec.decode(flood(500), { maxValues: 999 })).toHaveLength(500);
+    const error = errorOf(() => codec.decode(flood(501), { maxValues: 999 }));
+    expect(error.code).toBe('too-large');
+    expect(error.message).toContain('maxValues');
+    expect(codec.decode(bytesOf(`["${',[{'.repeat(5000)}"]`), { maxValues: 10 })).toHaveLength(15000);
+    const defaultFlood = bytesOf(`[[${'{},'.repeat(DEFAULT_LIMITS.maxValues / 2)}{}]]`);
+    expect(errorOf(() => codec.decode(defaultFlood)).code).toBe('too-large');
+    expect(errorOf(() => superjsonCodec(superjson).decode(defaultFlood)).code).toBe('too-large');
   });
 
   it('raising maxDepth a lot still yields a value or a CheckpointError', () => {
