@@ -1,10 +1,12 @@
-import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
+import type { Client, Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type {
   AcquireOptions,
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
+  GenerationNotice,
   Lease,
+  NewestRead,
   QuarantineInfo,
 } from '../src/adapter.js';
 import { crc32 } from '../src/checksum.js';
@@ -12,6 +14,13 @@ import { readEnvelopeHeader } from '../src/envelope.js';
 import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkKey } from '../src/keys.js';
+import { postgresNotices, type NoticeHub } from './postgres-notices.js';
+import { loadDriver, publicUrl } from './server-driver.js';
+
+/** What the adapter takes from the `pg` module (`import('pg')` has it). */
+export interface PgModule {
+  readonly default: { readonly Pool: typeof Pool; readonly Client: typeof Client };
+}
 
 const NAME = 'postgres';
 // A btree entry must fit in a third of a page (~2.7 KB); longer keys are refused, not truncated.
@@ -41,8 +50,19 @@ export interface PostgresAdapterOptions {
    * @default pg's environment defaults (PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD)
    */
   readonly connectionString?: string;
-  /** Extra settings for the pool the adapter creates (`max`, `statement_timeout`, `ssl`, ...). @default {} */
+  /**
+   * Extra settings for the pool the adapter creates (`max`, `statement_timeout`, `ssl`, ...).
+   * A connection attempt gives up after `connectionTimeoutMillis` (then the
+   * operation is retried, and fails with `connection` after `retry.attempts`).
+   * @default { connectionTimeoutMillis: 10000 }
+   */
   readonly poolConfig?: PoolConfig;
+  /**
+   * Loads the `pg` driver (for bundlers that need a static import, or tests).
+   * A driver that cannot be loaded fails with `driver-missing`.
+   * @default () => import('pg')
+   */
+  readonly driver?: () => Promise<PgModule>;
   /** Table of generations; leases live in `<table>_heads`. At most 48 characters. @default 'xstate_checkpoints' */
   readonly table?: string;
   /** Schema of both tables. @default the connection's `search_path` */
@@ -60,18 +80,18 @@ export interface PostgresAdapterOptions {
   /** Name this adapter writes into the lease table (diagnostics). @default a random id */
   readonly owner?: string;
   /**
-   * `list()` also fetches the newest generation's bytes when they are at most
-   * this large, so a restore (`list` then `read` of the newest) is one round
-   * trip. `0` turns it off.
-   * @default 262144
-   */
-  readonly prefetchBytes?: number;
-  /**
    * Retries after a lost connection, with backoff. Reads are repeated as they
    * are; a write is repeated as the same compare-and-set, and an attempt that
    * landed before its reply was lost counts as this write's success.
    */
   readonly retry?: PostgresRetryOptions;
+  /**
+   * After each write, `NOTIFY` the key's channel so followers in any process
+   * (`subscribe`) hear of it at once instead of at their next poll. Costs one
+   * short statement per write, not awaited by the write; turn off when no one follows.
+   * @default true
+   */
+  readonly notify?: boolean;
   /**
    * Run the adapter's statements as named prepared statements (parsed and
    * planned once per connection). Turn off behind poolers that cannot keep
@@ -107,6 +127,8 @@ export interface PostgresLease extends Lease {
 /** The adapter {@link postgresAdapter} returns: the contract plus typed leases. */
 export interface PostgresAdapter extends CheckpointAdapter {
   acquire(key: string, options?: AcquireOptions): Promise<PostgresLease>;
+  readNewest(key: string): Promise<NewestRead>;
+  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
 }
 
 /** Names for {@link postgresSchemaSql}. */
@@ -234,33 +256,65 @@ export function postgresErrorCode(error: unknown): CheckpointErrorCode {
   const code = typeof raw === 'string' ? raw : '';
   if (code.startsWith('08') || CONNECTION_CODES.has(code)) return 'connection';
   if (code === '53100') return 'storage-full';
-  if (code === '42501' || code === '28000' || code === '28P01') return 'permission';
+  // Class 28: invalid authorization (wrong password, no pg_hba.conf entry for this user).
+  if (code.startsWith('28')) return 'auth';
+  if (code === '42501') return 'permission';
   if (code === '25006') return 'read-only';
   if (code === '57014') return 'timeout';
   if (code === '23505') return 'conflict';
   // pg reports a socket that closed under it without a code.
   const message = error instanceof Error ? error.message : '';
+  // pg's own check before SCRAM when the server asks for a password none was given for.
+  if (/^SASL: /.test(message)) return 'auth';
   if (/connection terminated|connection error|not queryable|timeout exceeded when trying to connect/i.test(message)) {
     return 'connection';
   }
   return 'io';
 }
 
-function failure(error: unknown, details: CheckpointErrorDetails): CheckpointError {
+/**
+ * The typed error for a `pg` failure. Connection and login failures name the
+ * server (`server`, without its password), so the message says which one.
+ */
+function failure(error: unknown, details: CheckpointErrorDetails, server?: string): CheckpointError {
   if (isCheckpointError(error)) return error;
   const raw = (error as { code?: unknown } | null)?.code;
   const sqlState = typeof raw === 'string' ? raw : undefined;
-  return new CheckpointError(postgresErrorCode(error), {
+  const code = postgresErrorCode(error);
+  const detail = details.detail ?? (error instanceof Error ? error.message : undefined);
+  const named = server !== undefined && (code === 'connection' || code === 'auth');
+  return new CheckpointError(code, {
     adapter: NAME,
     ...details,
+    ...(named ? { detail: `${server}: ${detail ?? 'no answer'}` } : {}),
     cause: error,
     ...(sqlState === undefined ? {} : { data: { ...details.data, code: sqlState } }),
   });
 }
 
+/**
+ * The server a pool connects to, as a URL without the password (for errors).
+ *
+ * @example
+ * ```ts
+ * import { postgresServerName } from 'xstate-checkpoint/adapters/postgres';
+ * postgresServerName({ connectionString: 'postgresql://app:secret@db/app' }); // 'postgresql://app@db/app'
+ * ```
+ */
+export function postgresServerName(config: PoolConfig): string {
+  if (config.connectionString) return publicUrl(config.connectionString);
+  const env = globalThis.process?.env ?? {};
+  const host = config.host ?? env['PGHOST'] ?? 'localhost';
+  const port = config.port ?? env['PGPORT'] ?? 5432;
+  const user = config.user ?? env['PGUSER'];
+  const database = config.database ?? env['PGDATABASE'] ?? '';
+  return `postgresql://${user ? `${encodeURIComponent(user)}@` : ''}${host}:${port}/${database}`;
+}
+
+// Not unref'd: a write being retried is what keeps a batch job alive until it lands or fails.
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref?.();
+    setTimeout(resolve, ms);
   });
 
 const ignore = (): void => undefined;
@@ -275,7 +329,14 @@ interface GenerationRow {
   epoch: number;
   byte_length: number;
   created_ms: number;
-  payload?: Buffer | null;
+}
+
+interface NewestRow {
+  seqs: string[];
+  quarantined_seq: string;
+  epoch: string;
+  newest_seq: string | null;
+  payload: Buffer | null;
 }
 
 interface QuarantineRow extends GenerationRow {
@@ -332,9 +393,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const defaultTtl = options.leaseTtlMs ?? 30_000;
   const renewLeases = options.renewLeases ?? true;
   const owner = options.owner ?? `xsc-${globalThis.crypto.randomUUID()}`;
-  const prefetchBytes = options.prefetchBytes ?? 262_144;
   const attempts = Math.max(1, options.retry?.attempts ?? 4);
   const prepared = options.preparedStatements ?? true;
+  const notify = options.notify ?? true;
   const minDelay = options.retry?.minDelayMs ?? 50;
   const maxDelay = options.retry?.maxDelayMs ?? 1000;
   checkTtl(defaultTtl, 'leaseTtlMs');
@@ -348,13 +409,34 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   // Writes whose outcome is unknown (connection lost after sending): a retry of
   // the same bytes that then meets its own generation reports success.
   const inDoubt = new Set<string>();
-  // Newest-generation bytes fetched by list(), consumed by the read() that follows.
-  const prefetched = new Map<string, { seq: number; bytes: Uint8Array; at: number }>();
+  let notices: NoticeHub | undefined;
+  // What the pool connects with: the given pool's own settings, or the ones the adapter creates it from.
+  const connectConfig = (): PoolConfig =>
+    (options.pool as { options?: PoolConfig } | undefined)?.options ?? {
+      connectionTimeoutMillis: 10_000,
+      ...options.poolConfig,
+      ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
+    };
+  const server = postgresServerName(connectConfig());
+  const fail = (error: unknown, details: CheckpointErrorDetails) => failure(error, details, server);
+  const loadPg = () => loadDriver(NAME, 'pg', options.driver ?? (() => import('pg')));
+  // One channel per (table, key): followers of a key hear only its writes. Hash collisions only
+  // cost a wasted notice, since the payload names the key.
+  const tableTag = crc32(new TextEncoder().encode(n.qualified)).toString(16);
+  const channelOf = (key: string) => `xsc_${tableTag}_${crc32(new TextEncoder().encode(key)).toString(16)}`;
 
   const sql = {
-    list: `SELECT seq, epoch, byte_length, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms,
-      CASE WHEN row_number() OVER (ORDER BY seq DESC) = 1 AND byte_length <= $2 THEN payload END AS payload
+    list: `SELECT seq, epoch, byte_length, (extract(epoch FROM created_at) * 1000)::float8 AS created_ms
       FROM ${n.gens} WHERE key = $1 AND quarantined_at IS NULL ORDER BY seq DESC`,
+    // One statement, so one snapshot: the sequences, the quarantine's highest, the epoch and the
+    // newest bytes agree with each other even while other writers publish and prune.
+    newest: `SELECT a.seqs, a.quarantined_seq, a.epoch, n.seq AS newest_seq, n.payload
+      FROM (SELECT coalesce(array_agg(seq ORDER BY seq DESC) FILTER (WHERE quarantined_at IS NULL), '{}') AS seqs,
+          coalesce(max(seq) FILTER (WHERE quarantined_at IS NOT NULL), 0) AS quarantined_seq,
+          coalesce(max(epoch) FILTER (WHERE quarantined_at IS NULL), 0) AS epoch
+        FROM ${n.gens} WHERE key = $1) a
+      LEFT JOIN LATERAL (SELECT seq, payload FROM ${n.gens} WHERE key = $1 AND quarantined_at IS NULL
+        ORDER BY seq DESC LIMIT 1) n ON true`,
     read: `SELECT payload FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NULL`,
     // One statement, so one implicit transaction. ON CONFLICT DO UPDATE locks the
     // head row and evaluates its WHERE against the newest committed version, so
@@ -367,7 +449,13 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       )
       INSERT INTO ${n.gens} (key, seq, epoch, version, created_at, byte_length, checksum, payload)
       SELECT $1, $2, $3, $4, timestamptz 'epoch' + $5::float8 * interval '1 millisecond', $6, $7, $8 FROM head`,
+    // Its own transaction, after the write: a commit that notifies holds a database-wide lock
+    // until its commit record is flushed, so notifying inside the write made 8 concurrent
+    // writers 4x slower. Without the flush (a notice is a hint; the resync poll covers a lost
+    // one) the lock is held for microseconds.
+    notify: `SELECT set_config('synchronous_commit', 'off', true), pg_notify($1, $2)`,
     head: `SELECT seq, epoch FROM ${n.heads} WHERE key = $1`,
+    heads: `SELECT key, seq, epoch FROM ${n.heads} WHERE key = ANY($1::text[])`,
     own: `SELECT epoch, payload FROM ${n.gens} WHERE key = $1 AND seq = $2`,
     remove: `DELETE FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NULL`,
     keys: `SELECT DISTINCT key FROM ${n.gens} WHERE quarantined_at IS NULL`,
@@ -428,12 +516,9 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const getPool = async (): Promise<Pool> => {
     if (pool) return pool;
     poolPromise ??= (async () => {
-      const pg = await import('pg');
+      const pg = await loadPg();
       const PoolClass = pg.default.Pool;
-      const created = new PoolClass({
-        ...options.poolConfig,
-        ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
-      });
+      const created = new PoolClass(connectConfig());
       // An idle client whose backend dies emits 'error' on the pool; without a
       // listener that would crash the process. The next query reconnects.
       created.on('error', () => undefined);
@@ -466,7 +551,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         if (createTable) await ensureSchema(p);
         client = await p.connect();
       } catch (error) {
-        const mapped = failure(error, details);
+        const mapped = fail(error, details);
         if (mapped.code === 'connection' && !last) {
           await backoff(attempt);
           continue;
@@ -482,7 +567,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         client.release();
         return result;
       } catch (error) {
-        const mapped = failure(error, details);
+        const mapped = fail(error, details);
         client.off('error', ignore);
         // A client whose connection failed must not go back into the pool.
         client.release(mapped.code === 'connection' ? (error as Error) : undefined);
@@ -529,12 +614,25 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       }
     })().catch((error: unknown) => {
       ready = undefined;
-      throw failure(error, { detail: `could not create the tables: ${(error as Error).message}` });
+      throw fail(error, { detail: `could not create the tables: ${(error as Error).message}` });
     });
     return ready;
   };
 
   const doubtKey = (key: string, seq: number) => `${seq}\0${key}`;
+
+  // Notices in flight, so dispose() waits for them instead of ending the pool under them.
+  const announcing = new Set<Promise<void>>();
+  /** Tells listeners (any process) about a published generation; not awaited by the write. */
+  const announce = (key: string, seq: number, epoch: number): void => {
+    if (!notify) return;
+    const sent = run({ key, seq }, false, (c) => query(c, sql.notify, [channelOf(key), `${seq} ${epoch} ${key}`])).then(
+      () => undefined,
+      () => undefined,
+    );
+    announcing.add(sent);
+    void sent.finally(() => announcing.delete(sent));
+  };
 
   const checkRecord = (key: string, record: CheckpointRecord): void => {
     const ok = (v: number, min: number) => Number.isSafeInteger(v) && v >= min;
@@ -621,23 +719,22 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async list(key) {
       openKey(key);
-      const result = await run({ key }, true, (c) => query<GenerationRow>(c, sql.list, [key, prefetchBytes]));
-      const newest = result.rows[0];
-      if (newest?.payload) {
-        if (prefetched.size >= 256) prefetched.delete(prefetched.keys().next().value!);
-        prefetched.set(key, { seq: num(newest.seq), bytes: toBytes(newest.payload), at: Date.now() });
-      }
+      const result = await run({ key }, true, (c) => query<GenerationRow>(c, sql.list, [key]));
       return result.rows.map(info);
+    },
+
+    async readNewest(key): Promise<NewestRead> {
+      openKey(key);
+      const result = await run({ key }, true, (c) => query<NewestRow>(c, sql.newest, [key]));
+      const row = result.rows[0];
+      if (!row) return { seqs: [], quarantinedSeq: 0, epoch: 0 };
+      const seqs = row.seqs.map(num);
+      const newest = row.payload ? { seq: num(row.newest_seq), bytes: toBytes(row.payload) } : undefined;
+      return { seqs, quarantinedSeq: num(row.quarantined_seq), epoch: num(row.epoch), newest };
     },
 
     async read(key, seq) {
       openKey(key);
-      const cached = prefetched.get(key);
-      if (cached) {
-        prefetched.delete(key);
-        // Bytes of a (key, seq) never change, so a fresh prefetch can stand in for a query.
-        if (cached.seq === seq && Date.now() - cached.at < 1000) return cached.bytes;
-      }
       const result = await run({ key, seq }, true, (c) => query<{ payload: Buffer }>(c, sql.read, [key, seq]));
       const row = result.rows[0];
       return row ? toBytes(row.payload) : undefined;
@@ -663,7 +760,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         },
       );
       const doubted = inDoubt.delete(slot);
-      if (result.rowCount === 1) return;
+      if (result.rowCount === 1) return announce(key, seq, epoch);
 
       const head = await run(details, true, (c) => query<{ seq: string; epoch: string }>(c, sql.head, [key]));
       const current = head.rows[0];
@@ -673,7 +770,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
         const own = await run(details, true, (c) => query<{ epoch: string; payload: Buffer }>(c, sql.own, [key, seq]));
         const row = own.rows[0];
         // An attempt at this very record committed before its connection dropped: done.
-        if (row && num(row.epoch) === epoch && sameBytes(toBytes(row.payload), bytes)) return;
+        if (row && num(row.epoch) === epoch && sameBytes(toBytes(row.payload), bytes)) return announce(key, seq, epoch);
       }
       if (epoch < headEpoch) {
         throw new CheckpointError('fenced', {
@@ -693,8 +790,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async remove(key, seq) {
       openKey(key);
-      const cached = prefetched.get(key);
-      if (cached?.seq === seq) prefetched.delete(key);
       await run({ key, seq }, true, (c) => query(c, sql.remove, [key, seq]));
     },
 
@@ -706,7 +801,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async quarantine(key, seq, reason) {
       openKey(key);
-      prefetched.delete(key);
       const result = await run({ key, seq }, false, (c) => query<QuarantineRow>(c, sql.quarantine, [key, seq, reason]));
       const row = result.rows[0];
       if (!row) throw new CheckpointError('not-found', { key, seq, adapter: NAME });
@@ -740,6 +834,24 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const seq = quarantineSeq(id);
       if (seq === undefined) return;
       await run({ key, seq }, true, (c) => query(c, sql.deleteQuarantined, [key, seq]));
+    },
+
+    subscribe(key, listener) {
+      openKey(key);
+      notices ??= postgresNotices({
+        connect: async () => {
+          const pg = await loadPg();
+          return new pg.default.Client(connectConfig());
+        },
+        channelOf,
+        heads: async (keys) => {
+          const result = await run({}, true, (c) =>
+            query<{ key: string; seq: string; epoch: string }>(c, sql.heads, [keys]),
+          );
+          return result.rows.map((row) => ({ key: row.key, seq: num(row.seq), epoch: num(row.epoch) }));
+        },
+      });
+      return notices.subscribe(key, listener);
     },
 
     async acquire(key, acquireOptions = {}) {
@@ -778,9 +890,10 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       const held = [...leases];
       for (const lease of held) lease.stop();
       await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
+      await Promise.all(announcing);
       disposed = true;
-      prefetched.clear();
       inDoubt.clear();
+      await notices?.close();
       if (ownPool) await ownPool.end().catch(() => undefined);
     },
   };

@@ -5,12 +5,22 @@ import type {
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
+  GenerationNotice,
   Lease,
+  NewestRead,
   QuarantineInfo,
 } from '../src/adapter.js';
 import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { checkKey } from '../src/keys.js';
+import { redisNotices } from './redis-notices.js';
+import type { NoticeHub } from './postgres-notices.js';
+import { loadDriver, publicUrl } from './server-driver.js';
+
+/** What the adapter takes from the `ioredis` module (`import('ioredis')` has it). */
+export interface IoredisModule {
+  readonly Redis: typeof Redis;
+}
 
 const NAME = 'redis';
 
@@ -20,8 +30,19 @@ export interface RedisAdapterOptions {
   readonly client?: Redis;
   /** Server URL for the client the adapter creates (and closes on `dispose`). @default 'redis://127.0.0.1:6379' */
   readonly url?: string;
-  /** Extra ioredis options for the client the adapter creates. @default {} */
+  /**
+   * Extra ioredis options for the client the adapter creates. A connection
+   * attempt gives up after `connectTimeout`; a command waits for at most
+   * `maxRetriesPerRequest` reconnects, then fails with `connection`.
+   * @default { lazyConnect: true, maxRetriesPerRequest: 2 } (and ioredis' connectTimeout: 10000)
+   */
   readonly clientOptions?: RedisOptions;
+  /**
+   * Loads the `ioredis` driver (for bundlers that need a static import, or tests).
+   * A driver that cannot be loaded fails with `driver-missing`.
+   * @default () => import('ioredis')
+   */
+  readonly driver?: () => Promise<IoredisModule>;
   /** Prefix of every Redis key the adapter touches. @default 'xsc:' */
   readonly prefix?: string;
   /**
@@ -39,8 +60,6 @@ export interface RedisAdapterOptions {
   readonly renewLeases?: boolean;
   /** Name this adapter writes into lease records (diagnostics). @default a random id */
   readonly owner?: string;
-  /** `list()` also fetches the newest generation's bytes up to this size, saving `read()` a round trip. @default 262144 */
-  readonly prefetchBytes?: number;
   /** Attempts in total for an operation that lost its connection (the first included). @default 3 */
   readonly attempts?: number;
 }
@@ -67,6 +86,8 @@ export interface RedisLease extends Lease {
 /** The adapter {@link redisAdapter} returns: the contract plus typed leases. */
 export interface RedisAdapter extends CheckpointAdapter {
   acquire(key: string, options?: AcquireOptions): Promise<RedisLease>;
+  readNewest(key: string): Promise<NewestRead>;
+  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
 }
 
 // Redis keys per checkpoint key K: h:K head hash (seq = highest ever published,
@@ -101,6 +122,7 @@ redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
 redis.call('ZADD', KEYS[2], seq, ARGV[1])
 redis.call('SADD', KEYS[5], ARGV[5])
+redis.call('PUBLISH', KEYS[6], ARGV[1] .. ' ' .. ARGV[2])
 return {'ok', seq, epoch}
 `;
 
@@ -111,10 +133,25 @@ for i, seq in ipairs(seqs) do
   out[#out + 1] = seq
   out[#out + 1] = redis.call('HGET', KEYS[2], seq) or ''
 end
-local newest = seqs[1]
-if newest and redis.call('HSTRLEN', KEYS[3], newest) <= tonumber(ARGV[1]) then
-  out[#out + 1] = redis.call('HGET', KEYS[3], newest)
+return out
+`;
+
+// One script, so one atomic view: {quarantined seq, epoch, newest bytes or '', seqs newest first...}.
+const READ_NEWEST = `
+local seqs = redis.call('ZREVRANGE', KEYS[1], 0, -1)
+local quarantined = 0
+for _, seq in ipairs(redis.call('HKEYS', KEYS[4])) do
+  local n = tonumber(seq) or 0
+  if n > quarantined then quarantined = n end
 end
+local epoch = 0
+for _, seq in ipairs(seqs) do
+  local e = tonumber(string.match(redis.call('HGET', KEYS[2], seq) or '', '^([^|]*)|')) or 0
+  if e > epoch then epoch = e end
+end
+local out = {quarantined, epoch, ''}
+if seqs[1] then out[3] = redis.call('HGET', KEYS[3], seqs[1]) or '' end
+for _, seq in ipairs(seqs) do out[#out + 1] = seq end
 return out
 `;
 
@@ -195,6 +232,7 @@ const script = (source: string): Script => ({ source, sha: createHash('sha1').up
 const scripts = {
   write: script(WRITE),
   list: script(LIST),
+  readNewest: script(READ_NEWEST),
   read: script(READ),
   remove: script(REMOVE),
   quarantine: script(QUARANTINE),
@@ -220,19 +258,30 @@ function codeOf(error: unknown): CheckpointErrorCode {
     return 'connection';
   }
   if (message.startsWith('OOM')) return 'storage-full';
-  if (/^(NOPERM|NOAUTH|WRONGPASS)/.test(message)) return 'permission';
+  if (/^(NOAUTH|WRONGPASS)/.test(message)) return 'auth';
+  if (message.startsWith('NOPERM')) return 'permission';
   if (message.startsWith('READONLY')) return 'read-only';
   return 'io';
 }
 
-function failure(error: unknown, details: CheckpointErrorDetails): CheckpointError {
+/** The typed error for an ioredis failure; connection and login failures name `server`. */
+function failure(error: unknown, details: CheckpointErrorDetails, server?: string): CheckpointError {
   if (isCheckpointError(error)) return error;
-  return new CheckpointError(codeOf(error), { adapter: NAME, ...details, cause: error });
+  const code = codeOf(error);
+  const named = server !== undefined && (code === 'connection' || code === 'auth');
+  const detail = details.detail ?? (error instanceof Error ? error.message : undefined);
+  return new CheckpointError(code, {
+    adapter: NAME,
+    ...details,
+    ...(named ? { detail: `${server}: ${detail ?? 'no answer'}` } : {}),
+    cause: error,
+  });
 }
 
+// Not unref'd: a write being retried is what keeps a batch job alive until it lands or fails.
 const sleep = (ms: number) =>
   new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref?.();
+    setTimeout(resolve, ms);
   });
 
 const toBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
@@ -290,7 +339,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const defaultTtl = options.leaseTtlMs ?? 30_000;
   const renewLeases = options.renewLeases ?? true;
   const owner = options.owner ?? `xsc-${randomBytes(8).toString('hex')}`;
-  const prefetchBytes = options.prefetchBytes ?? 262_144;
   const attempts = Math.max(1, options.attempts ?? 3);
   checkTtl(defaultTtl, 'leaseTtlMs');
 
@@ -301,7 +349,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   let disposed = false;
   const leases = new Set<{ release(): Promise<void>; stop(): void }>();
   const inDoubt = new Set<string>();
-  const prefetched = new Map<string, { seq: number; bytes: Uint8Array; at: number }>();
+  let notices: NoticeHub | undefined;
+  const given = options.client?.options;
+  const server = given
+    ? `redis://${given.host ?? '127.0.0.1'}:${given.port ?? 6379}/${given.db ?? 0}`
+    : publicUrl(options.url ?? 'redis://127.0.0.1:6379');
+  const fail = (error: unknown, details: CheckpointErrorDetails) => failure(error, details, server);
 
   const k = {
     head: (key: string) => `${prefix}h:${key}`,
@@ -309,6 +362,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     meta: (key: string) => `${prefix}m:${key}`,
     bytes: (key: string) => `${prefix}b:${key}`,
     quarantine: (key: string) => `${prefix}q:${key}`,
+    notices: (key: string) => `${prefix}n:${key}`,
     keys: `${prefix}keys`,
     qkeys: `${prefix}qkeys`,
   };
@@ -322,7 +376,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const getClient = async (): Promise<Redis> => {
     if (client) return client;
     clientPromise ??= (async () => {
-      const mod = await import('ioredis');
+      const mod = await loadDriver(NAME, 'ioredis', options.driver ?? (() => import('ioredis')));
       const RedisClass = mod.Redis;
       const clientOptions: RedisOptions = {
         lazyConnect: true,
@@ -411,7 +465,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         await checkDurability(c);
         return await evalScript(c, s, keys, typeof args === 'function' ? args() : args);
       } catch (error) {
-        const mapped = failure(error, details);
+        const mapped = fail(error, details);
         if (mapped.code !== 'connection') throw mapped;
         onLost?.();
         if (!retry || attempt + 1 >= attempts) throw mapped;
@@ -491,32 +545,29 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async list(key) {
       openKey(key);
+      const reply = (await run({ key }, scripts.list, [k.gens(key), k.meta(key), k.bytes(key)], [], true)) as Buffer[];
+      const out: GenerationInfo[] = [];
+      for (let i = 0; i + 1 < reply.length; i += 2) out.push(parseMeta(Number(text(reply[i])), text(reply[i + 1])));
+      return out;
+    },
+
+    async readNewest(key) {
+      openKey(key);
       const reply = (await run(
         { key },
-        scripts.list,
-        [k.gens(key), k.meta(key), k.bytes(key)],
-        [prefetchBytes],
+        scripts.readNewest,
+        [k.gens(key), k.meta(key), k.bytes(key), k.quarantine(key)],
+        [],
         true,
-      )) as Buffer[];
-      const out: GenerationInfo[] = [];
-      const pairs = reply.length - (reply.length % 2);
-      for (let i = 0; i < pairs; i += 2) out.push(parseMeta(Number(text(reply[i])), text(reply[i + 1])));
-      const newest = out[0];
-      if (reply.length % 2 === 1 && newest) {
-        if (prefetched.size >= 256) prefetched.delete(prefetched.keys().next().value!);
-        prefetched.set(key, { seq: newest.seq, bytes: toBytes(reply[reply.length - 1]!), at: Date.now() });
-      }
-      return out;
+      )) as [number, number, Buffer, ...Buffer[]];
+      const [quarantinedSeq, epoch, bytes, ...rest] = reply;
+      const seqs = rest.map((seq) => Number(text(seq)));
+      const newest = seqs[0] === undefined || bytes.length === 0 ? undefined : { seq: seqs[0], bytes: toBytes(bytes) };
+      return { seqs, quarantinedSeq: Number(quarantinedSeq), epoch: Number(epoch), newest };
     },
 
     async read(key, seq) {
       openKey(key);
-      const cached = prefetched.get(key);
-      if (cached) {
-        prefetched.delete(key);
-        // Bytes of a (key, seq) never change, so a fresh prefetch can stand in for a query.
-        if (cached.seq === seq && Date.now() - cached.at < 1000) return cached.bytes;
-      }
       const reply = await run({ key, seq }, scripts.read, [k.gens(key), k.bytes(key)], [seq], true);
       return Buffer.isBuffer(reply) ? toBytes(reply) : undefined;
     },
@@ -538,7 +589,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       const reply = (await run(
         { key, seq },
         scripts.write,
-        [k.head(key), k.gens(key), k.meta(key), k.bytes(key), k.keys],
+        [k.head(key), k.gens(key), k.meta(key), k.bytes(key), k.keys, k.notices(key)],
         () => [seq, epoch, meta, payload, key, token, inDoubt.has(slot) ? '1' : '0'],
         true,
         markLost,
@@ -567,7 +618,6 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async remove(key, seq) {
       openKey(key);
-      if (prefetched.get(key)?.seq === seq) prefetched.delete(key);
       await run({ key, seq }, scripts.remove, [k.gens(key), k.meta(key), k.bytes(key), k.keys], [seq, key], true);
     },
 
@@ -578,13 +628,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         await checkDurability(c);
         return await c.smembers(k.keys);
       } catch (error) {
-        throw failure(error, {});
+        throw fail(error, {});
       }
     },
 
     async quarantine(key, seq, reason) {
       openKey(key);
-      prefetched.delete(key);
       const reply = await run(
         { key, seq },
         scripts.quarantine,
@@ -610,7 +659,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         }
         return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
       } catch (error) {
-        throw failure(error, key === undefined ? {} : { key });
+        throw fail(error, key === undefined ? {} : { key });
       }
     },
 
@@ -625,6 +674,22 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       openKey(key);
       if (!/^[1-9][0-9]{0,15}$/.test(id)) return;
       await run({ key }, scripts.deleteQuarantined, [k.quarantine(key), k.bytes(key), k.qkeys], [id, key], true);
+    },
+
+    subscribe(key, listener) {
+      openKey(key);
+      notices ??= redisNotices({
+        connect: async () => (await getClient()).duplicate({ lazyConnect: true }),
+        channelOf: k.notices,
+        heads: async (keys) => {
+          const c = await getClient();
+          const heads = await Promise.all(keys.map((one) => c.hmget(k.head(one), 'seq', 'epoch')));
+          return heads.flatMap(([seq, epoch], i) =>
+            seq ? [{ key: keys[i]!, seq: Number(seq), epoch: Number(epoch ?? 0) }] : [],
+          );
+        },
+      });
+      return notices.subscribe(key, listener);
     },
 
     async acquire(key, acquireOptions = {}) {
@@ -660,8 +725,8 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       for (const lease of held) lease.stop();
       await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
       disposed = true;
-      prefetched.clear();
       inDoubt.clear();
+      await notices?.close();
       if (ownClient) await ownClient.quit().catch(() => ownClient?.disconnect());
     },
   };

@@ -51,6 +51,11 @@ const titles: Record<string, { title: string; about: string }> = {
     title: 'PostgreSQL adapter',
     about: 'Saves with compare-and-set and fencing, and restore of the newest generation, against raw INSERT / SELECT.',
   },
+  redis: {
+    title: 'Redis adapter',
+    about:
+      'Saves with compare-and-set, fencing and a pub/sub notice (one Lua script), and restore of the newest generation (`readNewest`, one Lua script), against raw SET / GET of the same bytes.',
+  },
   journal: {
     title: 'Journal mode',
     about:

@@ -47,6 +47,10 @@ export type CheckpointErrorCode =
   | 'io'
   /** The connection to a storage server failed or was lost. */
   | 'connection'
+  /** The storage server refused the credentials (user, password, certificate). */
+  | 'auth'
+  /** The adapter's database driver (`pg`, `ioredis`) is not installed. */
+  | 'driver-missing'
   /** The key cannot be stored (empty, too long for the adapter, or containing NUL). */
   | 'invalid-key'
   /** An option has a value the kit cannot use. */
@@ -111,6 +115,9 @@ const advice: Record<CheckpointErrorCode, string> = {
   'read-only': 'The storage is read-only: restore works, saves do not. Point the adapter at a writable location.',
   io: 'The storage failed; the previous generation is intact. Check the device and retry.',
   connection: 'The storage server is unreachable; the write will be retried. Check the connection settings.',
+  auth: 'The storage server refused to log in: check the user name, the password and the connection string (or PGUSER / PGPASSWORD, the Redis ACL user).',
+  'driver-missing':
+    'Install the driver the adapter needs next to xstate-checkpoint: `npm install pg` for PostgreSQL, `npm install ioredis` for Redis.',
   'invalid-key': 'Use a non-empty key without NUL characters.',
   'invalid-option': 'Correct the option as described.',
   'not-found': 'List what exists first (`history.list()` or `xstate-checkpoint ls`).',

@@ -289,7 +289,9 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq: gen.seq });
       if (error.code === 'version-too-new') throw error;
       // Storage failures say nothing about the data: never quarantine for them.
-      const storageFailure = ['io', 'connection', 'permission', 'closed', 'timeout'].includes(error.code);
+      const storageFailure = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'].includes(
+        error.code,
+      );
       if (storageFailure) throw error;
       let moved = false;
       if (o.onRestoreError !== 'throw') {

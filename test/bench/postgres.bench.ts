@@ -8,7 +8,8 @@ import { pgConfig, postgresAvailable, randomSuffix } from '../server/support.js'
 // The PostgreSQL adapter against raw `pg` on the same server, table layout and bytes:
 // - saves/s with 8 concurrent writers on distinct keys: adapter.write (compare-and-set
 //   with fencing, one statement) vs a plain INSERT of the same row;
-// - restore of the newest generation: adapter.list + adapter.read vs one SELECT of that row.
+// - restore of the newest generation: adapter.readNewest (one statement: the sequences, the
+//   quarantine's highest, the epoch and the newest bytes) vs one SELECT of that row.
 // The raw side runs twice: as `pool.query(text, values)` (what most code does) and as
 // a named prepared statement (what the adapter does), so neither baseline flatters.
 // vitest's table has no cross-task ratios, so afterAll times the sides interleaved and
@@ -105,8 +106,7 @@ async function restoreRound(side: Side, restores: number): Promise<void> {
   const { adapter, raw } = (await setup)!;
   for (let i = 0; i < restores; i++) {
     if (side === 'adapter') {
-      const newest = (await adapter.list('restore'))[0]!;
-      sink = await adapter.read('restore', newest.seq);
+      sink = (await adapter.readNewest('restore')).newest!.bytes;
     } else {
       sink = (await raw.query<{ payload: Buffer }>(rawQuery(side, selectRaw, ['restore', 3]))).rows[0]!.payload;
     }
@@ -169,7 +169,7 @@ afterAll(async () => {
       };
     };
     const saveMetric = `save, ${WRITERS} concurrent writers (distinct keys)`;
-    const restoreMetric = 'restore newest (list + read)';
+    const restoreMetric = 'restore newest (readNewest)';
     const rows = [
       row(saveMetric, saves, 'raw', 'raw INSERT', 1.3),
       row(saveMetric, saves, 'raw prepared', 'raw INSERT', 1.3),
@@ -207,7 +207,7 @@ describe.skipIf(!ready)('postgres adapter vs raw pg', () => {
   bench(`adapter.write x ${WRITERS} writers`, () => saveRound('adapter', 5), opts);
   bench(`raw INSERT x ${WRITERS} writers`, () => saveRound('raw', 5), opts);
   bench(`raw prepared INSERT x ${WRITERS} writers`, () => saveRound('raw prepared', 5), opts);
-  bench('adapter.list + read (newest)', () => restoreRound('adapter', 10), opts);
+  bench('adapter.readNewest', () => restoreRound('adapter', 10), opts);
   bench('raw SELECT of the same row', () => restoreRound('raw', 10), opts);
   bench('raw prepared SELECT of the same row', () => restoreRound('raw prepared', 10), opts);
 });
