@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -465,6 +466,18 @@ describe('xstate-checkpoint CLI', () => {
     expect(wrong.code).toBe(2);
     expect(wrong.stderr).toContain('--gen is not an option of ls');
     expect(wrong.stderr).toContain('Run `xstate-checkpoint ls --help`');
+  });
+
+  it('a reader that closes the pipe early (`| head`) ends the output quietly', async () => {
+    const child = spawn(process.execPath, [cli.entry, 'show', 'order-1', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
   });
 
   it('a --dir that is not a folder is an error (exit 2), never an empty store', async () => {
