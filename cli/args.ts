@@ -1,79 +1,119 @@
-/** A command line the CLI could not make sense of: reported with the usage text and exit code 2. */
+import { parseArgs as parseNodeArgs } from 'node:util';
+
+/** A command line the CLI could not make sense of: reported with the usage hint and exit code 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** Flags the CLI knows, and whether each takes a value. */
-const FLAGS = {
-  dir: 'value',
-  url: 'value',
-  table: 'value',
-  schema: 'value',
-  prefix: 'value',
-  machine: 'value',
-  gen: 'value',
-  keep: 'value',
-  out: 'value',
-  file: 'value',
-  json: 'switch',
-  'dry-run': 'switch',
-  'no-progress': 'switch',
-  help: 'switch',
-} as const;
+/** One option: whether it takes a value (and how the help names it), and its help line. */
+export interface OptionSpec {
+  readonly type: 'string' | 'boolean';
+  /** The value's name in help texts (`<folder>`); string options only. */
+  readonly value?: string;
+  readonly short?: string;
+  readonly help: string;
+}
 
-/** A flag name. */
-export type FlagName = keyof typeof FLAGS;
+/** Every option the CLI knows; each command accepts {@link GLOBAL_OPTIONS} and its own. */
+export const OPTIONS = {
+  dir: { type: 'string', value: '<folder>', help: 'a fileAdapter folder (it must exist)' },
+  url: { type: 'string', value: '<url>', help: 'postgres://... (postgresAdapter) or redis://... (redisAdapter)' },
+  table: { type: 'string', value: '<name>', help: 'PostgreSQL: the generations table (default: the adapter’s)' },
+  schema: { type: 'string', value: '<name>', help: 'PostgreSQL: the schema of the tables' },
+  prefix: { type: 'string', value: '<prefix>', help: 'Redis: the key prefix' },
+  machine: {
+    type: 'string',
+    value: '<module>',
+    help: 'a module exporting `machine` (and optionally version, migrations, schema, codec)',
+  },
+  gen: { type: 'string', value: '<n>', help: 'the generation to show (default: the newest)' },
+  keep: { type: 'string', value: '<n>', help: 'how many of the newest generations to keep (n >= 1)' },
+  out: { type: 'string', value: '<file>', help: 'write the dump to this file (default: stdout)' },
+  file: { type: 'string', value: '<file>', help: 'read the dump from this file (default: stdin)' },
+  'dry-run': { type: 'boolean', help: 'report what would change, change nothing' },
+  json: { type: 'boolean', help: 'one JSON document on stdout instead of text' },
+  'no-progress': { type: 'boolean', help: 'no progress line on stderr (it only shows on a terminal anyway)' },
+  help: { type: 'boolean', short: 'h', help: 'this text' },
+  version: { type: 'boolean', short: 'v', help: 'the version of xstate-checkpoint' },
+} as const satisfies Record<string, OptionSpec>;
 
-/** The parsed command line: the words in order, and the flags. */
+/** An option name. */
+export type FlagName = keyof typeof OPTIONS;
+
+/** Options every command takes: where the store is, and how to print. */
+export const GLOBAL_OPTIONS: readonly FlagName[] = [
+  'dir',
+  'url',
+  'table',
+  'schema',
+  'prefix',
+  'json',
+  'no-progress',
+  'help',
+];
+
+/** The parsed command line: the words in order, and the options given. */
 export interface ParsedArgs {
   readonly positionals: readonly string[];
   readonly flags: ReadonlyMap<FlagName, string | true>;
 }
 
+const nodeOptions = (names: readonly FlagName[]) =>
+  Object.fromEntries(
+    names.map((name) => {
+      const spec: OptionSpec = OPTIONS[name];
+      return [name, { type: spec.type, ...(spec.short ? { short: spec.short } : {}) }];
+    }),
+  );
+
 /**
- * Splits `argv` into words and flags: `--flag value`, `--flag=value`,
- * switches without a value, `-h` for `--help`, and `--` to end flags.
- * Unknown flags and missing values throw {@link UsageError}.
+ * Splits `argv` with `node:util` `parseArgs`, accepting only the options in
+ * `allowed`: `--flag value`, `--flag=value`, switches, `-h`, and `--` to end
+ * options. Anything else throws {@link UsageError}; an option another command
+ * takes is named as such.
  *
  * @example
  * ```ts
  * import { parseArgs } from './args.js';
- * parseArgs(['show', 'order-1', '--gen', '3', '--dir', './data']).flags.get('gen'); // '3'
+ * parseArgs(['show', 'order-1', '--gen', '3', '--dir', './data'], ['gen', 'dir']).flags.get('gen'); // '3'
  * ```
  */
-export function parseArgs(argv: readonly string[]): ParsedArgs {
-  const positionals: string[] = [];
-  const flags = new Map<FlagName, string | true>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    if (arg === '--') {
-      positionals.push(...argv.slice(i + 1));
-      break;
-    }
-    if (arg === '-h') {
-      flags.set('help', true);
-      continue;
-    }
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = (eq === -1 ? arg.slice(2) : arg.slice(2, eq)) as FlagName;
-    const kind = (FLAGS as Record<string, string | undefined>)[name];
-    if (kind === undefined) throw new UsageError(`unknown option --${name}`);
-    if (kind === 'switch') {
-      if (eq !== -1) throw new UsageError(`--${name} takes no value`);
-      flags.set(name, true);
-      continue;
-    }
-    const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
-    if (value === undefined || (eq === -1 && value.startsWith('--'))) {
-      throw new UsageError(`--${name} needs a value`);
-    }
-    flags.set(name, value);
+export function parseArgs(argv: readonly string[], allowed: readonly FlagName[], command?: string): ParsedArgs {
+  let parsed: ReturnType<typeof parseNodeArgs>;
+  try {
+    parsed = parseNodeArgs({ args: [...argv], options: nodeOptions(allowed), allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(usageMessage(error, allowed, command));
   }
-  return { positionals, flags };
+  const flags = new Map<FlagName, string | true>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (value !== undefined && value !== false) flags.set(name as FlagName, value as string | true);
+  }
+  return { positionals: parsed.positionals, flags };
+}
+
+/** The first word of `argv` that is not an option or an option's value: the command's name. */
+export function commandName(argv: readonly string[]): string | undefined {
+  const { positionals } = parseNodeArgs({
+    args: [...argv],
+    options: nodeOptions(Object.keys(OPTIONS) as FlagName[]),
+    allowPositionals: true,
+    strict: false,
+  });
+  return positionals[0];
+}
+
+/** Node's message, shortened where it is generic, and naming an option that belongs to another command. */
+function usageMessage(error: unknown, allowed: readonly FlagName[], command: string | undefined): string {
+  const { code, message } = error as { code?: string; message: string };
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const name = /'(-{1,2}[^']*)'/.exec(message)?.[1] ?? message;
+    const bare = name.replace(/^-+/, '');
+    const known = Object.hasOwn(OPTIONS, bare) && !allowed.includes(bare as FlagName);
+    if (!known) return `unknown option ${name}`;
+    return command ? `${name} is not an option of ${command}` : `${name} needs a command before it`;
+  }
+  return message;
 }
 
 /** The value of a flag that takes one, or `undefined`. */

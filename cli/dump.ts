@@ -45,24 +45,30 @@ export const exportCommand: Command = {
   name: 'export',
   usage: 'export [key...] [--out file]',
   summary: 'write generations (and quarantined ones) byte for byte to a JSON-lines dump (stdout without --out)',
+  description:
+    'Writes every generation and quarantined generation of the store (or of the keys named) as JSON\nlines: a header, one line per record with its exact bytes (base64) and their CRC-32, and an end\nline with the counts. Bytes are copied as stored, never decoded. Read only.',
+  options: ['out'],
   writes: false,
   async run({ adapter, words, args, out, io }) {
     const outPath = flagValue(args, 'out');
     const toStdout = outPath === undefined || outPath === '-';
     if (toStdout && out.json)
       throw new UsageError('--json needs --out <file>: the dump itself goes to stdout otherwise');
+    const progress = out.progress('export');
     const keys = words.length > 0 ? [...words] : await allKeys(adapter);
     const plan: Array<{ key: string; info: GenerationInfo; quarantine?: QuarantineInfo }> = [];
+    progress.count(keys.length, 'keys listed');
     for (const key of keys) {
       for (const info of await adapter.list(key)) plan.push({ key, info });
       for (const q of await adapter.listQuarantine(key)) plan.push({ key, info: q, quarantine: q });
+      progress.tick();
     }
     // Oldest first per key, quarantined ones in sequence order too: import writes in this order.
     plan.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.info.seq - b.info.seq));
 
     const stream = toStdout ? io.stdout : createWriteStream(resolve(io.cwd, outPath));
     const write = lineWriter(stream);
-    const progress = out.progress('export', plan.length);
+    progress.count(plan.length, 'records');
     let generations = 0;
     let quarantined = 0;
     const skipped: string[] = [];
@@ -196,6 +202,9 @@ export const importCommand: Command = {
   name: 'import',
   usage: 'import [--file dump] [--dry-run]',
   summary: 'write the records of a dump into the store (stdin without --file), byte for byte',
+  description:
+    "Reads a dump written by export (stdin without --file), checks all of it first (header, every\nrecord's length and CRC-32, the end line), then writes each key's records with their own sequence,\nepoch and time, byte for byte. A key that collides with existing generations is skipped and\nreported (exit 1).",
+  options: ['file', 'dry-run'],
   writes: true,
   async run({ adapter, args, out, io }) {
     const file = flagValue(args, 'file');
@@ -203,11 +212,13 @@ export const importCommand: Command = {
       file === undefined || file === '-'
         ? lines(io.stdin)
         : createInterface({ input: createReadStream(resolve(io.cwd, file)), crlfDelay: Infinity });
+    const progress = out.progress('import');
+    progress.step('reading and checking the dump');
     const records = await readDump(input);
     const byKey = new Map<string, typeof records>();
     for (const r of records) byKey.set(r.key, [...(byKey.get(r.key) ?? []), r]);
     const dryRun = args.flags.has('dry-run');
-    const progress = out.progress('import', records.length);
+    progress.count(records.length, 'records');
     const report: Array<{ key: string; imported: number; quarantined: number; problem?: string }> = [];
     for (const [key, list] of [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
       list.sort((a, b) => a.seq - b.seq);

@@ -15,11 +15,15 @@ export const lsCommand: Command = {
   name: 'ls',
   usage: 'ls [key...]',
   summary: 'list keys and their generations',
+  description:
+    'Lists every key of the store (or the keys named) with its generations, newest first: sequence,\nwrite time, size and fencing epoch, and how many generations are quarantined. A key named that\ndoes not exist is reported (exit 1).',
+  options: [],
   writes: false,
   async run({ adapter, words, out }) {
+    const progress = out.progress('ls');
     const keys = words.length > 0 ? [...words] : await allKeys(adapter);
     const listed: Array<{ key: string; generations: GenerationInfo[]; quarantined: QuarantineInfo[] }> = [];
-    const progress = out.progress('ls', keys.length);
+    progress.count(keys.length, 'keys');
     for (const key of keys) {
       listed.push({ key, generations: await adapter.list(key), quarantined: await adapter.listQuarantine(key) });
       progress.tick();

@@ -1,4 +1,5 @@
 import { inspect } from 'node:util';
+import { Progress } from './progress.js';
 
 /** Where the CLI reads and writes: the process streams, or stand-ins in tests. */
 export interface CliIo {
@@ -16,6 +17,8 @@ export interface CliIo {
  * `--json`. Progress goes to stderr, only on a terminal, never in JSON mode.
  */
 export class Output {
+  private live: Progress | undefined;
+
   constructor(
     readonly io: CliIo,
     readonly json: boolean,
@@ -37,41 +40,20 @@ export class Output {
     this.io.stderr.write(`${text}\n`);
   }
 
-  /** A progress bar for `total` steps; a no-op unless stderr is a terminal. */
-  progress(label: string, total: number): Progress {
-    const enabled = this.progressAllowed && !this.json && this.io.stderr.isTTY === true && total > 1;
-    return new Progress(enabled ? this.io.stderr : undefined, label, total, this.io.now);
-  }
-}
-
-/** A one-line progress bar redrawn in place, at most every 80 ms. */
-export class Progress {
-  private done = 0;
-  private drawnAt = 0;
-
-  constructor(
-    private readonly stream: { write(text: string): unknown } | undefined,
-    private readonly label: string,
-    private readonly total: number,
-    private readonly now: () => number,
-  ) {}
-
-  tick(step = 1): void {
-    this.done += step;
-    if (!this.stream) return;
-    const t = this.now();
-    if (t - this.drawnAt < 80 && this.done < this.total) return;
-    this.drawnAt = t;
-    const width = 28;
-    const filled = Math.round((Math.min(this.done, this.total) / this.total) * width);
-    this.stream.write(
-      `\r${this.label} [${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${this.done}/${this.total}`,
-    );
+  /**
+   * A progress line on stderr, drawn at once; a no-op unless stderr is a
+   * terminal (never in piped output, in JSON mode, or with `--no-progress`).
+   */
+  progress(label: string): Progress {
+    const enabled = this.progressAllowed && !this.json && this.io.stderr.isTTY === true;
+    this.live?.finish();
+    this.live = new Progress(enabled ? this.io.stderr : undefined, label, this.io.now);
+    return this.live;
   }
 
-  finish(): void {
-    // Clear the line so the result starts on a clean one.
-    this.stream?.write('\r\x1b[2K');
+  /** Ends a progress line a failing command left drawn. */
+  close(): void {
+    this.live?.finish();
   }
 }
 

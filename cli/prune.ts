@@ -15,6 +15,9 @@ export const pruneCommand: Command = {
   name: 'prune',
   usage: 'prune --keep n [key...] [--dry-run] [--machine module]',
   summary: 'delete all but the newest n generations of each key (keeps the newest valid one)',
+  description:
+    'Deletes all but the newest n generations of each key, never the newest one that verifies\n(decodes, and with --machine restores). A key with no generation that verifies is left alone and\nreported (exit 1). Quarantined generations are never pruned.',
+  options: ['keep', 'dry-run', 'machine'],
   writes: true,
   async run({ adapter, words, args, out, io }) {
     const keep = intFlag(args, 'keep', 1);
@@ -23,10 +26,12 @@ export const pruneCommand: Command = {
     const machinePath = flagValue(args, 'machine');
     const machine = machinePath === undefined ? undefined : await loadMachineModule(machinePath, io.cwd);
     const codecs = machine?.codecs ?? [taggedJsonCodec];
+    const progress = out.progress('prune');
     const keys = words.length > 0 ? [...words] : (await adapter.keys()).sort();
     const report: Array<{ key: string; removed: number[]; kept: number[]; newestValid?: number; problem?: string }> =
       [];
-    const progress = out.progress('prune', keys.length);
+    let removed = 0;
+    progress.count(keys.length, 'keys', () => `${removed} generations ${dryRun ? 'to remove' : 'removed'}`);
     for (const key of keys) {
       const generations = await adapter.list(key);
       let newestValid: number | undefined;
@@ -45,6 +50,7 @@ export const pruneCommand: Command = {
       }
       const removable = selectPrunable(generations, { latest: keep }, io.now(), new Set([newestValid]));
       if (!dryRun) for (const seq of removable) await adapter.remove(key, seq);
+      removed += removable.length;
       const kept = generations.map((g) => g.seq).filter((s) => !removable.includes(s));
       report.push({ key, removed: removable, kept, newestValid });
       progress.tick();

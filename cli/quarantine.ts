@@ -77,6 +77,9 @@ export const quarantineCommand: Command = {
   name: 'quarantine',
   usage: 'quarantine ls [key...] | quarantine restore <key> <id> [--machine module] | quarantine rm <key> <id>',
   summary: 'list quarantined generations, copy one back as a new generation, or delete one',
+  description:
+    'ls lists quarantined generations with the reason each was set aside. restore copies one back as\na new generation (its payload unchanged; the quarantined copy stays). rm deletes one for good.',
+  options: ['machine'],
   writes: true,
   async run(context) {
     const [sub, ...rest] = context.words;

@@ -16,6 +16,9 @@ export const rollbackCommand: Command = {
   name: 'rollback',
   usage: 'rollback <key> <seq> [--machine module]',
   summary: 'write an older generation again as the newest (nothing is overwritten)',
+  description:
+    'Writes generation <seq> again as the newest (the next sequence), so the next restore continues\nfrom it. Newer generations are kept; nothing is overwritten. Refuses a generation that would not\nrestore (with --machine: against the running machine). Stop the actor first.',
+  options: ['machine'],
   writes: true,
   async run({ adapter, words, args, out, io }) {
     const key = words[0];

@@ -1,9 +1,11 @@
 import type { CheckpointAdapter } from '../src/adapter.js';
-import { isCheckpointError } from '../src/errors.js';
-import { parseArgs, UsageError, type ParsedArgs } from './args.js';
+import { isCheckpointError, type CheckpointError } from '../src/errors.js';
+import { commandName, GLOBAL_OPTIONS, parseArgs, UsageError, type ParsedArgs } from './args.js';
 import type { Command } from './command.js';
 import { diffCommand } from './diff.js';
 import { exportCommand, importCommand } from './dump.js';
+import { failureText } from './failure.js';
+import { commandHelp, usage, VERSION } from './help.js';
 import { lsCommand } from './ls.js';
 import { Output, type CliIo } from './output.js';
 import { pruneCommand } from './prune.js';
@@ -13,10 +15,11 @@ import { showCommand } from './show.js';
 import { openTarget } from './target.js';
 import { verifyCommand } from './verify.js';
 
-/** Exit codes: 0 ok, 1 problems found (or the store failed), 2 the command line is wrong. */
+/** Exit codes: 0 ok, 1 problems found (or the store failed), 2 the command line is wrong or its store cannot be opened. */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
 
-const commands: readonly Command[] = [
+/** Every command, in the order the overview lists them. */
+export const commands: readonly Command[] = [
   lsCommand,
   showCommand,
   verifyCommand,
@@ -28,36 +31,11 @@ const commands: readonly Command[] = [
   importCommand,
 ];
 
-/** The help text. */
-export function usage(): string {
-  const width = Math.max(...commands.map((c) => c.usage.split(' | ')[0]!.length));
-  const lines = commands.flatMap((c) =>
-    c.usage.split(' | ').map((u, i) => `  ${u.padEnd(width)}  ${i === 0 ? c.summary : ''}`.trimEnd()),
-  );
-  return `Usage: xstate-checkpoint <command> [arguments] (--dir <folder> | --url postgres://...) [--json]
-
-Commands:
-${lines.join('\n')}
-
-Stores:
-  --dir <folder>            a fileAdapter folder
-  --url postgres://...      a postgresAdapter database (--table, --schema to pick the tables)
-  --url redis://...         a redisAdapter server (--prefix)
-
-Options:
-  --json                    one JSON document on stdout instead of text
-  --machine <module>        a module exporting \`machine\` (and optionally version, migrations, schema, codec)
-  --no-progress             no progress bar on stderr (it only shows on a terminal anyway)
-  -h, --help                this text
-
-Exit codes: 0 ok, 1 problems found (or the store failed), 2 usage error.
-`;
-}
-
 /**
  * Runs one command line and resolves with its exit code. Never throws: usage
- * errors print the usage hint (exit 2), store and data errors print their
- * message (exit 1, and a JSON `error` with `--json`).
+ * errors and a store that cannot be opened print the message and a usage
+ * hint (exit 2); store and data errors print their message (exit 1, and a
+ * JSON `error` with `--json`).
  *
  * @example
  * ```ts
@@ -68,41 +46,65 @@ Exit codes: 0 ok, 1 problems found (or the store failed), 2 usage error.
  * ```
  */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  const command = commands.find((c) => c.name === commandName(argv));
   let args: ParsedArgs;
   try {
-    args = parseArgs(argv);
+    args = parseArgs(argv, [...GLOBAL_OPTIONS, ...(command ? command.options : ['version' as const])], command?.name);
   } catch (error) {
-    return usageFailure(io, error);
+    return usageFailure(io, error, command);
   }
-  const [name, ...words] = args.positionals;
-  if (args.flags.has('help') || name === 'help') {
-    io.stdout.write(usage());
+  if (!command) return noCommand(args, io);
+  if (args.flags.has('help')) {
+    io.stdout.write(commandHelp(command));
     return EXIT.ok;
-  }
-  const command = commands.find((c) => c.name === name);
-  if (!command) {
-    return usageFailure(io, new UsageError(name === undefined ? 'no command given' : `unknown command "${name}"`));
   }
   const out = new Output(io, args.flags.has('json'), !args.flags.has('no-progress'));
   let adapter: CheckpointAdapter | undefined;
   try {
-    adapter = await openTarget(args, io.cwd, { writes: command.writes });
-    return await command.run({ args, words, adapter, out, io });
+    try {
+      adapter = await openTarget(args, io.cwd, { writes: command.writes });
+    } catch (error) {
+      if (!isCheckpointError(error)) throw error;
+      report(out, error);
+      return EXIT.usage;
+    }
+    return await command.run({ args, words: args.positionals.slice(1), adapter, out, io });
   } catch (error) {
-    if (error instanceof UsageError) return usageFailure(io, error);
+    if (error instanceof UsageError) return usageFailure(io, error, command);
     if (isCheckpointError(error)) {
-      out.result({ ok: false, error: { code: error.code, key: error.key, seq: error.seq, message: error.message } });
-      out.warn(`xstate-checkpoint: ${error.message}`);
+      report(out, error);
       return EXIT.problems;
     }
     out.warn(`xstate-checkpoint: unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
     return EXIT.problems;
   } finally {
+    out.close();
     await adapter?.dispose().catch(() => undefined);
   }
 }
 
-function usageFailure(io: CliIo, error: unknown): number {
-  io.stderr.write(`xstate-checkpoint: ${(error as Error).message}\nRun \`xstate-checkpoint --help\` for usage.\n`);
+/** `--version`, `--help`, `help [command]`, or a missing or unknown command. */
+function noCommand(args: ParsedArgs, io: CliIo): number {
+  const [name, topic] = args.positionals;
+  if (args.flags.has('version')) {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  if (args.flags.has('help') || name === 'help') {
+    const about = commands.find((c) => c.name === topic);
+    io.stdout.write(about ? commandHelp(about) : usage(commands));
+    return EXIT.ok;
+  }
+  return usageFailure(io, new UsageError(name === undefined ? 'no command given' : `unknown command "${name}"`));
+}
+
+function report(out: Output, error: CheckpointError): void {
+  out.result({ ok: false, error: { code: error.code, key: error.key, seq: error.seq, message: failureText(error) } });
+  out.warn(`xstate-checkpoint: ${failureText(error)}`);
+}
+
+function usageFailure(io: CliIo, error: unknown, command?: Command): number {
+  const help = `xstate-checkpoint ${command ? `${command.name} ` : ''}--help`;
+  io.stderr.write(`xstate-checkpoint: ${(error as Error).message}\nRun \`${help}\` for usage.\n`);
   return EXIT.usage;
 }

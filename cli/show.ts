@@ -13,6 +13,9 @@ export const showCommand: Command = {
   name: 'show',
   usage: 'show <key> [--gen n] [--machine module]',
   summary: 'print a generation: state value, context, children, timers, metadata (newest unless --gen)',
+  description:
+    'Prints one generation (the newest unless --gen): machine and version, write time, epoch, codec,\nstatus, state value, context, children and pending timers. With --machine it is migrated and\nvalidated as the running code would restore it. Read only: a generation that fails is reported,\nnever moved.',
+  options: ['gen', 'machine'],
   writes: false,
   async run({ adapter, words, args, out, io }) {
     const key = words[0];

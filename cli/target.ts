@@ -1,5 +1,7 @@
+import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CheckpointAdapter } from '../src/adapter.js';
+import { CheckpointError } from '../src/errors.js';
 import { fileAdapter } from '../adapters/fs.js';
 import { flagValue, UsageError, type ParsedArgs } from './args.js';
 
@@ -12,14 +14,16 @@ export interface TargetOptions {
 /**
  * Opens the adapter named on the command line: `--dir <folder>` (fileAdapter)
  * or `--url postgres://...` (postgresAdapter, with `--table` / `--schema`),
- * or `--url redis://...` (redisAdapter, with `--prefix`). The server
+ * or `--url redis://...` (redisAdapter, with `--prefix`). A `--dir` that is
+ * not an existing folder throws `invalid-option` (a typo would otherwise list
+ * an empty store, and `import` would fill a new folder nobody asked for). The server
  * adapters are loaded only when asked for, so their drivers stay optional.
  *
  * @example
  * ```ts
  * import { parseArgs } from './args.js';
  * import { openTarget } from './target.js';
- * const adapter = await openTarget(parseArgs(['ls', '--dir', './data']), process.cwd(), { writes: false });
+ * const adapter = await openTarget(parseArgs(['ls', '--dir', './data'], ['dir']), process.cwd(), { writes: false });
  * ```
  */
 export async function openTarget(args: ParsedArgs, cwd: string, options: TargetOptions): Promise<CheckpointAdapter> {
@@ -28,7 +32,7 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
   if ((dir === undefined) === (url === undefined)) {
     throw new UsageError('name the store with exactly one of --dir <folder> or --url postgres://... (or redis://...)');
   }
-  if (dir !== undefined) return fileAdapter({ dir: resolve(cwd, dir) });
+  if (dir !== undefined) return fileAdapter({ dir: await existingFolder(dir, cwd) });
   const scheme = /^([a-z]+):/i.exec(url!)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
     const { postgresAdapter } = await import('../adapters/postgres.js');
@@ -48,4 +52,22 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
     return redisAdapter({ url: url!, renewLeases: false, ...(prefix === undefined ? {} : { prefix }) });
   }
   throw new UsageError(`--url must start with postgres://, postgresql://, redis:// or rediss://, got "${url!}"`);
+}
+
+/** The absolute path of `--dir`, when it names a folder that exists. */
+async function existingFolder(dir: string, cwd: string): Promise<string> {
+  const path = resolve(cwd, dir);
+  const found = await stat(path).catch((error: NodeJS.ErrnoException) => {
+    if (error.code === 'ENOENT' || error.code === 'ENOTDIR') return undefined;
+    throw new CheckpointError(error.code === 'EACCES' || error.code === 'EPERM' ? 'permission' : 'io', {
+      adapter: 'fs',
+      cause: error,
+      detail: `cannot open --dir ${dir} (${path})`,
+    });
+  });
+  if (found?.isDirectory()) return path;
+  throw new CheckpointError('invalid-option', {
+    adapter: 'fs',
+    detail: `--dir ${dir}: ${found ? 'is a file, not a folder' : 'no such folder'} (${path}); the CLI never creates one, so check the path (or mkdir it to import into a new store)`,
+  });
 }

@@ -15,22 +15,32 @@ export const verifyCommand: Command = {
   name: 'verify',
   usage: 'verify [key...] [--machine module]',
   summary: 'check every generation (checksums, decoding; with --machine: migration and validation)',
+  description:
+    "Checks every generation of the store (or of the keys named) as a restore would: length,\nchecksums and decoding; with --machine also identity, migrations, validation and XState's own\ncheck. Exit 1 when any generation fails, naming each. Read only.",
+  options: ['machine'],
   writes: false,
   async run({ adapter, words, args, out, io }) {
     const machinePath = flagValue(args, 'machine');
     const machine = machinePath === undefined ? undefined : await loadMachineModule(machinePath, io.cwd);
     const codecs = machine?.codecs ?? [taggedJsonCodec];
+    const progress = out.progress('verify');
     const keys = words.length > 0 ? [...words] : await allKeys(adapter);
-    const work = [];
-    let quarantined = 0;
-    for (const key of keys) {
-      for (const info of await adapter.list(key)) work.push({ key, info });
-      quarantined += (await adapter.listQuarantine(key)).length;
-    }
-    const progress = out.progress('verify', work.length);
     const results: GenerationCheck[] = [];
-    for (const { key, info } of work) {
-      results.push(await checkGeneration(adapter, key, info, codecs, machine));
+    let quarantined = 0;
+    let failed = 0;
+    // Key by key, so the line moves (and estimates) from the first key, not after every key was listed.
+    progress.count(
+      keys.length,
+      'keys',
+      () => `${results.length} generations${failed > 0 ? `, ${failed} failing` : ''}`,
+    );
+    for (const key of keys) {
+      for (const info of await adapter.list(key)) {
+        const check = await checkGeneration(adapter, key, info, codecs, machine);
+        results.push(check);
+        if (!check.ok) failed++;
+      }
+      quarantined += (await adapter.listQuarantine(key)).length;
       progress.tick();
     }
     progress.finish();

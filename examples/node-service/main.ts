@@ -2,6 +2,8 @@
 //   PORT=3000 npx tsx examples/node-service/main.ts                 (filesystem, ./.checkpoints)
 //   DATABASE_URL=postgresql://... npx tsx examples/node-service/main.ts   (PostgreSQL)
 // Other settings: INSTANCE (name), CHECKPOINT_DIR, CHECKPOINT_SCHEMA, LEASE_TTL_MS.
+// A DATABASE_URL without a user connects as PGUSER, else `postgres` (pg alone would use $USER,
+// which containers and CI often do not set).
 import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
@@ -9,7 +11,7 @@ import { startOrderService } from './service.js';
 
 const instance = process.env.INSTANCE ?? `instance-${process.pid}`;
 const leaseTtlMs = Number(process.env.LEASE_TTL_MS ?? 5000);
-const databaseUrl = process.env.DATABASE_URL;
+const databaseUrl = process.env.DATABASE_URL && withUser(process.env.DATABASE_URL);
 const adapter: CheckpointAdapter = databaseUrl
   ? postgresAdapter({
       connectionString: databaseUrl,
@@ -32,3 +34,9 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
+
+function withUser(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.username === '') parsed.username = encodeURIComponent(process.env.PGUSER ?? 'postgres');
+  return parsed.toString();
+}

@@ -17,6 +17,8 @@ export interface OrderServiceOptions {
   readonly leaseTtlMs?: number;
   /** How long a request waits for an order another instance holds. @default 2 * leaseTtlMs */
   readonly lockWaitMs?: number;
+  /** Where the cause of every 5xx answer goes (one line each). @default console.error */
+  readonly log?: (line: string) => void;
 }
 
 export interface OrderService {
@@ -34,7 +36,8 @@ const EVENTS = new Set(['PAY', 'SHIP', 'DELIVER']);
  *   answers 200 only after the order's checkpoint holding the event is durable
  *   (`flush()`), so a sender that got 200 never has to redeliver; anything
  *   else (503, 409, a dropped connection) means "deliver again".
- * - `GET /orders/:id` returns the order's state.
+ * - `GET /orders/:id` returns the order's state (404 for an order never stored).
+ * Every 5xx answer is logged with its cause (`log`).
  * With an adapter that has locks, one instance owns an order at a time; another
  * instance takes it over once the owner's lease expires (e.g. after a crash).
  */
@@ -43,12 +46,19 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
   const ttlMs = options.leaseTtlMs ?? 5000;
   const waitMs = options.lockWaitMs ?? 2 * ttlMs;
   const orders = new Map<string, Promise<Order>>();
+  const log = options.log ?? ((line: string) => console.error(line));
+  const keyOf = (orderId: string) => `order:${orderId}`;
+  /** Answers 5xx and logs why: the answer only carries the code, the operator needs the cause. */
+  const fail = (res: ServerResponse, req: IncomingMessage, status: number, error: unknown) => {
+    log(`[${instance}] ${status} ${req.method ?? '?'} ${req.url ?? '?'}: ${causeText(error)}`);
+    send(res, status, { error: isCheckpointError(error) ? error.code : 'internal' });
+  };
 
   const open = (orderId: string): Promise<Order> => {
     let order = orders.get(orderId);
     if (!order) {
       order = persistActor(orderMachine, {
-        key: `order:${orderId}`,
+        key: keyOf(orderId),
         adapter,
         input: { orderId },
         lock: adapter.capabilities.locks ? { ttlMs, waitMs } : false,
@@ -80,6 +90,14 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
     if (url.pathname === '/health') return send(res, 200, { instance, orders: orders.size });
     if (!match) return send(res, 404, { error: 'not found' });
     const orderId = match[1]!;
+    // A read must not create: an order exists once a webhook stored it (here or on another instance).
+    if (req.method === 'GET' && !match[2] && !orders.has(orderId)) {
+      try {
+        if ((await adapter.list(keyOf(orderId))).length === 0) return send(res, 404, { error: 'no such order' });
+      } catch (error) {
+        return fail(res, req, 503, error);
+      }
+    }
     let order: Order;
     try {
       order = await open(orderId);
@@ -87,7 +105,7 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
       if (isCheckpointError(error) && error.code === 'lock-held') {
         return send(res, 409, { error: 'lock-held', detail: 'another instance owns this order; retry later' });
       }
-      return send(res, 503, { error: isCheckpointError(error) ? error.code : 'internal' });
+      return fail(res, req, 503, error);
     }
     if (req.method === 'GET' && !match[2]) return send(res, 200, view(order));
     if (req.method !== 'POST' || !match[2]) return send(res, 405, { error: 'method not allowed' });
@@ -106,12 +124,12 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
     } catch (error) {
       // Fenced: another instance took this order over; forget our copy and let the sender retry.
       await drop(orderId);
-      return send(res, 503, { error: isCheckpointError(error) ? error.code : 'internal' });
+      return fail(res, req, 503, error);
     }
   };
 
   const server = createServer((req, res) => {
-    handle(req, res).catch(() => send(res, 500, { error: 'internal' }));
+    handle(req, res).catch((error: unknown) => fail(res, req, 500, error));
   });
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -122,6 +140,19 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
       await Promise.all([...orders.keys()].map(drop));
     },
   };
+}
+
+/** An error's message and the messages of its causes, on one line. */
+function causeText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as { cause?: unknown }).cause) {
+    if (!(e instanceof Error)) {
+      parts.push(typeof e === 'string' ? e : JSON.stringify(e) ?? typeof e);
+      break;
+    }
+    parts.push(e.message);
+  }
+  return parts.join(' <- caused by: ');
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -1,15 +1,16 @@
+import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AnyStateMachine } from 'xstate';
+import { assign, createMachine, type AnyStateMachine } from 'xstate';
 import { openEnvelope, persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { expectBytes } from '../conformance/suite.js';
 import { run } from '../../cli/run.js';
 import { createTestSchema, pgUrl, postgresAvailable } from '../server/support.js';
-import { buildCli, machineModule } from './harness.js';
+import { buildCli, machineModule, repoRoot } from './harness.js';
 
 let cli: Awaited<ReturnType<typeof buildCli>>;
 let machine: AnyStateMachine;
@@ -142,11 +143,59 @@ describe('xstate-checkpoint CLI', () => {
     const [newest, , , , oldest] = (await adapter.list('order-1')).map((g) => g.seq);
     const out = await cli.run(['diff', 'order-1', String(oldest), String(newest), '--dir', dir]);
     expect(out.code).toBe(0);
-    expect(out.stdout).toContain('~ value: "idle" → "busy"');
+    expect(out.stdout).toContain("~ value: 'idle' → 'busy'");
     expect(out.stdout).toContain('~ context.count: 0 → 3');
     expect(out.stdout).toMatch(/\+ timers\[0\]: /);
     const same = await cli.run(['diff', 'order-1', String(newest), String(newest), '--dir', dir, '--json']);
     expect(json<{ equal: boolean; changes: unknown[] }>(same.stdout)).toMatchObject({ equal: true, changes: [] });
+  });
+
+  it('diff prints Dates, Maps, Sets and BigInts as a person reads them', async () => {
+    const own = await tempDir();
+    const store = fileAdapter({ dir: own });
+    const rich = createMachine({
+      id: 'rich',
+      context: {
+        at: new Date('2024-05-01T10:00:00.000Z'),
+        prices: new Map<string, bigint>([['tea', 3n]]),
+        tags: new Set(['new']),
+      },
+      on: {
+        EDIT: {
+          actions: assign({
+            at: () => new Date('2024-05-02T08:30:00.000Z'),
+            prices: () =>
+              new Map<string, bigint>([
+                ['tea', 4n],
+                ['cake', 12n],
+              ]),
+            tags: () => new Set(['new', 'paid']),
+          }),
+        },
+      },
+    });
+    const p = await persistActor(rich, { key: 'r', adapter: store, flushOnExit: false });
+    await p.flush();
+    p.actor.send({ type: 'EDIT' });
+    await p.flush();
+    await p.close();
+    const [to, from] = (await store.list('r')).map((g) => g.seq);
+    await store.dispose();
+    const text = await cli.run(['diff', 'r', String(from), String(to), '--dir', own]);
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).not.toContain('$type');
+    expect(text.stdout).toContain('~ context.at: 2024-05-01T10:00:00.000Z → 2024-05-02T08:30:00.000Z');
+    expect(text.stdout).toContain('~ context.prices.get("tea"): 3n → 4n');
+    expect(text.stdout).toContain('+ context.prices.get("cake"): 12n');
+    expect(text.stdout).toContain("~ context.tags: Set(1) { 'new' } → Set(2) { 'new', 'paid' }");
+    // --json keeps the typed form a program can read back.
+    const out = json<{ changes: Array<{ path: string; from: unknown; to: unknown }> }>(
+      (await cli.run(['diff', 'r', String(from), String(to), '--dir', own, '--json'])).stdout,
+    );
+    expect(out.changes.find((c) => c.path === 'snapshot.context.at')).toMatchObject({
+      from: { $type: 'Date', iso: '2024-05-01T10:00:00.000Z' },
+      to: { $type: 'Date', iso: '2024-05-02T08:30:00.000Z' },
+    });
   });
 
   it('verify: exit 0 on a sound store; with --machine, migration and validation against the module', async () => {
@@ -200,6 +249,12 @@ describe('xstate-checkpoint CLI', () => {
     const shown = await cli.run(['show', 'order-1', '--dir', own]);
     expect(shown.code).toBe(1);
     expect(shown.stderr).toContain('payload checksum mismatch');
+    // The CLI only read it: it says so, and the generation is where it was.
+    expect(shown.stderr).not.toContain('was quarantined');
+    expect(shown.stderr).toContain('Nothing was changed');
+    expect(shown.stderr).toContain('`xstate-checkpoint verify order-1`');
+    expect((await store.list('order-1')).map((g) => g.seq)).toEqual(seqs);
+    expect(await store.listQuarantine('order-1')).toEqual([]);
 
     const dry = await cli.run(['prune', '--keep', '1', '--dry-run', '--dir', own, '--json']);
     expect(dry.code).toBe(0);
@@ -375,7 +430,7 @@ describe('xstate-checkpoint CLI', () => {
       // In process: the same run() the binary calls, without a process start per case.
       const result = await runInProcess(args, dir);
       expect(result.code, args.join(' ')).toBe(2);
-      expect(result.stderr, args.join(' ')).toContain('xstate-checkpoint --help');
+      expect(result.stderr, args.join(' ')).toMatch(/Run `xstate-checkpoint (\w+ )?--help`/);
     }
     const none = await cli.run([]);
     expect(none.code).toBe(2);
@@ -383,6 +438,68 @@ describe('xstate-checkpoint CLI', () => {
     const help = await cli.run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: xstate-checkpoint <command>');
+  });
+
+  it('each command has its own --help; --version prints the package version', async () => {
+    const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+    for (const args of [['--version'], ['-v']]) {
+      const version = await cli.run(args);
+      expect(version.code).toBe(0);
+      expect(version.stdout).toBe(`${pkg.version}\n`);
+    }
+    for (const args of [
+      ['show', '--help'],
+      ['help', 'show'],
+      ['show', '-h', '--dir', dir],
+    ]) {
+      const help = await cli.run(args);
+      expect(help.code, args.join(' ')).toBe(0);
+      expect(help.stdout).toContain('Usage: xstate-checkpoint show <key>');
+      expect(help.stdout).toMatch(/--gen <n> +the generation to show/);
+      expect(help.stdout).not.toContain('--keep');
+    }
+    const prune = await cli.run(['prune', '--help']);
+    expect(prune.stdout).toMatch(/--keep <n> +how many/);
+    expect(prune.stdout).toContain('--dry-run');
+    // An option of another command is named as such, with that command's help.
+    const wrong = await runInProcess(['ls', '--gen', '3', '--dir', dir], dir);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('--gen is not an option of ls');
+    expect(wrong.stderr).toContain('Run `xstate-checkpoint ls --help`');
+  });
+
+  it('a reader that closes the pipe early (`| head`) ends the output quietly', async () => {
+    const child = spawn(process.execPath, [cli.entry, 'show', 'order-1', '--dir', dir], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(stderr).not.toContain('EPIPE');
+    expect(code).toBe(0);
+  });
+
+  it('a --dir that is not a folder is an error (exit 2), never an empty store', async () => {
+    const typo = join(dir, 'no-such-folder');
+    for (const command of [['ls'], ['verify'], ['import', '--file', '/dev/null']]) {
+      const result = await cli.run([...command, '--dir', typo]);
+      expect(result.code, command[0]).toBe(2);
+      expect(result.stdout).not.toContain('(no keys)');
+      expect(result.stderr).toContain(`invalid-option: --dir ${typo}: no such folder`);
+    }
+    const asJson = await cli.run(['ls', '--dir', typo, '--json']);
+    expect(asJson.code).toBe(2);
+    expect(json<{ ok: boolean; error: { code: string } }>(asJson.stdout)).toMatchObject({
+      ok: false,
+      error: { code: 'invalid-option' },
+    });
+    const file = await cli.file('not-a-folder.txt', 'x');
+    const notFolder = await cli.run(['ls', '--dir', file]);
+    expect(notFolder.code).toBe(2);
+    expect(notFolder.stderr).toContain('is a file, not a folder');
+    // Nothing was created where the typo pointed.
+    await expect(readFile(typo)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
 
@@ -433,10 +550,28 @@ describe('progress', () => {
       runInProcess(['verify', '--dir', dir, ...extra], dir, isTTY);
     const tty = await runIn(true);
     expect(tty.code).toBe(0);
-    expect(tty.stderr).toMatch(/\rverify \[#+-*\] \d+\/\d+/);
+    // The first thing drawn, before any key is listed.
+    expect(tty.stderr.startsWith('\r\x1b[2Kverify: listing keys… ')).toBe(true);
+    expect(tty.stderr).toContain('\r\x1b[2Kverify [');
+    expect(tty.stderr).toMatch(/verify \[#+-*\] \d+\/2 keys · \d+ generations/);
     expect(tty.stderr.endsWith('\r\x1b[2K')).toBe(true);
     expect((await runIn(false)).stderr).toBe('');
     expect((await runIn(true, ['--json'])).stderr).toBe('');
     expect((await runIn(true, ['--no-progress'])).stderr).toBe('');
+  });
+
+  it('estimates the time left from the rate so far', async () => {
+    const dir = await tempDir();
+    const store = fileAdapter({ dir });
+    for (let i = 0; i < 12; i++) {
+      const p = await persistActor(machine, { key: `k${i}`, adapter: store, flushOnExit: false });
+      await p.flush();
+      await p.close();
+    }
+    await store.dispose();
+    // The in-process clock moves 100 ms per reading: enough keys pass half a second.
+    const tty = await runInProcess(['verify', '--dir', dir], dir, true);
+    expect(tty.code).toBe(0);
+    expect(tty.stderr).toMatch(/verify \[#+-*\] \d+\/12 keys · \d+ generations · ~\d+ s left/);
   });
 });

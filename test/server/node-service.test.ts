@@ -1,10 +1,10 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { CheckpointError, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { startOrderService } from '../../examples/node-service/service.js';
 import { createTestSchema, pgUrl, postgresAvailable } from './support.js';
@@ -50,6 +50,13 @@ describe('examples/node-service on the filesystem adapter', () => {
     await reader.dispose();
 
     expect((await post(`${service.url}/orders/o-1/webhooks`, { type: 'NOPE' })).status).toBe(400);
+    // Reading an order that was never stored is a 404, and leaves nothing behind (no order, no lock folder).
+    const before = await readdir(dir);
+    const unknown = await fetch(`${service.url}/orders/never-stored`);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: 'no such order' });
+    expect(await readdir(dir)).toEqual(before);
+    expect(await adapter.keys()).toEqual(['order:o-1']);
     await service.close();
     await adapter.dispose();
 
@@ -76,6 +83,33 @@ describe('examples/node-service on the filesystem adapter', () => {
   });
 });
 
+describe('examples/node-service answers 5xx with a cause in the log', () => {
+  it('logs why a webhook could not be made durable, and answers only the code', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'xsc-node-service-'));
+    const inner = fileAdapter({ dir });
+    const refused = new CheckpointError('permission', { adapter: 'fs', detail: 'EACCES: the disk said no' });
+    const adapter = {
+      ...inner,
+      write: async () => {
+        throw refused;
+      },
+    };
+    const lines: string[] = [];
+    const service = await startOrderService({ adapter, instance: 'one', log: (line) => lines.push(line) });
+    try {
+      const pay = await post(`${service.url}/orders/o-9/webhooks`, { type: 'PAY', webhookId: 'wh-1' });
+      expect(pay).toEqual({ status: 503, body: { error: 'permission' } });
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toContain('[one] 503 POST /orders/o-9/webhooks: ');
+      expect(lines[0]).toContain('EACCES: the disk said no');
+    } finally {
+      await service.close();
+      await inner.dispose();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe.skipIf(!pgReady)('examples/node-service: two instances on PostgreSQL', () => {
   let env: Awaited<ReturnType<typeof createTestSchema>>;
   beforeAll(async () => {
@@ -89,9 +123,21 @@ describe.skipIf(!pgReady)('examples/node-service: two instances on PostgreSQL', 
     'two-instances.ts: an order moves to the surviving instance with every acknowledged webhook',
     { timeout: 120_000 },
     async () => {
+      // As the README says, on a machine without $USER (containers, CI): a URL without a user,
+      // which the example completes from PGUSER, else `postgres`.
+      const url = new URL(pgUrl());
+      const user = decodeURIComponent(url.username);
+      url.username = '';
+      const { USER: _user, PGUSER: _pguser, ...inherited } = process.env;
       const child = spawn(process.execPath, ['--import', 'tsx', script, 'order-test'], {
         cwd: root,
-        env: { ...process.env, DATABASE_URL: pgUrl(), CHECKPOINT_SCHEMA: env.schema, LEASE_TTL_MS: '1500' },
+        env: {
+          ...inherited,
+          ...(user === '' || user === 'postgres' ? {} : { PGUSER: user }),
+          DATABASE_URL: url.toString(),
+          CHECKPOINT_SCHEMA: env.schema,
+          LEASE_TTL_MS: '1500',
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       let output = '';
