@@ -1,10 +1,13 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adapterConformance, conformanceRecord, type ConformanceTarget } from 'xstate-checkpoint/testing';
+import {
+  adapterConformance,
+  conformanceRecord,
+  journalConformance,
+  type ConformanceTarget,
+  type JournalConformanceTarget,
+} from 'xstate-checkpoint/testing';
 
-export type { ConformanceTarget } from 'xstate-checkpoint/testing';
-
-/** Names of every adapter that ran the suite in this process. */
-export const conformanceRuns = new Set<string>();
+export type { ConformanceTarget, JournalConformanceTarget } from 'xstate-checkpoint/testing';
 
 /** A record with the given seq (and epoch), its bytes derived from both so mix-ups show. */
 export const record = conformanceRecord;
@@ -36,6 +39,26 @@ export function expectBytes(actual: Uint8Array | undefined, expected: Uint8Array
  * ```
  */
 export function runAdapterConformance(name: string, target: ConformanceTarget): void {
-  conformanceRuns.add(name);
   adapterConformance(name, target, { describe, it, beforeEach, afterEach });
+}
+
+/**
+ * The journal part of the contract as tests, on Vitest: the published
+ * `journalConformance` given Vitest's functions.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { runJournalConformance } from './suite.js';
+ * let store = createMemoryStore();
+ * runJournalConformance('memory', {
+ *   create: () => memoryAdapter({ store: (store = createMemoryStore()) }),
+ *   reopen: () => memoryAdapter({ store }),
+ *   corruptEntry: () => undefined,
+ *   setAside: () => 0,
+ * });
+ * ```
+ */
+export function runJournalConformance(name: string, target: JournalConformanceTarget): void {
+  journalConformance(name, target, { describe, it, beforeEach, afterEach });
 }
