@@ -39,7 +39,15 @@ const xstateProduction = [
 ];
 
 const nodeTests = ['test/**/*.test.ts'];
-const notNode = ['test/browser/**', 'test/chromium/**', 'test/bench/**', 'node_modules/**'];
+// The meta-test checks what the other projects did, so it runs in a project of its own, last.
+const metaTest = 'test/conformance/meta.test.ts';
+const notNode = ['test/browser/**', 'test/chromium/**', 'test/bench/**', 'node_modules/**', metaTest];
+
+// One id per `vitest` process (this file is loaded once per project): conformance suites stamp
+// their run markers with it, and the meta project reads back only the markers of its own run.
+const runFlag = Symbol.for('xstate-checkpoint.test-run');
+const runId = ((globalThis as Record<symbol, unknown>)[runFlag] ??= `${Date.now()}-${process.pid}`) as string;
+const provideFor = (project: string) => ({ xscRun: runId, xscProject: project });
 
 // Browser tests drive Debian's Chromium (never a downloaded one): CHROMIUM_PATH, else `which chromium`.
 const chromiumPath = process.env.CHROMIUM_PATH || whichChromium();
@@ -101,7 +109,7 @@ export default defineConfig({
         // Vitest resolves with the "development" condition outside production
         // mode (for its workers too); this project pins XState's production build.
         resolve: { alias: [...xstateProduction, ...alias] },
-        test: { name: 'node', include: nodeTests, exclude: notNode, testTimeout: 20_000 },
+        test: { name: 'node', include: nodeTests, exclude: notNode, testTimeout: 20_000, provide: provideFor('node') },
       },
       {
         // XState's development and production builds differ (inline spawned
@@ -114,6 +122,7 @@ export default defineConfig({
           exclude: notNode,
           execArgv: ['--conditions=development'],
           testTimeout: 20_000,
+          provide: provideFor('node-dev'),
         },
       },
       ...(withChromium
@@ -126,6 +135,7 @@ export default defineConfig({
                 benchmark: { include: [] },
                 include: ['test/browser/**/*.test.ts', 'test/browser/**/*.test.tsx'],
                 testTimeout: 30_000,
+                provide: provideFor('browser'),
                 browser: {
                   enabled: true,
                   headless: true,
@@ -151,6 +161,19 @@ export default defineConfig({
             },
           ]
         : []),
+      {
+        // Runs after every other project has finished (groups run from the lowest order up):
+        // it checks that each conformance suite really ran, from the markers the suites wrote.
+        // (With --maxWorkers=1 vitest runs default-order files last, after this group: the check
+        // then fails under CI instead of passing on nothing.)
+        extends: true,
+        test: {
+          name: 'meta',
+          include: [metaTest],
+          provide: provideFor('meta'),
+          sequence: { groupOrder: 1 },
+        },
+      },
     ],
     benchmark: { include: ['test/bench/**/*.bench.ts'] },
   },

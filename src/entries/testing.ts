@@ -1,6 +1,8 @@
 /**
- * `xstate-checkpoint/testing`: the adapter conformance suite for any test
- * runner, and the small assertions it is written with. See `docs/adapters.md`.
+ * `xstate-checkpoint/testing`: the conformance suites for any test runner
+ * (the adapter contract, and the journal part of it for adapters that offer a
+ * `journal`), and the small assertions they are written with. See
+ * `docs/adapters.md`.
  *
  * @example
  * ```ts
@@ -14,4 +16,6 @@
  */
 export { adapterConformance, conformanceRecord } from '../testing/conformance.js';
 export type { ConformanceTarget, TestApi, TestBody } from '../testing/conformance.js';
+export { conformanceEntry, journalConformance } from '../testing/journal-conformance.js';
+export type { JournalConformanceTarget } from '../testing/journal-conformance.js';
 export { ConformanceFailure, check, deepEqual, equal, matches, sameBytes } from '../testing/assert.js';

@@ -1,3 +1,5 @@
+import { isCheckpointError } from '../errors.js';
+
 /**
  * A failed conformance check. Its message says what the adapter did and what
  * the contract wants; test runners report it like any failed assertion.
@@ -74,4 +76,22 @@ export function sameBytes(actual: Uint8Array | undefined, expected: Uint8Array, 
       throw new ConformanceFailure(`${what}: first differing byte at ${i} (${actual[i]} instead of ${expected[i]})`);
     }
   }
+}
+
+/**
+ * The error code a call fails with, or `'ok'` when it succeeds. Anything but
+ * a CheckpointError fails the check: the contract has one error class.
+ */
+export async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+  } catch (error) {
+    if (!isCheckpointError(error)) {
+      throw new ConformanceFailure(
+        `expected a CheckpointError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
+      );
+    }
+    return error.code;
+  }
+  return 'ok';
 }

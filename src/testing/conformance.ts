@@ -1,6 +1,6 @@
 import type { CheckpointAdapter, CheckpointRecord } from '../adapter.js';
 import { isCheckpointError } from '../errors.js';
-import { check, ConformanceFailure, equal, matches, sameBytes } from './assert.js';
+import { check, codeOf, equal, matches, sameBytes } from './assert.js';
 
 /** What a conformance run needs: a fresh, empty adapter per test, and a way to clean up. */
 export interface ConformanceTarget {
@@ -52,21 +52,6 @@ export function conformanceRecord(seq: number, epoch = 0, size?: number): Checkp
     for (let i = 0; i < size; i++) bytes[i] = (i * 31 + seq) & 0xff;
   }
   return { seq, epoch, createdAt: 1_700_000_000_000 + seq, byteLength: bytes.length, bytes };
-}
-
-/** The error code a call fails with, or `'ok'`. Anything but a CheckpointError fails the check. */
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (!isCheckpointError(error)) {
-      throw new ConformanceFailure(
-        `expected a CheckpointError, got ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`,
-      );
-    }
-    return error.code;
-  }
-  return 'ok';
 }
 
 /**

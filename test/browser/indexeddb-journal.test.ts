@@ -2,7 +2,7 @@ import { expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
 import { persistJournaled } from 'xstate-checkpoint';
 import { indexedDbJournalAdapter } from 'xstate-checkpoint/adapters/indexeddb-journal';
-import { runJournalConformance } from '../journal/suite.js';
+import { runJournalConformance } from '../conformance/suite.js';
 
 // The journal on the real IndexedDB (strict durability), Web Locks and BroadcastChannel of Chromium.
 let dbName = '';

@@ -6,7 +6,9 @@ import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/mem
 import {
   adapterConformance,
   ConformanceFailure,
+  journalConformance,
   type ConformanceTarget,
+  type JournalConformanceTarget,
   type TestApi,
 } from 'xstate-checkpoint/testing';
 
@@ -14,9 +16,9 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 
 type Body = () => Promise<void> | void;
 
-/** A test runner in 30 lines: collects the kit's cases, runs them in order with their hooks, reports each. */
-async function runKit(
-  target: ConformanceTarget,
+/** A test runner in 30 lines: collects a kit's cases, runs them in order with their hooks, reports each. */
+async function runCases(
+  register: (api: TestApi) => void,
 ): Promise<{ passed: string[]; failed: Map<string, unknown>; skipped: string[] }> {
   const cases: Array<{ name: string; body: Body; before: Body[]; after: Body[] }> = [];
   const skipped: string[] = [];
@@ -43,7 +45,7 @@ async function runKit(
     beforeEach: (body) => scopes.at(-1)!.before.push(body),
     afterEach: (body) => scopes.at(-1)!.after.push(body),
   };
-  adapterConformance('under test', target, api);
+  register(api);
   const passed: string[] = [];
   const failed = new Map<string, unknown>();
   for (const c of cases) {
@@ -59,6 +61,10 @@ async function runKit(
   }
   return { passed, failed, skipped };
 }
+
+const runKit = (target: ConformanceTarget) => runCases((api) => adapterConformance('under test', target, api));
+const runJournalKit = (target: JournalConformanceTarget) =>
+  runCases((api) => journalConformance('under test', target, api));
 
 const name = (suffix: string) => `adapter conformance: under test > ${suffix}`;
 
@@ -148,4 +154,72 @@ describe('conformance kit (xstate-checkpoint/testing)', () => {
     expect(run.stdout).toContain('# skipped 1');
     expect(run.status).toBe(0);
   }, 70_000);
+});
+
+describe('journal conformance kit (xstate-checkpoint/testing)', () => {
+  const journalName = (suffix: string) => `journal conformance: under test > ${suffix}`;
+  /** The memory adapter's journal, with the damage hooks a target gives (the memory store keeps frames per key). */
+  const memoryTarget = (wrap: (adapter: CheckpointAdapter) => CheckpointAdapter = (a) => a) => {
+    let store = createMemoryStore();
+    const target: JournalConformanceTarget = {
+      create: () => wrap(memoryAdapter({ store: (store = createMemoryStore()) })),
+      reopen: () => wrap(memoryAdapter({ store })),
+      corruptEntry: (key) => {
+        // The memory journal keeps the frames of each append apart: damage the first frame of the second append.
+        const chunk = store.keys.get(key)!.journal[1]!;
+        chunk[0] = chunk[0]! ^ 0xff;
+      },
+      setAside: (key) => store.keys.get(key)!.journalAside.reduce((n, c) => n + c.length, 0),
+    };
+    return target;
+  };
+
+  it('passes a correct journal on a runner of its own, and skips the torn-tail case without tearTail', async () => {
+    const result = await runJournalKit(memoryTarget());
+    expect([...result.failed.keys()]).toEqual([]);
+    expect(result.passed).toHaveLength(14);
+    expect(result.skipped).toEqual([
+      journalName('reports a torn tail, then a restarted writer cuts it and appends after the last good entry'),
+    ]);
+  });
+
+  it('fails a journal that accepts a repeated sequence, naming the case and the check', async () => {
+    const result = await runJournalKit(
+      memoryTarget((adapter) => {
+        const journal = adapter.journal!;
+        // Broken on purpose: appends of already-stored sequences are dropped silently instead of refused.
+        const broken: CheckpointAdapter['journal'] = {
+          ...journal,
+          async append(key, entries, epoch) {
+            const last = (await journal.read(key, 0)).entries.at(-1)?.seq ?? 0;
+            const fresh = entries.filter((e) => e.seq > last);
+            if (fresh.length > 0) await journal.append(key, fresh, epoch);
+          },
+          read: (key, afterSeq) => journal.read(key, afterSeq),
+          truncate: (key, uptoSeq) => journal.truncate(key, uptoSeq),
+        };
+        return { ...adapter, journal: broken, dispose: () => adapter.dispose() };
+      }),
+    );
+    const failure = result.failed.get(
+      journalName('refuses sequences that do not increase with conflict, storing nothing of that call'),
+    );
+    expect(failure).toBeInstanceOf(ConformanceFailure);
+    expect((failure as Error).message).toBe('append repeating seq 3: expected "conflict", got "ok"');
+    expect(result.passed).toContain(journalName('round-trips entries exactly, in order, across appends'));
+  });
+
+  it('fails a journal whose adapter has no journal, in every case', async () => {
+    const result = await runJournalKit({
+      ...memoryTarget(),
+      create: () => {
+        const { journal: _journal, ...withoutJournal } = memoryAdapter();
+        return withoutJournal;
+      },
+    });
+    expect(result.passed).toEqual([]);
+    expect(String(result.failed.get(journalName('reads nothing from an empty journal')))).toContain(
+      'the adapter memory must offer a journal',
+    );
+  });
 });

@@ -1,10 +1,17 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { adapterConformance, conformanceRecord, type ConformanceTarget } from 'xstate-checkpoint/testing';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { CheckpointAdapter } from 'xstate-checkpoint';
+import {
+  adapterConformance,
+  conformanceRecord,
+  journalConformance,
+  type ConformanceTarget,
+  type JournalConformanceTarget,
+  type TestApi,
+  type TestBody,
+} from 'xstate-checkpoint/testing';
+import { currentRun, writeMarker, type SuiteKind } from './markers.js';
 
-export type { ConformanceTarget } from 'xstate-checkpoint/testing';
-
-/** Names of every adapter that ran the suite in this process. */
-export const conformanceRuns = new Set<string>();
+export type { ConformanceTarget, JournalConformanceTarget } from 'xstate-checkpoint/testing';
 
 /** A record with the given seq (and epoch), its bytes derived from both so mix-ups show. */
 export const record = conformanceRecord;
@@ -24,9 +31,60 @@ export function expectBytes(actual: Uint8Array | undefined, expected: Uint8Array
 }
 
 /**
+ * Vitest's test functions for a kit, counting the cases registered and the
+ * cases that passed. After the kit's outer `describe` block has run, a marker
+ * says so (test/conformance/markers.ts); a skipped block runs no `afterAll`,
+ * so it leaves none, and the meta project notices.
+ */
+function recordingApi(kind: SuiteKind, suite: string, adapterName: () => string): TestApi {
+  let depth = 0;
+  let cases = 0;
+  let passed = 0;
+  const counted = (title: string, body: TestBody) => {
+    cases++;
+    it(title, async () => {
+      await body();
+      passed++;
+    });
+  };
+  return {
+    describe(title, body) {
+      describe(title, () => {
+        const outer = depth++ === 0;
+        body();
+        depth--;
+        const run = currentRun();
+        if (outer && run) {
+          afterAll(async () => {
+            if (passed > 0) await writeMarker({ ...run, kind, suite, adapter: adapterName(), cases, passed });
+          });
+        }
+      });
+    },
+    it: Object.assign(counted, { skip: (title: string, body: TestBody) => it.skip(title, body) }),
+    beforeEach,
+    afterEach,
+  };
+}
+
+/** `target` with `create` noting the name of the adapter it returns. */
+function noteName<T extends { create(): Promise<CheckpointAdapter> | CheckpointAdapter }>(
+  target: T,
+): { target: T; name: () => string } {
+  let name = '';
+  const create = async () => {
+    const adapter = await target.create();
+    name = adapter.name;
+    return adapter;
+  };
+  return { target: { ...target, create }, name: () => name };
+}
+
+/**
  * The adapter contract as tests, on Vitest: the runner-agnostic suite of
  * `xstate-checkpoint/testing` given Vitest's functions. Every adapter runs
- * this, in Node and, for browser adapters, in Chromium.
+ * this, in Node and, for browser adapters, in Chromium; the meta project
+ * checks that each call really ran.
  *
  * @example
  * ```ts
@@ -36,6 +94,29 @@ export function expectBytes(actual: Uint8Array | undefined, expected: Uint8Array
  * ```
  */
 export function runAdapterConformance(name: string, target: ConformanceTarget): void {
-  conformanceRuns.add(name);
-  adapterConformance(name, target, { describe, it, beforeEach, afterEach });
+  const noted = noteName(target);
+  adapterConformance(name, noted.target, recordingApi('adapter', name, noted.name));
+}
+
+/**
+ * The journal part of the contract as tests, on Vitest: the published
+ * `journalConformance` given Vitest's functions, recorded like
+ * {@link runAdapterConformance}.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { runJournalConformance } from './suite.js';
+ * let store = createMemoryStore();
+ * runJournalConformance('memory', {
+ *   create: () => memoryAdapter({ store: (store = createMemoryStore()) }),
+ *   reopen: () => memoryAdapter({ store }),
+ *   corruptEntry: () => undefined,
+ *   setAside: () => 0,
+ * });
+ * ```
+ */
+export function runJournalConformance(name: string, target: JournalConformanceTarget): void {
+  const noted = noteName(target);
+  journalConformance(name, noted.target, recordingApi('journal', name, noted.name));
 }

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint';
 import { keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { fileJournalAdapter } from 'xstate-checkpoint/adapters/fs-journal';
-import { runAdapterConformance } from '../conformance/suite.js';
-import { runJournalConformance } from './suite.js';
+import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';
 
 let dir = '';
 const keyDir = (key: string) => join(dir, keyFolderName(key));

@@ -4,8 +4,7 @@ import { assign, createMachine } from 'xstate';
 import { persistJournaled } from 'xstate-checkpoint';
 import type { LocksLike } from 'xstate-checkpoint/adapters/indexeddb';
 import { indexedDbJournalAdapter } from 'xstate-checkpoint/adapters/indexeddb-journal';
-import { runAdapterConformance } from '../conformance/suite.js';
-import { runJournalConformance } from './suite.js';
+import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';
 
 /** Exclusive Web Locks within one process (Node has no navigator.locks). */
 function processLocks(): LocksLike {

@@ -1,6 +1,6 @@
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
-import { runJournalConformance } from './suite.js';
+import { runJournalConformance } from '../conformance/suite.js';
 
 let store: MemoryStore = createMemoryStore();
 const keyState = (key: string) => store.keys.get(key)!;

@@ -3,9 +3,8 @@ import { assign, createMachine } from 'xstate';
 import { persistJournaled } from 'xstate-checkpoint';
 import { postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
 import { postgresJournalAdapter, postgresJournalSql } from 'xstate-checkpoint/adapters/postgres-journal';
-import { runAdapterConformance } from '../conformance/suite.js';
+import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';
 import { createTestSchema, pgConfig, postgresAvailable } from '../server/support.js';
-import { runJournalConformance } from './suite.js';
 
 const ready = await postgresAvailable();
 
