@@ -28,13 +28,7 @@ export async function readGeneration(
   const bytes = await adapter.read(key, seq);
   if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
   try {
-    const decoded = decodeCheckpoint(bytes, codecs);
-    if (decoded.header.seq !== seq) {
-      throw new CheckpointError('corrupt', {
-        detail: `the envelope says generation ${decoded.header.seq}, it is stored as ${seq}`,
-      });
-    }
-    return decoded;
+    return decodeCheckpoint(bytes, codecs, undefined, seq);
   } catch (error) {
     throw toCheckpointError(error, 'decode', { key, adapter: adapter.name, seq });
   }

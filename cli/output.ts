@@ -148,6 +148,14 @@ export function jsonSafe(value: unknown, path = '$', seen = new Map<object, stri
   }
   if (Array.isArray(value)) return value.map((v, i) => jsonSafe(v, `${path}[${i}]`, seen));
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = jsonSafe(v, `${path}.${k}`, seen);
+  for (const [k, v] of Object.entries(value)) {
+    // Defined, not assigned: a "__proto__" key of the data is shown as a key.
+    Object.defineProperty(out, k, {
+      value: jsonSafe(v, `${path}.${k}`, seen),
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  }
   return out;
 }

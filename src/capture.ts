@@ -1,4 +1,5 @@
 import type { AnyActorLogic, AnyActorRef, EventObject } from 'xstate';
+import { resolveActorPath } from './actor-path.js';
 import { CheckpointError } from './errors.js';
 
 /**
@@ -70,7 +71,8 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
     const s = scheduled[key]!;
     const source = pathOf(root, s.source);
     const target = pathOf(root, s.target);
-    if (!source || !target) continue;
+    // A receiver stopped since (or replaced under its id) would drop the event: nothing to restore.
+    if (!source || !target || resolveActorPath(root, target) !== s.target) continue;
     out.push({ source, target, event: s.event, id: s.id, deadline: s.startedAt + s.delay });
   }
   return out;
@@ -137,16 +139,6 @@ function nameChildSources(logic: AnyActorLogic | undefined, snapshot: unknown, p
   }
 }
 
-function resolvePath(root: AnyActorRef, path: readonly string[]): AnyActorRef | undefined {
-  let current: AnyActorRef | undefined = root;
-  for (const id of path) {
-    const snapshot = current?.getSnapshot() as { children?: Record<string, AnyActorRef> } | undefined;
-    const children: Record<string, AnyActorRef> | undefined = snapshot?.children;
-    current = children?.[id];
-  }
-  return current;
-}
-
 /**
  * Schedules restored timers in a started actor's system: the remaining time,
  * or at once when the deadline passed while the process was down. Call after
@@ -167,8 +159,8 @@ export function rearmTimers(root: AnyActorRef, timers: readonly PendingTimer[], 
   if (!system.scheduler) return 0;
   let armed = 0;
   for (const t of timers) {
-    const source = resolvePath(root, t.source);
-    const target = resolvePath(root, t.target);
+    const source = resolveActorPath(root, t.source);
+    const target = resolveActorPath(root, t.target);
     if (!source || !target) continue;
     system.scheduler.schedule(source, target, t.event, Math.max(0, t.deadline - now), t.id);
     armed++;

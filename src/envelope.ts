@@ -161,6 +161,29 @@ function checkHeader(raw: unknown): EnvelopeHeader {
   };
 }
 
+/**
+ * Checks that an envelope's header names the sequence it is stored under.
+ * Every adapter stores a generation by its `seq`, and the header repeats it
+ * inside the checksums; a mismatch means the bytes of one generation were put
+ * where another belongs (an old envelope copied over a newer one), which the
+ * checksums cannot see. Throws `corrupt`.
+ *
+ * @example
+ * ```ts
+ * import { checkStoredSeq, readEnvelopeHeader } from './envelope.js';
+ * declare const bytes: Uint8Array;
+ * checkStoredSeq(readEnvelopeHeader(bytes), 7);
+ * ```
+ */
+export function checkStoredSeq(header: EnvelopeHeader, storedSeq: number): void {
+  if (header.seq !== storedSeq) {
+    throw new CheckpointError('corrupt', {
+      seq: storedSeq,
+      detail: `the envelope header says generation ${header.seq}, but it is stored as generation ${storedSeq} (bytes copied from another generation?)`,
+    });
+  }
+}
+
 /** A verified envelope: its header and a view of the payload bytes. */
 export interface OpenedEnvelope {
   readonly header: EnvelopeHeader;

@@ -99,7 +99,12 @@ function copyPlain(value: unknown): unknown {
   const proto: unknown = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = copyPlain(v);
+  for (const [k, v] of Object.entries(value)) {
+    // Defined, not assigned: an own "__proto__" key of the data stays a key.
+    if (k === '__proto__') {
+      Object.defineProperty(out, k, { value: copyPlain(v), writable: true, enumerable: true, configurable: true });
+    } else out[k] = copyPlain(v);
+  }
   return out;
 }
 
@@ -459,8 +464,15 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   };
 
   let unobserve = observe(current);
-  current.start();
-  const timersRestored = rearmTimers(current, start?.timers ?? [], clock.now());
+  let timersRestored: number;
+  try {
+    current.start();
+    timersRestored = rearmTimers(current, start?.timers ?? [], clock.now());
+  } catch (error) {
+    unobserve();
+    current.stop();
+    return fail(toCheckpointError(error, 'invalid-state', { key, adapter: adapter.name }));
+  }
   const damage = read.corrupt;
   if (damage) {
     onError(

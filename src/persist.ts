@@ -413,7 +413,16 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     current = outcome.accepted?.value ?? createActor(logic, actorOptions);
     role = 'writer';
 
-    const timersRestored = startActor(current, outcome.accepted?.prepared.data.timers ?? []);
+    let timersRestored: number;
+    try {
+      timersRestored = startActor(current, outcome.accepted?.prepared.data.timers ?? []);
+    } catch (error) {
+      // A persistActor that rejects keeps nothing: no subscription, no running actor, no lock.
+      untrackAll();
+      current.stop();
+      await lease?.release().catch(() => undefined);
+      throw toCheckpointError(error, 'invalid-state', { key, adapter: adapter.name });
+    }
     const accepted = outcome.accepted;
     report = {
       source: accepted ? 'checkpoint' : 'fresh',

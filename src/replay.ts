@@ -1,4 +1,5 @@
 import { initialTransition, type AnyActorLogic, type AnyActorRef, type EventObject } from 'xstate';
+import { ownChild } from './actor-path.js';
 import type { PendingTimer } from './capture.js';
 import type { JournaledEvent } from './journal-entry.js';
 
@@ -128,7 +129,8 @@ export class Replay {
     let ref = this.root;
     let snapshot = this.snapshot;
     for (const id of path) {
-      const child = snapshot.children?.[id];
+      // Paths come from stored journal entries and timers: own children only.
+      const child = ownChild(snapshot.children, id) as ReplayRef | undefined;
       if (!child) return undefined;
       ref = child;
       snapshot = child.getSnapshot() as AnySnapshot;

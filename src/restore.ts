@@ -3,9 +3,10 @@ import type { CheckpointAdapter, GenerationInfo, NewestRead } from './adapter.js
 import type { LoadedGeneration } from './persist.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec.js';
-import { openEnvelope, type EnvelopeHeader } from './envelope.js';
+import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 import { migrateSnapshot, type Migrations } from './migrate.js';
+import { checkTimerPaths } from './stored-ids.js';
 import { validateContext, validateSnapshot, type StandardSchema } from './validate.js';
 
 /** A checkpoint after verification and decoding, before migration. */
@@ -24,6 +25,7 @@ function isTimer(t: unknown): t is PendingTimer {
     ids(r['target']) &&
     typeof r['id'] === 'string' &&
     typeof r['deadline'] === 'number' &&
+    Number.isFinite(r['deadline']) &&
     typeof event === 'object' &&
     event !== null &&
     typeof event['type'] === 'string'
@@ -31,23 +33,26 @@ function isTimer(t: unknown): t is PendingTimer {
 }
 
 /**
- * Step 1 of restore: verifies the envelope (length, CRC-32), picks the codec
- * named in its header and decodes the payload into checkpoint data.
- * Throws `corrupt`, `decode` or a codec safety error.
+ * Step 1 of restore: verifies the envelope (length, CRC-32, and, when
+ * `storedSeq` is given, that the header's `seq` is the sequence the bytes are
+ * stored under), picks the codec named in its header and decodes the payload
+ * into checkpoint data. Throws `corrupt`, `decode` or a codec safety error.
  *
  * @example
  * ```ts
  * import { decodeCheckpoint, taggedJsonCodec } from 'xstate-checkpoint';
  * declare const bytes: Uint8Array;
- * const { header, data } = decodeCheckpoint(bytes, [taggedJsonCodec]);
+ * const { header, data } = decodeCheckpoint(bytes, [taggedJsonCodec], undefined, 7);
  * ```
  */
 export function decodeCheckpoint(
   bytes: Uint8Array,
   codecs: readonly Codec[],
   limits?: DecodeLimits,
+  storedSeq?: number,
 ): DecodedCheckpoint {
   const { header, payload } = openEnvelope(bytes);
+  if (storedSeq !== undefined) checkStoredSeq(header, storedSeq);
   const codec = codecs.find((c) => c.id === header.codec);
   if (!codec) {
     throw new CheckpointError('decode', {
@@ -123,6 +128,7 @@ export async function prepareCheckpoint(decoded: DecodedCheckpoint, ctx: Restore
   checkIdentity(header, ctx.machineId);
   const { snapshot, applied } = migrateSnapshot(decoded.data.snapshot, header.version, ctx.version, ctx.migrations);
   validateSnapshot(ctx.logic, snapshot);
+  checkTimerPaths(snapshot, decoded.data.timers);
   if (ctx.schema) {
     const s = snapshot as Record<string, unknown>;
     s['context'] = await validateContext(ctx.schema, s['context']);
@@ -269,7 +275,7 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
       if (bytes === undefined) continue; // pruned by another writer since the listing
-      const decoded = decodeCheckpoint(bytes, o.codecs, o.limits);
+      const decoded = decodeCheckpoint(bytes, o.codecs, o.limits, seq);
       const prepared = await prepareCheckpoint(decoded, o);
       let value: T;
       try {
@@ -346,7 +352,7 @@ export async function loadGeneration(
 ): Promise<LoadedGeneration> {
   const bytes = await adapter.read(key, seq);
   if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
-  const decoded = decodeCheckpoint(bytes, codecs, limits);
+  const decoded = decodeCheckpoint(bytes, codecs, limits, seq);
   const prepared = await prepareCheckpoint(decoded, ctx);
   return {
     seq,

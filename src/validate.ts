@@ -1,5 +1,6 @@
 import type { AnyActorLogic, AnyStateMachine } from 'xstate';
 import { CheckpointError } from './errors.js';
+import { checkStoredChild, checkStoredChildren, checkStoredHistory, isActorLogic } from './stored-ids.js';
 
 /**
  * The part of the Standard Schema interface (standardschema.dev) the kit
@@ -98,8 +99,9 @@ function resolveSrc(machine: AnyStateMachine, src: string): AnyActorLogic | unde
   try {
     const node = machine.getStateNodeById(inline[2]!);
     const config = node.config.invoke as unknown;
-    const entry = Array.isArray(config) ? config[Number(inline[1])] : config;
-    return (entry as { src?: AnyActorLogic } | undefined)?.src;
+    const entry: unknown = Array.isArray(config) ? config[Number(inline[1])] : config;
+    const logic = (entry as { src?: unknown } | undefined)?.src;
+    return isActorLogic(logic) ? logic : undefined;
   } catch {
     return undefined;
   }
@@ -167,10 +169,12 @@ export function validateSnapshot(logic: AnyActorLogic, snapshot: unknown, path: 
     });
   }
   checkValue(logic.root, s['value'], []);
+  checkStoredChildren(s['children'], [...path, 'children']);
+  checkStoredHistory(s['historyValue'], [...path, 'historyValue']);
   const children = (s['children'] ?? {}) as Record<string, { src?: unknown; snapshot?: unknown } | undefined>;
-  if (typeof children !== 'object') throw new CheckpointError('invalid-state', { path: [...path, 'children'] });
   for (const id of Object.keys(children)) {
     const child = children[id];
+    checkStoredChild(id, child, [...path, 'children', id]);
     const src = child?.src;
     if (typeof src !== 'string') {
       throw new CheckpointError('unknown-child', {
