@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, it } from 'vitest';
-import { repoRoot } from './stage.js';
+import { repoRoot } from './install.js';
 
 const run = promisify(execFile);
 

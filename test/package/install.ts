@@ -1,0 +1,133 @@
+import { execFile } from 'node:child_process';
+import { copyFile, cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+/** The repository root. */
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** The oldest xstate release the peer range admits; the clean install runs the round trip against it too. */
+export const OLDEST_XSTATE = '5.19.3';
+
+/** What the consumer folder installs beside the tarball, at the versions the repository's lockfile holds. */
+const consumerDependencies = [
+  'xstate',
+  'pg',
+  'ioredis',
+  'fake-indexeddb',
+  'react',
+  '@types/node',
+  '@types/pg',
+  '@types/react',
+] as const;
+
+/** The package as a user installs it: the `npm pack` tarball, installed into an empty folder outside the repository. */
+export interface InstalledPackage {
+  /** The consumer folder (in the OS temp folder), holding `node_modules/xstate-checkpoint` and the fixtures. */
+  readonly dir: string;
+  /** The tarball `npm pack` wrote. */
+  readonly tarball: string;
+  /** The files in the tarball (`package/...`), with their sizes. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly size: number }>;
+  /** Seconds each step took (build, pack, install). */
+  readonly seconds: Readonly<Record<'build' | 'pack' | 'install', number>>;
+  /** Removes the consumer and staging folders. */
+  remove(): Promise<void>;
+}
+
+const versionIn = async (name: string) =>
+  (JSON.parse(await readFile(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
+    .version;
+
+/**
+ * Builds the package (the two steps of `npm run build`: `vite build` and
+ * `tsc -p tsconfig.build.json`) into a staging folder holding what the
+ * `files` field ships, so the repository's own `dist/` is left alone; packs it
+ * with `npm pack`; and installs the tarball, with the peers each entry needs
+ * and the fixtures of `test/package/consumer/`, into a fresh folder under
+ * `os.tmpdir()`, where nothing of the repository resolves. Dependencies come
+ * from npm's cache when they are there (`--prefer-offline`), else the
+ * registry; `xstate-oldest` is an npm alias of {@link OLDEST_XSTATE}.
+ *
+ * @example
+ * ```ts
+ * import { installPackage } from './install.js';
+ * const installed = await installPackage();
+ * await installed.remove();
+ * ```
+ */
+export async function installPackage(): Promise<InstalledPackage> {
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { files: string[] };
+  const stage = await mkdtemp(join(tmpdir(), 'xsc-stage-'));
+  const dir = await mkdtemp(join(tmpdir(), 'xsc-consumer-'));
+  const remove = async () => {
+    await Promise.all([rm(stage, { recursive: true, force: true }), rm(dir, { recursive: true, force: true })]);
+  };
+  try {
+    let t = performance.now();
+    const lap = () => {
+      const s = (performance.now() - t) / 1000;
+      t = performance.now();
+      return Math.round(s * 10) / 10;
+    };
+    const node = process.execPath;
+    const options = { cwd: repoRoot, maxBuffer: 16 * 1024 * 1024 };
+    const out = join(stage, 'dist');
+    await mkdir(out);
+    // The folder is new and empty, so both steps can write into it at once.
+    await Promise.all([
+      run(node, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', out], options),
+      run(
+        node,
+        [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+        options,
+      ),
+    ]);
+    const buildSeconds = lap();
+    // Whatever else `files` names is copied as it is, so npm packs the same set it would from the repository.
+    await copyFile(join(repoRoot, 'package.json'), join(stage, 'package.json'));
+    for (const entry of pkg.files.filter((f) => f !== 'dist'))
+      await cp(join(repoRoot, entry), join(stage, entry), { recursive: true });
+    const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: stage });
+    const [info] = JSON.parse(packed.stdout) as Array<{
+      filename: string;
+      files: Array<{ path: string; size: number }>;
+    }>;
+    if (info === undefined) throw new Error(`npm pack in ${stage} reported nothing`);
+    const tarball = join(dir, info.filename);
+    const packSeconds = lap();
+
+    const dependencies: Record<string, string> = { 'xstate-checkpoint': `file:./${info.filename}` };
+    for (const name of consumerDependencies) dependencies[name] = await versionIn(name);
+    dependencies['xstate-oldest'] = `npm:xstate@${OLDEST_XSTATE}`;
+    await writeFile(
+      join(dir, 'package.json'),
+      JSON.stringify({ name: 'consumer', private: true, type: 'module', dependencies }, null, 2),
+    );
+    await cp(join(repoRoot, 'test/package/consumer'), dir, { recursive: true });
+    await run(
+      'npm',
+      [
+        'install',
+        '--prefer-offline',
+        '--no-audit',
+        '--no-fund',
+        '--ignore-scripts',
+        '--no-package-lock',
+        '--loglevel=error',
+      ],
+      { cwd: dir, maxBuffer: 16 * 1024 * 1024, env: { ...process.env, npm_config_update_notifier: 'false' } },
+    );
+    const installed = await readdir(join(dir, 'node_modules/xstate-checkpoint'));
+    if (!installed.includes('package.json')) throw new Error(`the tarball did not install into ${dir}`);
+    const seconds = { build: buildSeconds, pack: packSeconds, install: lap() };
+    return { dir, tarball, files: info.files.map((f) => ({ path: f.path, size: f.size })), seconds, remove };
+  } catch (error) {
+    await remove();
+    throw error;
+  }
+}
