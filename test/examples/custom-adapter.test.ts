@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { persistActor } from 'xstate-checkpoint';
@@ -34,4 +36,20 @@ describe('examples/custom-adapter', () => {
     expect(second.actor.getSnapshot().value).toBe('on');
     await second.close();
   });
+});
+
+describe('examples/custom-adapter/demo.ts (npm run demo:custom-adapter)', () => {
+  it('restores through a second adapter and lets one of two racing writers win', () => {
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/custom-adapter/demo.ts'], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(run.stderr).toBe('');
+    expect(run.stdout).not.toContain('FAIL');
+    expect(run.stdout).toContain('ok    a new adapter over the same store restored count 3');
+    expect(run.stdout).toMatch(/ok {4}two writers raced for generation \d+: one won, the other got conflict/);
+    expect(run.stdout).toContain('checkpoints/head/counter%2F1');
+    expect(run.status).toBe(0);
+  }, 70_000);
 });
