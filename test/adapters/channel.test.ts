@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { CheckpointError, isCheckpointError, persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
+import { CheckpointError, persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
 import {
   channelAdapter,
   connectChannelAdapter,
@@ -15,16 +15,7 @@ import {
 } from 'xstate-checkpoint/adapters/channel';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
+import { codeOf } from '../helpers/errors.js';
 
 /** A channel over a Node MessageChannel to `served`; `close` tears both ends down. */
 function overMessageChannel(served: CheckpointAdapter, options: Parameters<typeof serveAdapter>[2] = {}) {

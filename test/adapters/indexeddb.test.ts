@@ -1,10 +1,10 @@
 import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, isCheckpointError, openEnvelope } from 'xstate-checkpoint';
-import type { CheckpointError } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
 import type { IndexedDbAdapterOptions, LocksLike } from 'xstate-checkpoint/adapters/indexeddb';
 import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';
+import { errorOf } from '../helpers/errors.js';
 
 /** Web Locks for one process (Node has no navigator.locks): exclusive, ifAvailable, signal. */
 function processLocks(): LocksLike {
@@ -44,16 +44,6 @@ function spiedFactory(factory = new IDBFactory()) {
     },
   } as unknown as IDBFactory;
   return { factory, spy, connections };
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCheckpointError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CheckpointError, the call succeeded');
 }
 
 let factory = new IDBFactory();

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { isCheckpointError } from 'xstate-checkpoint';
-import type { CheckpointError } from 'xstate-checkpoint';
 import { localStorageAdapter } from 'xstate-checkpoint/adapters/localstorage';
 import type { StorageLike } from 'xstate-checkpoint/adapters/localstorage';
 import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';
+import { errorOf } from '../helpers/errors.js';
 
 /** Web Storage in memory, with a quota counted like browsers do (UTF-16 units of names and values). */
 class MemoryStorage implements StorageLike {
@@ -28,16 +27,6 @@ class MemoryStorage implements StorageLike {
   removeItem(name: string) {
     this.items.delete(name);
   }
-}
-
-async function errorOf(promise: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCheckpointError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a CheckpointError, the call succeeded');
 }
 
 let storage = new MemoryStorage();

@@ -4,18 +4,9 @@ import { postgresAdapter, postgresSchemaSql } from 'xstate-checkpoint/adapters/p
 import type { PostgresAdapterOptions } from 'xstate-checkpoint/adapters/postgres';
 import { runAdapterConformance, record } from '../conformance/suite.js';
 import { createTestSchema, pgConfig, postgresAvailable } from '../server/support.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ready = await postgresAvailable();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
 
 describe.skipIf(!ready)('postgres adapter', () => {
   let env: Awaited<ReturnType<typeof createTestSchema>>;

@@ -5,18 +5,9 @@ import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import type { RedisAdapterOptions } from 'xstate-checkpoint/adapters/redis';
 import { record, runAdapterConformance } from '../conformance/suite.js';
 import { randomSuffix, redisAvailable, redisUrl } from '../server/support.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ready = await redisAvailable();
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
 
 describe.skipIf(!ready)('redis adapter', () => {
   const filePrefix = `xsc-test-${randomSuffix()}:`;

@@ -1,15 +1,9 @@
 import { runInNewContext } from 'node:vm';
 import superjson from 'superjson';
 import { describe, expect, it } from 'vitest';
-import {
-  DEFAULT_LIMITS,
-  isCheckpointError,
-  openEnvelope,
-  superjsonCodec,
-  taggedJsonCodec,
-  type CheckpointError,
-} from 'xstate-checkpoint';
+import { DEFAULT_LIMITS, isCheckpointError, openEnvelope, superjsonCodec, taggedJsonCodec } from 'xstate-checkpoint';
 import { difference, prototypeChanges, snapshotPrototypes } from './isomorphic.js';
+import { errorOf } from '../helpers/errors.js';
 
 const codec = taggedJsonCodec;
 const utf8 = new TextDecoder();
@@ -21,16 +15,6 @@ const decodeText = (text: string): unknown => codec.decode(bytesOf(text));
 
 function expectSame(actual: unknown, expected: unknown): void {
   expect(difference(actual, expected)).toBeUndefined();
-}
-
-function errorOf(fn: () => unknown): CheckpointError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCheckpointError(error)) return error;
-    throw new Error(`expected a CheckpointError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected a CheckpointError, nothing was thrown');
 }
 
 describe('taggedJsonCodec: supported values survive a round trip', () => {

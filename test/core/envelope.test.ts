@@ -7,9 +7,9 @@ import {
   isCheckpointError,
   openEnvelope,
   readEnvelopeHeader,
-  type CheckpointError,
   type EnvelopeFields,
 } from 'xstate-checkpoint';
+import { errorOf } from '../helpers/errors.js';
 
 const fields: EnvelopeFields = {
   machine: 'order',
@@ -20,16 +20,6 @@ const fields: EnvelopeFields = {
   codec: 'xsc1',
 };
 const payload = new TextEncoder().encode('[{"hello":"world"}]');
-
-function errorOf(fn: () => unknown): CheckpointError {
-  try {
-    fn();
-  } catch (error) {
-    if (isCheckpointError(error)) return error;
-    throw new Error(`expected a CheckpointError, got ${String(error)}`, { cause: error });
-  }
-  throw new Error('expected a CheckpointError, nothing was thrown');
-}
 
 /** An envelope built by hand, with a valid header checksum over whatever header text is given. */
 function handMade(header: string, body: Uint8Array = payload, format = ENVELOPE_FORMAT): Uint8Array {

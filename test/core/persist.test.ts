@@ -8,6 +8,7 @@ import {
   type CheckpointRecord,
 } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+import { codeOf } from '../helpers/errors.js';
 
 const counter = createMachine({
   id: 'counter',
@@ -411,11 +412,6 @@ describe('persistActor', () => {
 
   it('validates its options with typed errors', async () => {
     const adapter = memoryAdapter();
-    const codeOf = async (p: Promise<unknown>) =>
-      p.then(
-        () => 'ok',
-        (e: unknown) => (isCheckpointError(e) ? e.code : String(e)),
-      );
     expect(await codeOf(persistActor(counter, { key: '', adapter }))).toBe('invalid-key');
     expect(await codeOf(persistActor(counter, { key: 'k', adapter, version: 0 }))).toBe('invalid-option');
     expect(await codeOf(persistActor(counter, { key: 'k', adapter, version: 2, migrations: { 2: (s) => s } }))).toBe(

@@ -6,7 +6,6 @@ import {
   checkIdentity,
   decodeCheckpoint,
   encodeEnvelope,
-  isCheckpointError,
   migrateSnapshot,
   persistActor,
   prepareCheckpoint,
@@ -17,6 +16,7 @@ import {
 } from 'xstate-checkpoint';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { createActor } from 'xstate';
+import { codeOf } from '../helpers/errors.js';
 
 const v1 = createMachine({
   id: 'order',
@@ -62,12 +62,6 @@ function snapshotOf(machine: typeof v1, events: Array<{ type: string }>, context
   if (context !== undefined) s['context'] = context;
   return s;
 }
-
-const codeOf = (p: Promise<unknown>) =>
-  p.then(
-    () => 'ok',
-    (e: unknown) => (isCheckpointError(e) ? e.code : `untyped: ${String(e)}`),
-  );
 
 describe('restore steps, each alone', () => {
   it('decodeCheckpoint verifies and decodes; checkIdentity refuses another machine', () => {

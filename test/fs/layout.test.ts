@@ -8,6 +8,7 @@ import { crc32, isCheckpointError } from 'xstate-checkpoint';
 import { fileAdapter, keyFolderName, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
 import { faultyFs } from './faulty-fs.js';
 import { SimFs } from './sim-fs.js';
+import { codeOf } from '../helpers/errors.js';
 
 const scratch: string[] = [];
 afterAll(async () => {
@@ -23,16 +24,6 @@ const record = (seq: number, epoch = 0): CheckpointRecord => {
   const bytes = new TextEncoder().encode(`generation ${seq}`);
   return { seq, epoch, createdAt: 1_700_000_000_000 + seq, byteLength: bytes.length, bytes };
 };
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (!isCheckpointError(error)) throw error;
-    return error.code;
-  }
-}
-
 // Names Windows reserves in any case and with any extension.
 const RESERVED = /^(con|prn|aux|nul|com\d|lpt\d)(\..*)?$/i;
 const validKey = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 300 }).filter((k) => !k.includes('\0'));

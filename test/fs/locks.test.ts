@@ -7,6 +7,7 @@ import { isCheckpointError } from 'xstate-checkpoint';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from '../crash/fs-build.js';
 import { startChild } from './children.js';
+import { codeOf } from '../helpers/errors.js';
 
 let work = '';
 let entry = '';
@@ -25,15 +26,6 @@ const record = (seq: number, epoch: number): CheckpointRecord => {
   const bytes = new TextEncoder().encode(`${seq}@${epoch}`);
   return { seq, epoch, createdAt: seq, byteLength: bytes.length, bytes };
 };
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (!isCheckpointError(error)) throw error;
-    return error.code;
-  }
-}
 const lockFiles = async (key: string) =>
   (await readdir(join(dir, keyFolderName(key)))).filter((name) => name.startsWith('lock-')).sort();
 

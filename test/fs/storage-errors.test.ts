@@ -5,9 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointRecord } from 'xstate-checkpoint';
-import { encodeEnvelope, isCheckpointError, openEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from '../crash/fs-build.js';
+import { codeOf } from '../helpers/errors.js';
 
 // Real ENOSPC and EROFS come from a small tmpfs. Mounting needs root (CI runs as root);
 // elsewhere these tests skip with one line, also when CI is set: the same mapping is
@@ -38,16 +39,8 @@ function generation(seq: number, size: number): CheckpointRecord {
 }
 const same = (a: Uint8Array | undefined, b: Uint8Array) =>
   a !== undefined && a.length === b.length && a.every((v, i) => v === b[i]);
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (!isCheckpointError(error)) throw error;
-    expect(error.adapter).toBe('fs');
-    return error.code;
-  }
-}
+/** Every error must name the fs adapter. */
+const fsCodeOf = (promise: Promise<unknown>) => codeOf(promise, { adapter: 'fs' });
 const temps = async (dir: string, key: string) =>
   (await readdir(join(dir, keyFolderName(key)))).filter((n) => n.startsWith('.tmp-'));
 
@@ -61,7 +54,7 @@ describe.runIf(mounted)('on a full disk (256 KiB tmpfs)', () => {
     // Growing generations until the disk is full, several times over.
     for (let size = 20_000; failures < 4; size += 20_000) {
       const newest = (await adapter.list('k'))[0]!.seq;
-      const code = await codeOf(adapter.write('k', generation(seq, size)));
+      const code = await fsCodeOf(adapter.write('k', generation(seq, size)));
       if (code === 'ok') {
         await adapter.remove('k', newest - 1);
         seq++;
@@ -76,7 +69,7 @@ describe.runIf(mounted)('on a full disk (256 KiB tmpfs)', () => {
       size = 0;
       // Free the space: the next small save goes through, with the same seq.
       for (const g of (await adapter.list('k')).slice(1)) await adapter.remove('k', g.seq);
-      expect(await codeOf(adapter.write('k', generation(seq, 500)))).toBe('ok');
+      expect(await fsCodeOf(adapter.write('k', generation(seq, 500)))).toBe('ok');
       seq++;
     }
     expect(failures).toBe(4);
@@ -97,11 +90,11 @@ describe.runIf(mounted)('on a read-only file system', () => {
       expect(same(await reader.read('order/1', 2), generation(2, 300).bytes)).toBe(true);
       expect((await reader.listQuarantine()).map((x) => x.id)).toEqual([q.id]);
       expect(same(await reader.readQuarantined('order/1', q.id), generation(1, 300).bytes)).toBe(true);
-      expect(await codeOf(reader.write('order/1', generation(3, 300)))).toBe('read-only');
-      expect(await codeOf(reader.write('other', generation(1, 300)))).toBe('read-only');
-      expect(await codeOf(reader.quarantine('order/1', 2, 'x'))).toBe('read-only');
-      expect(await codeOf(reader.remove('order/1', 2))).toBe('read-only');
-      expect(await codeOf(reader.acquire!('order/1'))).toBe('read-only');
+      expect(await fsCodeOf(reader.write('order/1', generation(3, 300)))).toBe('read-only');
+      expect(await fsCodeOf(reader.write('other', generation(1, 300)))).toBe('read-only');
+      expect(await fsCodeOf(reader.quarantine('order/1', 2, 'x'))).toBe('read-only');
+      expect(await fsCodeOf(reader.remove('order/1', 2))).toBe('read-only');
+      expect(await fsCodeOf(reader.acquire!('order/1'))).toBe('read-only');
       expect(same(await reader.read('order/1', 2), generation(2, 300).bytes)).toBe(true);
     } finally {
       execFileSync('mount', ['-o', 'remount,rw', mountPoint]);

@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { isCheckpointError, type JournalEntry } from 'xstate-checkpoint';
+import type { JournalEntry } from 'xstate-checkpoint';
 import { keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import {
   fileJournal,
@@ -11,20 +11,11 @@ import {
   type JournalFileHandle,
   type JournalFileSystem,
 } from 'xstate-checkpoint/adapters/fs-journal';
+import { codeOf } from '../helpers/errors.js';
 
 const entries = (from: number, to: number): JournalEntry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, bytes: new Uint8Array([from + i, 7, 7]) }));
 const seqs = async (journal: FileJournal, after = 0) => (await journal.read('k', after)).entries.map((e) => e.seq);
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-  return 'ok';
-}
 
 /** node:fs/promises with switchable faults on journal segment handles. */
 function faultyFs() {

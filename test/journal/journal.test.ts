@@ -2,7 +2,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, createMachine, sendTo, setup } from 'xstate';
 import {
   CheckpointError,
-  isCheckpointError,
   observeDeliveries,
   persistActor,
   persistJournaled,
@@ -13,22 +12,13 @@ import {
   type JournaledActor,
 } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
+import { codeOf } from '../helpers/errors.js';
 
 const counter = createMachine({
   id: 'counter',
   context: { n: 0 },
   on: { INC: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
 });
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-  return 'ok';
-}
 
 /** A memory adapter whose journal appends can be counted, held and failed. */
 function instrumented(store: MemoryStore = createMemoryStore()) {

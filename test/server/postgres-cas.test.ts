@@ -1,23 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCheckpointError } from 'xstate-checkpoint';
 import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { createTestSchema, pgConfig, postgresAvailable } from './support.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ready = await postgresAvailable();
 const WRITERS = 8;
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
 
 describe.skipIf(!ready)('postgres: concurrent writers on one key', () => {
   let env: Awaited<ReturnType<typeof createTestSchema>>;
@@ -55,7 +45,7 @@ describe.skipIf(!ready)('postgres: concurrent writers on one key', () => {
           const newest = (await adapter.list(key))[0]?.seq ?? 0;
           const text = `writer ${w} attempt ${attempt} after ${newest}`;
           const bytes = bytesOf(text);
-          const code = await outcome(
+          const code = await codeOf(
             adapter.write(key, { seq: newest + 1, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes }),
           );
           codes.push(code);
@@ -86,7 +76,7 @@ describe.skipIf(!ready)('postgres: concurrent writers on one key', () => {
         for (let seq = 1; seq <= seqs; seq++) {
           const text = `blind writer ${w} seq ${seq}`;
           const bytes = bytesOf(text);
-          const code = await outcome(
+          const code = await codeOf(
             adapter.write(key, { seq, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes }),
           );
           expect(['ok', 'conflict']).toContain(code);
@@ -109,8 +99,8 @@ describe.skipIf(!ready)('postgres: concurrent writers on one key', () => {
     const [a, b] = writers as [CheckpointAdapter, CheckpointAdapter];
     const rec = (seq: number) => ({ seq, epoch: 0, createdAt: 1, byteLength: 1, bytes: new Uint8Array([seq]) });
     await a.write(key, rec(5));
-    expect(await outcome(b.write(key, rec(4)))).toBe('conflict');
-    expect(await outcome(b.write(key, rec(5)))).toBe('conflict');
+    expect(await codeOf(b.write(key, rec(4)))).toBe('conflict');
+    expect(await codeOf(b.write(key, rec(5)))).toBe('conflict');
     await b.write(key, rec(6));
     expect((await a.list(key)).map((g) => g.seq)).toEqual([6, 5]);
   });

@@ -3,18 +3,9 @@ import { isCheckpointError } from 'xstate-checkpoint';
 import type { PostgresAdapterOptions } from 'xstate-checkpoint/adapters/postgres';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { createTestSchema, pgConfig, postgresAvailable } from './support.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ready = await postgresAvailable();
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
 
 const rec = (seq: number, epoch: number) => {
   const bytes = new TextEncoder().encode(`seq ${seq} epoch ${epoch}`);
@@ -50,12 +41,12 @@ describe.skipIf(!ready)('postgres: leases and fencing', () => {
     // Taken (by the database clock) no earlier than the first lease expired.
     expect(second.expiresAt - 5000).toBeGreaterThanOrEqual(first.expiresAt);
     expect(second.epoch).toBeGreaterThan(first.epoch);
-    expect(await outcome(a.write('order', rec(2, first.epoch)))).toBe('fenced');
-    expect(await outcome(first.renew())).toBe('fenced');
+    expect(await codeOf(a.write('order', rec(2, first.epoch)))).toBe('fenced');
+    expect(await codeOf(first.renew())).toBe('fenced');
     await b.write('order', rec(2, second.epoch));
     // The old lease's release must not free the new owner's lease.
     await first.release();
-    expect(await outcome(a.acquire('order'))).toBe('lock-held');
+    expect(await codeOf(a.acquire('order'))).toBe('lock-held');
     await second.release();
     await second.release();
   });
@@ -66,7 +57,7 @@ describe.skipIf(!ready)('postgres: leases and fencing', () => {
     const lease = await a.acquire('busy', { ttlMs: 300 });
     const before = lease.expiresAt;
     await new Promise((r) => setTimeout(r, 900));
-    expect(await outcome(b.acquire('busy'))).toBe('lock-held');
+    expect(await codeOf(b.acquire('busy'))).toBe('lock-held');
     expect(lease.expiresAt).toBeGreaterThan(before);
     await a.dispose();
     // dispose released it: no need to wait for expiry.
@@ -103,7 +94,7 @@ describe.skipIf(!ready)('postgres: leases and fencing', () => {
     const lease = await a.acquire('legacy');
     expect(lease.epoch).toBe(21);
     // The head also learned the highest stored sequence.
-    expect(await outcome(a.write('legacy', rec(3, lease.epoch)))).toBe('conflict');
+    expect(await codeOf(a.write('legacy', rec(3, lease.epoch)))).toBe('conflict');
     await a.write('legacy', rec(4, lease.epoch));
   });
 
@@ -111,7 +102,7 @@ describe.skipIf(!ready)('postgres: leases and fencing', () => {
     const a = make();
     await a.write('mixed', rec(1, 0));
     const lease = await a.acquire('mixed');
-    expect(await outcome(a.write('mixed', rec(2, 0)))).toBe('fenced');
+    expect(await codeOf(a.write('mixed', rec(2, 0)))).toBe('fenced');
     await a.write('mixed', rec(2, lease.epoch));
   });
 
@@ -120,7 +111,7 @@ describe.skipIf(!ready)('postgres: leases and fencing', () => {
     const one = await a.acquire('again');
     const two = await a.acquire('again');
     expect(two.epoch).toBe(one.epoch + 1);
-    expect(await outcome(a.write('again', rec(1, one.epoch)))).toBe('fenced');
+    expect(await codeOf(a.write('again', rec(1, one.epoch)))).toBe('fenced');
     await a.write('again', rec(1, two.epoch));
   });
 
@@ -129,12 +120,12 @@ describe.skipIf(!ready)('postgres: leases and fencing', () => {
     const b = make();
     await a.acquire('held', { ttlMs: 60_000 });
     const started = Date.now();
-    expect(await outcome(b.acquire('held', { waitMs: 300 }))).toBe('lock-held');
+    expect(await codeOf(b.acquire('held', { waitMs: 300 }))).toBe('lock-held');
     expect(Date.now() - started).toBeGreaterThanOrEqual(290);
   });
 
   it('refuses a non-positive ttl with invalid-option', async () => {
     const a = make();
-    expect(await outcome(a.acquire('ttl', { ttlMs: 0 }))).toBe('invalid-option');
+    expect(await codeOf(a.acquire('ttl', { ttlMs: 0 }))).toBe('invalid-option');
   });
 });

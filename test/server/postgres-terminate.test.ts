@@ -5,18 +5,9 @@ import type { CheckpointRecord } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { createTestSchema, pgConfig, pgConfigVia, pgTarget, postgresAvailable, randomSuffix } from './support.js';
 import { startTcpProxy } from './proxy.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ready = await postgresAvailable();
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
 
 function rec(seq: number, size = 32, salt = 0): CheckpointRecord {
   const bytes = new Uint8Array(size);
@@ -112,7 +103,7 @@ describe.skipIf(!ready)('postgres: connection loss in the middle of a save', () 
     try {
       for (let seq = 1; seq <= 6; seq++) {
         const record = rec(seq, 2 * 1024 * 1024 + seq);
-        const pending = outcome(adapter.write('large', record));
+        const pending = codeOf(adapter.write('large', record));
         const killer = (async () => {
           const pid = await backendOf(app, `state = 'active'`).catch(() => undefined);
           if (pid === undefined) return;
@@ -125,7 +116,7 @@ describe.skipIf(!ready)('postgres: connection loss in the middle of a save', () 
         if (first === 'connection') {
           interrupted++;
           // The caller retries the same record: it lands once, whether or not the first attempt committed.
-          expect(await outcome(adapter.write('large', record))).toBe('ok');
+          expect(await codeOf(adapter.write('large', record))).toBe('ok');
         }
         expected.set(seq, record);
         await checkRows('large', expected);
@@ -159,13 +150,13 @@ describe.skipIf(!ready)('postgres: connection loss in the middle of a save', () 
       const error = await pending;
       expect(isCheckpointError(error) && error.code).toBe('connection');
       // The caller retries the same record: its own generation, not a conflict, and not a second copy.
-      expect(await outcome(once.write('k', rec(2)))).toBe('ok');
+      expect(await codeOf(once.write('k', rec(2)))).toBe('ok');
       // Not in doubt any more: the same or a different record at that sequence is a plain conflict.
-      expect(await outcome(once.write('k', rec(2, 32, 1)))).toBe('conflict');
-      expect(await outcome(once.write('k', rec(2)))).toBe('conflict');
+      expect(await codeOf(once.write('k', rec(2, 32, 1)))).toBe('conflict');
+      expect(await codeOf(once.write('k', rec(2)))).toBe('conflict');
 
       // With its default retries the adapter resolves the doubt itself: the caller sees success.
-      const quiet = outcome(retrying.write('k', rec(3)));
+      const quiet = codeOf(retrying.write('k', rec(3)));
       await backendOf(app, `wait_event = 'PgSleep'`);
       proxy.cut();
       expect(await quiet).toBe('ok');
@@ -194,7 +185,7 @@ describe.skipIf(!ready)('postgres: connection loss in the middle of a save', () 
       await adapter.write('retried', rec(1));
       await blocker.query('BEGIN');
       await blocker.query(`SELECT 1 FROM "${env.schema}".xstate_checkpoints_heads WHERE key = 'retried' FOR UPDATE`);
-      const pending = outcome(adapter.write('retried', rec(2)));
+      const pending = codeOf(adapter.write('retried', rec(2)));
       const pid = await backendOf(app, `wait_event_type = 'Lock'`);
       await env.admin.query('SELECT pg_terminate_backend($1)', [pid]);
       await sleep(100);

@@ -1,22 +1,12 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isCheckpointError } from 'xstate-checkpoint';
 import type { CheckpointAdapter, CheckpointRecord } from 'xstate-checkpoint';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { startTcpProxy } from './proxy.js';
 import { randomSuffix, redisAvailable, redisUrl } from './support.js';
+import { codeOf } from '../helpers/errors.js';
 
 const ready = await redisAvailable();
-
-async function outcome(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return 'ok';
-  } catch (error) {
-    if (isCheckpointError(error)) return error.code;
-    throw error;
-  }
-}
 
 const rec = (seq: number, text: string): CheckpointRecord => {
   const bytes = new TextEncoder().encode(text);
@@ -53,7 +43,7 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
         for (let attempt = 0; mine < 12 && attempt < 400; attempt++) {
           const newest = (await adapter.list('shared'))[0]?.seq ?? 0;
           const text = `writer ${w} attempt ${attempt}`;
-          const code = await outcome(adapter.write('shared', rec(newest + 1, text)));
+          const code = await codeOf(adapter.write('shared', rec(newest + 1, text)));
           codes.push(code);
           if (code === 'ok') {
             expect(acked.has(newest + 1)).toBe(false);
@@ -80,21 +70,21 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
     try {
       await once.write('lost', rec(1, 'one'));
       proxy.dropReplies();
-      const pending = outcome(once.write('lost', rec(2, 'two')));
+      const pending = codeOf(once.write('lost', rec(2, 'two')));
       await new Promise((r) => setTimeout(r, 200));
       // The server stays unreachable long enough for the client to give up on the command.
       await proxy.pause();
       expect(await pending).toBe('connection');
       await proxy.resume();
       expect(await admin.hget(`${prefix}b:lost`, '2')).toBe('two');
-      expect(await outcome(once.write('lost', rec(2, 'two')))).toBe('ok');
-      expect(await outcome(once.write('lost', rec(2, 'two')))).toBe('conflict');
-      expect(await outcome(once.write('lost', rec(2, 'other')))).toBe('conflict');
+      expect(await codeOf(once.write('lost', rec(2, 'two')))).toBe('ok');
+      expect(await codeOf(once.write('lost', rec(2, 'two')))).toBe('conflict');
+      expect(await codeOf(once.write('lost', rec(2, 'other')))).toBe('conflict');
 
       // Back within the client's patience: it resends, the script sees its own token, the caller sees success.
       await retrying.list('lost');
       proxy.dropReplies();
-      const quiet = outcome(retrying.write('lost', rec(3, 'three')));
+      const quiet = codeOf(retrying.write('lost', rec(3, 'three')));
       await new Promise((r) => setTimeout(r, 200));
       proxy.cut();
       expect(await quiet).toBe('ok');
@@ -114,7 +104,7 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
     try {
       await adapter.write('resent', rec(1, 'one'));
       proxy.dropReplies();
-      const pending = outcome(adapter.write('resent', rec(2, 'two')));
+      const pending = codeOf(adapter.write('resent', rec(2, 'two')));
       await new Promise((r) => setTimeout(r, 200));
       proxy.cut();
       expect(await pending).toBe('ok');
