@@ -17,7 +17,7 @@ first.actor.send({ type: 'INC' });
 await first.flush();
 await first.close();
 
-const [{ seq }] = (await adapter.list('k')) as [{ seq: number }];
+const seq = (await adapter.list('k'))[0]?.seq ?? 0;
 const payload = new TextEncoder().encode(
   `[{"snapshot":{"status":"active","value":{},"context":{"n":0,"flood":[${'{},'.repeat(count)}{}]},"children":{}},"timers":[]}]`,
 );
