@@ -39,7 +39,7 @@ export type {
 export { watchGenerations } from './follow.js';
 export type { WatchGenerationsOptions } from './follow.js';
 export { installLifecycleHooks } from './lifecycle.js';
-export type { EventTargetLike, Flusher, LifecycleEnv, ProcessLike } from './lifecycle.js';
+export type { AsyncDisposableLike, EventTargetLike, Flusher, LifecycleEnv, ProcessLike } from './lifecycle.js';
 export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';

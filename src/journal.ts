@@ -12,12 +12,12 @@ import { CheckpointEmitter } from './events.js';
 import { decodeJournaledEvent, encodeJournaledEvent, type JournaledEvent } from './journal-entry.js';
 import { JournalWriter, nextTurn } from './journal-writer.js';
 import { checkKey } from './keys.js';
-import { installLifecycleHooks } from './lifecycle.js';
+import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
 import { checkMigrations } from './migrate.js';
 import type { PersistOptions, PersistedActor } from './persist.js';
 import { Replay } from './replay.js';
-import { loadGeneration, restoreNewest, type RestoreReport } from './restore.js';
-import { checkRetention, explainRetention, pruneGenerations } from './retention.js';
+import { freshReport, loadGeneration, restoreNewest, type RestoreReport } from './restore.js';
+import { checkRetention, explainRetention, pruneGenerations, type RetentionOptions } from './retention.js';
 import type { FlushInfo } from './scheduler.js';
 
 /** Options of journal mode (`persistActor(logic, { journal: { ... } })`). */
@@ -396,8 +396,8 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     }
   };
 
-  const prune = async (keep: number) => {
-    const removed = await pruneGenerations(adapter, key, known, options.retain ?? {}, clock.now(), keep, onError);
+  const prune = async (keep: number, retain: RetentionOptions = options.retain ?? {}, failed = onError) => {
+    const removed = await pruneGenerations(adapter, key, known, retain, clock.now(), keep, failed);
     if (removed.length > 0) events.emit({ type: 'prune', key, removed });
     // Every retained generation must still be restorable: keep the journal after the oldest of them.
     let upto = Number.POSITIVE_INFINITY;
@@ -524,7 +524,22 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   const haltedBy = (): CheckpointError | undefined => writer.halted;
   const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
-  return {
+  /** Stops the running actor, starts `next` in its place and compacts: its state becomes a new generation. */
+  const restartWith = async (next: Actor<TLogic>, timers: readonly PendingTimer[]) => {
+    await writer.flush().catch(noop);
+    unobserve();
+    current.stop();
+    current = next;
+    // The journal before the restart describes another history: no replay check across it.
+    base = undefined;
+    since = [];
+    unobserve = observe(next);
+    next.start();
+    const timersRestored = rearmTimers(next, timers, clock.now());
+    return { info: (await compact(true))!, timersRestored };
+  };
+
+  return withAsyncDispose<Omit<JournaledActor<TLogic>, keyof AsyncDisposableLike>>({
     get actor() {
       return current;
     },
@@ -563,18 +578,10 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       async rollback(seq) {
         if (closed) throw new CheckpointError('closed', { key });
         const target = await load(seq);
-        await writer.flush().catch(noop);
-        const next = createFrom(target.snapshot, actorOptions);
-        unobserve();
-        current.stop();
-        current = next;
-        // The journal before the rollback describes another history: no replay check across it.
-        base = undefined;
-        since = [];
-        unobserve = observe(next);
-        next.start();
-        const timers = rearmTimers(next, target.timers, clock.now());
-        const info = (await compact(true))!;
+        const { info, timersRestored: timers } = await restartWith(
+          createFrom(target.snapshot, actorOptions),
+          target.timers,
+        );
         events.emit({
           type: 'restore',
           key,
@@ -583,6 +590,17 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
         });
         return info;
       },
+    },
+    async clear() {
+      if (closed) throw new CheckpointError('closed', { key });
+      const t0 = clock.now();
+      const { info } = await restartWith(createActor(logic, actorOptions), []);
+      events.emit({ type: 'restore', key, durationMs: clock.now() - t0, report: freshReport(clock.now() - t0) });
+      // Every older generation goes, and with them the journal they needed (quarantined ones stay).
+      const failures: CheckpointError[] = [];
+      await prune(info.seq, { latest: 1 }, (error) => failures.push(error));
+      if (failures.length > 0) throw failures[0]!;
+      return info;
     },
     async close() {
       if (closed) return;
@@ -608,5 +626,5 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       await lease?.release().catch(noop);
       if (failure !== undefined) throw failure;
     },
-  };
+  });
 }

@@ -22,9 +22,10 @@ import {
 } from './events.js';
 import { checkKey } from './keys.js';
 import { watchGenerations } from './follow.js';
-import { installLifecycleHooks, type LifecycleEnv } from './lifecycle.js';
+import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike, type LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
 import {
+  freshReport,
   loadGeneration,
   restoreNewest,
   type OnRestoreError,
@@ -135,7 +136,7 @@ export interface PersistedHistory {
 }
 
 /** A running actor whose state is checkpointed. */
-export interface PersistedActor<TLogic extends AnyActorLogic> {
+export interface PersistedActor<TLogic extends AnyActorLogic> extends AsyncDisposableLike {
   /** The live XState actor, usable everywhere an actor is (replaced by `history.rollback`). */
   readonly actor: Actor<TLogic>;
   readonly key: string;
@@ -146,8 +147,18 @@ export interface PersistedActor<TLogic extends AnyActorLogic> {
   readonly history: PersistedHistory;
   /** Writes pending changes; resolves when the newest snapshot is durable in the adapter. */
   flush(): Promise<FlushInfo | undefined>;
-  /** Flushes, stops the actor, releases the lock and the exit hooks. Does not dispose the adapter. */
+  /** Flushes, stops the actor, releases the lock and the exit hooks. Does not dispose the adapter. `await using` calls it. */
   close(): Promise<void>;
+  /**
+   * Starts over: stops the actor, starts a fresh one from the machine's
+   * initial state (`persisted.actor` is a new actor afterwards, with a
+   * `restore` event of source `fresh`), writes it as a new generation and
+   * then removes every older generation of the key. Quarantined generations
+   * are kept (they are evidence; remove them with the CLI). Resolves with the
+   * fresh generation's write; rejects when a removal failed (the fresh state
+   * is already the newest then). Not available to followers or in journal mode.
+   */
+  clear(): Promise<FlushInfo>;
   /** Subscribes to one event type (or `'*'`); returns the unsubscribe function. */
   on<T extends CheckpointEventType | '*'>(
     type: T,
@@ -295,10 +306,10 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     return info;
   };
 
-  const prune = async (keep: number, latest?: number) => {
+  const prune = async (keep: number, latest?: number, failed = onError) => {
     const retain = latest === undefined ? (options.retain ?? {}) : { latest };
     if (!known) return;
-    const removed = await pruneGenerations(adapter, key, known, retain, clock.now(), keep, onError);
+    const removed = await pruneGenerations(adapter, key, known, retain, clock.now(), keep, failed);
     if (removed.length > 0) events.emit({ type: 'prune', key, removed });
   };
 
@@ -523,15 +534,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   if (role === 'writer') {
     await becomeWriter(started);
   } else {
-    report = {
-      source: 'fresh',
-      migrationsApplied: [],
-      rejected: [],
-      quarantined: [],
-      timersRestored: 0,
-      invocationsRestarted: false,
-      durationMs: 0,
-    };
+    report = freshReport(0);
     await mirror(false);
     if (current === undefined) current = createActor(logic, actorOptions);
     report = { ...report, durationMs: clock.now() - started };
@@ -545,7 +548,23 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     if (followOptions.takeOver !== false) void takeOver();
   }
 
-  return {
+  const assertWriter = (what: string) => {
+    if (closed) throw new CheckpointError('closed', { key });
+    if (role !== 'writer') {
+      throw new CheckpointError('lock-held', { key, detail: `a follower cannot ${what}: the writer owns the key` });
+    }
+  };
+  /** Stops the running actor, starts `next` in its place and writes its state as a new generation. */
+  const replaceActor = async (next: Actor<TLogic>, timers: readonly PendingTimer[]) => {
+    untrackAll();
+    current.stop();
+    current = next;
+    const timersRestored = startActor(next, timers);
+    scheduler.notify();
+    return { info: (await scheduler.flush())!, timersRestored };
+  };
+
+  return withAsyncDispose<Omit<PersistedActor<TLogic>, keyof AsyncDisposableLike>>({
     get actor() {
       return current;
     },
@@ -563,30 +582,31 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       list: async () => explainRetention(await adapter.list(key), options.retain ?? {}, clock.now()),
       load,
       async rollback(seq) {
-        if (closed) throw new CheckpointError('closed', { key });
-        if (role !== 'writer') {
-          throw new CheckpointError('lock-held', {
-            key,
-            detail: 'a follower cannot roll back: the writer owns the key',
-          });
-        }
+        assertWriter('roll back');
         const target = await load(seq);
         await scheduler.flush().catch(() => undefined);
         const next = createFrom({ data: { snapshot: target.snapshot, timers: target.timers }, applied: [] });
-        untrackAll();
-        current.stop();
-        current = next;
-        const timers = startActor(next, target.timers);
-        scheduler.notify();
-        const info = await scheduler.flush();
+        const { info, timersRestored: timers } = await replaceActor(next, target.timers);
         events.emit({
           type: 'restore',
           key,
           durationMs: 0,
           report: { ...report, source: 'checkpoint', seq, storedVersion: target.storedVersion, timersRestored: timers },
         });
-        return info!;
+        return info;
       },
+    },
+    async clear() {
+      assertWriter('clear the key');
+      const t0 = clock.now();
+      const { info } = await replaceActor(createActor(logic, actorOptions), []);
+      events.emit({ type: 'restore', key, durationMs: clock.now() - t0, report: freshReport(clock.now() - t0) });
+      // Only after the fresh state is durable: a crash in between restores it, not the old history.
+      known ??= (await adapter.list(key)).slice();
+      const failures: CheckpointError[] = [];
+      await prune(info.seq, 1, (error) => failures.push(error));
+      if (failures.length > 0) throw failures[0]!;
+      return info;
     },
     async close() {
       if (closed) return;
@@ -604,5 +624,5 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       await lease?.release().catch(() => undefined);
       if (failure !== undefined) throw failure;
     },
-  };
+  });
 }

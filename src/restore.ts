@@ -169,6 +169,28 @@ export interface RestoreReport {
   readonly durationMs: number;
 }
 
+/**
+ * The report of an actor started new, with nothing passed over (a follower
+ * before its first mirror, an actor after `clear()`).
+ *
+ * @example
+ * ```ts
+ * import { freshReport } from './restore.js';
+ * freshReport(0).source; // 'fresh'
+ * ```
+ */
+export function freshReport(durationMs: number): RestoreReport {
+  return {
+    source: 'fresh',
+    migrationsApplied: [],
+    rejected: [],
+    quarantined: [],
+    timersRestored: 0,
+    invocationsRestarted: false,
+    durationMs,
+  };
+}
+
 /** How restore reacts when a generation fails. */
 export type OnRestoreError = 'fallback' | 'fresh' | 'throw';
 
