@@ -1,8 +1,9 @@
-import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { installBuiltPackage } from '../helpers/built-package.js';
 import type { RunningChromium } from './harness.js';
 import { launchChromium, removeProfile, serveDir, tempProfile } from './harness.js';
 
@@ -21,17 +22,9 @@ let server: Awaited<ReturnType<typeof serveDir>>;
 let chrome: RunningChromium;
 let profile: string;
 
-/** Builds the package (its JavaScript, as `npm run build` does) into `<work>/node_modules/xstate-checkpoint`. */
-async function installBuiltPackage(): Promise<void> {
-  const pkg = `${work}/node_modules/xstate-checkpoint`;
-  await mkdir(pkg, { recursive: true });
-  await build({ configFile: `${root}vite.config.ts`, logLevel: 'silent', build: { outDir: `${pkg}/dist` } });
-  await copyFile(`${root}package.json`, `${pkg}/package.json`);
-}
-
 beforeAll(async () => {
   await rm(work, { recursive: true, force: true });
-  await installBuiltPackage();
+  await installBuiltPackage(work);
   process.env.XSC_PACKAGE_ROOT = work;
   try {
     await build({ configFile: `${root}examples/browser/vite.config.ts`, logLevel: 'silent', build: { outDir } });
