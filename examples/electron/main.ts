@@ -1,13 +1,14 @@
 // Electron main process: owns the files. Checkpoints of every window go through
 // one fileAdapter here (crash-safe writes, fsync), served over IPC.
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { serveAdapter } from 'xstate-checkpoint/adapters/channel';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { CHECKPOINT_CHANNEL } from './shared.js';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
+// The folder of this file (out/ once built): preload.cjs and index.html sit next to it.
+const here = dirname(fileURLToPath(import.meta.url));
 
 await app.whenReady();
 const adapter = fileAdapter({ dir: join(app.getPath('userData'), 'checkpoints') });

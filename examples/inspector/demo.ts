@@ -4,6 +4,10 @@
 // A real app passes `createBrowserInspector().inspect` (or a WebSocket inspector's)
 // and sees the same events in the Stately inspector; here a small adapter prints
 // what the inspector would send, so the demo needs no browser.
+//
+// Between its two runs the demo damages the newest generation ON PURPOSE (it flips
+// one byte in a temporary folder) to show what a quarantine looks like; it says so
+// when it does it.
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,6 +61,11 @@ function printingInspector(run: string) {
 
 const idle = () => new Promise((resolve) => setTimeout(resolve, 50));
 const dir = await mkdtemp(join(tmpdir(), 'xsc-inspector-demo-'));
+console.log(
+  'Checkpoint events in the inspection stream. Run 1 saves a cart; then the demo damages its newest\n' +
+    'generation on purpose, so run 2 shows a restore that quarantines it and falls back. The files are\n' +
+    `in a temporary folder (${dir}), removed at the end.\n`,
+);
 try {
   // Run 1: a fresh cart, two items, saved.
   const first = await persistActor(cart, {
@@ -82,6 +91,10 @@ try {
   const bytes = await readFile(join(folder, newest));
   bytes[bytes.length - 1]! ^= 0xff;
   await writeFile(join(folder, newest), bytes);
+  console.log(
+    `\n(on purpose) flipped the last byte of ${newest}, the newest generation, as a torn disk write might:\n` +
+      'run 2 should quarantine it and restore the one before.\n',
+  );
 
   // Run 2: restore quarantines the damaged generation and falls back to the one before.
   const second = await persistActor(cart, {

@@ -147,7 +147,7 @@ function causeText(error: unknown): string {
   const parts: string[] = [];
   for (let e: unknown = error; e !== undefined && parts.length < 5; e = (e as { cause?: unknown }).cause) {
     if (!(e instanceof Error)) {
-      parts.push(typeof e === 'string' ? e : JSON.stringify(e) ?? typeof e);
+      parts.push(typeof e === 'string' ? e : (JSON.stringify(e) ?? typeof e));
       break;
     }
     parts.push(e.message);

@@ -1,8 +1,13 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
+import { installBuiltPackage } from '../helpers/built-package.js';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
 
 // Electron itself cannot run here; this stands in for its IPC with what matters:
 // one handler per channel, arguments and results structured-cloned both ways,
@@ -87,4 +92,34 @@ describe('examples/electron (main, preload, renderer wired over a stand-in for E
       vi.unstubAllGlobals();
     }
   });
+});
+
+describe('examples/electron/build.ts (the build for a real Electron)', () => {
+  it('writes main.js (ESM), preload.cjs (CommonJS, only electron required), renderer.js (no Node) and index.html', async () => {
+    const work = `${root}test/.tmp/electron-${process.pid}`;
+    dirs.push(work);
+    await installBuiltPackage(work);
+    const out = `${work}/out`;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'examples/electron/build.ts', out], {
+      cwd: root,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, XSC_PACKAGE_ROOT: work },
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain(`npx electron ${out}/main.js`);
+    const read = (name: string) => readFile(`${out}/${name}`, 'utf8');
+    const main = await read('main.js');
+    expect(main).toMatch(/^import \{[^}]*\bipcMain\b[^}]*\} from "electron";$/m);
+    // Everything else is bundled: what Electron loads needs no node_modules beside it.
+    const bare = [...main.matchAll(/^import .* from "([^".][^"]*)";$/gm)].map((m) => m[1]);
+    expect(bare.filter((id) => id !== 'electron' && !id!.startsWith('node:'))).toEqual([]);
+    const preload = await read('preload.cjs');
+    expect([...preload.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1])).toEqual(['electron']);
+    const renderer = await read('renderer.js');
+    expect(renderer).not.toMatch(/from "(node:|electron)/);
+    expect(renderer).toContain('connectChannelAdapter');
+    expect(await read('index.html')).toContain('src="./renderer.js"');
+  }, 180_000);
 });

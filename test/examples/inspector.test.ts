@@ -22,6 +22,10 @@ describe('examples/inspector', () => {
       at('[run 2] checkpoint quarantine'),
     );
     expect(run.stdout).toContain('restored: "shopping" with 2 items');
+    // The damage is the demo's own doing, and it says so before run 2 reports it.
+    expect(run.stdout).toContain('damages its newest\ngeneration on purpose');
+    expect(at('(on purpose) flipped the last byte of')).toBeGreaterThan(at('[run 1] checkpoint save seq=2'));
+    expect(at('(on purpose) flipped the last byte of')).toBeLessThan(at('[run 2] actor'));
     expect(run.status).toBe(0);
   }, 70_000);
 });

@@ -4,7 +4,7 @@ import type { Actor } from 'xstate';
 import type { PersistedActor } from 'xstate-checkpoint';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
 import { PersistGate } from 'xstate-checkpoint/react';
-import { checkoutMachine } from './machine.js';
+import { checkoutMachine, type Payment } from './machine.js';
 
 type Checkout = typeof checkoutMachine;
 
@@ -14,27 +14,67 @@ const ttlMs = Number(new URLSearchParams(location.search).get('ttl') ?? 120_000)
 
 export function App() {
   return (
-    <PersistGate
-      logic={checkoutMachine}
-      // One tab writes the checkout; others follow it read-only and take over when it closes.
-      options={{ key: 'checkout', adapter, input: { ttlMs }, lock: true, follow: true }}
-      fallback={<p>Restoring…</p>}
-      renderError={(error) => <p role="alert">{error.message}</p>}
-    >
-      {(actorRef, persisted) => <CheckoutView actorRef={actorRef} persisted={persisted} />}
-    </PersistGate>
+    <div className="page">
+      <header className="masthead">
+        <h1>Checkout</h1>
+        <p>
+          An XState machine persisted to IndexedDB with <code>xstate-checkpoint</code>. Type, reload, close the tab:
+          nothing is lost, and the session timer keeps its deadline.
+        </p>
+      </header>
+      <PersistGate
+        logic={checkoutMachine}
+        // One tab writes the checkout; others follow it read-only and take over when it closes.
+        options={{ key: 'checkout', adapter, input: { ttlMs }, lock: true, follow: true }}
+        fallback={<p className="card muted">Restoring…</p>}
+        renderError={(error) => (
+          <p className="card error" role="alert">
+            {error.message}
+          </p>
+        )}
+      >
+        {(actorRef, persisted) => <CheckoutView actorRef={actorRef} persisted={persisted} />}
+      </PersistGate>
+    </div>
   );
+}
+
+const plural = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** What the restore found, in words. */
+function restoredText(persisted: PersistedActor<Checkout>): string {
+  const report = persisted.restored;
+  if (report.source !== 'checkpoint') return 'Fresh start';
+  // A follower's actor does not run: the writing tab holds the timers.
+  if (persisted.role === 'follower') return 'Read-only copy of the other tab';
+  const timers =
+    report.timersRestored === 0
+      ? 'no pending timers'
+      : `${plural(report.timersRestored, 'pending timer', 'pending timers')} restored`;
+  return `Restored from generation ${report.seq} (${timers})`;
+}
+
+/** The newest generation this tab knows is stored: the one it restored, then each save (or, following, each one it mirrors). */
+function useStoredGeneration(persisted: PersistedActor<Checkout>): number | undefined {
+  const [seq, setSeq] = useState(persisted.restored.source === 'checkpoint' ? persisted.restored.seq : undefined);
+  useEffect(() => {
+    const offSave = persisted.on('save', (event) => setSeq(event.seq));
+    const offFollow = persisted.on('follow', (event) => setSeq(event.seq));
+    return () => {
+      offSave();
+      offFollow();
+    };
+  }, [persisted]);
+  return seq;
 }
 
 function CheckoutView({ actorRef, persisted }: { actorRef: Actor<Checkout>; persisted: PersistedActor<Checkout> }) {
   const snapshot = useSelector(actorRef, (s) => s);
   const { context } = snapshot;
-  const report = persisted.restored;
   const following = persisted.role === 'follower';
-  const [saved, setSaved] = useState<number>();
+  const stored = useStoredGeneration(persisted);
   const [now, setNow] = useState(Date.now());
   const [expiredAt, setExpiredAt] = useState<number>();
-  useEffect(() => persisted.on('save', (event) => setSaved(event.seq)), [persisted]);
   useEffect(() => {
     const timer = setInterval(() => setNow(Date.now()), 250);
     return () => clearInterval(timer);
@@ -42,95 +82,164 @@ function CheckoutView({ actorRef, persisted }: { actorRef: Actor<Checkout>; pers
   useEffect(() => {
     if (snapshot.matches('expired')) setExpiredAt((at) => at ?? Date.now());
   }, [snapshot]);
+  const step = snapshot.matches({ active: 'shipping' })
+    ? 0
+    : snapshot.matches({ active: 'payment' })
+      ? 1
+      : snapshot.matches({ active: 'review' })
+        ? 2
+        : snapshot.matches('done')
+          ? 3
+          : -1;
+  const left = Math.max(0, Math.ceil((context.expiresAt - now) / 1000));
 
   return (
-    <main>
-      <p id="restored">
-        {report.source === 'checkpoint'
-          ? `Restored from checkpoint #${report.seq} (${report.timersRestored} pending timer restored)`
-          : 'Fresh start'}
-      </p>
-      <p id="saved">{saved === undefined ? 'Not saved yet' : `Saved checkpoint #${saved}`}</p>
+    <main className="card">
       {following && (
-        <p id="following" role="status">
-          This checkout is open in another tab: this one follows it (checkpoint #{report.seq ?? 0}) and takes over when
-          that tab closes.
+        <p id="following" className="banner" role="status">
+          This checkout is open in another tab. This one follows it, read-only, and takes over when that tab closes.
         </p>
       )}
+      <ol className="steps" aria-label="Progress">
+        {['Shipping', 'Payment', 'Review', 'Placed'].map((label, i) => (
+          <li key={label} className={i === step ? 'current' : i < step ? 'done' : ''}>
+            {label}
+          </li>
+        ))}
+      </ol>
       <fieldset disabled={following}>
-        {snapshot.matches('active') && (
-          <p id="session" data-expires-at={context.expiresAt}>
-            Session expires in {Math.max(0, Math.ceil((context.expiresAt - now) / 1000))} s
-          </p>
+        {snapshot.matches({ active: 'shipping' }) && (
+          <form
+            id="shipping"
+            onSubmit={(event) => {
+              event.preventDefault();
+              actorRef.send({ type: 'SHIPPING' });
+            }}
+          >
+            <h2>Where should it go?</h2>
+            <label>
+              Name
+              <input
+                name="name"
+                autoComplete="name"
+                value={context.name}
+                onChange={(e) => actorRef.send({ type: 'EDIT', name: e.target.value })}
+                required
+              />
+            </label>
+            <label>
+              Address
+              <input
+                name="address"
+                autoComplete="street-address"
+                value={context.address}
+                onChange={(e) => actorRef.send({ type: 'EDIT', address: e.target.value })}
+                required
+              />
+            </label>
+            <div className="actions">
+              <button type="submit" className="primary">
+                Next
+              </button>
+            </div>
+          </form>
         )}
-        {snapshot.matches({ active: 'shipping' }) && <Shipping actorRef={actorRef} />}
-        {snapshot.matches({ active: 'payment' }) && <Payment actorRef={actorRef} />}
+        {snapshot.matches({ active: 'payment' }) && (
+          <form
+            id="payment"
+            onSubmit={(event) => {
+              event.preventDefault();
+              actorRef.send({ type: 'PAYMENT' });
+            }}
+          >
+            <h2>How will you pay?</h2>
+            <label>
+              Payment
+              <select
+                name="payment"
+                value={context.payment}
+                onChange={(e) => actorRef.send({ type: 'CHOOSE', payment: e.target.value as Payment })}
+                required
+              >
+                <option value="" disabled>
+                  Choose…
+                </option>
+                <option value="card">Card</option>
+                <option value="invoice">Invoice</option>
+              </select>
+            </label>
+            <div className="actions">
+              <button type="button" onClick={() => actorRef.send({ type: 'BACK' })}>
+                Back
+              </button>
+              <button type="submit" className="primary">
+                Next
+              </button>
+            </div>
+          </form>
+        )}
         {snapshot.matches({ active: 'review' }) && (
           <section id="review">
             <h2>Review</h2>
-            <p>
+            <p className="summary">
               {context.name}, {context.address}, paying by {context.payment}
             </p>
-            <button onClick={() => actorRef.send({ type: 'BACK' })}>Back</button>
-            <button onClick={() => actorRef.send({ type: 'CONFIRM' })}>Place order</button>
+            <div className="actions">
+              <button onClick={() => actorRef.send({ type: 'BACK' })}>Back</button>
+              <button className="primary" onClick={() => actorRef.send({ type: 'CONFIRM' })}>
+                Place order
+              </button>
+            </div>
           </section>
         )}
         {snapshot.matches('expired') && (
           <section id="expired" data-expired-at={expiredAt} data-expires-at={context.expiresAt}>
             <h2>Session expired</h2>
-            <button onClick={() => actorRef.send({ type: 'RESTART' })}>Start again</button>
+            <p className="muted">The session timer fired, at its deadline, reload or not. The data is still here.</p>
+            <div className="actions">
+              <button className="primary" onClick={() => actorRef.send({ type: 'RESTART' })}>
+                Start again
+              </button>
+            </div>
           </section>
         )}
-        {snapshot.matches('done') && <h2 id="done">Order placed</h2>}
+        {snapshot.matches('done') && (
+          <section id="done">
+            <h2>Order placed</h2>
+            <p className="summary">
+              {context.name}, {context.address}, paying by {context.payment}
+            </p>
+            <p className="muted">
+              Placed at {new Date(context.placedAt ?? 0).toLocaleTimeString()}. Reload: it stays placed.
+            </p>
+            <div className="actions">
+              <button id="new-order" className="primary" onClick={() => actorRef.send({ type: 'START_OVER' })}>
+                Start a new order
+              </button>
+            </div>
+          </section>
+        )}
       </fieldset>
+      <footer className="status" aria-label="Checkpoint status">
+        <p id="restored">{restoredText(persisted)}</p>
+        <p id="saved">
+          {following
+            ? `Following the other tab (generation ${stored ?? 0})`
+            : stored === undefined
+              ? 'Not saved yet'
+              : `Saved (generation ${stored})`}
+        </p>
+        {snapshot.matches('active') && (
+          <p id="session" data-expires-at={context.expiresAt}>
+            Session expires in {Math.floor(left / 60)}:{String(left % 60).padStart(2, '0')}
+          </p>
+        )}
+        {step >= 0 && step < 3 && !following && (
+          <button id="start-over" className="link" onClick={() => actorRef.send({ type: 'START_OVER' })}>
+            Start over
+          </button>
+        )}
+      </footer>
     </main>
-  );
-}
-
-function Shipping({ actorRef }: { actorRef: Actor<Checkout> }) {
-  const [name, setName] = useState('');
-  const [address, setAddress] = useState('');
-  return (
-    <form
-      id="shipping"
-      onSubmit={(event) => {
-        event.preventDefault();
-        actorRef.send({ type: 'SHIPPING', name, address });
-      }}
-    >
-      <h2>Shipping</h2>
-      <input name="name" placeholder="Name" value={name} onChange={(e) => setName(e.target.value)} required />
-      <input
-        name="address"
-        placeholder="Address"
-        value={address}
-        onChange={(e) => setAddress(e.target.value)}
-        required
-      />
-      <button type="submit">Next</button>
-    </form>
-  );
-}
-
-function Payment({ actorRef }: { actorRef: Actor<Checkout> }) {
-  const [payment, setPayment] = useState<'card' | 'invoice'>('card');
-  return (
-    <form
-      id="payment"
-      onSubmit={(event) => {
-        event.preventDefault();
-        actorRef.send({ type: 'PAYMENT', payment });
-      }}
-    >
-      <h2>Payment</h2>
-      <select name="payment" value={payment} onChange={(e) => setPayment(e.target.value as 'card' | 'invoice')}>
-        <option value="card">Card</option>
-        <option value="invoice">Invoice</option>
-      </select>
-      <button type="button" onClick={() => actorRef.send({ type: 'BACK' })}>
-        Back
-      </button>
-      <button type="submit">Next</button>
-    </form>
   );
 }
