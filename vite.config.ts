@@ -21,6 +21,7 @@ export const entries: Record<string, string> = {
   'adapters/channel': 'adapters/channel.ts',
   react: 'src/entries/react.ts',
   testing: 'src/entries/testing.ts',
+  otel: 'src/entries/otel.ts',
   // The `xstate-checkpoint` bin (package.json "bin"), not an export.
   cli: 'cli/main.ts',
 };
@@ -89,7 +90,7 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
-      external: (id) => /^(node:|xstate|pg|ioredis|fs-extra|react|superjson)/.test(id),
+      external: (id) => /^(node:|xstate|pg|ioredis|fs-extra|react|superjson|@opentelemetry\/api)/.test(id),
       // The bin runs as a script: a shebang here, the executable bit in the plugin below.
       output: { banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
     },

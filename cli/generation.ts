@@ -28,7 +28,7 @@ export async function readGeneration(
   const bytes = await adapter.read(key, seq);
   if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
   try {
-    return decodeCheckpoint(bytes, codecs, undefined, seq);
+    return await decodeCheckpoint(bytes, codecs, undefined, seq);
   } catch (error) {
     throw toCheckpointError(error, 'decode', { key, adapter: adapter.name, seq });
   }

@@ -29,7 +29,7 @@ export async function stillFails(
   machine: MachineModule | undefined,
 ): Promise<CheckpointError | undefined> {
   try {
-    const decoded = decodeCheckpoint(bytes, machine?.codecs ?? [taggedJsonCodec]);
+    const decoded = await decodeCheckpoint(bytes, machine?.codecs ?? [taggedJsonCodec]);
     if (machine) await checkAgainstMachine(decoded, machine);
     return undefined;
   } catch (error) {
@@ -68,7 +68,17 @@ export async function republish(
     const epoch = lease?.epoch ?? Math.max(0, ...generations.map((g) => g.epoch));
     const h = opened.header;
     const bytes = encodeEnvelope(
-      { machine: h.machine, version: h.version, seq, epoch, createdAt, codec: h.codec },
+      // A compressed payload stays compressed: its header fields go along.
+      {
+        machine: h.machine,
+        version: h.version,
+        seq,
+        epoch,
+        createdAt,
+        codec: h.codec,
+        compression: h.compression,
+        rawLength: h.rawLength,
+      },
       opened.payload,
     );
     await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });

@@ -61,6 +61,11 @@ const titles: Record<string, { title: string; about: string }> = {
     about:
       'Events per second with every event durable before `send` resolves (group commit), against a snapshot flush per event and the raw write + fdatasync floor; replay time of a journal.',
   },
+  compress: {
+    title: 'Compression of large checkpoints',
+    about:
+      '`compress: { above: 0 }` (gzip through `CompressionStream`) against no compression, on rich snapshots: bytes stored, save (encode + envelope; then with a durable `fileAdapter` write) and restore (`decodeCheckpoint`: verify, inflate, decode). Times are ms per call from the fastest of interleaved rounds; `medianRatio` from the medians.',
+  },
   indexeddb: {
     title: 'IndexedDB adapter (Chromium)',
     about: "A 100 KB write through the adapter against `idb-keyval`'s `set` of the same bytes.",
@@ -70,7 +75,7 @@ const titles: Record<string, { title: string; about: string }> = {
     about: 'Items per CPU second of a resumable batch, plain and persisted at different checkpoint intervals.',
   },
 };
-const order = ['persist', 'codec', 'fs', 'restore-many', 'journal', 'postgres', 'indexeddb', 'resumable'];
+const order = ['persist', 'codec', 'fs', 'restore-many', 'compress', 'journal', 'postgres', 'indexeddb', 'resumable'];
 
 /** `1234567` → `1,234,567`; ratios to two decimals; small times to three significant digits. */
 function num(value: number, field = ''): string {

@@ -1,8 +1,10 @@
 import { crc32 } from './checksum.js';
 import { CheckpointError } from './errors.js';
 
-/** The envelope format this build writes and reads. */
+/** The envelope format of uncompressed checkpoints (this build writes it and reads it). */
 export const ENVELOPE_FORMAT = 1;
+/** The envelope format of compressed checkpoints: format 1 plus `compression` and `rawLength` in the header. */
+export const COMPRESSED_ENVELOPE_FORMAT = 2;
 
 const MAGIC = [0x58, 0x53, 0x43, 0x4b] as const; // "XSCK"
 const PREFIX = 12;
@@ -13,7 +15,7 @@ const MAX_HEADER = 0xffff;
  * decoded; documented byte for byte in `docs/format.md`.
  */
 export interface EnvelopeHeader {
-  /** Envelope format ({@link ENVELOPE_FORMAT}). */
+  /** Envelope format ({@link ENVELOPE_FORMAT}, or {@link COMPRESSED_ENVELOPE_FORMAT}). */
   readonly format: number;
   /** The machine's id (`machine.id`), checked on restore. */
   readonly machine: string;
@@ -29,12 +31,20 @@ export interface EnvelopeHeader {
   readonly codec: string;
   /** Payload length in bytes. */
   readonly length: number;
-  /** CRC-32 of the exact payload bytes. */
+  /** CRC-32 of the exact payload bytes (as stored: compressed, when compressed). */
   readonly crc: number;
+  /** Format 2: how the payload is compressed (`gzip`); absent in format 1. */
+  readonly compression?: string;
+  /** Format 2: the payload's length before compression (the codec's bytes). */
+  readonly rawLength?: number;
 }
 
-/** Header fields the writer supplies; length and checksum are computed. */
-export type EnvelopeFields = Omit<EnvelopeHeader, 'format' | 'length' | 'crc'>;
+/** Header fields the writer supplies; format, length and checksum are computed. */
+export type EnvelopeFields = Omit<EnvelopeHeader, 'format' | 'length' | 'crc' | 'compression' | 'rawLength'> & {
+  /** Set when `payload` is compressed, together with `rawLength` (see `src/compression.ts`). */
+  readonly compression?: string | undefined;
+  readonly rawLength?: number | undefined;
+};
 
 const encoder = new TextEncoder();
 const headerDecoder = new TextDecoder('utf-8', { fatal: true });
@@ -66,8 +76,13 @@ export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uin
   if (typeof fields.machine !== 'string' || typeof fields.codec !== 'string') {
     throw new CheckpointError('encode', { detail: 'envelope fields "machine" and "codec" must be strings' });
   }
+  const compressed = fields.compression !== undefined;
+  if (compressed && !(typeof fields.compression === 'string' && Number.isSafeInteger(fields.rawLength))) {
+    throw new CheckpointError('encode', { detail: 'a compressed envelope needs "compression" and "rawLength"' });
+  }
+  const format = compressed ? COMPRESSED_ENVELOPE_FORMAT : ENVELOPE_FORMAT;
   const header: EnvelopeHeader = {
-    format: ENVELOPE_FORMAT,
+    format,
     machine: fields.machine,
     version: fields.version,
     seq: fields.seq,
@@ -76,6 +91,7 @@ export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uin
     codec: fields.codec,
     length: payload.length,
     crc: crc32(payload),
+    ...(compressed ? { compression: fields.compression, rawLength: fields.rawLength! } : {}),
   };
   const headerBytes = encoder.encode(JSON.stringify(header));
   if (headerBytes.length > MAX_HEADER) {
@@ -83,7 +99,7 @@ export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uin
   }
   const out = new Uint8Array(PREFIX + headerBytes.length + payload.length);
   out.set(MAGIC, 0);
-  out[4] = ENVELOPE_FORMAT;
+  out[4] = format;
   out[5] = 0;
   const view = new DataView(out.buffer, out.byteOffset, out.byteLength);
   view.setUint16(6, headerBytes.length);
@@ -113,8 +129,10 @@ export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw corrupt('not a checkpoint envelope (bad magic bytes)');
   }
-  if (bytes[4] !== ENVELOPE_FORMAT) {
-    throw corrupt(`envelope format ${String(bytes[4])} is not supported by this version (${ENVELOPE_FORMAT})`);
+  if (bytes[4] !== ENVELOPE_FORMAT && bytes[4] !== COMPRESSED_ENVELOPE_FORMAT) {
+    throw corrupt(
+      `envelope format ${String(bytes[4])} is not supported by this version (${ENVELOPE_FORMAT} and ${COMPRESSED_ENVELOPE_FORMAT})`,
+    );
   }
   // Byte 5 is reserved and written as 0; it is outside both checksums, so a
   // flipped bit there is caught only by this check.
@@ -130,10 +148,10 @@ export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
   } catch (cause) {
     throw new CheckpointError('corrupt', { detail: 'envelope header is not valid JSON', cause });
   }
-  return checkHeader(raw);
+  return checkHeader(raw, bytes[4]);
 }
 
-function checkHeader(raw: unknown): EnvelopeHeader {
+function checkHeader(raw: unknown, format: number): EnvelopeHeader {
   if (typeof raw !== 'object' || raw === null) throw corrupt('envelope header is not an object');
   const h = raw as Record<string, unknown>;
   const int = (name: string): number => {
@@ -147,7 +165,9 @@ function checkHeader(raw: unknown): EnvelopeHeader {
     if (typeof v !== 'string') throw corrupt(`envelope header field "${name}" is invalid`);
     return v;
   };
-  if (h['format'] !== ENVELOPE_FORMAT) throw corrupt('envelope header format does not match the prefix');
+  if (h['format'] !== format) throw corrupt('envelope header format does not match the prefix');
+  const compression =
+    format === COMPRESSED_ENVELOPE_FORMAT ? { compression: str('compression'), rawLength: int('rawLength') } : {};
   return {
     format: int('format'),
     machine: str('machine'),
@@ -158,6 +178,7 @@ function checkHeader(raw: unknown): EnvelopeHeader {
     codec: str('codec'),
     length: int('length'),
     crc: int('crc'),
+    ...compression,
   };
 }
 

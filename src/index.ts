@@ -20,7 +20,15 @@ export { DEFAULT_LIMITS, taggedJsonCodec } from './codec.js';
 export type { Codec, DecodeLimits } from './codec.js';
 export { superjsonCodec } from './superjsonCodec.js';
 export type { SuperJsonLike } from './superjsonCodec.js';
-export { ENVELOPE_FORMAT, encodeEnvelope, openEnvelope, readEnvelopeHeader } from './envelope.js';
+export {
+  COMPRESSED_ENVELOPE_FORMAT,
+  ENVELOPE_FORMAT,
+  encodeEnvelope,
+  openEnvelope,
+  readEnvelopeHeader,
+} from './envelope.js';
+export { COMPRESSION, checkCompress, inflatePayload, sealEnvelope } from './compression.js';
+export type { CompressOptions } from './compression.js';
 export type { EnvelopeFields, EnvelopeHeader, OpenedEnvelope } from './envelope.js';
 export { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 export type { CheckpointErrorCode, CheckpointErrorDetails } from './errors.js';

@@ -5,7 +5,7 @@ import { systemClock } from './clock.js';
 import { taggedJsonCodec, type Codec } from './codec.js';
 import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
-import { encodeEnvelope } from './envelope.js';
+import { checkCompress, sealEnvelope } from './compression.js';
 import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import { CheckpointEmitter } from './events.js';
@@ -157,6 +157,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
   if (options.lock && !adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${adapter.name}" has none`);
   checkRetention(options.retain, key);
+  checkCompress(options.compress, key);
   checkMigrations(options.migrations ?? {}, version);
   const jo: JournalOptions = typeof options.journal === 'object' ? options.journal : {};
   const compactEvery = jo.compactEvery ?? 1000;
@@ -430,7 +431,8 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       if (!initial) await writer.whenDurable(upto);
       const seq = nextGen++;
       const createdAt = clock.now();
-      const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
+      const fields = { machine: machineId, version, seq, epoch, createdAt, codec: codec.id };
+      const bytes = await sealEnvelope(fields, payload, options.compress);
       await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });
       known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
       genJournal.set(seq, upto);

@@ -10,7 +10,7 @@ import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from '.
 import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
 import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
-import { encodeEnvelope } from './envelope.js';
+import { checkCompress, sealEnvelope, type CompressOptions } from './compression.js';
 import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { JournalOptions } from './journal.js';
@@ -70,6 +70,13 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly onRestoreError?: OnRestoreError;
   /** Codec for new checkpoints. @default taggedJsonCodec */
   readonly codec?: Codec;
+  /**
+   * Gzip payloads from a size on (`CompressionStream`; no dependency). `true`
+   * means `{ above: 64 * 1024 }`. Stored as envelope format 2; a payload that
+   * does not shrink is stored as it is. Reading needs no option.
+   * @default false
+   */
+  readonly compress?: boolean | CompressOptions;
   /** Further codecs accepted when reading (e.g. while switching codecs). @default [] */
   readonly readCodecs?: readonly Codec[];
   /** Caps on size, nesting and the number of values for decoding (see {@link DecodeLimits}). @default DEFAULT_LIMITS */
@@ -188,6 +195,7 @@ function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOpt
   if (o.lock && !o.adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
   if (o.follow && !o.lock) throw bad('`follow` needs `lock`: it follows whoever holds the lock');
   checkRetention(o.retain, o.key);
+  checkCompress(o.compress, o.key);
   checkMigrations(o.migrations ?? {}, version);
 }
 
@@ -289,7 +297,8 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     const gens = known ?? [];
     const seq = nextSeq++;
     const createdAt = clock.now();
-    const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
+    const fields = { machine: machineId, version, seq, epoch, createdAt, codec: codec.id };
+    const bytes = await sealEnvelope(fields, payload, options.compress);
     const record = { seq, epoch, createdAt, byteLength: bytes.length, bytes };
     try {
       await adapter.write(key, record);

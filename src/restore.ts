@@ -3,6 +3,7 @@ import type { CheckpointAdapter, GenerationInfo, NewestRead } from './adapter.js
 import type { LoadedGeneration } from './persist.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec.js';
+import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 import { migrateSnapshot, type Migrations } from './migrate.js';
@@ -33,25 +34,28 @@ function isTimer(t: unknown): t is PendingTimer {
 }
 
 /**
- * Step 1 of restore: verifies the envelope (length, CRC-32, and, when
- * `storedSeq` is given, that the header's `seq` is the sequence the bytes are
- * stored under), picks the codec named in its header and decodes the payload
- * into checkpoint data. Throws `corrupt`, `decode` or a codec safety error.
+ * Step 1 of restore: verifies the envelope (length, CRC-32 of the stored
+ * bytes, and, when `storedSeq` is given, that the header's `seq` is the
+ * sequence the bytes are stored under), inflates a compressed payload (capped
+ * by `limits.maxBytes`), picks the codec named in its header and decodes the
+ * payload into checkpoint data. Throws `corrupt`, `decode`, `too-large` or a
+ * codec safety error.
  *
  * @example
  * ```ts
  * import { decodeCheckpoint, taggedJsonCodec } from 'xstate-checkpoint';
  * declare const bytes: Uint8Array;
- * const { header, data } = decodeCheckpoint(bytes, [taggedJsonCodec], undefined, 7);
+ * const { header, data } = await decodeCheckpoint(bytes, [taggedJsonCodec], undefined, 7);
  * ```
  */
-export function decodeCheckpoint(
+export async function decodeCheckpoint(
   bytes: Uint8Array,
   codecs: readonly Codec[],
   limits?: DecodeLimits,
   storedSeq?: number,
-): DecodedCheckpoint {
-  const { header, payload } = openEnvelope(bytes);
+): Promise<DecodedCheckpoint> {
+  const opened = openEnvelope(bytes);
+  const { header } = opened;
   if (storedSeq !== undefined) checkStoredSeq(header, storedSeq);
   const codec = codecs.find((c) => c.id === header.codec);
   if (!codec) {
@@ -60,7 +64,7 @@ export function decodeCheckpoint(
       detail: `codec "${header.codec}" is not configured (have: ${codecs.map((c) => c.id).join(', ')}); pass it in the codec option`,
     });
   }
-  const decoded = codec.decode(payload, limits);
+  const decoded = codec.decode(await inflatePayload(header, opened.payload, limits), limits);
   const d = decoded as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null || typeof d['snapshot'] !== 'object' || d['snapshot'] === null) {
     throw new CheckpointError('decode', {
@@ -297,7 +301,7 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
       if (bytes === undefined) continue; // pruned by another writer since the listing
-      const decoded = decodeCheckpoint(bytes, o.codecs, o.limits, seq);
+      const decoded = await decodeCheckpoint(bytes, o.codecs, o.limits, seq);
       const prepared = await prepareCheckpoint(decoded, o);
       let value: T;
       try {
@@ -374,7 +378,7 @@ export async function loadGeneration(
 ): Promise<LoadedGeneration> {
   const bytes = await adapter.read(key, seq);
   if (bytes === undefined) throw new CheckpointError('not-found', { key, adapter: adapter.name, seq });
-  const decoded = decodeCheckpoint(bytes, codecs, limits, seq);
+  const decoded = await decodeCheckpoint(bytes, codecs, limits, seq);
   const prepared = await prepareCheckpoint(decoded, ctx);
   return {
     seq,

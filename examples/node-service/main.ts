@@ -7,6 +7,7 @@
 import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
+import { serviceMetrics } from './metrics.js';
 import { startOrderService } from './service.js';
 
 const instance = process.env.INSTANCE ?? `instance-${process.pid}`;
@@ -20,7 +21,15 @@ const adapter: CheckpointAdapter = databaseUrl
     })
   : fileAdapter({ dir: process.env.CHECKPOINT_DIR ?? '.checkpoints' });
 
-const service = await startOrderService({ adapter, instance, port: Number(process.env.PORT ?? 0), leaseTtlMs });
+const metrics = serviceMetrics();
+const service = await startOrderService({
+  adapter,
+  instance,
+  port: Number(process.env.PORT ?? 0),
+  leaseTtlMs,
+  onEvent: metrics.onEvent,
+  metrics: metrics.handler,
+});
 console.log(JSON.stringify({ type: 'listening', instance, url: service.url, adapter: adapter.name }));
 
 let stopping = false;
@@ -29,6 +38,7 @@ const stop = async () => {
   stopping = true;
   await service.close();
   await adapter.dispose();
+  await metrics.shutdown();
   console.log(JSON.stringify({ type: 'stopped', instance }));
   process.exit(0);
 };

@@ -2,7 +2,7 @@ import { createServer } from 'node:http';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { isCheckpointError, persistActor } from 'xstate-checkpoint';
-import type { CheckpointAdapter, PersistedActor } from 'xstate-checkpoint';
+import type { CheckpointAdapter, CheckpointEvent, PersistedActor } from 'xstate-checkpoint';
 import { orderMachine } from './order-machine.js';
 import type { OrderEvent } from './order-machine.js';
 
@@ -19,6 +19,10 @@ export interface OrderServiceOptions {
   readonly lockWaitMs?: number;
   /** Where the cause of every 5xx answer goes (one line each). @default console.error */
   readonly log?: (line: string) => void;
+  /** Checkpoint events of every order, e.g. `checkpointMetrics()` of `xstate-checkpoint/otel`. */
+  readonly onEvent?: (event: CheckpointEvent) => void;
+  /** Answers `GET /metrics` (see `metrics.ts`). */
+  readonly metrics?: (req: IncomingMessage, res: ServerResponse) => void;
 }
 
 export interface OrderService {
@@ -66,6 +70,7 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
         flushOnExit: false,
         debounce: { wait: 20, maxWait: 200 },
         onError: () => undefined,
+        ...(options.onEvent ? { onEvent: options.onEvent } : {}),
       });
       orders.set(orderId, order);
       order.catch(() => orders.delete(orderId));
@@ -88,6 +93,7 @@ export async function startOrderService(options: OrderServiceOptions): Promise<O
     const url = new URL(req.url ?? '/', 'http://localhost');
     const match = /^\/orders\/([\w-]{1,100})(\/webhooks)?$/.exec(url.pathname);
     if (url.pathname === '/health') return send(res, 200, { instance, orders: orders.size });
+    if (url.pathname === '/metrics' && options.metrics) return options.metrics(req, res);
     if (!match) return send(res, 404, { error: 'not found' });
     const orderId = match[1]!;
     // A read must not create: an order exists once a webhook stored it (here or on another instance).

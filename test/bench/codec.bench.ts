@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import superjson from 'superjson';
 import { afterAll, bench, describe } from 'vitest';
 import { encodeEnvelope, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { snapshot, type Kind } from './snapshots.js';
 
 // Codec speed against JSON and superjson on XState-like persisted snapshots
 // (contexts of about 1 KB, 100 KB and 1 MB; "rich" = many Dates, Maps, Sets).
@@ -10,76 +11,11 @@ import { encodeEnvelope, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint
 // also written to test/.tmp/bench/codec.json.
 // Run: npx vitest bench --run --project node test/bench/codec.bench.ts
 
-type Kind = 'plain' | 'rich';
 const SIZES = [
   { label: '1 KB', bytes: 1024 },
   { label: '100 KB', bytes: 100 * 1024 },
   { label: '1 MB', bytes: 1024 * 1024 },
 ] as const;
-
-function random(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 2 ** 32;
-  };
-}
-
-const WORDS = ['alpha', 'bravo', 'cargo', 'delta', 'ember', 'fjord', 'gamma', 'harbor', 'indigo', 'juniper'];
-
-/** One order line; `rich` uses Date, Set and Map where `plain` uses strings, arrays and objects. */
-function line(i: number, r: () => number, kind: Kind): Record<string, unknown> {
-  const at = (offset: number): Date | string => {
-    const d = new Date(1_700_000_000_000 + Math.floor(r() * 1e10) + offset);
-    return kind === 'rich' ? d : d.toISOString();
-  };
-  const word = (): string => WORDS[Math.floor(r() * WORDS.length)]!;
-  const tags = [word(), word(), word()];
-  const attrs: Array<[string, string | number]> = [
-    ['color', word()],
-    ['size', Math.floor(r() * 50)],
-  ];
-  return {
-    id: `line-${i}`,
-    sku: `SKU-${Math.floor(r() * 1e6)}`,
-    name: `${word()} ${word()}`,
-    qty: 1 + Math.floor(r() * 9),
-    price: Math.round(r() * 100_000) / 100,
-    discount: r() < 0.5 ? null : Math.round(r() * 20) / 100,
-    gift: r() < 0.2,
-    tags: kind === 'rich' ? new Set(tags) : tags,
-    attrs: kind === 'rich' ? new Map(attrs) : Object.fromEntries(attrs),
-    createdAt: at(0),
-    updatedAt: at(3_600_000),
-    events: [{ type: 'added', at: at(60_000) }],
-  };
-}
-
-/** A persisted XState snapshot (`actor.getPersistedSnapshot()` shape) whose context is about `bytes` of JSON. */
-function snapshot(bytes: number, kind: Kind): Record<string, unknown> {
-  const r = random(bytes + (kind === 'rich' ? 1 : 0));
-  const lines: Array<Record<string, unknown>> = [];
-  const context = {
-    orderId: 'order-42',
-    customer: { id: 'c-7', name: 'Ada', email: 'ada@example.com', vip: true },
-    total: 0,
-    lines,
-    note: '',
-  };
-  let size = JSON.stringify(context).length;
-  while (size < bytes) {
-    const next = line(lines.length, r, kind);
-    lines.push(next);
-    size += JSON.stringify(next).length + 1;
-  }
-  return {
-    status: 'active',
-    value: { checkout: { payment: 'pending' }, ui: 'idle' },
-    historyValue: {},
-    context,
-    children: {},
-  };
-}
 
 const utf8 = new TextDecoder();
 const FIELDS = { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: 0, codec: taggedJsonCodec.id };

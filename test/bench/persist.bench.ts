@@ -169,7 +169,7 @@ afterAll(async () => {
     const ours = async () => {
       const t0 = performance.now();
       for (let i = 0; i < reps; i++) {
-        const decoded = decodeCheckpoint(envelope, [taggedJsonCodec]);
+        const decoded = await decodeCheckpoint(envelope, [taggedJsonCodec]);
         await prepareCheckpoint(decoded, { logic: m, machineId: 'order', version: 1 });
       }
       return (performance.now() - t0) / reps;

@@ -64,15 +64,15 @@ function snapshotOf(machine: typeof v1, events: Array<{ type: string }>, context
 }
 
 describe('restore steps, each alone', () => {
-  it('decodeCheckpoint verifies and decodes; checkIdentity refuses another machine', () => {
+  it('decodeCheckpoint verifies and decodes; checkIdentity refuses another machine', async () => {
     const bytes = encodeEnvelope(
       { machine: 'order', version: 1, seq: 3, epoch: 0, createdAt: 1, codec: 'xsc1' },
       taggedJsonCodec.encode({ snapshot: { value: 'cart' }, timers: [] }),
     );
-    const decoded = decodeCheckpoint(bytes, [taggedJsonCodec]);
+    const decoded = await decodeCheckpoint(bytes, [taggedJsonCodec]);
     expect(decoded.header.seq).toBe(3);
     expect(() => checkIdentity(decoded.header, 'other')).toThrow(expect.objectContaining({ code: 'machine-mismatch' }));
-    expect(() => decodeCheckpoint(bytes, [{ ...taggedJsonCodec, id: 'x' }])).toThrow(
+    await expect(decodeCheckpoint(bytes, [{ ...taggedJsonCodec, id: 'x' }])).rejects.toThrow(
       expect.objectContaining({ code: 'decode' }),
     );
   });
@@ -142,7 +142,7 @@ describe('restore steps, each alone', () => {
       { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: 1, codec: 'xsc1' },
       taggedJsonCodec.encode({ snapshot: snapshotOf(v1, [], { items: ['a'] }), timers: [] }),
     );
-    const prepared = await prepareCheckpoint(decodeCheckpoint(bytes, [taggedJsonCodec]), {
+    const prepared = await prepareCheckpoint(await decodeCheckpoint(bytes, [taggedJsonCodec]), {
       logic: v2,
       machineId: 'order',
       version: 2,
