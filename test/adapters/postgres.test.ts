@@ -1,21 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { encodeEnvelope, isCheckpointError } from 'xstate-checkpoint';
 import { postgresAdapter, postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
 import type { PostgresAdapterOptions } from 'xstate-checkpoint/adapters/postgres';
 import { runAdapterConformance, record } from '../conformance/suite.js';
-import { createTestSchema, pgConfig, postgresAvailable } from '../server/support.js';
+import { pgConfig } from '../server/support.js';
 import { codeOf } from '../helpers/errors.js';
+import { describePostgres } from '../helpers/servers.js';
 
-const ready = await postgresAvailable();
-
-describe.skipIf(!ready)('postgres adapter', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres adapter', 'pgadapter', (env) => {
   beforeAll(async () => {
-    env = await createTestSchema('pgadapter');
     await env.admin.query(postgresSchemaSql({ schema: env.schema, table: 'conformance' }));
-  });
-  afterAll(async () => {
-    await env?.drop();
   });
 
   const make = (extra: Partial<PostgresAdapterOptions> = {}) =>

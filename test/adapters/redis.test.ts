@@ -1,32 +1,24 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { isCheckpointError } from 'xstate-checkpoint';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import type { RedisAdapterOptions } from 'xstate-checkpoint/adapters/redis';
 import { record, runAdapterConformance } from '../conformance/suite.js';
-import { randomSuffix, redisAvailable, redisUrl } from '../server/support.js';
+import { redisUrl } from '../server/support.js';
 import { codeOf } from '../helpers/errors.js';
+import { describeRedis } from '../helpers/servers.js';
 
-const ready = await redisAvailable();
-
-describe.skipIf(!ready)('redis adapter', () => {
-  const filePrefix = `xsc-test-${randomSuffix()}:`;
-  let admin: Redis;
+await describeRedis('redis adapter', (env) => {
+  const filePrefix = env.prefix;
   let durable = false;
   let prefix = filePrefix;
   let n = 0;
   const warnings: string[] = [];
 
   beforeAll(async () => {
-    admin = new Redis(redisUrl());
-    const [, appendonly] = (await admin.call('CONFIG', ['GET', 'appendonly'])) as string[];
-    const [, appendfsync] = (await admin.call('CONFIG', ['GET', 'appendfsync'])) as string[];
+    const [, appendonly] = (await env.admin.call('CONFIG', ['GET', 'appendonly'])) as string[];
+    const [, appendfsync] = (await env.admin.call('CONFIG', ['GET', 'appendfsync'])) as string[];
     durable = appendonly === 'yes' && appendfsync === 'always';
-  });
-  afterAll(async () => {
-    const keys = await admin.keys(`${filePrefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
   });
 
   const make = (extra: Partial<RedisAdapterOptions> = {}) =>
@@ -51,7 +43,7 @@ describe.skipIf(!ready)('redis adapter', () => {
       await adapter.deleteQuarantined('k', q.id);
       expect(await adapter.keys()).toEqual([]);
       // Only the head (highest sequence and epoch) stays, so sequences are never reused.
-      expect((await admin.keys(`${prefix}*`)).sort()).toEqual([`${prefix}h:k`]);
+      expect((await env.admin.keys(`${prefix}*`)).sort()).toEqual([`${prefix}h:k`]);
     } finally {
       await adapter.dispose();
     }
@@ -66,7 +58,7 @@ describe.skipIf(!ready)('redis adapter', () => {
       expect(isCheckpointError(error) && error.code).toBe('invalid-option');
       expect(isCheckpointError(error) && error.message).toMatch(/appendonly|appendfsync/);
       expect(await codeOf(adapter.list('k'))).toBe('invalid-option');
-      expect(await admin.keys(`${prefix}*`)).toEqual([]);
+      expect(await env.admin.keys(`${prefix}*`)).toEqual([]);
     } finally {
       await adapter.dispose();
     }

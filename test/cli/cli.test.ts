@@ -9,7 +9,8 @@ import { openEnvelope, persistActor, type CheckpointAdapter } from 'xstate-check
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { expectBytes } from '../conformance/suite.js';
 import { run } from '../../cli/run.js';
-import { createTestSchema, pgUrl, postgresAvailable } from '../server/support.js';
+import { describePostgres } from '../helpers/servers.js';
+import { pgUrl } from '../server/support.js';
 import { buildCli, machineModule, repoRoot } from './harness.js';
 
 let cli: Awaited<ReturnType<typeof buildCli>>;
@@ -503,18 +504,8 @@ describe('xstate-checkpoint CLI', () => {
   });
 });
 
-const ready = await postgresAvailable();
-
-describe('xstate-checkpoint CLI with PostgreSQL', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
-  beforeAll(async () => {
-    if (ready) env = await createTestSchema('cli');
-  });
-  afterAll(async () => {
-    await env?.drop();
-  });
-
-  it.skipIf(!ready)('moves a folder into PostgreSQL and back, byte for byte (export | import | export)', async () => {
+await describePostgres('xstate-checkpoint CLI with PostgreSQL', 'cli', (env) => {
+  it('moves a folder into PostgreSQL and back, byte for byte (export | import | export)', async () => {
     const source = await tempDir();
     const store = await populate(source);
     await store.quarantine('order-1', (await store.list('order-1'))[2]!.seq, 'test: aside');

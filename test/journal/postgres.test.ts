@@ -1,24 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
 import { persistJournaled } from 'xstate-checkpoint';
 import { postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
 import { postgresJournalAdapter, postgresJournalSql } from 'xstate-checkpoint/adapters/postgres-journal';
 import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';
-import { createTestSchema, pgConfig, postgresAvailable } from '../server/support.js';
+import { pgConfig } from '../server/support.js';
+import { describePostgres } from '../helpers/servers.js';
 
-const ready = await postgresAvailable();
-
-describe.skipIf(!ready)('postgres journal', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres journal', 'pgjournal', (env) => {
   beforeAll(async () => {
-    env = await createTestSchema('pgjournal');
     for (const table of ['j', 'a']) {
       await env.admin.query(postgresSchemaSql({ schema: env.schema, table }));
       await env.admin.query(postgresJournalSql({ schema: env.schema, table }));
     }
-  });
-  afterAll(async () => {
-    await env?.drop();
   });
   const make = (table: string) =>
     postgresJournalAdapter({ poolConfig: { ...pgConfig(), max: 3 }, schema: env.schema, table });

@@ -2,12 +2,12 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { openEnvelope } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
-import { createTestSchema, pgConfig, pgUrl, postgresAvailable } from './support.js';
+import { pgConfig, pgUrl } from './support.js';
+import { describePostgres } from '../helpers/servers.js';
 
-const ready = await postgresAvailable();
 const TTL = 1500;
 const worker = fileURLToPath(new URL('./fixtures/failover-worker.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
@@ -19,15 +19,11 @@ interface Worker {
   send(line: string): void;
 }
 
-describe.skipIf(!ready)('postgres: failover between worker processes', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres: failover between worker processes', 'failover', (env) => {
   const workers: Worker[] = [];
   const acks = new Map<string, Set<string>>();
   const waiters = new Set<() => void>();
 
-  beforeAll(async () => {
-    env = await createTestSchema('failover');
-  });
   afterAll(async () => {
     for (const w of workers) {
       if (w.child.exitCode === null && w.child.signalCode === null) {
@@ -35,7 +31,6 @@ describe.skipIf(!ready)('postgres: failover between worker processes', () => {
         w.child.kill('SIGKILL');
       }
     }
-    await env?.drop();
   });
 
   const start = (name: string, keys: string[]): Worker => {

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CheckpointError, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { startOrderService } from '../../examples/node-service/service.js';
-import { createTestSchema, pgUrl, postgresAvailable } from './support.js';
+import { pgUrl } from './support.js';
+import { describePostgres } from '../helpers/servers.js';
 
-const pgReady = await postgresAvailable();
 const script = fileURLToPath(new URL('../../examples/node-service/two-instances.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -110,15 +110,7 @@ describe('examples/node-service answers 5xx with a cause in the log', () => {
   });
 });
 
-describe.skipIf(!pgReady)('examples/node-service: two instances on PostgreSQL', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
-  beforeAll(async () => {
-    env = await createTestSchema('service');
-  });
-  afterAll(async () => {
-    await env?.drop();
-  });
-
+await describePostgres('examples/node-service: two instances on PostgreSQL', 'service', (env) => {
   it(
     'two-instances.ts: an order moves to the surviving instance with every acknowledged webhook',
     { timeout: 120_000 },

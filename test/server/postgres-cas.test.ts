@@ -1,20 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
-import { createTestSchema, pgConfig, postgresAvailable } from './support.js';
+import { pgConfig } from './support.js';
 import { codeOf } from '../helpers/errors.js';
+import { describePostgres } from '../helpers/servers.js';
 
-const ready = await postgresAvailable();
 const WRITERS = 8;
 
 const bytesOf = (text: string) => new TextEncoder().encode(text);
 
-describe.skipIf(!ready)('postgres: concurrent writers on one key', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres: concurrent writers on one key', 'cas', (env) => {
   let writers: CheckpointAdapter[] = [];
 
   beforeAll(async () => {
-    env = await createTestSchema('cas');
     // Separate pools: separate connections, as separate processes would have.
     writers = Array.from({ length: WRITERS }, () =>
       postgresAdapter({ poolConfig: { ...pgConfig(), max: 1 }, schema: env.schema }),
@@ -22,7 +20,6 @@ describe.skipIf(!ready)('postgres: concurrent writers on one key', () => {
   });
   afterAll(async () => {
     await Promise.all(writers.map((w) => w.dispose()));
-    await env?.drop();
   });
 
   const stored = async (key: string) => {

@@ -1,26 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
 import { persistActor } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
-import { createTestSchema, pgConfig, postgresAvailable } from './support.js';
+import { pgConfig } from './support.js';
+import { describePostgres } from '../helpers/servers.js';
 
 // A standby service instance on PostgreSQL: it follows the lease holder
 // read-only (polling) and becomes the writer when the holder shuts down.
-const ready = await postgresAvailable();
 const counter = createMachine({
   id: 'counter',
   context: { count: 0 },
   on: { INC: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
 });
 
-describe.skipIf(!ready)('follow mode on PostgreSQL', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
-  beforeAll(async () => {
-    env = await createTestSchema('pgfollow');
-  });
-  afterAll(async () => {
-    await env?.drop();
-  });
+await describePostgres('follow mode on PostgreSQL', 'pgfollow', (env) => {
   const make = () => postgresAdapter({ poolConfig: { ...pgConfig(), max: 2 }, schema: env.schema, table: 'follow' });
 
   it('a standby instance mirrors the lease holder and takes over with its state when it shuts down', async () => {

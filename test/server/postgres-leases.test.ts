@@ -1,26 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { isCheckpointError } from 'xstate-checkpoint';
 import type { PostgresAdapterOptions } from 'xstate-checkpoint/adapters/postgres';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
-import { createTestSchema, pgConfig, postgresAvailable } from './support.js';
+import { pgConfig } from './support.js';
 import { codeOf } from '../helpers/errors.js';
-
-const ready = await postgresAvailable();
+import { describePostgres } from '../helpers/servers.js';
 
 const rec = (seq: number, epoch: number) => {
   const bytes = new TextEncoder().encode(`seq ${seq} epoch ${epoch}`);
   return { seq, epoch, createdAt: Date.now(), byteLength: bytes.length, bytes };
 };
 
-describe.skipIf(!ready)('postgres: leases and fencing', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres: leases and fencing', 'leases', (env) => {
   const opened: Array<{ dispose(): Promise<void> }> = [];
-  beforeAll(async () => {
-    env = await createTestSchema('leases');
-  });
   afterAll(async () => {
     await Promise.all(opened.map((a) => a.dispose()));
-    await env?.drop();
   });
   const make = (extra: Partial<PostgresAdapterOptions> = {}) => {
     const adapter = postgresAdapter({ poolConfig: { ...pgConfig(), max: 2 }, schema: env.schema, ...extra });

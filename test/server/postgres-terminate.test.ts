@@ -1,13 +1,12 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { isCheckpointError } from 'xstate-checkpoint';
 import type { CheckpointRecord } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
-import { createTestSchema, pgConfig, pgConfigVia, pgTarget, postgresAvailable, randomSuffix } from './support.js';
+import { pgConfig, pgConfigVia, pgTarget, randomSuffix } from './support.js';
 import { startTcpProxy } from './proxy.js';
 import { codeOf } from '../helpers/errors.js';
-
-const ready = await postgresAvailable();
+import { describePostgres } from '../helpers/servers.js';
 
 function rec(seq: number, size = 32, salt = 0): CheckpointRecord {
   const bytes = new Uint8Array(size);
@@ -17,15 +16,8 @@ function rec(seq: number, size = 32, salt = 0): CheckpointRecord {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-describe.skipIf(!ready)('postgres: connection loss in the middle of a save', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres: connection loss in the middle of a save', 'terminate', (env) => {
   const table = () => `"${env.schema}".xstate_checkpoints`;
-  beforeAll(async () => {
-    env = await createTestSchema('terminate');
-  });
-  afterAll(async () => {
-    await env?.drop();
-  });
 
   /** Polls pg_stat_activity until the backend of `app` matches `where`, then returns its pid. */
   async function backendOf(app: string, where: string): Promise<number> {

@@ -1,21 +1,19 @@
 import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import type { CheckpointAdapter, CheckpointRecord } from 'xstate-checkpoint';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { startTcpProxy } from './proxy.js';
-import { randomSuffix, redisAvailable, redisUrl } from './support.js';
+import { redisUrl } from './support.js';
 import { codeOf } from '../helpers/errors.js';
-
-const ready = await redisAvailable();
+import { describeRedis } from '../helpers/servers.js';
 
 const rec = (seq: number, text: string): CheckpointRecord => {
   const bytes = new TextEncoder().encode(text);
   return { seq, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes };
 };
 
-describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
-  const prefix = `xsc-test-${randomSuffix()}:`;
-  let admin: Redis;
+await describeRedis('redis: concurrent writers and lost replies', (env) => {
+  const { prefix } = env;
   const opened: CheckpointAdapter[] = [];
   const make = (options: Parameters<typeof redisAdapter>[0] = {}) => {
     const adapter = redisAdapter({ url: redisUrl(), prefix, onWarning: () => undefined, ...options });
@@ -23,14 +21,8 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
     return adapter;
   };
 
-  beforeAll(() => {
-    admin = new Redis(redisUrl());
-  });
   afterAll(async () => {
     await Promise.all(opened.map((a) => a.dispose()));
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
   });
 
   it('8 writers (separate connections) on one key: every acknowledged save stored, the rest conflicts', async () => {
@@ -56,7 +48,7 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
     );
     expect(codes.filter((c) => c !== 'ok' && c !== 'conflict')).toEqual([]);
     expect(codes.filter((c) => c === 'conflict').length).toBeGreaterThan(0);
-    const stored = await admin.hgetall(`${prefix}b:shared`);
+    const stored = await env.admin.hgetall(`${prefix}b:shared`);
     expect(Object.keys(stored)).toHaveLength(96);
     for (const [seq, text] of acked) expect(stored[String(seq)], `acknowledged seq ${seq}`).toBe(text);
   });
@@ -76,7 +68,7 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
       await proxy.pause();
       expect(await pending).toBe('connection');
       await proxy.resume();
-      expect(await admin.hget(`${prefix}b:lost`, '2')).toBe('two');
+      expect(await env.admin.hget(`${prefix}b:lost`, '2')).toBe('two');
       expect(await codeOf(once.write('lost', rec(2, 'two')))).toBe('ok');
       expect(await codeOf(once.write('lost', rec(2, 'two')))).toBe('conflict');
       expect(await codeOf(once.write('lost', rec(2, 'other')))).toBe('conflict');
@@ -108,7 +100,7 @@ describe.skipIf(!ready)('redis: concurrent writers and lost replies', () => {
       await new Promise((r) => setTimeout(r, 200));
       proxy.cut();
       expect(await pending).toBe('ok');
-      expect(await admin.zrange(`${prefix}g:resent`, '0', '-1')).toEqual(['1', '2']);
+      expect(await env.admin.zrange(`${prefix}g:resent`, '0', '-1')).toEqual(['1', '2']);
     } finally {
       client.disconnect();
       await proxy.close();
