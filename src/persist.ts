@@ -10,7 +10,6 @@ import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from '.
 import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
 import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
-import { encodeEnvelope } from './envelope.js';
 import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { JournalOptions } from './journal.js';
@@ -38,6 +37,7 @@ import {
   type RetainedGeneration,
   type RetentionOptions,
 } from './retention.js';
+import { writeGeneration } from './save.js';
 import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
 
@@ -275,30 +275,32 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       (list) => list.slice(),
       () => undefined, // listed again on the next write; pruning waits until then
     );
-    const gens = known ?? [];
-    const seq = nextSeq++;
-    const createdAt = clock.now();
-    const bytes = encodeEnvelope({ machine: machineId, version, seq, epoch, createdAt, codec: codec.id }, payload);
-    const record = { seq, epoch, createdAt, byteLength: bytes.length, bytes };
-    try {
-      await adapter.write(key, record);
-    } catch (error) {
-      if (toCheckpointError(error, 'io').code !== 'storage-full' || gens.length < 2) throw error;
-      // Full store: drop every older generation (the newest stays readable) and try once more.
-      await prune(gens[0]!.seq, 1);
-      await adapter.write(key, record);
-    }
-    gens.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
+    const { seq, createdAt, bytes } = await writeGeneration({
+      adapter,
+      key,
+      clock,
+      fields: { machine: machineId, version, epoch, codec: codec.id },
+      payload,
+      // Claimed before each attempt: a failed write's sequence is never reused.
+      claimSeq: (atLeast = 0) => {
+        nextSeq = Math.max(nextSeq, atLeast);
+        return nextSeq++;
+      },
+      known,
+      retain: options.retain,
+      onDropped: (removed) => events.emit({ type: 'prune', key, removed }),
+      onError,
+    });
+    known?.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
     await prune(seq);
     const info = { seq, byteLength: bytes.length, durationMs: clock.now() - t0 };
     events.emit({ type: 'save', key, ...info });
     return info;
   };
 
-  const prune = async (keep: number, latest?: number) => {
-    const retain = latest === undefined ? (options.retain ?? {}) : { latest };
+  const prune = async (keep: number) => {
     if (!known) return;
-    const removed = await pruneGenerations(adapter, key, known, retain, clock.now(), keep, onError);
+    const removed = await pruneGenerations(adapter, key, known, options.retain ?? {}, clock.now(), keep, onError);
     if (removed.length > 0) events.emit({ type: 'prune', key, removed });
   };
 
