@@ -8,12 +8,12 @@ import type {
   JournalStore,
 } from '../src/adapter.js';
 import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { encodeJournalFrames, scanJournalFrames, type FrameScan } from '../src/journal-frame.js';
+import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames, type FrameScan } from '../src/journal-frame.js';
 import { checkJournalOrder } from '../src/journal-order.js';
 import { checkKey } from '../src/keys.js';
 import { errnoOf, fsError, publishFile, syncDir, type PublishState } from './fs-durable.js';
 import { KEY_FILE, fixedWidth, keyFolderName } from './fs-layout.js';
-import { lockEpoch } from './fs-lock.js';
+import { confirmNotFenced, lockEpoch } from './fs-lock.js';
 import { fileAdapter, type FileAdapterOptions, type FileHandleLike, type FileSystemLike } from './fs.js';
 
 /** An open journal segment: what the journal needs of Node's `FileHandle` beyond {@link FileHandleLike}. */
@@ -103,7 +103,11 @@ function segmentsOf(names: readonly string[]): Segment[] {
  *
  * Fencing: an append whose epoch is below the key's lock epoch (the adapter's
  * `lock-<epoch>` files) or below an epoch already in the journal is refused
- * with `fenced`. Appends from two processes need `persistActor({ lock: true })`.
+ * with `fenced`, checked before the write and again after its `fdatasync`
+ * (then the append is not acknowledged). Entries a writer paused in between
+ * left at the end of the journal, which the lock holder never restored, are
+ * moved aside as a `*.fenced-*` file (kept) by the holder's next append.
+ * Appends from two processes need `persistActor({ lock: true })`.
  *
  * @example
  * ```ts
@@ -275,6 +279,44 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     s.verified = true;
   };
 
+  /**
+   * Entries from `first` on in the last segment that a writer with a lower
+   * epoch appended after this writer (holding lock `epoch`) restored: it never
+   * saw them, so they came after the hand-over, and their writer's check after
+   * the act refused them. They move aside as a `*.fenced-*` file (kept, like
+   * damage) so the lock holder appends past nothing. False when any entry
+   * there is this epoch's or newer, or spans segments: a real conflict.
+   */
+  const setAsideFenced = async (
+    fs: JournalFileSystem,
+    s: KeyState,
+    key: string,
+    dir: string,
+    first: number,
+    epoch: number,
+  ): Promise<boolean> => {
+    const active = s.active;
+    if (!active) return false;
+    const bytes = await fs.readFile(active.path).catch(() => undefined);
+    if (!bytes) return false;
+    const scan = scanJournalFrames(bytes, first - 1);
+    const firstEntry = scan.entries[0];
+    if (!firstEntry || scan.torn || scan.corrupt) return false;
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const offsets = scan.entries.map((e) => e.bytes.byteOffset - bytes.byteOffset - FRAME_HEADER);
+    if (offsets.some((at) => !(view.getFloat64(at + 12) < epoch))) return false;
+    const from = offsets[0]!;
+    try {
+      const stamp = `${now().toString(36)}-${randomBytes(4).toString('hex')}`;
+      await publishFile(fs, publishState, dir, `${active.path}.fenced-${stamp}`, bytes.subarray(from), key);
+      await active.handle.truncate(from);
+      await active.handle.datasync();
+    } catch (error) {
+      throw fsError(error, key, "set a fenced writer's journal entries aside");
+    }
+    return true;
+  };
+
   const write = async (active: Active, frames: Uint8Array, key: string, seq: number) => {
     const previous = active.size;
     const cutBack = () => active.handle.truncate(previous).catch(noop);
@@ -365,6 +407,13 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
             });
           }
           const first = entries[0]!.seq;
+          if (
+            first <= s.lastSeq &&
+            epoch === lockEpoch(names) &&
+            (await setAsideFenced(fs, s, key, dir, first, epoch))
+          ) {
+            await verify(fs, s, key, dir, await readNames(fs, dir, key));
+          }
           if (first <= s.lastSeq) {
             throw new CheckpointError('conflict', {
               key,
@@ -378,6 +427,9 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
           else await write(s.active, frames, key, first);
           s.lastSeq = last;
           s.lastEpoch = Math.max(s.lastEpoch, epoch);
+          // The check after the act, shared with the generation writer: a writer paused
+          // between the check above and its fdatasync is not acknowledged.
+          await confirmNotFenced({ fs, dir, key }, epoch, first);
         }),
       ),
     read: (key, afterSeq) =>

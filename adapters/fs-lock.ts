@@ -4,6 +4,7 @@ import type { AcquireOptions, Lease } from '../src/adapter.js';
 import { CheckpointError } from '../src/errors.js';
 import type { FileSystemLike } from './fs.js';
 import { errnoOf, fsError, isAlive, syncDir } from './fs-durable.js';
+import { generationSeqs } from './fs-layout.js';
 
 // A lock is a file named after its fencing epoch: `lock-<epoch>`, created
 // exclusively ('wx'). Releasing renames it to `lock-<epoch>.released`, so the
@@ -30,6 +31,22 @@ interface LockRecord {
   readonly expiresAt: number | null;
   /** Random id of the adapter instance holding it. */
   readonly owner: string;
+  /**
+   * The newest generation when the lock changed hands (read after the lock
+   * file was created): a generation above it with a lower epoch was published
+   * by a fenced writer. Missing in locks written before it existed.
+   */
+  readonly fencesAbove?: number;
+}
+
+/**
+ * A generation above `aboveSeq` with an epoch below `epoch` was published by a
+ * writer paused across the hand-over of the lock: it was never acknowledged,
+ * so it is set aside, never restored.
+ */
+export interface FenceRule {
+  readonly epoch: number;
+  readonly aboveSeq: number;
 }
 
 /** What the lock needs from the adapter that owns the key folder. */
@@ -43,6 +60,10 @@ export interface LockContext {
   readonly now: () => number;
   /** The epoch of the newest generation among the folder entries `names`. */
   generationEpoch(names: readonly string[]): Promise<number>;
+  /** The epoch in the header of generation `seq`, or `undefined` when it is gone or its header is damaged. */
+  headerEpoch(seq: number): Promise<number | undefined>;
+  /** Moves generation `seq`, a fenced writer's leftover, to quarantine. */
+  setAside(seq: number, epoch: number, lockEpoch: number): Promise<void>;
 }
 
 /**
@@ -77,10 +98,14 @@ function topLock(names: readonly string[]): { epoch: number; released: boolean }
   return top;
 }
 
-async function readHolder(ctx: LockContext, epoch: number): Promise<LockRecord | 'unreadable' | 'gone'> {
+async function readHolder(
+  ctx: Pick<LockContext, 'fs' | 'dir' | 'key'>,
+  epoch: number,
+  released = false,
+): Promise<LockRecord | 'unreadable' | 'gone'> {
   let text: string;
   try {
-    text = new TextDecoder().decode(await ctx.fs.readFile(join(ctx.dir, lockName(epoch))));
+    text = new TextDecoder().decode(await ctx.fs.readFile(join(ctx.dir, lockName(epoch, released))));
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return 'gone';
     throw fsError(error, ctx.key, 'read the lock file');
@@ -113,17 +138,109 @@ async function isStale(ctx: LockContext, holder: LockRecord | 'unreadable', epoc
   return holder.hostname === hostname() && holder.pid !== process.pid && !isAlive(holder.pid);
 }
 
+/**
+ * The fence rule of the highest lock among the folder entries `names` (held
+ * or released), or `undefined` when there is none or it predates the rule.
+ * The lock file is untrusted input: a rule is only taken from a record whose
+ * numbers are what {@link acquireFileLock} writes.
+ *
+ * @example
+ * ```ts
+ * import { readFenceRule } from './fs-lock.js';
+ * import type { FileSystemLike } from './fs.js';
+ * declare const fs: FileSystemLike;
+ * const rule = await readFenceRule({ fs, dir: '/data/k-a', key: 'a' }, ['lock-0000000000000002']);
+ * ```
+ */
+export async function readFenceRule(
+  ctx: Pick<LockContext, 'fs' | 'dir' | 'key'>,
+  names: readonly string[],
+): Promise<FenceRule | undefined> {
+  const top = topLock(names);
+  if (!top) return undefined;
+  const record = await readHolder(ctx, top.epoch, top.released);
+  if (typeof record !== 'object' || record.epoch !== top.epoch) return undefined;
+  const above = Object.hasOwn(record, 'fencesAbove') ? record.fencesAbove : undefined;
+  return Number.isSafeInteger(above) && above! >= 0 ? { epoch: top.epoch, aboveSeq: above! } : undefined;
+}
+
+/**
+ * True when generation `seq` with `epoch` was published by a fenced writer
+ * after the lock changed hands (see {@link FenceRule}).
+ *
+ * @example
+ * ```ts
+ * import { isFencedLeftover } from './fs-lock.js';
+ * isFencedLeftover({ epoch: 2, aboveSeq: 5 }, 6, 1); // true
+ * ```
+ */
+export const isFencedLeftover = (rule: FenceRule | undefined, seq: number, epoch: number): boolean =>
+  rule !== undefined && epoch < rule.epoch && seq > rule.aboveSeq;
+
+/**
+ * The check after the act, shared by the generation writer and the journal:
+ * once a write is durable, the lock must still be the one the writer's epoch
+ * came from. A writer paused between its first check and publishing (SIGSTOP,
+ * a long GC) finds a higher lock here, and its write is not acknowledged: it
+ * rejects with `fenced`. Whatever it left behind is set aside by the new holder.
+ *
+ * @example
+ * ```ts
+ * import { confirmNotFenced } from './fs-lock.js';
+ * import type { FileSystemLike } from './fs.js';
+ * declare const fs: FileSystemLike;
+ * await confirmNotFenced({ fs, dir: '/data/k-a', key: 'a' }, 3, 12);
+ * ```
+ */
+export async function confirmNotFenced(
+  ctx: Pick<LockContext, 'fs' | 'dir' | 'key'>,
+  epoch: number,
+  seq: number,
+): Promise<void> {
+  let names: string[];
+  try {
+    names = await ctx.fs.readdir(ctx.dir);
+  } catch (error) {
+    throw fsError(error, ctx.key, 'check the lock after publishing', seq);
+  }
+  const current = lockEpoch(names);
+  if (current <= epoch) return;
+  throw new CheckpointError('fenced', {
+    key: ctx.key,
+    adapter: 'fs',
+    seq,
+    detail: `the lock changed hands (epoch ${epoch} to ${current}) while this write was being published; it is not acknowledged`,
+  });
+}
+
+/**
+ * The newest generation that counts when lock `epoch` is taken, read after the
+ * lock file exists so every generation published before it is seen. The
+ * leftovers of writers fenced by the previous lock are moved to quarantine
+ * first: they were never acknowledged, and under the new lock's rule they
+ * would look like history again.
+ */
+async function fenceBaseline(ctx: LockContext, names: readonly string[], epoch: number): Promise<number> {
+  const previous = await readFenceRule(
+    ctx,
+    names.filter((name) => {
+      const match = LOCK_NAME.exec(name);
+      return match !== null && Number(match[1]) < epoch;
+    }),
+  );
+  let baseline = 0;
+  for (const seq of generationSeqs(names)) {
+    if (!previous || seq <= previous.aboveSeq) return Math.max(baseline, seq);
+    const genEpoch = await ctx.headerEpoch(seq);
+    // A damaged header counts: restore checks and quarantines it.
+    if (genEpoch === undefined || !isFencedLeftover(previous, seq, genEpoch)) baseline = Math.max(baseline, seq);
+    else await ctx.setAside(seq, genEpoch, previous.epoch);
+  }
+  return baseline;
+}
+
 async function createLockFile(ctx: LockContext, epoch: number, ttlMs: number | undefined): Promise<boolean> {
   const path = join(ctx.dir, lockName(epoch));
-  const acquiredAt = ctx.now();
-  const record: LockRecord = {
-    pid: process.pid,
-    hostname: hostname(),
-    epoch,
-    acquiredAt,
-    expiresAt: ttlMs === undefined ? null : acquiredAt + ttlMs,
-    owner: ctx.owner,
-  };
   let handle;
   try {
     handle = await ctx.fs.open(path, 'wx');
@@ -132,6 +249,20 @@ async function createLockFile(ctx: LockContext, epoch: number, ttlMs: number | u
     throw fsError(error, ctx.key, 'create the lock file');
   }
   try {
+    // Listed only now that the lock file exists: a fenced writer's generation that is
+    // not in this listing was published after the hand-over, and its own check after
+    // publishing sees this lock.
+    const names = await ctx.fs.readdir(ctx.dir);
+    const acquiredAt = ctx.now();
+    const record: LockRecord = {
+      pid: process.pid,
+      hostname: hostname(),
+      epoch,
+      acquiredAt,
+      expiresAt: ttlMs === undefined ? null : acquiredAt + ttlMs,
+      owner: ctx.owner,
+      fencesAbove: await fenceBaseline(ctx, names, epoch),
+    };
     await handle.writeFile(new TextEncoder().encode(JSON.stringify(record)));
     await handle.sync();
     await handle.close();

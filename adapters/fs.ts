@@ -1,7 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease, QuarantineInfo } from '../src/adapter.js';
-import { CheckpointError, toCheckpointError } from '../src/errors.js';
+import type {
+  AcquireOptions,
+  CheckpointAdapter,
+  CheckpointRecord,
+  GenerationInfo,
+  Lease,
+  QuarantineInfo,
+} from '../src/adapter.js';
+import { CheckpointError, isCheckpointError, toCheckpointError } from '../src/errors.js';
 import { checkKey } from '../src/keys.js';
 import { errnoOf, except, fsError, isAbandonedTemp, publishFile, syncDir, type PublishState } from './fs-durable.js';
 import {
@@ -18,7 +25,7 @@ import {
   keyFolderName,
   keyFromFolderName,
 } from './fs-layout.js';
-import { acquireFileLock, lockEpoch } from './fs-lock.js';
+import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './fs-lock.js';
 
 export { keyFolderName } from './fs-layout.js';
 
@@ -95,8 +102,17 @@ const missing = (error: unknown) => errnoOf(error) === 'ENOENT' || errnoOf(error
  *
  * Fencing: a write whose epoch is below the key's epoch (the highest of the
  * newest generation's epoch and every epoch handed out by `acquire`) is
- * refused with `fenced`. It is checked just before publishing, so it is exact
- * among writers that hold the lock (`persistActor({ lock: true })`).
+ * refused with `fenced`. It is checked before publishing and again after: a
+ * writer paused in between (SIGSTOP, a long GC) while another process took the
+ * lock rejects with `fenced` although its file was published. Such a
+ * leftover (a lower epoch, above the newest generation when the lock changed
+ * hands, which the lock file records) is never listed nor restored, and
+ * goes to quarantine (reason `fenced`, kept like any quarantined generation)
+ * when it is in the lock holder's way, or at the next hand-over of the lock.
+ * A holder's write that meets one rejects with `conflict` carrying
+ * `data.nextSeq`, the sequence to write past it with (`persistActor` does so
+ * at once). Exact among writers that hold the lock
+ * (`persistActor({ lock: true })`).
  *
  * @example
  * ```ts
@@ -248,6 +264,73 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     }
     return out;
   };
+  const fenceRule = (fs: FileSystemLike, dir: string, key: string, names: readonly string[]) =>
+    lockEpoch(names) > 0 ? readFenceRule({ fs, dir, key }, names) : Promise.resolve(undefined);
+  /**
+   * The `conflict` for a write at `record.seq`. When everything at or above it
+   * is the leftover of a writer fenced by this writer's own lock, the
+   * leftovers go to quarantine first and the error names the sequence to
+   * write past them with (`data.nextSeq`); any other generation there is a
+   * real conflict.
+   */
+  const conflictAt = async (fs: FileSystemLike, dir: string, key: string, record: CheckpointRecord, detail: string) => {
+    const { seq, epoch } = record;
+    const names = await readNames(fs, dir, key);
+    const lock = lockEpoch(names);
+    if (lock > epoch) {
+      // Fenced while publishing: what is in the way is the new owner's, or set aside by it.
+      detail = `the lock changed hands (epoch ${epoch} to ${lock}) while this write was being published`;
+      return new CheckpointError('fenced', { key, adapter: NAME, seq, detail });
+    }
+    const rule = await fenceRule(fs, dir, key, names);
+    const above = generationSeqs(names).filter((s) => s >= seq);
+    const infos = rule?.epoch === epoch ? await Promise.all(above.map((s) => readHeader(fs, dir, key, s))) : [];
+    const leftovers = infos.flatMap((info) => (info && isFencedLeftover(rule, info.seq, info.epoch) ? [info] : []));
+    if (above.length === 0 || leftovers.length !== above.length) {
+      return new CheckpointError('conflict', { key, adapter: NAME, seq, detail });
+    }
+    for (const info of leftovers) await setAside(fs, key, info.seq, info.epoch, rule!.epoch);
+    const nextSeq = Math.max(...above) + 1;
+    return new CheckpointError('conflict', {
+      key,
+      adapter: NAME,
+      seq,
+      detail: `generations ${above.join(', ')} of a fenced writer were set aside (quarantine); write again with seq ${nextSeq}`,
+      data: { nextSeq, setAside: above },
+    });
+  };
+  const setAside = (fs: FileSystemLike, key: string, seq: number, epoch: number, lockEpoch: number) =>
+    moveToQuarantine(fs, key, seq, `fenced: written with epoch ${epoch} after epoch ${lockEpoch} took the lock`).then(
+      noop,
+      (error: unknown) => {
+        // Already moved by another reader of the same leftover.
+        if (!isCheckpointError(error) || error.code !== 'not-found') throw error;
+      },
+    );
+  const readHeader = async (fs: FileSystemLike, dir: string, key: string, seq: number) => {
+    const found = await readInfo(fs, join(dir, generationName(seq)), seq, key);
+    return found?.valid ? found.info : undefined;
+  };
+  const moveToQuarantine = async (fs: FileSystemLike, key: string, seq: number, reason: string) => {
+    const dir = keyDir(key);
+    const source = join(dir, generationName(seq));
+    const info = Number.isSafeInteger(seq) && seq > 0 ? (await readInfo(fs, source, seq, key))?.info : undefined;
+    if (!info) throw new CheckpointError('not-found', { key, adapter: NAME, seq });
+    const quarantinedAt = now();
+    const id = `${fixedWidth(seq)}-${quarantinedAt.toString(36)}-${randomBytes(4).toString('hex')}`;
+    const qdir = join(dir, QUARANTINE_DIR);
+    try {
+      await fs.mkdir(qdir).catch(except('EEXIST'));
+      await publishFile(fs, publishState, qdir, join(qdir, `${id}.json`), utf8(JSON.stringify({ key, reason })), key);
+      await fs.rename(source, join(qdir, `${id}.gen`));
+      await syncDir(fs, dir);
+    } catch (error) {
+      await fs.unlink(join(qdir, `${id}.json`)).catch(noop);
+      if (errnoOf(error) === 'ENOENT') throw new CheckpointError('not-found', { key, adapter: NAME, seq });
+      throw fsError(error, key, 'quarantine a generation', seq);
+    }
+    return { ...info, id, key, reason, quarantinedAt };
+  };
   const checkRecordNumbers = (key: string, seq: number, epoch: number) => {
     if (Number.isSafeInteger(seq) && seq > 0 && Number.isSafeInteger(epoch) && epoch >= 0) return;
     throw new CheckpointError('invalid-option', {
@@ -263,16 +346,23 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     async list(key) {
       const fs = await use(key);
       const dir = keyDir(key);
-      const seqs = generationSeqs(await readNames(fs, dir, key));
-      const found = await Promise.all(seqs.map((seq) => readInfo(fs, join(dir, generationName(seq)), seq, key)));
-      return found.flatMap((f) => (f ? [f.info] : []));
+      const names = await readNames(fs, dir, key);
+      const seqs = generationSeqs(names);
+      const [rule, found] = await Promise.all([
+        fenceRule(fs, dir, key, names),
+        Promise.all(seqs.map((seq) => readInfo(fs, join(dir, generationName(seq)), seq, key))),
+      ]);
+      return found.flatMap((f) =>
+        f && !(f.valid && isFencedLeftover(rule, f.info.seq, f.info.epoch)) ? [f.info] : [],
+      );
     },
     async readNewest(key) {
       const fs = await use(key);
       const dir = keyDir(key);
       const names = await readNames(fs, dir, key);
-      const seqs = generationSeqs(names);
+      let seqs = generationSeqs(names);
       const qseqs = names.includes(QUARANTINE_DIR) ? (await quarantined(fs, dir, key)).map((q) => q.seq) : [];
+      const rule = await fenceRule(fs, dir, key, names);
       for (const seq of seqs) {
         let file: Uint8Array;
         try {
@@ -282,6 +372,12 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
           throw fsError(error, key, 'read a generation', seq);
         }
         const header = decodeGenerationHeader(file.subarray(0, HEADER_SIZE), seq);
+        if (header && isFencedLeftover(rule, seq, header.epoch)) {
+          // Set aside, never restored; its sequence stays taken like a quarantined one.
+          qseqs.push(seq);
+          seqs = seqs.filter((s) => s !== seq);
+          continue;
+        }
         const epoch = header ? header.epoch : await generationEpoch(fs, dir, key, names);
         return { seqs, quarantinedSeq: Math.max(0, ...qseqs), epoch, newest: { seq, bytes: envelopeBytesOf(file) } };
       }
@@ -307,8 +403,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       // Quarantined sequences stay taken, so a new generation never shadows one under inspection.
       if (names.includes(QUARANTINE_DIR))
         for (const q of await quarantined(fs, dir, key)) newest = Math.max(newest, q.seq);
-      const conflict = (detail: string) => new CheckpointError('conflict', { key, adapter: NAME, seq, detail });
-      if (seq <= newest) throw conflict(`generation ${newest} already exists`);
+      if (seq <= newest) throw await conflictAt(fs, dir, key, record, `generation ${newest} already exists`);
       const current = Math.max(lockEpoch(names), await generationEpoch(fs, dir, key, names));
       if (epoch < current) {
         const detail = `epoch ${epoch} is older than the key's epoch ${current}`;
@@ -316,8 +411,9 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       }
       const target = join(dir, generationName(seq));
       if (!(await publishFile(fs, publishState, dir, target, [generationHeader(record), record.bytes], key, seq))) {
-        throw conflict(`another writer published generation ${seq} first`);
+        throw await conflictAt(fs, dir, key, record, `another writer published generation ${seq} first`);
       }
+      await confirmNotFenced({ fs, dir, key }, epoch, seq);
     },
     async remove(key, seq) {
       const fs = await use(key);
@@ -331,25 +427,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       return (await keyFolders(fs)).filter((f) => generationSeqs(f.names).length > 0).map((f) => f.key);
     },
     async quarantine(key, seq, reason) {
-      const fs = await use(key);
-      const dir = keyDir(key);
-      const source = join(dir, generationName(seq));
-      const info = Number.isSafeInteger(seq) && seq > 0 ? (await readInfo(fs, source, seq, key))?.info : undefined;
-      if (!info) throw new CheckpointError('not-found', { key, adapter: NAME, seq });
-      const quarantinedAt = now();
-      const id = `${fixedWidth(seq)}-${quarantinedAt.toString(36)}-${randomBytes(4).toString('hex')}`;
-      const qdir = join(dir, QUARANTINE_DIR);
-      try {
-        await fs.mkdir(qdir).catch(except('EEXIST'));
-        await publishFile(fs, publishState, qdir, join(qdir, `${id}.json`), utf8(JSON.stringify({ key, reason })), key);
-        await fs.rename(source, join(qdir, `${id}.gen`));
-        await syncDir(fs, dir);
-      } catch (error) {
-        await fs.unlink(join(qdir, `${id}.json`)).catch(noop);
-        if (errnoOf(error) === 'ENOENT') throw new CheckpointError('not-found', { key, adapter: NAME, seq });
-        throw fsError(error, key, 'quarantine a generation', seq);
-      }
-      return { ...info, id, key, reason, quarantinedAt };
+      return moveToQuarantine(await use(key), key, seq, reason);
     },
     async listQuarantine(key) {
       const fs = await use(key);
@@ -394,8 +472,10 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       const fs = await use(key);
       const dir = await ensureKeyDir(fs, key);
       const generationEpochOf = (names: readonly string[]) => generationEpoch(fs, dir, key, names);
+      const headerEpoch = async (seq: number) => (await readHeader(fs, dir, key, seq))?.epoch;
+      const setAsideOf = (seq: number, epoch: number, lockEpoch: number) => setAside(fs, key, seq, epoch, lockEpoch);
       const lease = await acquireFileLock(
-        { fs, dir, key, owner, now, generationEpoch: generationEpochOf },
+        { fs, dir, key, owner, now, generationEpoch: generationEpochOf, headerEpoch, setAside: setAsideOf },
         acquireOptions,
       );
       leases.add(lease);

@@ -5,7 +5,7 @@ import { systemClock } from './clock.js';
 import { taggedJsonCodec, type Codec } from './codec.js';
 import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
-import { checkCompress, sealEnvelope } from './compression.js';
+import { checkCompress } from './compression.js';
 import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import { CheckpointEmitter } from './events.js';
@@ -18,6 +18,7 @@ import type { PersistOptions, PersistedActor } from './persist.js';
 import { Replay } from './replay.js';
 import { freshReport, loadGeneration, restoreNewest, type RestoreReport } from './restore.js';
 import { checkRetention, explainRetention, pruneGenerations, type RetentionOptions } from './retention.js';
+import { writeGeneration } from './save.js';
 import type { FlushInfo } from './scheduler.js';
 
 /** Options of journal mode (`persistActor(logic, { journal: { ... } })`). */
@@ -429,11 +430,22 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       // The first generation goes out before any append (appends wait for it); later ones
       // only once the journal they cover is durable, so the journal never has holes.
       if (!initial) await writer.whenDurable(upto);
-      const seq = nextGen++;
-      const createdAt = clock.now();
-      const fields = { machine: machineId, version, seq, epoch, createdAt, codec: codec.id };
-      const bytes = await sealEnvelope(fields, payload, options.compress);
-      await adapter.write(key, { seq, epoch, createdAt, byteLength: bytes.length, bytes });
+      const { seq, createdAt, bytes } = await writeGeneration({
+        adapter,
+        key,
+        clock,
+        fields: { machine: machineId, version, epoch, codec: codec.id },
+        payload,
+        compress: options.compress,
+        claimSeq: (atLeast = 0) => {
+          nextGen = Math.max(nextGen, atLeast);
+          return nextGen++;
+        },
+        known,
+        retain: options.retain,
+        onDropped: (removed) => events.emit({ type: 'prune', key, removed }),
+        onError,
+      });
       known.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
       genJournal.set(seq, upto);
       if (base && upto > base.seq) {

@@ -10,7 +10,7 @@ import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from '.
 import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
 import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
-import { checkCompress, sealEnvelope, type CompressOptions } from './compression.js';
+import { checkCompress, type CompressOptions } from './compression.js';
 import { createRestoredActor } from './restored-actor.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { JournalOptions } from './journal.js';
@@ -39,6 +39,7 @@ import {
   type RetainedGeneration,
   type RetentionOptions,
 } from './retention.js';
+import { writeGeneration } from './save.js';
 import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
 
@@ -294,21 +295,24 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       (list) => list.slice(),
       () => undefined, // listed again on the next write; pruning waits until then
     );
-    const gens = known ?? [];
-    const seq = nextSeq++;
-    const createdAt = clock.now();
-    const fields = { machine: machineId, version, seq, epoch, createdAt, codec: codec.id };
-    const bytes = await sealEnvelope(fields, payload, options.compress);
-    const record = { seq, epoch, createdAt, byteLength: bytes.length, bytes };
-    try {
-      await adapter.write(key, record);
-    } catch (error) {
-      if (toCheckpointError(error, 'io').code !== 'storage-full' || gens.length < 2) throw error;
-      // Full store: drop every older generation (the newest stays readable) and try once more.
-      await prune(gens[0]!.seq, 1);
-      await adapter.write(key, record);
-    }
-    gens.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
+    const { seq, createdAt, bytes } = await writeGeneration({
+      adapter,
+      key,
+      clock,
+      fields: { machine: machineId, version, epoch, codec: codec.id },
+      payload,
+      compress: options.compress,
+      // Claimed before each attempt: a failed write's sequence is never reused.
+      claimSeq: (atLeast = 0) => {
+        nextSeq = Math.max(nextSeq, atLeast);
+        return nextSeq++;
+      },
+      known,
+      retain: options.retain,
+      onDropped: (removed) => events.emit({ type: 'prune', key, removed }),
+      onError,
+    });
+    known?.unshift({ seq, epoch, createdAt, byteLength: bytes.length });
     await prune(seq);
     const info = { seq, byteLength: bytes.length, durationMs: clock.now() - t0 };
     events.emit({ type: 'save', key, ...info });

@@ -33,6 +33,18 @@ export interface RetentionOptions {
    * @default 0
    */
   readonly utcOffsetMinutes?: number;
+  /**
+   * What a save does when the store is full (`storage-full`). `'keep'`: it
+   * fails and deletes nothing; every generation retention keeps stays, and the
+   * save is retried with the next change or `flush()`. `'drop-oldest'`: it
+   * deletes the oldest generation and tries again, one at a time, until the
+   * new state fits; older history goes for the newest state, the newest
+   * durable generation is never removed, and quarantine is never touched.
+   * Each removal is reported as a `prune` event; if the save still fails with
+   * only the newest generation left, the removed ones stay removed.
+   * @default 'keep'
+   */
+  readonly onFull?: 'keep' | 'drop-oldest';
 }
 
 /** Why a generation is kept: the retention rules that keep it. */
@@ -76,6 +88,10 @@ export function checkRetention(options: RetentionOptions | undefined, key?: stri
   const offset = options.utcOffsetMinutes;
   if (offset !== undefined && !(Number.isInteger(offset) && Math.abs(offset) <= 14 * 60)) {
     throw bad('`retain.utcOffsetMinutes` must be an integer from -840 to 840');
+  }
+  const onFull: unknown = options.onFull;
+  if (onFull !== undefined && onFull !== 'keep' && onFull !== 'drop-oldest') {
+    throw bad(`\`retain.onFull\` must be 'keep' or 'drop-oldest', got ${JSON.stringify(onFull)}`);
   }
 }
 

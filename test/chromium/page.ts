@@ -157,12 +157,13 @@ export const tab = {
       }
     })();
   },
-  async counterOpen(dbName: string, key: string, retainLatest = 3) {
+  async counterOpen(dbName: string, key: string, retainLatest = 3, onFull: 'keep' | 'drop-oldest' = 'keep') {
     persisted = await persistActor(counter, {
       key,
       adapter: indexedDbAdapter({ dbName }),
       debounce: { wait: 0, maxWait: 0 },
-      retain: { latest: retainLatest },
+      retain: { latest: retainLatest, onFull },
+      onError: () => undefined,
     });
     persisted.on('prune', (event) => pruned.push(...event.removed));
     const { count } = persisted.actor.getSnapshot().context;
@@ -194,6 +195,8 @@ export const tab = {
   },
   /** Generations the persisted actor pruned so far. */
   counterPruned: () => pruned.slice(),
+  /** Sequences of the counter's stored generations, newest first. */
+  counterStored: async () => (await persisted!.history.list()).map((g) => g.seq),
   /** Changes the actor and waits for `flush()`: the acknowledged checkpoint, or the error code. */
   async counterInc(padBytes = 48 * 1024): Promise<{ count: number; seq: number } | { code: string }> {
     persisted!.actor.send({ type: 'PAD', bytes: padBytes });

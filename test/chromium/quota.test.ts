@@ -53,10 +53,37 @@ it('the adapter rejects with storage-full (with the estimate) and keeps the prev
   expect((await call(page, 'write', 'doc', 2, 0, 16 * 1024)).ok).toBe(true);
 });
 
-it('a persisted actor prunes a full store and retries; a checkpoint too large even alone is storage-full', async () => {
-  // Room for about eight 64 KB checkpoints; retention alone would keep 50.
+it('at quota a persisted actor deletes nothing: every generation retention keeps stays (issue 12)', async () => {
+  // Room for about eight 64 KB checkpoints; retention keeps 50.
   const { page } = await tabWithQuota(600 * 1024);
-  await call(page, 'counterOpen', 'quota-actor', 'counter', 50);
+  await call(page, 'counterOpen', 'quota-keep', 'counter', 50);
+  let last = { count: 0, seq: 0 };
+  let full = false;
+  for (let i = 0; i < 15 && !full; i++) {
+    const result = await call(page, 'counterInc');
+    if ('code' in result) {
+      expect(result.code).toBe('storage-full');
+      full = true;
+    } else last = result;
+  }
+  expect(full).toBe(true);
+  const stored = await call(page, 'counterStored');
+  // Every acknowledged generation is still there (the fresh one at seq 1 included).
+  expect(stored[0]).toBe(last.seq);
+  expect(stored).toEqual(Array.from({ length: last.seq }, (_, i) => last.seq - i));
+  expect(await call(page, 'counterPruned')).toEqual([]);
+  const again = await openTab(context!, server.url);
+  expect(await call(again, 'counterOpen', 'quota-keep', 'counter', 50)).toEqual({
+    count: last.count,
+    source: 'checkpoint',
+    seq: last.seq,
+  });
+  console.log(`quota, onFull 'keep': ${stored.length} generations at quota, a failed save deleted none`);
+});
+
+it("with retain.onFull 'drop-oldest' a full store gives up its oldest generations; one too large alone is storage-full", async () => {
+  const { page } = await tabWithQuota(600 * 1024);
+  await call(page, 'counterOpen', 'quota-actor', 'counter', 50, 'drop-oldest');
   let last = { count: 0, seq: 0 };
   for (let i = 0; i < 15; i++) {
     const result = await call(page, 'counterInc');
@@ -65,8 +92,12 @@ it('a persisted actor prunes a full store and retries; a checkpoint too large ev
   }
   const pruned = await call(page, 'counterPruned');
   expect(pruned.length).toBeGreaterThan(0);
+  const stored = await call(page, 'counterStored');
+  // Oldest first, never the newest: what is left is the newest run of generations.
+  expect(stored).toEqual(Array.from({ length: stored.length }, (_, i) => last.seq - i));
 
   expect(await call(page, 'counterInc', 1024 * 1024)).toEqual({ code: 'storage-full' });
+  expect((await call(page, 'counterStored'))[0]).toBe(last.seq);
   const again = await openTab(context!, server.url);
   expect(await call(again, 'counterOpen', 'quota-actor', 'counter', 50)).toEqual({
     count: last.count,
@@ -74,7 +105,7 @@ it('a persisted actor prunes a full store and retries; a checkpoint too large ev
     seq: last.seq,
   });
   console.log(
-    `quota: 15 saves of ~64 KB into ~600 KB all succeeded (${pruned.length} generations pruned on storage-full); ` +
-      'a 1.3 MB checkpoint failed with storage-full and the previous one restored',
+    `quota, onFull 'drop-oldest': 15 saves of ~64 KB into ~600 KB all succeeded (${pruned.length} oldest generations dropped); ` +
+      'a 1.3 MB checkpoint failed with storage-full and the newest one stayed and restored',
   );
 });

@@ -350,19 +350,28 @@ describe('persistActor', () => {
     await p.close();
   });
 
-  it('on storage-full prunes older generations and retries once; the previous one stays readable', async () => {
+  /** A memory store with room for `room` generations: writes beyond it fail with storage-full. */
+  const tinyStore = (room: number) => {
     const inner = memoryAdapter();
-    // A store with room for two generations.
+    let full = 0;
     const adapter: CheckpointAdapter = {
       ...inner,
       async write(key, record) {
-        if ((await inner.list(key)).length >= 2) {
+        if ((await inner.list(key)).length >= room) {
+          full++;
           const { CheckpointError } = await import('xstate-checkpoint');
           throw new CheckpointError('storage-full', { key, adapter: 'tiny' });
         }
         return inner.write(key, record);
       },
     };
+    return { inner, adapter, fullCount: () => full };
+  };
+  const countOf = async (p: { history: { load(seq: number): Promise<{ snapshot: unknown }> } }, seq: number) =>
+    ((await p.history.load(seq)).snapshot as { context: { count: number } }).context.count;
+
+  it('on storage-full deletes nothing by default: every generation retention keeps stays (issue 12)', async () => {
+    const { inner, adapter, fullCount } = tinyStore(3);
     const events: CheckpointEvent[] = [];
     const p = await persistActor(counter, {
       key: 'c',
@@ -370,18 +379,74 @@ describe('persistActor', () => {
       flushOnExit: false,
       retain: { latest: 5 },
       onEvent: (e) => events.push(e),
+      onError: () => undefined,
     });
-    for (let i = 0; i < 4; i++) {
+    for (let i = 0; i < 3; i++) {
+      p.actor.send({ type: 'INC' });
+      await p.flush();
+    }
+    p.actor.send({ type: 'INC' });
+    await expect(p.flush()).rejects.toMatchObject({ code: 'storage-full' });
+    expect(fullCount()).toBeGreaterThan(0);
+    const gens = await inner.list('c');
+    expect(gens).toHaveLength(3);
+    expect(await Promise.all(gens.map((g) => countOf(p, g.seq)))).toEqual([3, 2, 1]);
+    expect(events.some((e) => e.type === 'prune')).toBe(false);
+    expect(events.some((e) => e.type === 'save-error' && e.error.code === 'storage-full')).toBe(true);
+    await p.close().catch(() => undefined);
+  });
+
+  it("with retain.onFull 'drop-oldest' drops the oldest generations one at a time until the new state fits", async () => {
+    const { inner, adapter } = tinyStore(3);
+    const events: CheckpointEvent[] = [];
+    const p = await persistActor(counter, {
+      key: 'c',
+      adapter,
+      flushOnExit: false,
+      retain: { latest: 5, onFull: 'drop-oldest' },
+      onEvent: (e) => events.push(e),
+    });
+    for (let i = 0; i < 5; i++) {
       p.actor.send({ type: 'INC' });
       await p.flush();
     }
     const gens = await inner.list('c');
-    expect(gens).toHaveLength(2);
-    expect((await p.history.load(gens[0]!.seq)).snapshot).toMatchObject({ context: { count: 4 } });
-    expect((await p.history.load(gens[1]!.seq)).snapshot).toMatchObject({ context: { count: 3 } });
-    expect(events.some((e) => e.type === 'prune')).toBe(true);
+    // Room for three: each full save dropped exactly one (the oldest), never more.
+    expect(await Promise.all(gens.map((g) => countOf(p, g.seq)))).toEqual([5, 4, 3]);
+    const pruned = events.flatMap((e) => (e.type === 'prune' ? e.removed : []));
+    expect(pruned).toHaveLength(2);
     expect(events.some((e) => e.type === 'save-error')).toBe(false);
     await p.close();
+  });
+
+  it("with retain.onFull 'drop-oldest' never removes the newest durable generation, even when the save still fails", async () => {
+    const { inner, adapter } = tinyStore(1);
+    const p = await persistActor(counter, {
+      key: 'c',
+      // Room for one: once the first generation is there, no removal makes room.
+      adapter,
+      flushOnExit: false,
+      retain: { latest: 5, onFull: 'drop-oldest' },
+      onError: () => undefined,
+    });
+    p.actor.send({ type: 'INC' });
+    await p.flush();
+    p.actor.send({ type: 'INC' });
+    await expect(p.flush()).rejects.toMatchObject({ code: 'storage-full' });
+    const gens = await inner.list('c');
+    expect(gens).toHaveLength(1);
+    expect(await countOf(p, gens[0]!.seq)).toBe(1);
+    await p.close().catch(() => undefined);
+  });
+
+  it('rejects an unknown retain.onFull', async () => {
+    await expect(
+      persistActor(counter, {
+        key: 'c',
+        adapter: memoryAdapter(),
+        retain: { onFull: 'delete-all' as 'keep' },
+      }),
+    ).rejects.toMatchObject({ code: 'invalid-option' });
   });
 
   it('refuses a stopped writer once it is fenced, and reports it', async () => {

@@ -4,7 +4,10 @@
 //
 // All modes but try-write print "ready" once loaded and start on "go <n>" from stdin.
 //
-//   saver <store>                   from seq n: save generations with fileAdapter; print "ack <seq>" after each write resolves
+//   saver <store>                   restore through persistActor, then save states n+1, n+2... (scheduler, capture,
+//                                   envelope, fileAdapter); print "ack <n>" after each flush() resolves
+//   lock-saver <store> <name> <ttl> the same holding the key's lock (lease ttl ms); prints "restored <n> <by>",
+//                                   "ack <n>", and "error <code>" when a flush fails (fenced: it stops saving)
 //   naive <store>                   the same through an in-place writer: truncate, write half, write half, no fsync
 //   race <store> <writer> <count>   write newest+1 repeatedly; print "ack <seq> <crc>" or "refused <code>"
 //   race-naive <store> <writer> <count>   the same with temp file + rename() (overwrites)
@@ -16,10 +19,12 @@ import { fileAdapter } from '../../adapters/fs.js';
 import { crc32 } from '../../src/checksum.js';
 import { encodeEnvelope } from '../../src/envelope.js';
 import { isCheckpointError } from '../../src/errors.js';
+import { persistActor } from '../../src/persist.js';
+import { CRASH_KEY, crashMachine } from './fs-machine.js';
 import { payloadFor } from './fs-payload.js';
 
 const [mode, store = '', third = '', fourth = '0'] = process.argv.slice(2);
-const key = 'crash-key';
+const key = CRASH_KEY;
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const envelope = (seq: number, payload: Uint8Array) =>
   encodeEnvelope({ machine: 'crash-test', version: 1, seq, epoch: 0, createdAt: Date.now(), codec: 'raw' }, payload);
@@ -37,12 +42,40 @@ const ready = () =>
   });
 
 async function saver() {
-  const adapter = fileAdapter({ dir: store });
-  for (let seq = await ready(); ; seq++) {
-    const bytes = envelope(seq, payloadFor(seq));
-    await adapter.write(key, { seq, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes });
-    say(`ack ${seq}`);
-    if (seq > 3) await adapter.remove(key, seq - 3);
+  await ready();
+  const persisted = await persistActor(crashMachine, {
+    key: CRASH_KEY,
+    adapter: fileAdapter({ dir: store }),
+    flushOnExit: false,
+  });
+  for (let n = persisted.actor.getSnapshot().context.n + 1; ; n++) {
+    persisted.actor.send({ type: 'SET', n, by: 'saver' });
+    await persisted.flush();
+    say(`ack ${n}`);
+  }
+}
+
+async function lockSaver(name: string, ttlMs: number) {
+  await ready();
+  const persisted = await persistActor(crashMachine, {
+    key: CRASH_KEY,
+    adapter: fileAdapter({ dir: store }),
+    lock: { ttlMs, waitMs: 30_000 },
+    flushOnExit: false,
+    onError: () => undefined,
+  });
+  const restored = persisted.actor.getSnapshot().context;
+  say(`restored ${restored.n} ${restored.by || '-'}`);
+  for (let n = restored.n + 1; ; n++) {
+    persisted.actor.send({ type: 'SET', n, by: name });
+    try {
+      await persisted.flush();
+      say(`ack ${n}`);
+    } catch (error) {
+      say(`error ${codeOf(error)}`);
+      // A fenced writer is halted for good; a halted owner would end here too, and the harness counts it.
+      if (isCheckpointError(error) && (error.code === 'fenced' || error.code === 'conflict')) return;
+    }
   }
 }
 
@@ -115,6 +148,7 @@ async function tryWrite(writeKey: string) {
 
 const modes: Record<string, () => Promise<void>> = {
   saver,
+  'lock-saver': () => lockSaver(third, Number(fourth)),
   naive,
   race: () => race(third, Number(fourth)),
   'race-naive': () => raceNaive(third, Number(fourth)),
@@ -128,7 +162,9 @@ if (!run) {
 }
 run().then(
   () => {
-    if (mode !== 'hold-lock') process.exit(0);
+    // A halted lock-saver stays until killed, as a stopped-but-alive process would.
+    if (mode === 'lock-saver') setInterval(() => undefined, 1000);
+    else if (mode !== 'hold-lock') process.exit(0);
   },
   (error: unknown) => {
     process.stderr.write(`child ${String(mode)} failed: ${error instanceof Error ? error.stack : String(error)}\n`);

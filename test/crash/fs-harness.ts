@@ -1,16 +1,17 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCheckpointError, openEnvelope } from 'xstate-checkpoint';
+import { isCheckpointError, loadGeneration, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from './fs-build.js';
+import { CRASH_KEY, blobFor, crashMachine } from './fs-machine.js';
 import { isPayloadOf } from './fs-payload.js';
 
 /** Options of {@link runCrashLoop}. */
 export interface CrashLoopOptions {
   /** How many times a child is killed (each kill is one iteration). */
   readonly iterations: number;
-  /** `adapter`: saves through fileAdapter. `naive`: truncate-and-write in place, no fsync. */
+  /** `adapter`: saves through persistActor and fileAdapter. `naive`: truncate-and-write in place, no fsync. */
   readonly mode: 'adapter' | 'naive';
   /** A scratch folder; emptied first. */
   readonly workDir: string;
@@ -115,29 +116,42 @@ function spawnChild(entry: string, args: string[]): Promise<ReadyChild> {
   });
 }
 
-/** Newest stored seq, newest valid seq and the number of invalid generations of a store. */
-async function inspectAdapterStore(store: string) {
+/**
+ * The state of every stored generation, loaded the way a restore does
+ * (envelope, codec, machine checks) and compared with the exact content of
+ * its state; `newest` is the newest generation's state, `newestValid` the
+ * newest one that loads.
+ */
+export async function inspectAdapterStore(store: string) {
   const adapter = fileAdapter({ dir: store });
+  const ctx = { logic: crashMachine, machineId: 'crash-test', version: 1 };
   try {
-    const list = await adapter.list('crash-key');
+    const list = await adapter.list(CRASH_KEY);
+    let newest = 0;
     let newestValid = 0;
+    let newestBy = '';
     let invalid = 0;
     let newestInvalid = false;
     for (const [index, generation] of list.entries()) {
-      const bytes = await adapter.read('crash-key', generation.seq);
-      let ok = false;
+      let n: number | undefined;
+      let by = '';
       try {
-        const { header, payload } = openEnvelope(bytes ?? new Uint8Array());
-        ok = header.seq === generation.seq && isPayloadOf(payload, generation.seq);
+        const loaded = await loadGeneration(adapter, CRASH_KEY, generation.seq, [taggedJsonCodec], undefined, ctx);
+        const context = (loaded.snapshot as { context: { n: number; by: string; blob: string } }).context;
+        if (context.blob === blobFor(context.n)) ({ n, by } = context);
       } catch (error) {
         if (!isCheckpointError(error)) throw error;
       }
-      if (!ok) {
+      if (index === 0) newest = n ?? 0;
+      if (n === undefined) {
         invalid++;
         if (index === 0) newestInvalid = true;
-      } else newestValid = Math.max(newestValid, generation.seq);
+      } else if (n > newestValid) {
+        newestValid = n;
+        newestBy = by;
+      }
     }
-    return { newest: list[0]?.seq ?? 0, newestValid, invalid, newestInvalid };
+    return { newest, newestValid, newestBy, invalid, newestInvalid };
   } finally {
     await adapter.dispose();
   }

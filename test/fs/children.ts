@@ -11,6 +11,8 @@ export interface Child {
   /** Resolves when the child has exited (all output read). */
   readonly exited: Promise<void>;
   kill(): void;
+  /** Sends a signal (SIGSTOP, SIGCONT...). */
+  signal(name: NodeJS.Signals): void;
 }
 
 /**
@@ -45,6 +47,7 @@ export function startChild(entry: string, args: string[]): Promise<Child> {
         }),
       exited,
       kill: () => child.kill('SIGKILL'),
+      signal: (name) => child.kill(name),
     };
     child.stdout.on('data', (chunk: Buffer) => {
       buffered += chunk.toString();
