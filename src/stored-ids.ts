@@ -76,7 +76,7 @@ export function checkStoredChild(id: string, child: unknown, path: Path): void {
 /**
  * Checks a stored `historyValue`: an object whose keys are state ids (none a
  * name of `Object.prototype`) and whose values are lists of `{ id }` state
- * references. Absent is fine.
+ * references. Absent is fine (a snapshot written by a migration may drop it).
  *
  * @example
  * ```ts
@@ -85,8 +85,9 @@ export function checkStoredChild(id: string, child: unknown, path: Path): void {
  * ```
  */
 export function checkStoredHistory(historyValue: unknown, path: Path): void {
-  if (historyValue === undefined || historyValue === null) return;
-  if (typeof historyValue !== 'object' || Array.isArray(historyValue)) {
+  if (historyValue === undefined) return;
+  // XState always writes an object ({} when nothing is remembered); null would forget every history.
+  if (typeof historyValue !== 'object' || historyValue === null || Array.isArray(historyValue)) {
     throw invalid(path, 'the stored history value is not an object');
   }
   for (const key of Object.keys(historyValue)) {
