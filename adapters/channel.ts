@@ -3,13 +3,18 @@ import type {
   AdapterCapabilities,
   CheckpointAdapter,
   CheckpointRecord,
+  GenerationNotice,
   Lease,
   NewestRead,
 } from '../src/adapter.js';
 import { CheckpointError, isCheckpointError, toCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
 import { readNewestOf } from '../src/restore.js';
 
-/** The adapter methods a channel carries, plus `release` (of a lease) and `describe` (name and capabilities). */
+/**
+ * The adapter methods a channel carries, plus `release` (of a lease), `describe`
+ * (name and capabilities), and `subscribe` / `notices` / `unsubscribe` (a
+ * subscription, its notices as a long poll, and its end).
+ */
 export type ChannelMethod =
   | 'describe'
   | 'list'
@@ -23,7 +28,10 @@ export type ChannelMethod =
   | 'readQuarantined'
   | 'deleteQuarantined'
   | 'acquire'
-  | 'release';
+  | 'release'
+  | 'subscribe'
+  | 'notices'
+  | 'unsubscribe';
 
 /** One call over the channel: plain data that survives structured clone (Uint8Array bytes included). */
 export interface ChannelRequest {
@@ -58,6 +66,8 @@ export type ChannelHandler = (request: unknown) => Promise<ChannelResponse>;
 export interface ChannelDescription {
   readonly name: string;
   readonly capabilities: AdapterCapabilities;
+  /** The served adapter has `subscribe` (absent from servers older than this field: no). */
+  readonly subscribe?: boolean;
 }
 
 /** Options of {@link channelAdapter}. */
@@ -74,6 +84,13 @@ export interface ChannelAdapterOptions {
   readonly capabilities?: AdapterCapabilities;
   /** Reject a call with `timeout` when no answer came in this many ms. @default no limit */
   readonly timeoutMs?: number;
+  /**
+   * The served adapter has `subscribe`: offer it here, its notices carried by a
+   * long poll (one `notices` call waiting on the server at a time per
+   * subscription). {@link connectChannelAdapter} sets it from the server's answer.
+   * @default false
+   */
+  readonly notices?: boolean;
 }
 
 const methods: ReadonlySet<string> = new Set<ChannelMethod>([
@@ -90,7 +107,14 @@ const methods: ReadonlySet<string> = new Set<ChannelMethod>([
   'deleteQuarantined',
   'acquire',
   'release',
+  'subscribe',
+  'notices',
+  'unsubscribe',
 ]);
+
+// How long one `notices` call waits on the server before answering "nothing yet". Kept under
+// `timeoutMs` so a quiet key does not read as a dead channel.
+const NOTICE_WAIT_MS = 25_000;
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null;
 
@@ -119,6 +143,7 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
   const name = options.name ?? 'channel';
   const capabilities = options.capabilities ?? { durable: false, crossProcess: false, locks: false };
   const leases = new Map<string, Lease>();
+  const subscriptions = new Set<() => void>();
   let disposed = false;
 
   const call = async (method: ChannelMethod, args: unknown[], key?: string): Promise<unknown> => {
@@ -156,11 +181,16 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
     },
     async dispose() {
       if (disposed) return;
+      for (const stop of [...subscriptions]) stop();
       const held = [...leases.values()];
       await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
       disposed = true;
     },
   };
+  if (options.notices === true) {
+    const waitMs = Math.max(1, Math.min(NOTICE_WAIT_MS, (options.timeoutMs ?? Infinity) / 2));
+    adapter.subscribe = (key, listener) => subscribeOver(call, key, listener, waitMs, subscriptions);
+  }
   if (capabilities.locks) {
     adapter.acquire = async (key: string, acquireOptions?: AcquireOptions): Promise<Lease> => {
       const granted = await call('acquire', acquireOptions === undefined ? [key] : [key, acquireOptions], key);
@@ -216,7 +246,88 @@ export async function connectChannelAdapter(options: ConnectChannelOptions): Pro
     });
   }
   const { name, capabilities } = described as unknown as ChannelDescription;
-  return channelAdapter({ ...options, name: options.name ?? name, capabilities });
+  const notices = described['subscribe'] === true;
+  return channelAdapter({ ...options, name: options.name ?? name, capabilities, notices });
+}
+
+/**
+ * The client side of one subscription: `subscribe` on the server, then `notices`
+ * calls one after another (each waits up to `waitMs` for the next notice), each
+ * notice handed to `listener`. A failed call (the server restarted, the channel
+ * dropped) subscribes again after a backoff; the follower's resync poll covers
+ * what was missed meanwhile. Stopping unsubscribes at once, which also answers
+ * the `notices` call waiting on the server, so nothing is left pending.
+ */
+function subscribeOver(
+  call: (method: ChannelMethod, args: unknown[], key?: string) => Promise<unknown>,
+  key: string,
+  listener: (notice: GenerationNotice) => void,
+  waitMs: number,
+  subscriptions: Set<() => void>,
+): () => void {
+  let active = true;
+  let id: string | undefined;
+  let wake: (() => void) | undefined;
+  const pause = (ms: number) =>
+    new Promise<void>((resolve) => {
+      // Unref'd: a subscription alone must not keep a process alive.
+      const timer = setTimeout(resolve, ms) as { unref?: () => void };
+      timer.unref?.();
+      wake = resolve;
+    });
+  const stop = () => {
+    if (!active) return;
+    active = false;
+    subscriptions.delete(stop);
+    wake?.();
+    if (id !== undefined) void call('unsubscribe', [id], key).catch(() => undefined);
+  };
+  subscriptions.add(stop);
+  void (async () => {
+    for (let failures = 0; active;) {
+      try {
+        if (id === undefined) {
+          const granted = await call('subscribe', [key], key);
+          if (!isObject(granted) || typeof granted['id'] !== 'string') throw new CheckpointError('connection', { key });
+          id = granted['id'];
+          // Stopped while subscribing: the stop could not name the subscription yet.
+          if (!active) void call('unsubscribe', [id], key).catch(() => undefined);
+          continue;
+        }
+        const notice = await call('notices', [id, waitMs], key);
+        failures = 0;
+        if (active && isNotice(notice, key)) deliver(listener, notice);
+      } catch (error) {
+        // The served adapter has no subscribe after all: polling is all there is.
+        if (isCheckpointError(error) && error.code === 'invalid-option') break;
+        id = undefined;
+        await pause(Math.min(5000, 100 * 2 ** failures++));
+      }
+    }
+  })();
+  return stop;
+}
+
+function isNotice(value: unknown, key: string): value is GenerationNotice {
+  return (
+    isObject(value) &&
+    value['key'] === key &&
+    Number.isSafeInteger(value['seq']) &&
+    (value['seq'] as number) > 0 &&
+    Number.isSafeInteger(value['epoch']) &&
+    (value['epoch'] as number) >= 0
+  );
+}
+
+function deliver(listener: (notice: GenerationNotice) => void, notice: GenerationNotice): void {
+  try {
+    listener({ key: notice.key, seq: notice.seq, epoch: notice.epoch });
+  } catch (error) {
+    // A listener's bug must not end the subscription loop.
+    setTimeout(() => {
+      throw error;
+    }, 0);
+  }
 }
 
 /** One request, its answer unwrapped: the value, or the error rebuilt. */
@@ -294,21 +405,27 @@ export function serveAdapter(
   options: ServeAdapterOptions = {},
 ): ServedAdapter {
   const leases = new Map<string, Lease>();
+  const subscriptions = new Map<string, ServedSubscription>();
   let nextLease = 0;
+  let nextSubscription = 0;
   let closed = false;
 
   const run = async (request: ChannelRequest): Promise<unknown> => {
     const { method } = request;
     const args = request.args;
     const key = args[0];
-    const keyed = method !== 'describe' && method !== 'keys' && method !== 'release';
+    const keyed = !['describe', 'keys', 'release', 'notices', 'unsubscribe'].includes(method);
     if (keyed && !(method === 'listQuarantine' && args.length === 0) && typeof key !== 'string') {
       throw invalid(`${method}: the key must be a string`);
     }
     const k = key as string;
     switch (method) {
       case 'describe':
-        return { name: adapter.name, capabilities: { ...adapter.capabilities } } satisfies ChannelDescription;
+        return {
+          name: adapter.name,
+          capabilities: { ...adapter.capabilities },
+          subscribe: typeof adapter.subscribe === 'function',
+        } satisfies ChannelDescription;
       case 'list':
         return adapter.list(k);
       case 'readNewest': {
@@ -346,6 +463,24 @@ export function serveAdapter(
         await lease?.release();
         return undefined;
       }
+      case 'subscribe': {
+        if (!adapter.subscribe) throw invalid(`adapter "${adapter.name}" has no subscribe`, k);
+        const id = String(++nextSubscription);
+        subscriptions.set(id, servedSubscription(adapter.subscribe.bind(adapter), k));
+        return { id };
+      }
+      case 'notices': {
+        const subscription = subscriptions.get(string(args[0], 'subscription id'));
+        if (!subscription)
+          throw new CheckpointError('closed', { detail: 'no such subscription (the server restarted?)' });
+        return subscription.next(Math.max(0, Math.min(NOTICE_WAIT_MS, number(args[1], 'waitMs'))));
+      }
+      case 'unsubscribe': {
+        const id = string(args[0], 'subscription id');
+        subscriptions.get(id)?.stop();
+        subscriptions.delete(id);
+        return undefined;
+      }
     }
   };
 
@@ -375,9 +510,61 @@ export function serveAdapter(
       if (closed) return;
       closed = true;
       if (typeof unregister === 'function') unregister();
+      for (const subscription of subscriptions.values()) subscription.stop();
+      subscriptions.clear();
       const held = [...leases.values()];
       leases.clear();
       await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
+    },
+  };
+}
+
+/** One client's subscription on the serving side: the newest notice not yet fetched, and the call waiting for one. */
+interface ServedSubscription {
+  /** The newest notice since the last call, or (after up to `waitMs`) `null`. */
+  next(waitMs: number): Promise<GenerationNotice | null>;
+  /** Ends the adapter subscription and answers a waiting call with `null`. */
+  stop(): void;
+}
+
+function servedSubscription(subscribe: NonNullable<CheckpointAdapter['subscribe']>, key: string): ServedSubscription {
+  // Notices between two calls merge into the newest: a follower only needs to know it is behind.
+  let pending: GenerationNotice | undefined;
+  let waiting: ((notice: GenerationNotice | null) => void) | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const answer = (notice: GenerationNotice | null) => {
+    const resolve = waiting;
+    waiting = undefined;
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+    resolve?.(notice);
+  };
+  const unsubscribe = subscribe(key, (notice) => {
+    if (pending === undefined || notice.seq > pending.seq) pending = notice;
+    if (waiting) {
+      const newest = pending;
+      pending = undefined;
+      answer(newest);
+    }
+  });
+  return {
+    next(waitMs) {
+      if (pending !== undefined) {
+        const newest = pending;
+        pending = undefined;
+        return Promise.resolve(newest);
+      }
+      answer(null); // one waiting call per subscription: an older one gives way
+      return new Promise((resolve) => {
+        waiting = resolve;
+        timer = setTimeout(() => answer(null), waitMs);
+        // The served process's life is its own business, not a waiting client's.
+        (timer as { unref?: () => void }).unref?.();
+      });
+    },
+    stop() {
+      unsubscribe();
+      answer(null);
     },
   };
 }

@@ -8,9 +8,11 @@ import {
   postgresAdapter,
   postgresErrorCode,
   postgresSchemaSql,
+  postgresServerName,
   type PostgresAdapter,
   type PostgresAdapterOptions,
 } from './postgres.js';
+import { loadDriver } from './server-driver.js';
 
 /** Options of {@link postgresJournal}. */
 export interface PostgresJournalOptions {
@@ -18,7 +20,7 @@ export interface PostgresJournalOptions {
   readonly pool?: Pool;
   /** Connection string for the pool the journal creates when no `pool` is given. @default pg's environment defaults */
   readonly connectionString?: string;
-  /** Extra settings for a pool the journal creates. @default {} */
+  /** Extra settings for a pool the journal creates. @default { connectionTimeoutMillis: 10000 } */
   readonly poolConfig?: PoolConfig;
   /** The adapter's table name: the journal lives in `<table>_journal` (damaged rows in `<table>_journal_aside`). @default 'xstate_checkpoints' */
   readonly table?: string;
@@ -143,24 +145,30 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     truncate: `DELETE FROM ${t.journal} WHERE key = $1 AND seq <= $2`,
   };
 
-  const fail = (error: unknown, key: string, action: string, seq?: number) =>
-    isCheckpointError(error)
-      ? error
-      : new CheckpointError(postgresErrorCode(error), {
-          key,
-          adapter: NAME,
-          seq,
-          cause: error,
-          detail: `could not ${action}: ${error instanceof Error ? error.message : String(error)}`,
-        });
+  const poolSettings = (): PoolConfig => ({
+    connectionTimeoutMillis: 10_000,
+    ...options.poolConfig,
+    ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
+  });
+  const server = postgresServerName((options.pool as { options?: PoolConfig } | undefined)?.options ?? poolSettings());
+  const fail = (error: unknown, key: string, action: string, seq?: number) => {
+    if (isCheckpointError(error)) return error;
+    const code = postgresErrorCode(error);
+    // Which server could not be reached or refused the login (its URL without the password).
+    const where = code === 'connection' || code === 'auth' ? ` ${server}` : '';
+    return new CheckpointError(code, {
+      key,
+      adapter: NAME,
+      seq,
+      cause: error,
+      detail: `could not ${action}${where}: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  };
 
   const getPool = async (): Promise<Pool> => {
     if (pool) return pool;
-    poolPromise ??= import('pg').then((pg) => {
-      const created = new pg.default.Pool({
-        ...options.poolConfig,
-        ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
-      });
+    poolPromise ??= loadDriver(NAME, 'pg', () => import('pg')).then((pg) => {
+      const created = new pg.default.Pool(poolSettings());
       // An idle client whose backend dies emits 'error' on the pool; unheard it would crash the process.
       created.on('error', () => undefined);
       ownPool = created;

@@ -33,8 +33,11 @@ export interface RedisAdapterOptions {
   /**
    * Extra ioredis options for the client the adapter creates. A connection
    * attempt gives up after `connectTimeout`; a command waits for at most
-   * `maxRetriesPerRequest` reconnects, then fails with `connection`.
-   * @default { lazyConnect: true, maxRetriesPerRequest: 2 } (and ioredis' connectTimeout: 10000)
+   * `maxRetriesPerRequest` reconnects, then fails with `connection`. The
+   * client stops reconnecting after 6 failed attempts in a row (so a server
+   * that is gone does not keep the process alive) and reconnects on the
+   * adapter's next call.
+   * @default { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: 50 ms, 100 ms, ... up to 500 ms, 6 times } (and ioredis' connectTimeout: 10000)
    */
   readonly clientOptions?: RedisOptions;
   /**
@@ -383,6 +386,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         // ioredis resends unanswered commands after a reconnect; the write script
         // recognises its own token, so a resent write cannot conflict with itself.
         maxRetriesPerRequest: 2,
+        retryStrategy: (times) => (times > 6 ? null : Math.min(500, 50 * times)),
         ...options.clientOptions,
       };
       // ioredis 6 types `replyMapping` without `| undefined`, which exactOptionalPropertyTypes rejects.
@@ -397,6 +401,14 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       return created;
     })();
     return clientPromise;
+  };
+
+  const liveClient = async (): Promise<Redis> => {
+    const c = await getClient();
+    // Our client gave up reconnecting (retryStrategy): this call is what asks for it again.
+    // A failed connect shows on the command that follows, as `connection`.
+    if (c === ownClient && c.status === 'end') await c.connect().catch(() => undefined);
+    return c;
   };
 
   const checkDurability = (c: Redis): Promise<void> => {
@@ -461,7 +473,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     for (let attempt = 0; ; attempt++) {
       if (disposed) throw closed(details.key);
       try {
-        const c = await getClient();
+        const c = await liveClient();
         await checkDurability(c);
         return await evalScript(c, s, keys, typeof args === 'function' ? args() : args);
       } catch (error) {
@@ -623,7 +635,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async keys() {
       if (disposed) throw closed();
-      const c = await getClient();
+      const c = await liveClient();
       try {
         await checkDurability(c);
         return await c.smembers(k.keys);
@@ -648,7 +660,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     async listQuarantine(key) {
       if (key !== undefined) openKey(key);
       else if (disposed) throw closed();
-      const c = await getClient();
+      const c = await liveClient();
       try {
         await checkDurability(c);
         const keys = key === undefined ? await c.smembers(k.qkeys) : [key];
@@ -679,7 +691,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     subscribe(key, listener) {
       openKey(key);
       notices ??= redisNotices({
-        connect: async () => (await getClient()).duplicate({ lazyConnect: true }),
+        // Keeps reconnecting while someone listens (closed with the last listener or dispose).
+        connect: async () =>
+          (await getClient()).duplicate<Partial<RedisOptions>>({
+            lazyConnect: true,
+            retryStrategy: (times: number) => Math.min(5000, 100 * times),
+          }),
         channelOf: k.notices,
         heads: async (keys) => {
           const c = await getClient();

@@ -15,8 +15,11 @@ import { showCommand } from './show.js';
 import { openTarget } from './target.js';
 import { verifyCommand } from './verify.js';
 
-/** Exit codes: 0 ok, 1 problems found (or the store failed), 2 the command line is wrong or its store cannot be opened. */
+/** Exit codes: 0 ok, 1 problems found (or the store failed), 2 the command line is wrong or its store cannot be opened or reached. */
 export const EXIT = { ok: 0, problems: 1, usage: 2 } as const;
+
+// Failures of opening the store, not of what is in it: exit as the command line's fault.
+const UNREACHABLE: ReadonlySet<string> = new Set(['connection', 'auth', 'driver-missing']);
 
 /** Every command, in the order the overview lists them. */
 export const commands: readonly Command[] = [
@@ -73,7 +76,8 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     if (error instanceof UsageError) return usageFailure(io, error, command);
     if (isCheckpointError(error)) {
       report(out, error);
-      return EXIT.problems;
+      // The store named by --url cannot be reached or logged into, or its driver is missing.
+      return UNREACHABLE.has(error.code) ? EXIT.usage : EXIT.problems;
     }
     out.warn(`xstate-checkpoint: unexpected failure: ${(error as Error)?.stack ?? String(error)}`);
     return EXIT.problems;

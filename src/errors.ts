@@ -114,7 +114,8 @@ const advice: Record<CheckpointErrorCode, string> = {
   permission: 'Give the process write access to the storage location.',
   'read-only': 'The storage is read-only: restore works, saves do not. Point the adapter at a writable location.',
   io: 'The storage failed; the previous generation is intact. Check the device and retry.',
-  connection: 'The storage server is unreachable; the write will be retried. Check the connection settings.',
+  connection:
+    'The storage server is unreachable or the connection was lost. Check that it is running and the connection settings; a persisted actor retries the save on the next change or flush.',
   auth: 'The storage server refused to log in: check the user name, the password and the connection string (or PGUSER / PGPASSWORD, the Redis ACL user).',
   'driver-missing':
     'Install the driver the adapter needs next to xstate-checkpoint: `npm install pg` for PostgreSQL, `npm install ioredis` for Redis.',
@@ -181,7 +182,9 @@ function formatMessage(code: CheckpointErrorCode, d: CheckpointErrorDetails): st
     .join(' ');
   const path = d.path && d.path.length > 0 ? ` at ${d.path.map(String).join('.')}` : '';
   const detail = d.detail ?? (d.cause instanceof Error ? d.cause.message : undefined);
-  return `${where ? `${where}: ` : ''}${code}${path}${detail ? `: ${detail}` : ''}. ${advice[code]}`;
+  // Driver messages often end with a period of their own.
+  const said = detail?.replace(/\.+$/, '');
+  return `${where ? `${where}: ` : ''}${code}${path}${said ? `: ${said}` : ''}. ${advice[code]}`;
 }
 
 /**

@@ -4,7 +4,13 @@ import { join } from 'node:path';
 import { MessageChannel, Worker, type MessagePort } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { CheckpointError, persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
+import {
+  CheckpointError,
+  persistActor,
+  type CheckpointAdapter,
+  type CheckpointRecord,
+  type GenerationNotice,
+} from 'xstate-checkpoint';
 import {
   channelAdapter,
   connectChannelAdapter,
@@ -276,4 +282,77 @@ describe('channel adapter behaviour', () => {
       await b.close();
     }
   });
+
+  it('forwards subscribe: notices of the served adapter reach the client, merged, and stop on unsubscribe and dispose', async () => {
+    const served = withNotices(memoryAdapter());
+    const { port1, port2 } = new MessageChannel();
+    const server = serveAdapter(served, portHandle(port2));
+    const invoke = portInvoke(port1);
+    try {
+      const client = await connectChannelAdapter({ invoke });
+      expect(typeof client.subscribe).toBe('function');
+      const seen: GenerationNotice[] = [];
+      const stop = client.subscribe!('k', (notice) => seen.push(notice));
+      await expect.poll(() => served.listeners()).toBe(1);
+      await served.write('k', record(1));
+      await expect.poll(() => seen.map((n) => n.seq)).toEqual([1]);
+      expect(seen[0]).toEqual({ key: 'k', seq: 1, epoch: 0 });
+      await served.write('other', record(1));
+      await served.write('k', record(2, 4));
+      await expect.poll(() => seen.at(-1)).toEqual({ key: 'k', seq: 2, epoch: 4 });
+      stop();
+      await expect.poll(() => served.listeners()).toBe(0);
+      const count = seen.length;
+      await served.write('k', record(3, 4));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seen.length).toBe(count);
+      // Dispose ends the client's subscriptions, and with them the server's.
+      client.subscribe!('k', () => undefined);
+      await expect.poll(() => served.listeners()).toBe(1);
+      await client.dispose();
+      await expect.poll(() => served.listeners()).toBe(0);
+    } finally {
+      invoke.close();
+      await server.close();
+      port1.close();
+      port2.close();
+    }
+  });
+
+  it('offers no subscribe when the served adapter has none, and server close ends its subscriptions', async () => {
+    const plain = overMessageChannel(memoryAdapter());
+    const served = withNotices(memoryAdapter());
+    const noticed = overMessageChannel(served);
+    try {
+      const { invoke } = plain;
+      expect((await connectChannelAdapter({ invoke })).subscribe).toBeUndefined();
+      const client = await connectChannelAdapter({ invoke: noticed.invoke });
+      client.subscribe!('k', () => undefined);
+      await expect.poll(() => served.listeners()).toBe(1);
+      await noticed.server.close();
+      expect(served.listeners()).toBe(0);
+      await client.dispose();
+    } finally {
+      await plain.close();
+      await noticed.close();
+    }
+  });
 });
+
+/** A memory adapter whose writes announce themselves to `subscribe` listeners (as the server adapters do). */
+function withNotices(adapter: CheckpointAdapter) {
+  const listeners = new Set<{ key: string; fn: (notice: GenerationNotice) => void }>();
+  return {
+    ...adapter,
+    async write(key: string, rec: CheckpointRecord) {
+      await adapter.write(key, rec);
+      for (const l of [...listeners]) if (l.key === key) l.fn({ key, seq: rec.seq, epoch: rec.epoch });
+    },
+    subscribe(key: string, fn: (notice: GenerationNotice) => void) {
+      const entry = { key, fn };
+      listeners.add(entry);
+      return () => void listeners.delete(entry);
+    },
+    listeners: () => listeners.size,
+  };
+}

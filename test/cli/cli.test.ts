@@ -504,6 +504,19 @@ describe('xstate-checkpoint CLI', () => {
   });
 });
 
+describe('xstate-checkpoint CLI against a server that is not there', () => {
+  // Issue 12: the adapter's retry sleep was unref'd, so Node left with code 13 (an
+  // unsettled top-level await) and printed nothing.
+  it('prints the connection error, naming the URL without its password, and exits 2', async () => {
+    for (const url of ['postgresql://postgres:s3cret-pw@127.0.0.1:1/test', 'redis://127.0.0.1:1']) {
+      const result = await cli.run(['ls', '--url', url]);
+      expect(result.code, `${url}: ${result.stderr}`).toBe(2);
+      expect(result.stderr).toMatch(/connection: (postgresql:\/\/postgres@|redis:\/\/)127\.0\.0\.1:1/);
+      expect(result.stderr).not.toContain('s3cret-pw');
+    }
+  }, 60_000);
+});
+
 await describePostgres('xstate-checkpoint CLI with PostgreSQL', 'cli', (env) => {
   it('moves a folder into PostgreSQL and back, byte for byte (export | import | export)', async () => {
     const source = await tempDir();
