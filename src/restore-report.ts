@@ -27,6 +27,16 @@ export function buildRestoreReport(
   };
 }
 
+// A rejection's message without its "[adapter] key ... generation n: " prefix and
+// without the code's advice, which the notice itself ends with.
+function reasonOf(code: string, message: string): string {
+  const at = message.indexOf(`: ${code}`);
+  let reason = at >= 0 ? message.slice(at + 2) : message;
+  const advice = new CheckpointError(code as CheckpointError['code']).message.slice(code.length + 2);
+  if (advice.length > 0 && reason.endsWith(` ${advice}`)) reason = reason.slice(0, -advice.length - 1);
+  return reason.endsWith('.') ? reason.slice(0, -1) : reason;
+}
+
 /** Where a restore's notice goes: the app's `logger`, else its `onError`, else `console.warn`. */
 export interface NoticeChannels {
   readonly logger?: ((...args: unknown[]) => void) | undefined;
@@ -48,7 +58,7 @@ export function restoreNotice(key: string, adapter: string, report: RestoreRepor
   const each = rejected.map((r) => `#${r.seq} ${r.code}`).join(', ');
   const moved = rejected.filter((r) => r.quarantined);
   const kept = rejected.filter((r) => !r.quarantined);
-  const parts = [`passed over ${rejected.length === 1 ? 'generation' : 'generations'} ${each} and ${outcome}`];
+  const parts = [`restore passed over ${rejected.length === 1 ? 'generation' : 'generations'} ${each} and ${outcome}`];
   if (moved.length > 0) {
     const ids = moved.map((r) => (r.quarantineId === undefined ? `#${r.seq}` : `#${r.seq} id ${r.quarantineId}`));
     parts.push(
@@ -62,7 +72,7 @@ export function restoreNotice(key: string, adapter: string, report: RestoreRepor
       `${kept.map((r) => `#${r.seq}`).join(', ')} could not be quarantined (the store refused) and stay${kept.length === 1 ? 's' : ''} listed; the next restore tries again`,
     );
   }
-  parts.push(`first reason: ${first.message}`);
+  parts.push(`the newest failed with ${reasonOf(first.code, first.message)}`);
   return new CheckpointError(first.code as CheckpointError['code'], {
     key,
     adapter,
