@@ -213,7 +213,7 @@ function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOpt
 
 /**
  * Restores an actor from its newest valid checkpoint (or starts it fresh),
- * starts it, and keeps checkpointing it: debounced writes with a max wait,
+ * starts it (unless `start: false`), and keeps checkpointing it: debounced writes with a max wait,
  * one in flight, verified restore with migrations and validation, pending
  * delayed events re-armed at their original deadlines.
  *

@@ -61,30 +61,46 @@ function setOwn(target: Record<string, unknown> | unknown[], key: string | numbe
   else (target as Record<string | number, unknown>)[key] = value;
 }
 
-/** Visits every value reachable through containers, once per container; `visit` returning true stops the walk. */
-function anyReachable(root: unknown, test: (value: unknown) => boolean): boolean {
+/**
+ * Whether a live actor (`live`) or a stored marker (`stored`) is reachable
+ * through containers. Iterative, each container once (cycles), one prototype
+ * read per object: it runs over the whole context on every save and restore.
+ */
+function anyReachable(root: unknown, kind: 'live' | 'stored'): boolean {
+  if (typeof root !== 'object' || root === null) return false;
   const seen = new Set<object>();
   const stack: unknown[] = [root];
   while (stack.length > 0) {
     const value = stack.pop();
-    if (test(value)) return true;
-    const kind = containerKind(value);
-    if (kind === undefined || seen.has(value as object)) continue;
-    seen.add(value as object);
-    if (kind === 'array') {
-      const a = value as unknown[];
-      for (let i = 0; i < a.length; i++) if (typeof a[i] === 'object' && a[i] !== null) stack.push(a[i]);
-    } else if (kind === 'object') {
+    if (typeof value !== 'object' || value === null) continue;
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto === ObjectProto || proto === null) {
       const o = value as Record<string, unknown>;
-      const keys = Object.keys(o);
-      for (let i = 0; i < keys.length; i++) {
-        const item = o[keys[i]!];
+      if (kind === 'stored' && o['xstate$$type'] === 1 && isStoredRef(o)) return true;
+      if (seen.has(o)) continue;
+      seen.add(o);
+      for (const key in o) {
+        const item = o[key];
         if (typeof item === 'object' && item !== null) stack.push(item);
       }
-    } else if (kind === 'map') {
+    } else if (proto === ArrayProto) {
+      if (seen.has(value)) continue;
+      seen.add(value);
+      const a = value as unknown[];
+      for (let i = 0; i < a.length; i++) {
+        const item = a[i];
+        if (typeof item === 'object' && item !== null) stack.push(item);
+      }
+    } else if (proto === MapProto) {
+      if (seen.has(value)) continue;
+      seen.add(value);
       for (const [k, v] of value as Map<unknown, unknown>) stack.push(k, v);
-    } else {
+    } else if (proto === SetProto) {
+      if (seen.has(value)) continue;
+      seen.add(value);
       for (const item of value as Set<unknown>) stack.push(item);
+    } else if (kind === 'live' && isLiveRef(value)) {
+      return true;
     }
   }
   return false;
@@ -165,7 +181,7 @@ function copyGraph(root: unknown, leaf: Leaf, base: ReadonlyArray<string | numbe
  * `value` itself when it holds none, else a copy of its containers.
  */
 export function persistRefs(value: unknown, pathOf: (ref: AnyActorRef) => readonly string[] | undefined): unknown {
-  if (!anyReachable(value, isLiveRef)) return value;
+  if (!anyReachable(value, 'live')) return value;
   const marker = (ref: AnyActorRef): StoredActorRef => ({ xstate$$type: 1, id: ref.id, path: pathOf(ref) ?? null });
   if (isLiveRef(value)) return marker(value);
   return copyGraph(value, (v) => (isLiveRef(v) ? marker(v) : PASS), []);
@@ -238,7 +254,7 @@ export function detachRefs(snapshot: unknown): { snapshot: unknown; detached: De
       rest = others;
     }
     let out = s;
-    if (anyReachable(rest, isStoredRef)) {
+    if (anyReachable(rest, 'stored')) {
       out = copyGraph(
         rest,
         (v, holder, key, whereOf) => {

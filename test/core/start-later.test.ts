@@ -2,7 +2,7 @@
 // before entry actions and children run (XState's createActor, listen, start()).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, emit, fromCallback, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { persistActor, type PersistOptions } from 'xstate-checkpoint';
+import { persistActor, persistJournaled, type PersistOptions } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 
 const announcer = fromCallback(({ sendBack }) => {
@@ -115,6 +115,37 @@ describe.each(journal)('start: false (journal: %s)', (journaled) => {
     p.start();
     p.actor.start();
     expect((p.actor.getSnapshot().context as { hellos: number }).hellos).toBe(0);
+  });
+});
+
+describe('start: false in journal mode', () => {
+  it('an event sent before start() is journaled, processed at start and acknowledged once durable', async () => {
+    const store = createMemoryStore();
+    const p = await persistJournaled(machine, {
+      key: 'k',
+      adapter: memoryAdapter({ store }),
+      flushOnExit: false,
+      journal: true,
+      start: false,
+    });
+    let acked: number | undefined;
+    const sent = p.send({ type: 'GO' }).then((seq) => (acked = seq));
+    await Promise.resolve();
+    expect(acked).toBeUndefined();
+    expect(p.actor.getSnapshot().value).toBe('idle'); // XState queues it until start
+    p.start();
+    expect(p.actor.getSnapshot().value).toBe('waiting');
+    await sent;
+    expect(acked).toBe(1);
+    p.actor.stop(); // a crash
+    const q = await persistActor(machine, {
+      key: 'k',
+      adapter: memoryAdapter({ store }),
+      flushOnExit: false,
+      journal: true,
+    });
+    expect(q.actor.getSnapshot().value).toBe('waiting');
+    await q.close();
   });
 });
 
