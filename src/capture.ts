@@ -1,6 +1,6 @@
-import type { AnyActorLogic, AnyActorRef, EventObject } from 'xstate';
+import type { AnyActorRef, EventObject } from 'xstate';
 import { resolveActorPath } from './actor-path.js';
-import { CheckpointError } from './errors.js';
+import { persistedTree } from './persisted-tree.js';
 
 /**
  * A delayed event that was pending when the checkpoint was taken (an `after`
@@ -79,8 +79,9 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
 }
 
 /**
- * Takes a checkpoint of a running actor: `getPersistedSnapshot()` plus its
- * pending timers. Must be encoded before the actor processes another event:
+ * Takes a checkpoint of a running actor: its persisted snapshot (see
+ * {@link persistedTree}: XState's, with actor references kept by their place
+ * in the tree and cycles allowed) plus its pending timers. Must be encoded before the actor processes another event:
  * the persisted context shares objects with the live one.
  *
  * @example
@@ -92,51 +93,7 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
  * ```
  */
 export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
-  let snapshot: unknown;
-  try {
-    snapshot = actor.getPersistedSnapshot();
-  } catch (cause) {
-    // XState's development build refuses children spawned from inline logic here.
-    throw new CheckpointError('encode', {
-      cause,
-      detail: `XState could not persist the snapshot (${cause instanceof Error ? cause.message : String(cause)}); spawn children by a name registered in setup({ actors })`,
-    });
-  }
-  nameChildSources((actor as unknown as { logic?: AnyActorLogic }).logic, snapshot, []);
-  return { snapshot, timers: pendingTimers(actor) };
-}
-
-interface PersistedChild {
-  src?: unknown;
-  snapshot?: unknown;
-}
-
-// XState stores the logic object itself as `src` for a child spawned from
-// inline logic; restore can only find logic by name. Name it when the machine
-// knows it under a name; refuse loudly otherwise (XState would drop it silently).
-function nameChildSources(logic: AnyActorLogic | undefined, snapshot: unknown, path: string[]): void {
-  const children = (snapshot as { children?: Record<string, PersistedChild> } | null)?.children;
-  if (!children || typeof children !== 'object') return;
-  const actors = ((logic as { implementations?: { actors?: Record<string, unknown> } } | undefined)?.implementations
-    ?.actors ?? {}) as Record<string, AnyActorLogic>;
-  for (const id of Object.keys(children)) {
-    const child = children[id]!;
-    let childLogic: AnyActorLogic | undefined;
-    if (typeof child.src === 'string') {
-      childLogic = Object.hasOwn(actors, child.src) ? actors[child.src] : undefined;
-    } else {
-      const name = Object.keys(actors).find((k) => actors[k] === child.src);
-      if (name === undefined) {
-        throw new CheckpointError('encode', {
-          path: [...path, 'children', id],
-          detail: `child "${id}" was spawned from inline logic, which cannot be restored by name; register it in setup({ actors: { ... } }) and spawn it by that name`,
-        });
-      }
-      childLogic = child.src as AnyActorLogic;
-      child.src = name;
-    }
-    nameChildSources(childLogic, child.snapshot, [...path, 'children', id, 'snapshot']);
-  }
+  return { snapshot: persistedTree(actor), timers: pendingTimers(actor) };
 }
 
 /**

@@ -90,7 +90,7 @@ const advice: Record<CheckpointErrorCode, string> = {
   fenced: 'A newer owner holds this key. Stop this actor: its writes are refused so the new owner is not overwritten.',
   'lock-held': 'Another live process or tab owns this key. Wait for it to close, use another key, or open read-only.',
   corrupt:
-    'The stored bytes are damaged. The generation was quarantined; an older one is used if valid. Inspect it with `xstate-checkpoint quarantine ls`.',
+    'The stored bytes are damaged. Restore passes over damaged data (to an older generation, or the last good journal entry) and reports whether it could be quarantined; check the store with `xstate-checkpoint verify`.',
   decode: 'The payload is not valid for its codec. Check that the `codec` option matches the one that wrote it.',
   'unsafe-payload':
     'The payload contains a `__proto__` key or a prototype path and was refused. Treat the store as tampered with.',
@@ -109,7 +109,7 @@ const advice: Record<CheckpointErrorCode, string> = {
   'unknown-child':
     'Register the child logic under the same name in the machine (`setup({ actors })`) or add a migration that removes the child.',
   'restore-failed':
-    'No generation could be restored. See `error.data.report` for each generation and its reason, or set `onRestoreError: "fallback"` to start fresh.',
+    'No generation could be restored. See `error.data.rejected` for each generation and its reason, or set `onRestoreError: "fallback"` to start fresh.',
   'storage-full': 'Free space (or quota), or lower `retain.latest`; the previous generation is intact.',
   permission: 'Give the process write access to the storage location.',
   'read-only': 'The storage is read-only: restore works, saves do not. Point the adapter at a writable location.',

@@ -34,6 +34,8 @@ export { CheckpointError, isCheckpointError, toCheckpointError } from './errors.
 export type { CheckpointErrorCode, CheckpointErrorDetails } from './errors.js';
 export { MAX_KEY_LENGTH, checkKey } from './keys.js';
 export { captureCheckpoint, pendingTimers, rearmTimers } from './capture.js';
+export { persistedTree } from './persisted-tree.js';
+export type { DroppedRef, StoredActorRef } from './refs.js';
 export type { CheckpointData, PendingTimer } from './capture.js';
 export { CheckpointEmitter } from './events.js';
 export type { CheckpointEvent, CheckpointEventType, CheckpointListener } from './events.js';
@@ -52,6 +54,7 @@ export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';
 export { createRestoredActor } from './restored-actor.js';
+export type { RestoredActor } from './restored-actor.js';
 export { persistJournaled } from './journal.js';
 export type { JournalOptions, JournalRestoreInfo, JournalRestoreReport, JournaledActor } from './journal.js';
 export { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from './journal-frame.js';

@@ -6,7 +6,8 @@ import { taggedJsonCodec, type Codec } from './codec.js';
 import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
 import { checkCompress } from './compression.js';
-import { createRestoredActor } from './restored-actor.js';
+import { createRestoredActor, type RestoredActor } from './restored-actor.js';
+import { announceRestore, buildRestoreReport } from './restore-report.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import { CheckpointEmitter } from './events.js';
 import { decodeJournaledEvent, encodeJournaledEvent, type JournaledEvent } from './journal-entry.js';
@@ -89,26 +90,6 @@ function machineIdOf(logic: AnyActorLogic, explicit: string | undefined): string
   return typeof id === 'string' && id.length > 0 ? id : 'actor';
 }
 
-/**
- * A copy of the plain objects and arrays of a persisted snapshot. XState
- * revives actor references in the snapshot it is given in place, so two
- * actors made from one object would share the first one's children.
- */
-function copyPlain(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(copyPlain);
-  if (typeof value !== 'object' || value === null) return value;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto !== Object.prototype && proto !== null) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    // Defined, not assigned: an own "__proto__" key of the data stays a key.
-    if (k === '__proto__') {
-      Object.defineProperty(out, k, { value: copyPlain(v), writable: true, enumerable: true, configurable: true });
-    } else out[k] = copyPlain(v);
-  }
-  return out;
-}
-
 function timerKeys(timers: readonly PendingTimer[]): string[] {
   return timers.map((t) => JSON.stringify([t.source, t.target, t.event.type])).sort();
 }
@@ -188,7 +169,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   if (options.id !== undefined) identity['id'] = options.id;
   if (options.systemId !== undefined) identity['systemId'] = options.systemId;
 
-  const createFrom = (snapshot: unknown, extra: object): Actor<TLogic> =>
+  const createFrom = (snapshot: unknown, extra: object): RestoredActor<TLogic> =>
     createRestoredActor(logic, snapshot, extra as ActorOptions<TLogic>);
 
   let lease: Lease | undefined;
@@ -221,7 +202,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       limits: options.limits,
       onRestoreError: options.onRestoreError ?? 'fallback',
       accept: (prepared) => ({
-        actor: createFrom(copyPlain(prepared.data.snapshot), identity),
+        actor: createFrom(prepared.data.snapshot, identity).actor,
         journalSeq:
           Number.isSafeInteger(decodedJournal) && (decodedJournal as number) >= 0 ? (decodedJournal as number) : 0,
       }),
@@ -284,8 +265,10 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   const lastSeq = journaled.length > 0 ? journaled[journaled.length - 1]!.seq : fromSeq;
 
   let current: Actor<TLogic>;
+  let restored: RestoredActor<TLogic> | undefined;
   try {
-    current = start ? createFrom(start.snapshot, actorOptions) : createActor(logic, actorOptions);
+    restored = start ? createFrom(start.snapshot, actorOptions) : undefined;
+    current = restored?.actor ?? createActor(logic, actorOptions);
   } catch (error) {
     return fail(error);
   }
@@ -364,7 +347,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     let diff: Difference | undefined;
     try {
       const baseData = codec.decode(from.bytes) as CheckpointData;
-      const replay = new Replay(logic, createFrom(baseData.snapshot, identity), baseData.timers);
+      const replay = new Replay(logic, createFrom(baseData.snapshot, identity).actor, baseData.timers);
       let slice = 0;
       for (const entry of entries) {
         if (entry.seq <= from.seq || entry.seq > toSeq) continue;
@@ -415,6 +398,8 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     const run = async (): Promise<FlushInfo | undefined> => {
       const upto = writer.lastSeq;
       if (!force && upto === coveredSeq) return lastInfo;
+      // Before start() the actor has not processed what was sent to it: its snapshot covers nothing.
+      if (!launched) return lastInfo;
       if ((current.getSnapshot() as { status?: string }).status === 'stopped') {
         // Stopped from outside: nothing more is written, as in snapshot mode.
         if (!force) return lastInfo;
@@ -477,38 +462,15 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     return result;
   };
 
+  // Deliveries are journaled from the first send, also before start() (XState queues them);
+  // with `start: false` appends wait for the launch, and the generation it may write.
   let unobserve = observe(current);
-  let timersRestored: number;
-  try {
-    current.start();
-    timersRestored = rearmTimers(current, start?.timers ?? [], clock.now());
-  } catch (error) {
-    unobserve();
-    current.stop();
-    return fail(toCheckpointError(error, 'invalid-state', { key, adapter: adapter.name }));
-  }
+  let launched = false;
+  let opened: (first?: Promise<unknown>) => void = noop;
+  if (options.start === false) writer.hold(new Promise<unknown>((resolve) => (opened = resolve)));
   const damage = read.corrupt;
-  if (damage) {
-    onError(
-      new CheckpointError('corrupt', {
-        key,
-        adapter: adapter.name,
-        seq: damage.afterSeq + 1,
-        detail:
-          `the journal is damaged after entry ${damage.afterSeq} (${damage.reason}); replay stopped there and ` +
-          `the next ${damage.byteLength} bytes are set aside by the next append`,
-      }),
-    );
-  }
-  const report: JournalRestoreReport = {
-    source: accepted ? 'checkpoint' : 'fresh',
-    ...(accepted ? { seq: accepted.header.seq, storedVersion: accepted.header.version } : {}),
-    migrationsApplied: accepted?.prepared.applied ?? [],
-    rejected: outcome.rejected,
-    quarantined: outcome.quarantined,
-    timersRestored,
-    invocationsRestarted: accepted !== undefined || replayed > 0,
-    durationMs: clock.now() - started,
+  let report: JournalRestoreReport = {
+    ...buildRestoreReport(outcome, restored, clock.now() - started),
     journal: {
       fromSeq,
       lastSeq,
@@ -518,23 +480,82 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       ...(damage ? { corrupt: damage } : {}),
     },
   };
-  // A fresh, migrated, fallen-back or damaged start is written as a generation before any append.
-  if (
-    !accepted ||
-    report.migrationsApplied.length > 0 ||
-    report.rejected.length > 0 ||
-    damage ||
-    replayed >= compactEvery
-  ) {
-    const first = compact(true, true);
-    writer.hold(first);
-    first.catch(noop);
-  }
-  const removeHooks =
-    options.flushOnExit === false ? noop : installLifecycleHooks(() => writer.flush(), options.lifecycle);
-  events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
-
+  announceRestore(key, adapter.name, report, { logger: options.logger, onError: options.onError });
+  let removeHooks: () => void = noop;
+  const launch = () => {
+    if (launched || closed) return;
+    launched = true;
+    delete (current as { start?: unknown }).start; // the hook below, if any
+    let timersRestored: number;
+    try {
+      current.start();
+      timersRestored = rearmTimers(current, start?.timers ?? [], clock.now());
+    } catch (error) {
+      // A start that fails keeps nothing running (the caller releases the lock).
+      unobserve();
+      current.stop();
+      closed = true;
+      throw toCheckpointError(error, 'invalid-state', { key, adapter: adapter.name });
+    }
+    report = { ...report, timersRestored };
+    if (damage) {
+      onError(
+        new CheckpointError('corrupt', {
+          key,
+          adapter: adapter.name,
+          seq: damage.afterSeq + 1,
+          detail:
+            `the journal is damaged after entry ${damage.afterSeq} (${damage.reason}); replay stopped there and ` +
+            `the next ${damage.byteLength} bytes are set aside by the next append`,
+        }),
+      );
+    }
+    // A fresh, migrated, fallen-back or damaged start is written as a generation before any append.
+    if (
+      !accepted ||
+      report.migrationsApplied.length > 0 ||
+      report.rejected.length > 0 ||
+      damage ||
+      replayed >= compactEvery
+    ) {
+      const first = compact(true, true);
+      writer.hold(first);
+      first.catch(noop);
+      opened(first);
+    } else {
+      opened();
+    }
+    removeHooks = options.flushOnExit === false ? noop : installLifecycleHooks(() => writer.flush(), options.lifecycle);
+    events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+  };
   let closed = false;
+  const startWriter = () => {
+    try {
+      launch();
+    } catch (error) {
+      void lease?.release().catch(noop);
+      throw error;
+    }
+  };
+  if (options.start === false) {
+    // The XState habit (attach listeners, then `actor.start()`) launches too.
+    const actor = current;
+    Object.defineProperty(actor, 'start', {
+      configurable: true,
+      writable: true,
+      value: () => {
+        startWriter();
+        return actor;
+      },
+    });
+  } else {
+    try {
+      launch();
+    } catch (error) {
+      return fail(error);
+    }
+  }
+
   const haltedBy = (): CheckpointError | undefined => writer.halted;
   const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
@@ -559,7 +580,10 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     },
     key,
     role: 'writer',
-    restored: report,
+    get restored() {
+      return report;
+    },
+    start: startWriter,
     on: (type, listener) => events.on(type, listener),
     send(event) {
       if (closed)
@@ -592,8 +616,9 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       async rollback(seq) {
         if (closed) throw new CheckpointError('closed', { key });
         const target = await load(seq);
+        launch(); // a rollback before start() starts the actor it replaces, so the journal runs
         const { info, timersRestored: timers } = await restartWith(
-          createFrom(target.snapshot, actorOptions),
+          createFrom(target.snapshot, actorOptions).actor,
           target.timers,
         );
         events.emit({
@@ -607,6 +632,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     },
     async clear() {
       if (closed) throw new CheckpointError('closed', { key });
+      launch(); // before start(): the actor it replaces starts first, so the journal runs
       const t0 = clock.now();
       const { info } = await restartWith(createActor(logic, actorOptions), []);
       events.emit({ type: 'restore', key, durationMs: clock.now() - t0, report: freshReport(clock.now() - t0) });
@@ -618,8 +644,18 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
     },
     async close() {
       if (closed) return;
-      closed = true;
       let failure: unknown;
+      if (!launched) {
+        // Never started: what was sent meanwhile was not processed, so it is not acknowledged either.
+        writer.halt(new CheckpointError('closed', { key, detail: 'closed before start()' }));
+        opened();
+        closed = true;
+        unobserve();
+        current.stop();
+        await lease?.release().catch(noop);
+        return;
+      }
+      closed = true;
       try {
         // From here a failing append rejects instead of retrying forever.
         await writer.close();

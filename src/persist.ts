@@ -11,7 +11,8 @@ import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js'
 import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
 import { checkCompress, type CompressOptions } from './compression.js';
-import { createRestoredActor } from './restored-actor.js';
+import { createRestoredActor, type RestoredActor } from './restored-actor.js';
+import { announceRestore, buildRestoreReport } from './restore-report.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { JournalOptions } from './journal.js';
 import {
@@ -24,14 +25,7 @@ import { checkKey } from './keys.js';
 import { watchGenerations } from './follow.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike, type LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
-import {
-  freshReport,
-  loadGeneration,
-  restoreNewest,
-  type OnRestoreError,
-  type PreparedCheckpoint,
-  type RestoreReport,
-} from './restore.js';
+import { freshReport, loadGeneration, restoreNewest, type OnRestoreError, type RestoreReport } from './restore.js';
 import {
   checkRetention,
   explainRetention,
@@ -105,6 +99,17 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly onError?: (error: CheckpointError) => void;
   /** Every {@link CheckpointEvent}. Same as `persisted.on('*', fn)`. */
   readonly onEvent?: (event: CheckpointEvent) => void;
+  /**
+   * `false` returns the writer's actor restored but not started, so that
+   * `.on()`, `.subscribe()` and inspection see what entry actions and
+   * children do at start; `persisted.start()` (or `persisted.actor.start()`)
+   * starts it, re-arms its pending timers, opens writes and emits `restore`.
+   * Until then `flush()` writes nothing and `close()` writes nothing. A
+   * follower ignores it (its actor never starts); once it takes over, its
+   * actor starts if `start()` was called.
+   * @default true
+   */
+  readonly start?: boolean;
   /** Journal mode: every event is journaled durably (see `persistJournaled`, which types `send`). @default false */
   readonly journal?: boolean | JournalOptions;
 }
@@ -155,6 +160,12 @@ export interface PersistedActor<TLogic extends AnyActorLogic> extends AsyncDispo
   readonly history: PersistedHistory;
   /** Writes pending changes; resolves when the newest snapshot is durable in the adapter. */
   flush(): Promise<FlushInfo | undefined>;
+  /**
+   * Starts the actor of `persistActor(logic, { start: false })`: XState's
+   * `start()`, then its pending timers re-armed and writes opened.
+   * Idempotent; a no-op when it already runs.
+   */
+  start(): void;
   /** Flushes, stops the actor, releases the lock and the exit hooks. Does not dispose the adapter. `await using` calls it. */
   close(): Promise<void>;
   /**
@@ -202,7 +213,7 @@ function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOpt
 
 /**
  * Restores an actor from its newest valid checkpoint (or starts it fresh),
- * starts it, and keeps checkpointing it: debounced writes with a max wait,
+ * starts it (unless `start: false`), and keeps checkpointing it: debounced writes with a max wait,
  * one in flight, verified restore with migrations and validation, pending
  * delayed events re-armed at their original deadlines.
  *
@@ -260,8 +271,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     if (options[name] !== undefined) (actorOptions as Record<string, unknown>)[name] = options[name];
   }
   const restoreContext = { logic, machineId, version, migrations: options.migrations, schema: options.schema };
-  const createFrom = (prepared: PreparedCheckpoint): Actor<TLogic> =>
-    createRestoredActor(logic, prepared.data.snapshot, actorOptions);
+  const createFrom = (snapshot: unknown): RestoredActor<TLogic> => createRestoredActor(logic, snapshot, actorOptions);
   const load = (seq: number) => loadGeneration(adapter, key, seq, codecs, options.limits, restoreContext);
 
   // Writer state, set by becomeWriter (at once, or when a follower takes over).
@@ -414,6 +424,60 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     return rearmTimers(actor, timers, clock.now());
   };
 
+  // With `start: false` the writer's actor waits for `persisted.start()` (or its own
+  // `start()`): timers are armed, writes open and the `restore` event goes out then.
+  let startWanted = options.start !== false;
+  let launched = false;
+  let pendingTimers: readonly PendingTimer[] = [];
+  let needsWrite = false;
+  const launch = () => {
+    if (launched || role !== 'writer' || closed) return;
+    launched = true;
+    delete (current as { start?: unknown }).start; // the launchOnOwnStart hook, if any
+    let timersRestored: number;
+    try {
+      timersRestored = startActor(current, pendingTimers);
+    } catch (error) {
+      // A start that fails keeps nothing: no subscription, no running actor (the caller releases the lock).
+      untrackAll();
+      current.stop();
+      closed = true;
+      throw toCheckpointError(error, 'invalid-state', { key, adapter: adapter.name });
+    }
+    report = { ...report, timersRestored };
+    // Fresh, migrated or fallen-back state is written as a new generation at once
+    // (the stored originals stay until retention drops them). A clean restore
+    // writes nothing: a copy of the newest generation would push an older,
+    // different one out of retention on every restart.
+    if (needsWrite) scheduler.notify();
+    else scheduler.settle();
+    scheduler.open();
+    if (options.flushOnExit !== false) removeHooks = installLifecycleHooks(() => scheduler.flush(), options.lifecycle);
+    events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+  };
+  const startWriter = () => {
+    startWanted = true;
+    try {
+      launch();
+    } catch (error) {
+      void lease?.release().catch(() => undefined);
+      throw error;
+    }
+  };
+  const launchOnOwnStart = (actor: Actor<TLogic>) => {
+    // The XState habit (attach listeners, then `actor.start()`) must arm the timers too.
+    Object.defineProperty(actor, 'start', {
+      configurable: true,
+      writable: true,
+      value: () => {
+        delete (actor as { start?: unknown }).start;
+        if (actor === current) startWriter();
+        else actor.start();
+        return actor;
+      },
+    });
+  };
+
   const becomeWriter = async (since: number): Promise<void> => {
     let outcome;
     try {
@@ -424,7 +488,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
         codecs,
         limits: options.limits,
         onRestoreError: options.onRestoreError ?? 'fallback',
-        accept: createFrom,
+        accept: (prepared) => createFrom(prepared.data.snapshot),
         onQuarantine: (seq, reason) => events.emit({ type: 'quarantine', key, seq, reason }),
       });
     } catch (error) {
@@ -434,40 +498,20 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     nextSeq = outcome.newestSeq + 1;
     epoch = lease?.epoch ?? outcome.newestEpoch;
     known = outcome.generations?.slice();
-    current = outcome.accepted?.value ?? createActor(logic, actorOptions);
-    role = 'writer';
-
-    let timersRestored: number;
-    try {
-      timersRestored = startActor(current, outcome.accepted?.prepared.data.timers ?? []);
-    } catch (error) {
-      // A persistActor that rejects keeps nothing: no subscription, no running actor, no lock.
-      untrackAll();
-      current.stop();
-      await lease?.release().catch(() => undefined);
-      throw toCheckpointError(error, 'invalid-state', { key, adapter: adapter.name });
-    }
     const accepted = outcome.accepted;
-    report = {
-      source: accepted ? 'checkpoint' : 'fresh',
-      ...(accepted ? { seq: accepted.header.seq, storedVersion: accepted.header.version } : {}),
-      migrationsApplied: accepted?.prepared.applied ?? [],
-      rejected: outcome.rejected,
-      quarantined: outcome.quarantined,
-      timersRestored,
-      invocationsRestarted: accepted !== undefined,
-      durationMs: clock.now() - since,
-    };
-    // Fresh, migrated or fallen-back state is written as a new generation at once
-    // (the stored originals stay until retention drops them). A clean restore
-    // writes nothing: a copy of the newest generation would push an older,
-    // different one out of retention on every restart.
-    if (!accepted || report.migrationsApplied.length > 0 || report.rejected.length > 0) scheduler.notify();
-    else scheduler.settle();
-    scheduler.open();
-
-    if (options.flushOnExit !== false) removeHooks = installLifecycleHooks(() => scheduler.flush(), options.lifecycle);
-    events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+    current = accepted?.value.actor ?? createActor(logic, actorOptions);
+    role = 'writer';
+    pendingTimers = accepted?.prepared.data.timers ?? [];
+    report = buildRestoreReport(outcome, accepted?.value, clock.now() - since);
+    needsWrite = !accepted || report.migrationsApplied.length > 0 || report.rejected.length > 0;
+    announceRestore(key, adapter.name, report, { logger: options.logger, onError: options.onError });
+    if (!startWanted) return launchOnOwnStart(current);
+    try {
+      launch();
+    } catch (error) {
+      await lease?.release().catch(() => undefined);
+      throw error;
+    }
   };
 
   // A follower mirrors the newest generation it can read. It never quarantines:
@@ -480,7 +524,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       let next: Actor<TLogic>;
       try {
         generation = await load(info.seq);
-        next = createFrom({ data: { snapshot: generation.snapshot, timers: generation.timers }, applied: [] });
+        next = createFrom(generation.snapshot).actor;
       } catch {
         continue;
       }
@@ -588,8 +632,9 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     get restored() {
       return report;
     },
-    // A follower has nothing of its own to write.
-    flush: () => (role === 'writer' ? scheduler.flush() : Promise.resolve(undefined)),
+    // A follower, or a writer not started yet, has nothing of its own to write.
+    flush: () => (role === 'writer' && launched ? scheduler.flush() : Promise.resolve(undefined)),
+    start: startWriter,
     on: (type, listener) => events.on(type, listener),
     history: {
       list: async () => explainRetention(await adapter.list(key), options.retain ?? {}, clock.now()),
@@ -597,8 +642,9 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       async rollback(seq) {
         assertWriter('roll back');
         const target = await load(seq);
+        launch(); // a rollback before start() starts the actor it replaces, so writes are open
         await scheduler.flush().catch(() => undefined);
-        const next = createFrom({ data: { snapshot: target.snapshot, timers: target.timers }, applied: [] });
+        const next = createFrom(target.snapshot).actor;
         const { info, timersRestored: timers } = await replaceActor(next, target.timers);
         events.emit({
           type: 'restore',
@@ -611,6 +657,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     },
     async clear() {
       assertWriter('clear the key');
+      launch(); // before start(): the actor it replaces starts first, so writes are open
       const t0 = clock.now();
       const { info } = await replaceActor(createActor(logic, actorOptions), []);
       events.emit({ type: 'restore', key, durationMs: clock.now() - t0, report: freshReport(clock.now() - t0) });
@@ -626,6 +673,8 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       closed = true;
       stopWatching();
       let failure: unknown;
+      // A writer never started writes nothing: its actor holds no re-armed timers yet.
+      if (!launched) scheduler.halt(new CheckpointError('closed', { key, detail: 'closed before start()' }));
       try {
         await scheduler.close();
       } catch (error) {

@@ -1,6 +1,7 @@
 import { initialTransition, type AnyActorLogic, type AnyActorRef, type EventObject } from 'xstate';
 import { ownChild } from './actor-path.js';
 import type { PendingTimer } from './capture.js';
+import { persistedTree } from './persisted-tree.js';
 import type { JournaledEvent } from './journal-entry.js';
 
 /** What replay needs of an actor object (XState's `Actor`, partly internal). */
@@ -122,7 +123,8 @@ export class Replay {
 
   /** The root's persisted snapshot after the events applied so far. */
   persisted(): unknown {
-    return this.logic.getPersistedSnapshot(this.snapshot);
+    // The same walk as a live checkpoint, so references and cycles are stored alike.
+    return persistedTree(this.root as unknown as AnyActorRef, this.snapshot);
   }
 
   private resolve(path: readonly string[]): { ref: ReplayRef; snapshot: AnySnapshot } | undefined {

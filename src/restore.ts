@@ -8,6 +8,7 @@ import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 import { migrateSnapshot, type Migrations } from './migrate.js';
 import { checkTimerPaths } from './stored-ids.js';
+import type { DroppedRef } from './refs.js';
 import { validateContext, validateSnapshot, type StandardSchema } from './validate.js';
 
 /** A checkpoint after verification and decoding, before migration. */
@@ -145,8 +146,10 @@ export interface RejectedGeneration {
   readonly seq: number;
   readonly code: string;
   readonly message: string;
-  /** Whether it was moved to quarantine. */
+  /** Whether it was moved to quarantine (a read-only store keeps it listed instead). */
   readonly quarantined: boolean;
+  /** Its id in the quarantine (`xstate-checkpoint quarantine restore <key> <id>` brings it back). */
+  readonly quarantineId?: string;
 }
 
 /** What restore did: where the actor came from and every generation it passed over. */
@@ -163,13 +166,20 @@ export interface RestoreReport {
   readonly rejected: RejectedGeneration[];
   /** Sequences moved to quarantine during this restore. */
   readonly quarantined: number[];
-  /** Delayed events re-armed after start. */
+  /** Delayed events re-armed after start (with `start: false`, counted when `start()` arms them). */
   readonly timersRestored: number;
   /**
-   * Invoked promises and callbacks of a restored actor start again from the
-   * beginning (XState re-runs them); true when that may have happened.
+   * Invoked promises, callbacks and observables of a restored actor start
+   * again from the beginning (XState re-runs them); true when the restored
+   * tree holds an active one.
    */
   readonly invocationsRestarted: boolean;
+  /**
+   * Stored actor references whose actor no longer exists (a stopped child
+   * kept in a list, an actor of another system): each became `undefined`,
+   * as in XState. References to actors of the restored tree come back live.
+   */
+  readonly droppedRefs: DroppedRef[];
   readonly durationMs: number;
 }
 
@@ -191,6 +201,7 @@ export function freshReport(durationMs: number): RestoreReport {
     quarantined: [],
     timersRestored: 0,
     invocationsRestarted: false,
+    droppedRefs: [],
     durationMs,
   };
 }
@@ -326,9 +337,10 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       );
       if (storageFailure) throw error;
       let moved = false;
+      let quarantineId: string | undefined;
       if (o.onRestoreError !== 'throw') {
         try {
-          await o.adapter.quarantine(o.key, gen.seq, `${error.code}: ${error.message}`);
+          quarantineId = (await o.adapter.quarantine(o.key, gen.seq, `${error.code}: ${error.message}`))?.id;
           moved = true;
           quarantined.push(gen.seq);
           o.onQuarantine?.(gen.seq, `${error.code}: ${error.message}`);
@@ -337,7 +349,13 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
           if (!isCheckpointError(qError)) throw qError;
         }
       }
-      rejected.push({ seq: gen.seq, code: error.code, message: error.message, quarantined: moved });
+      rejected.push({
+        seq: gen.seq,
+        code: error.code,
+        message: error.message,
+        quarantined: moved,
+        ...(typeof quarantineId === 'string' ? { quarantineId } : {}),
+      });
       if (o.onRestoreError !== 'fallback') break;
     }
   }

@@ -107,46 +107,13 @@ function resolveSrc(machine: AnyStateMachine, src: string): AnyActorLogic | unde
   }
 }
 
-function collectActorRefs(root: unknown, out: Set<string>): void {
-  // Iterative, and only containers are visited: this walks the whole context,
-  // so it must stay a small fraction of the JSON.parse that produced it.
-  const seen = new Set<object>();
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value !== 'object' || value === null || seen.has(value)) continue;
-    seen.add(value);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        const item: unknown = value[i];
-        if (typeof item === 'object' && item !== null) stack.push(item);
-      }
-      continue;
-    }
-    if (value instanceof Map || value instanceof Set) {
-      for (const item of value instanceof Map ? value.values() : value) stack.push(item);
-      continue;
-    }
-    const v = value as Record<string, unknown>;
-    if (v['xstate$$type'] === 1 && typeof v['id'] === 'string') {
-      out.add(v['id']);
-      continue;
-    }
-    // Object.keys beats for-in several times over on JSON.parse output.
-    const keys = Object.keys(v);
-    for (let i = 0; i < keys.length; i++) {
-      const item = v[keys[i]!];
-      if (typeof item === 'object' && item !== null) stack.push(item);
-    }
-  }
-}
-
 /**
  * Checks a persisted machine snapshot against the running machine before
  * XState sees it: every path of the state value is a state node, the status
- * is restorable, each child's `src` is known (recursively for child
- * machines), and every actor reference in the context points at a child.
- * Throws `invalid-state` or `unknown-child`; other actor logic passes.
+ * is restorable, and each child's `src` is known (recursively for child
+ * machines). Actor references in the context are not checked here: restore
+ * revives them wherever their actor is in the tree (`attachRefs`). Throws
+ * `invalid-state` or `unknown-child`; other actor logic passes.
  *
  * @example
  * ```ts
@@ -191,15 +158,5 @@ export function validateSnapshot(logic: AnyActorLogic, snapshot: unknown, path: 
     }
     if (child?.snapshot !== undefined)
       validateSnapshot(childLogic, child.snapshot, [...path, 'children', id, 'snapshot']);
-  }
-  const refs = new Set<string>();
-  collectActorRefs(s['context'], refs);
-  for (const id of refs) {
-    if (!Object.hasOwn(children, id)) {
-      throw new CheckpointError('unknown-child', {
-        path: [...path, 'context'],
-        detail: `the context refers to actor "${id}", which is not among the stored children`,
-      });
-    }
   }
 }
