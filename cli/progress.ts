@@ -8,7 +8,8 @@ const REDRAW_MS = 80;
 const HEARTBEAT_MS = 250;
 const BAR = 24;
 
-const count = (n: number) => n.toLocaleString('en-US');
+/** `5000` → `5,000`. */
+export const formatCount = (n: number): string => n.toLocaleString('en-US');
 
 /** `61_000` → `1 min 1 s`; seconds under a minute. */
 export function formatDuration(ms: number): string {
@@ -101,7 +102,7 @@ export class Progress {
     if (this.total === undefined) return `${this.label}: ${this.phase}… ${elapsed}`;
     const done = Math.min(this.done, this.total);
     const filled = this.total === 0 ? BAR : Math.round((done / this.total) * BAR);
-    const parts = [`${count(done)}/${count(this.total)} ${this.unit}`];
+    const parts = [`${formatCount(done)}/${formatCount(this.total)} ${this.unit}`];
     const extra = this.detail?.();
     if (extra) parts.push(extra);
     const spent = t - this.countedAt;

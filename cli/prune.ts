@@ -4,6 +4,7 @@ import { flagValue, intFlag, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { checkGeneration } from './generation.js';
 import { loadMachineModule } from './machine.js';
+import { formatCount } from './progress.js';
 
 /**
  * `prune --keep n [key...]`: deletes generations beyond the newest `n` of each
@@ -31,7 +32,11 @@ export const pruneCommand: Command = {
     const report: Array<{ key: string; removed: number[]; kept: number[]; newestValid?: number; problem?: string }> =
       [];
     let removed = 0;
-    progress.count(keys.length, 'keys', () => `${removed} generations ${dryRun ? 'to remove' : 'removed'}`);
+    progress.count(
+      keys.length,
+      'keys',
+      () => `${formatCount(removed)} generations ${dryRun ? 'to remove' : 'removed'}`,
+    );
     for (const key of keys) {
       const generations = await adapter.list(key);
       let newestValid: number | undefined;

@@ -52,11 +52,11 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
   const command = commands.find((c) => c.name === commandName(argv));
   let args: ParsedArgs;
   try {
-    args = parseArgs(argv, [...GLOBAL_OPTIONS, ...(command ? command.options : ['version' as const])], command?.name);
+    args = parseArgs(argv, [...GLOBAL_OPTIONS, 'version', ...(command ? command.options : [])], command?.name);
   } catch (error) {
     return usageFailure(io, error, command);
   }
-  if (!command) return noCommand(args, io);
+  if (!command || args.flags.has('version')) return noCommand(args, io);
   if (args.flags.has('help')) {
     io.stdout.write(commandHelp(command));
     return EXIT.ok;

@@ -5,6 +5,7 @@ import { checkGeneration, type GenerationCheck } from './generation.js';
 import { allKeys } from './ls.js';
 import { loadMachineModule } from './machine.js';
 import { formatBytes } from './output.js';
+import { formatCount } from './progress.js';
 
 /**
  * `verify [key...] [--machine module]`: checksums and decoding of every
@@ -32,7 +33,7 @@ export const verifyCommand: Command = {
     progress.count(
       keys.length,
       'keys',
-      () => `${results.length} generations${failed > 0 ? `, ${failed} failing` : ''}`,
+      () => `${formatCount(results.length)} generations${failed > 0 ? `, ${formatCount(failed)} failing` : ''}`,
     );
     for (const key of keys) {
       for (const info of await adapter.list(key)) {

@@ -443,7 +443,7 @@ describe('xstate-checkpoint CLI', () => {
 
   it('each command has its own --help; --version prints the package version', async () => {
     const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
-    for (const args of [['--version'], ['-v']]) {
+    for (const args of [['--version'], ['-v'], ['ls', '--version']]) {
       const version = await cli.run(args);
       expect(version.code).toBe(0);
       expect(version.stdout).toBe(`${pkg.version}\n`);

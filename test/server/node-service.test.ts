@@ -116,9 +116,10 @@ await describePostgres('examples/node-service: two instances on PostgreSQL', 'se
     { timeout: 120_000 },
     async () => {
       // As the README says, on a machine without $USER (containers, CI): a URL without a user,
-      // which the example completes from PGUSER, else `postgres`.
+      // which the example completes as `postgres` (or PGUSER, when the server has no such role).
       const url = new URL(pgUrl());
-      const user = decodeURIComponent(url.username);
+      const { rows: roles } = await env.admin.query(`SELECT 1 FROM pg_roles WHERE rolname = 'postgres'`);
+      const user = roles.length > 0 ? 'postgres' : decodeURIComponent(url.username);
       url.username = '';
       const { USER: _user, PGUSER: _pguser, ...inherited } = process.env;
       const child = spawn(process.execPath, ['--import', 'tsx', script, 'order-test'], {

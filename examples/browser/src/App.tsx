@@ -54,25 +54,32 @@ function restoredText(persisted: PersistedActor<Checkout>): string {
   return `Restored from generation ${report.seq} (${timers})`;
 }
 
-/** The newest generation this tab knows is stored: the one it restored, then each save (or, following, each one it mirrors). */
-function useStoredGeneration(persisted: PersistedActor<Checkout>): number | undefined {
+/**
+ * What this tab knows is stored: the generation it restored, then each save (or, following,
+ * each one it mirrors), and the error of a save that failed until the next one lands.
+ */
+function useStorage(persisted: PersistedActor<Checkout>): { seq: number | undefined; failing: string | undefined } {
   const [seq, setSeq] = useState(persisted.restored.source === 'checkpoint' ? persisted.restored.seq : undefined);
+  const [failing, setFailing] = useState<string>();
   useEffect(() => {
-    const offSave = persisted.on('save', (event) => setSeq(event.seq));
-    const offFollow = persisted.on('follow', (event) => setSeq(event.seq));
-    return () => {
-      offSave();
-      offFollow();
-    };
+    const offs = [
+      persisted.on('save', (event) => {
+        setSeq(event.seq);
+        setFailing(undefined);
+      }),
+      persisted.on('follow', (event) => setSeq(event.seq)),
+      persisted.on('save-error', (event) => setFailing(event.error.code)),
+    ];
+    return () => offs.forEach((off) => off());
   }, [persisted]);
-  return seq;
+  return { seq, failing };
 }
 
 function CheckoutView({ actorRef, persisted }: { actorRef: Actor<Checkout>; persisted: PersistedActor<Checkout> }) {
   const snapshot = useSelector(actorRef, (s) => s);
   const { context } = snapshot;
   const following = persisted.role === 'follower';
-  const stored = useStoredGeneration(persisted);
+  const { seq: stored, failing } = useStorage(persisted);
   const [now, setNow] = useState(Date.now());
   const [expiredAt, setExpiredAt] = useState<number>();
   useEffect(() => {
@@ -222,12 +229,14 @@ function CheckoutView({ actorRef, persisted }: { actorRef: Actor<Checkout>; pers
       </fieldset>
       <footer className="status" aria-label="Checkpoint status">
         <p id="restored">{restoredText(persisted)}</p>
-        <p id="saved">
+        <p id="saved" className={failing !== undefined && !following ? 'bad' : undefined}>
           {following
             ? `Following the other tab (generation ${stored ?? 0})`
-            : stored === undefined
-              ? 'Not saved yet'
-              : `Saved (generation ${stored})`}
+            : failing !== undefined
+              ? `Not saved: ${failing} (the newest stored is generation ${stored ?? 0})`
+              : stored === undefined
+                ? 'Not saved yet'
+                : `Saved (generation ${stored})`}
         </p>
         {snapshot.matches('active') && (
           <p id="session" data-expires-at={context.expiresAt}>
