@@ -13,17 +13,11 @@ export const repoRoot = fileURLToPath(new URL('../../', import.meta.url));
 /** The oldest xstate release the peer range admits; the clean install runs the round trip against it too. */
 export const OLDEST_XSTATE = '5.19.3';
 
-/** What the consumer folder installs beside the tarball, at the versions the repository's lockfile holds. */
-const consumerDependencies = [
-  'xstate',
-  'pg',
-  'ioredis',
-  'fake-indexeddb',
-  'react',
-  '@types/node',
-  '@types/pg',
-  '@types/react',
-] as const;
+/**
+ * What the consumer folder installs beside the tarball and every peer dependency (so each entry can load):
+ * the IndexedDB stand-in for the round trip and the type packages a TypeScript app of each kind has.
+ */
+const consumerExtras = ['fake-indexeddb', '@types/node', '@types/pg', '@types/react'] as const;
 
 /** The package as a user installs it: the `npm pack` tarball, installed into an empty folder outside the repository. */
 export interface InstalledPackage {
@@ -61,7 +55,10 @@ const versionIn = async (name: string) =>
  * ```
  */
 export async function installPackage(): Promise<InstalledPackage> {
-  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { files: string[] };
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as {
+    files: string[];
+    peerDependencies: Record<string, string>;
+  };
   const stage = await mkdtemp(join(tmpdir(), 'xsc-stage-'));
   const dir = await mkdtemp(join(tmpdir(), 'xsc-consumer-'));
   const remove = async () => {
@@ -102,7 +99,10 @@ export async function installPackage(): Promise<InstalledPackage> {
     const packSeconds = lap();
 
     const dependencies: Record<string, string> = { 'xstate-checkpoint': `file:./${info.filename}` };
-    for (const name of consumerDependencies) dependencies[name] = await versionIn(name);
+    // At the versions the repository's lockfile holds, which `npm ci` just put into npm's cache.
+    for (const name of [...Object.keys(pkg.peerDependencies), ...consumerExtras]) {
+      dependencies[name] = await versionIn(name);
+    }
     dependencies['xstate-oldest'] = `npm:xstate@${OLDEST_XSTATE}`;
     await writeFile(
       join(dir, 'package.json'),
