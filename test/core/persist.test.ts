@@ -439,6 +439,49 @@ describe('persistActor', () => {
     await p.close().catch(() => undefined);
   });
 
+  it("writes past a fenced writer's leftovers when the adapter's conflict names data.nextSeq, and only then", async () => {
+    const inner = memoryAdapter();
+    const { CheckpointError } = await import('xstate-checkpoint');
+    let answer: Record<string, unknown> | undefined;
+    const adapter: CheckpointAdapter = {
+      ...inner,
+      async write(key, record) {
+        const data = answer;
+        answer = undefined;
+        if (data) throw new CheckpointError('conflict', { key, adapter: 'test', seq: record.seq, data });
+        return inner.write(key, record);
+      },
+    };
+    const errors: string[] = [];
+    const p = await persistActor(counter, {
+      key: 'c',
+      adapter,
+      flushOnExit: false,
+      onError: (e) => errors.push(e.code),
+    });
+    await p.flush();
+    answer = { nextSeq: 7, setAside: [2, 3, 4, 5, 6] };
+    p.actor.send({ type: 'INC' });
+    expect((await p.flush())?.seq).toBe(7);
+    expect((await inner.list('c')).map((g) => g.seq)).toEqual([7, 1]);
+    expect(errors).toEqual([]);
+    // A nextSeq that is not a safe integer above the refused seq is an ordinary conflict: the writer halts.
+    for (const bad of [{ nextSeq: '9' }, { nextSeq: 2 }, { nextSeq: Number.NaN }]) {
+      const q = await persistActor(counter, {
+        key: `bad-${String(bad.nextSeq)}`,
+        adapter,
+        flushOnExit: false,
+        onError: () => undefined,
+      });
+      await q.flush();
+      answer = bad;
+      q.actor.send({ type: 'INC' });
+      expect(await codeOf(q.flush())).toBe('conflict');
+      await q.close().catch(() => undefined);
+    }
+    await p.close();
+  });
+
   it('rejects an unknown retain.onFull', async () => {
     await expect(
       persistActor(counter, {

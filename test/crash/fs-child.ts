@@ -5,7 +5,7 @@
 // All modes but try-write print "ready" once loaded and start on "go <n>" from stdin.
 //
 //   saver <store>                   restore through persistActor, then save states n+1, n+2... (scheduler, capture,
-//                                   envelope, fileAdapter); print "ack <n>" after each flush() resolves
+//                                   envelope, fileAdapter); print "saving" once restored, "ack <n>" after each flush()
 //   lock-saver <store> <name> <ttl> the same holding the key's lock (lease ttl ms); prints "restored <n> <by>",
 //                                   "ack <n>", and "error <code>" when a flush fails (fenced: it stops saving)
 //   naive <store>                   the same through an in-place writer: truncate, write half, write half, no fsync
@@ -48,6 +48,8 @@ async function saver() {
     adapter: fileAdapter({ dir: store }),
     flushOnExit: false,
   });
+  // The harness times its kill from here, so kills land among saves, not all inside the restore.
+  say('saving');
   for (let n = persisted.actor.getSnapshot().context.n + 1; ; n++) {
     persisted.actor.send({ type: 'SET', n, by: 'saver' });
     await persisted.flush();

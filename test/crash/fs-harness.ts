@@ -19,7 +19,11 @@ export interface CrashLoopOptions {
   readonly lanes?: number;
   /** Seed of the kill timing. @default Date.now() */
   readonly seed?: number;
-  /** The kill lands this many ms (uniform, inclusive) after the child is ready. @default [1, 30] */
+  /**
+   * The kill lands this many ms (uniform, inclusive) after the child started saving (`adapter`:
+   * once restored; a save through persistActor takes a few fsyncs) or was told to go (`naive`).
+   * @default [1, 100] for adapter, [1, 30] for naive
+   */
   readonly killAfterMs?: readonly [number, number];
   /** Starts no new iteration after this many ms (the result then has fewer iterations). @default Infinity */
   readonly maxDurationMs?: number;
@@ -67,7 +71,10 @@ interface ChildRun {
 
 /** A started child that has loaded its modules and waits for "go". */
 interface ReadyChild {
-  /** Sends "go <startSeq>", kills the child `killAfterMs` later and resolves once it is gone. */
+  /**
+   * Sends "go <startSeq>", kills the child `killAfterMs` later (after it said "saving", when it
+   * restores first) and resolves once it is gone.
+   */
   run(startSeq: number, killAfterMs: number): Promise<ChildRun>;
   /** Kills a child that will not be used. */
   discard(): void;
@@ -82,12 +89,15 @@ function spawnChild(entry: string, args: string[]): Promise<ReadyChild> {
     let buffered = '';
     let exited: ((run: ChildRun) => void) | undefined;
     let timer: NodeJS.Timeout | undefined;
+    let armKill = (): unknown => undefined;
+    const restoresFirst = args[0] === 'saver';
     const watchdog = setTimeout(() => child.kill('SIGKILL'), 60_000);
     const ready: ReadyChild = {
       run(startSeq, killAfterMs) {
         const done = new Promise<ChildRun>((resolve) => (exited = resolve));
         child.stdin.write(`go ${startSeq}\n`);
-        timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+        armKill = () => (timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs));
+        if (!restoresFirst) armKill();
         return done;
       },
       discard: () => child.kill('SIGKILL'),
@@ -101,6 +111,7 @@ function spawnChild(entry: string, args: string[]): Promise<ReadyChild> {
         const line = buffered.slice(0, newline);
         buffered = buffered.slice(newline + 1);
         if (line === 'ready') resolveReady(ready);
+        else if (line === 'saving' && timer === undefined) armKill();
         else if (line.startsWith('ack ')) acks.push(Number(line.slice(4)));
       }
     });
@@ -192,7 +203,8 @@ async function countTemps(store: string): Promise<number> {
  * ```
  */
 export async function runCrashLoop(options: CrashLoopOptions): Promise<CrashLoopResult> {
-  const { iterations, mode, workDir, lanes = 2, killAfterMs = [1, 30], maxDurationMs = Infinity } = options;
+  const { iterations, mode, workDir, lanes = 2, maxDurationMs = Infinity } = options;
+  const killAfterMs = options.killAfterMs ?? (mode === 'adapter' ? [1, 100] : [1, 30]);
   const seed = options.seed ?? Date.now() % 2 ** 31;
   const rand = random(seed);
   const started = performance.now();
