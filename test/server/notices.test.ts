@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
@@ -6,7 +8,15 @@ import type { CheckpointAdapter, CheckpointEvent, GenerationNotice } from 'xstat
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { record } from '../conformance/suite.js';
-import { createTestSchema, pgConfig, postgresAvailable, randomSuffix, redisAvailable, redisUrl } from './support.js';
+import {
+  createTestSchema,
+  pgConfig,
+  pgUrl,
+  postgresAvailable,
+  randomSuffix,
+  redisAvailable,
+  redisUrl,
+} from './support.js';
 
 // subscribe() on the server adapters (LISTEN/NOTIFY, Redis pub/sub): a notice per write of
 // the key, from any process, nothing after unsubscribe; and how fast a follower sees the
@@ -18,6 +28,25 @@ const counter = createMachine({
   on: { INC: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
 });
 const ROUNDS = 12;
+const child = fileURLToPath(new URL('./fixtures/subscribe-child.ts', import.meta.url));
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Runs the subscribe child; a subscription that outlives dispose keeps it alive until the kill. */
+async function subscribeChild(env: Record<string, string>) {
+  const proc = spawn(process.execPath, ['--import', 'tsx', child], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let stdout = '';
+  proc.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const timer = setTimeout(() => proc.kill('SIGKILL'), 20_000);
+  const [code, signal] = await new Promise<[number | null, string | null]>((resolve) =>
+    proc.on('exit', (c, s) => resolve([c, s])),
+  );
+  clearTimeout(timer);
+  return { code, signal, stdout };
+}
 
 const until = async (check: () => boolean, ms = 5000) => {
   const end = Date.now() + ms;
@@ -73,7 +102,17 @@ async function followerLatency(writerAdapter: CheckpointAdapter, followerAdapter
   return { ack: median(acks), follow: median(follows) };
 }
 
-function noticeCases(name: string, make: () => CheckpointAdapter & Required<Pick<CheckpointAdapter, 'subscribe'>>) {
+function noticeCases(
+  name: string,
+  make: () => CheckpointAdapter & Required<Pick<CheckpointAdapter, 'subscribe'>>,
+  childEnv: () => Record<string, string>,
+) {
+  it(`${name}: subscriptions never keep the process alive after unsubscribe and dispose`, async () => {
+    const result = await subscribeChild(childEnv());
+    expect(result.stdout).toMatch(/^done k \d+\n$/);
+    expect([result.code, result.signal]).toEqual([0, null]);
+  }, 30_000);
+
   it(`${name}: announces each write of the key from another adapter, and nothing after unsubscribe`, async () => {
     const [writer, reader] = [make(), make()];
     const notices: GenerationNotice[] = [];
@@ -124,8 +163,10 @@ describe.skipIf(!pgReady)('postgres notices', () => {
   afterAll(async () => {
     await env?.drop();
   });
-  noticeCases('postgres', () =>
-    postgresAdapter({ poolConfig: { ...pgConfig(), max: 2 }, schema: env.schema, table: 'notices' }),
+  noticeCases(
+    'postgres',
+    () => postgresAdapter({ poolConfig: { ...pgConfig(), max: 2 }, schema: env.schema, table: 'notices' }),
+    () => ({ XSC_STORE: 'postgres', XSC_URL: pgUrl(), XSC_SCHEMA: env.schema }),
   );
 });
 
@@ -137,5 +178,9 @@ describe.skipIf(!redisReady)('redis notices', () => {
     if (keys.length > 0) await admin.del(...keys);
     await admin.quit();
   });
-  noticeCases('redis', () => redisAdapter({ url: redisUrl(), prefix, onWarning: () => undefined }));
+  noticeCases(
+    'redis',
+    () => redisAdapter({ url: redisUrl(), prefix, onWarning: () => undefined }),
+    () => ({ XSC_STORE: 'redis', XSC_URL: redisUrl(), XSC_PREFIX: `${prefix}child:` }),
+  );
 });
