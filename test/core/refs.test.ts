@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import {
   assign,
   createActor,
+  fromPromise,
   sendParent,
   sendTo,
   setup,
@@ -299,6 +300,30 @@ describe('actor references in context survive restore', () => {
     expect(ctxOf(childOf(b.actor, 'c'))['parentRef']).toBe(b.actor);
     b.actor.send({ type: 'PING' });
     expect(ctxOf(b.actor)).toEqual({ pongs: 2, parents: 2 });
+    await b.close();
+  });
+});
+
+describe('refs outside machine contexts', () => {
+  it("a promise child's input keeps its parent ref: the restarted promise reaches the new parent", async () => {
+    const calls: AnyActorRef[] = [];
+    const never = new Promise<never>(() => undefined);
+    const task = fromPromise<never, { parent: AnyActorRef }>(({ input }) => {
+      calls.push(input.parent);
+      input.parent.send({ type: 'RAN' });
+      return never;
+    });
+    const m = setup({ actors: { task } }).createMachine({
+      id: 'withTask',
+      context: { ran: 0 },
+      invoke: { src: 'task', id: 't', input: ({ self }) => ({ parent: self }) },
+      on: { RAN: { actions: assign({ ran: ({ context }) => context.ran + 1 }) } },
+    });
+    const b = await roundTrip(m, () => undefined);
+    expect(b.restored.invocationsRestarted).toBe(true);
+    expect(calls).toHaveLength(2);
+    expect(calls[1]).toBe(b.actor);
+    expect(ctxOf(b.actor)['ran']).toBe(2); // 1 from the checkpoint, 1 from the restarted promise
     await b.close();
   });
 });
