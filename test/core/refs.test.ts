@@ -304,6 +304,32 @@ describe('actor references in context survive restore', () => {
   });
 });
 
+describe('refs and cycles together', () => {
+  it('a ref inside a cycle, shared twice, comes back live with the cycle and the sharing intact', async () => {
+    type Node = { self?: Node; child: AnyActorRef; peers: Map<AnyActorRef, Node> };
+    const worker = setup({}).createMachine({});
+    const m = setup({ actors: { worker }, types: { context: {} as { a: Node; b: Node } } }).createMachine({
+      id: 'cyclicRefs',
+      context: ({ spawn }) => {
+        const child = spawn('worker', { id: 'w' });
+        const n: Node = { child, peers: new Map() };
+        n.self = n;
+        n.peers.set(child, n);
+        return { a: n, b: n };
+      },
+    });
+    const b = await roundTrip(m, () => undefined);
+    const { a, b: same } = ctxOf(b.actor) as { a: Node; b: Node };
+    const w = childOf(b.actor, 'w');
+    expect(same).toBe(a);
+    expect(a.self).toBe(a);
+    expect(a.child).toBe(w);
+    expect(a.peers.get(w)).toBe(a);
+    expect(b.restored.droppedRefs).toEqual([]);
+    await b.close();
+  });
+});
+
 describe('refs outside machine contexts', () => {
   it("a promise child's input keeps its parent ref: the restarted promise reaches the new parent", async () => {
     const calls: AnyActorRef[] = [];
