@@ -142,37 +142,26 @@ describe('conformance kit (xstate-checkpoint/testing)', () => {
       'expected a CheckpointError, got Error: not supported',
     );
   });
-
-  it('runs under node:test', () => {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/conformance/node-test-fixture.ts'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 60_000,
-    });
-    expect(run.stdout).toMatch(/# pass 2\d/);
-    expect(run.stdout).toContain('# fail 0');
-    expect(run.stdout).toContain('# skipped 1');
-    expect(run.status).toBe(0);
-  }, 70_000);
 });
+
+/** The memory adapter's journal, with the damage hooks a target gives (the memory store keeps frames per key). */
+const memoryTarget = (wrap: (adapter: CheckpointAdapter) => CheckpointAdapter = (a) => a) => {
+  let store = createMemoryStore();
+  const target: JournalConformanceTarget = {
+    create: () => wrap(memoryAdapter({ store: (store = createMemoryStore()) })),
+    reopen: () => wrap(memoryAdapter({ store })),
+    corruptEntry: (key) => {
+      // The memory journal keeps the frames of each append apart: damage the first frame of the second append.
+      const chunk = store.keys.get(key)!.journal[1]!;
+      chunk[0] = chunk[0]! ^ 0xff;
+    },
+    setAside: (key) => store.keys.get(key)!.journalAside.reduce((n, c) => n + c.length, 0),
+  };
+  return target;
+};
 
 describe('journal conformance kit (xstate-checkpoint/testing)', () => {
   const journalName = (suffix: string) => `journal conformance: under test > ${suffix}`;
-  /** The memory adapter's journal, with the damage hooks a target gives (the memory store keeps frames per key). */
-  const memoryTarget = (wrap: (adapter: CheckpointAdapter) => CheckpointAdapter = (a) => a) => {
-    let store = createMemoryStore();
-    const target: JournalConformanceTarget = {
-      create: () => wrap(memoryAdapter({ store: (store = createMemoryStore()) })),
-      reopen: () => wrap(memoryAdapter({ store })),
-      corruptEntry: (key) => {
-        // The memory journal keeps the frames of each append apart: damage the first frame of the second append.
-        const chunk = store.keys.get(key)!.journal[1]!;
-        chunk[0] = chunk[0]! ^ 0xff;
-      },
-      setAside: (key) => store.keys.get(key)!.journalAside.reduce((n, c) => n + c.length, 0),
-    };
-    return target;
-  };
 
   it('passes a correct journal on a runner of its own, and skips the torn-tail case without tearTail', async () => {
     const result = await runJournalKit(memoryTarget());
@@ -223,3 +212,22 @@ describe('journal conformance kit (xstate-checkpoint/testing)', () => {
     );
   });
 });
+
+it('runs both kits under node:test, with the cases a runner of its own passes and skips', async () => {
+  let store = createMemoryStore();
+  const adapter = await runKit({
+    create: () => memoryAdapter({ store: (store = createMemoryStore()) }),
+    createPeer: () => memoryAdapter({ store }),
+    skipLarge: true,
+  });
+  const journal = await runJournalKit(memoryTarget());
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'test/conformance/node-test-fixture.ts'], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  });
+  expect(run.stdout).toContain(`# pass ${adapter.passed.length + journal.passed.length}\n`);
+  expect(run.stdout).toContain('# fail 0');
+  expect(run.stdout).toContain(`# skipped ${adapter.skipped.length + journal.skipped.length}\n`);
+  expect(run.status).toBe(0);
+}, 70_000);

@@ -77,6 +77,7 @@ export interface Verdict {
   readonly notes: string[];
 }
 
+const short = (s: { kind: SuiteKind; suite: string }) => `${s.kind} "${s.suite}"`;
 const label = (s: { project: string; kind: SuiteKind; suite: string }) =>
   `${s.kind} conformance "${s.suite}" (${s.project})`;
 
@@ -106,8 +107,8 @@ export function judgeRuns(
     }
     const what = `${label(s)} did not run in this run (${s.file})`;
     if (context.ci) failures.push(`${what}; CI is set, so every conformance suite must run`);
-    else if (!projectsRan.has(s.project)) note(`project ${s.project} ran no conformance suite in this run`, s.suite);
-    else if (s.server !== undefined && !context.serversUp.has(s.server)) note(`no ${s.server} server`, s.suite);
+    else if (!projectsRan.has(s.project)) note(`project ${s.project} ran no conformance suite in this run`, short(s));
+    else if (s.server !== undefined && !context.serversUp.has(s.server)) note(`no ${s.server} server`, short(s));
     else failures.push(what);
   }
   const notes = [...notRun].map(([reason, suites]) => `Conformance not run (${reason}): ${suites.join(', ')}.`);

@@ -197,8 +197,8 @@ describe('the run check', () => {
     expect(judgeRuns(expected, onlyMemory, { run: 'r1', ci: false, serversUp: new Set() })).toEqual({
       failures: [],
       notes: [
-        'Conformance not run (no PostgreSQL server): postgres.',
-        'Conformance not run (project browser ran no conformance suite in this run): indexeddb (chromium).',
+        'Conformance not run (no PostgreSQL server): adapter "postgres".',
+        'Conformance not run (project browser ran no conformance suite in this run): journal "indexeddb (chromium)".',
       ],
     });
     // The server answers, so its suite should have run: a failure even outside CI.

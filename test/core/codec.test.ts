@@ -1,6 +1,6 @@
 import { runInNewContext } from 'node:vm';
 import superjson from 'superjson';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { DEFAULT_LIMITS, isCheckpointError, openEnvelope, superjsonCodec, taggedJsonCodec } from 'xstate-checkpoint';
 import { difference, prototypeChanges, snapshotPrototypes } from './isomorphic.js';
 import { errorOf } from '../helpers/errors.js';
@@ -539,10 +539,23 @@ describe('taggedJsonCodec: decode limits and bad input', () => {
 
   it('refuses nesting deeper than maxDepth before parsing', () => {
     const deep = `[${'['.repeat(100)}${']'.repeat(100)}]`;
-    expect(errorOf(() => codec.decode(bytesOf(deep), { maxDepth: 50 })).code).toBe('too-deep');
-    expect(codec.decode(bytesOf(deep), { maxDepth: 100 })).toBeDefined();
     const huge = `[${'['.repeat(200_000)}${']'.repeat(200_000)}]`;
-    expect(errorOf(() => codec.decode(bytesOf(huge))).code).toBe('too-deep');
+    const parse = vi.spyOn(JSON, 'parse');
+    try {
+      expect(errorOf(() => codec.decode(bytesOf(deep), { maxDepth: 50 })).code).toBe('too-deep');
+      expect(errorOf(() => codec.decode(bytesOf(huge))).code).toBe('too-deep');
+      // Neither reached the JSON parser: the nesting was found by scanning the bytes.
+      expect(parse).not.toHaveBeenCalled();
+      // The spy does see the parser when a payload gets that far.
+      expect(codec.decode(bytesOf('[1]'))).toBe(1);
+      expect(parse).toHaveBeenCalledTimes(1);
+    } finally {
+      parse.mockRestore();
+    }
+    let nested: unknown[] = [];
+    for (let i = 1; i < 100; i++) nested = [nested];
+    // The payload's root element: 100 arrays, one inside the other.
+    expect(codec.decode(bytesOf(deep), { maxDepth: 100 })).toEqual(nested);
     // Brackets inside strings do not count.
     expect(codec.decode(bytesOf(`["${'['.repeat(5000)}\\"${'{'.repeat(5000)}"]`))).toMatch(/^\[+"\{+$/);
   });
@@ -741,9 +754,22 @@ describe('superjsonCodec', () => {
   }
 
   it('applies the size and depth caps before parsing', () => {
-    expect(errorOf(() => sj.decode(sj.encode({ a: 'x'.repeat(100) }), { maxBytes: 20 })).code).toBe('too-large');
+    const big = sj.encode({ a: 'x'.repeat(100) });
     const deep = `{"json":${'['.repeat(1000)}${']'.repeat(1000)}}`;
-    expect(errorOf(() => sjText(deep)).code).toBe('too-deep');
+    const parse = vi.spyOn(JSON, 'parse');
+    const deserialize = vi.spyOn(superjson, 'deserialize');
+    try {
+      expect(errorOf(() => sj.decode(big, { maxBytes: 20 })).code).toBe('too-large');
+      expect(errorOf(() => sjText(deep)).code).toBe('too-deep');
+      expect(parse).not.toHaveBeenCalled();
+      expect(deserialize).not.toHaveBeenCalled();
+      // The spies do see the parser and superjson when a payload gets that far.
+      expect(sj.decode(big)).toEqual({ a: 'x'.repeat(100) });
+      expect([parse.mock.calls.length, deserialize.mock.calls.length]).toEqual([1, 1]);
+    } finally {
+      parse.mockRestore();
+      deserialize.mockRestore();
+    }
   });
 
   it('wraps serialization failures as encode errors', () => {

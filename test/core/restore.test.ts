@@ -312,22 +312,33 @@ describe('restore through persistActor', () => {
   });
 
   it('reports a child whose src no longer exists instead of dropping it silently', async () => {
-    const child = createMachine({ id: 'child' });
+    const child = createMachine({ id: 'child', initial: 'a', states: { a: { on: { NEXT: 'b' } }, b: {} } });
     const withChild = setup({ actors: { child } }).createMachine({
       id: 'order',
       context: ({ spawn }) => ({ ref: spawn('child', { id: 'kid' }) }),
     });
     const actor = createActor(withChild).start();
+    actor.getSnapshot().context.ref.send({ type: 'NEXT' });
     const snap = JSON.parse(JSON.stringify(actor.getPersistedSnapshot())) as Record<string, unknown>;
     actor.stop();
     const adapter = memoryAdapter();
     await store(adapter, 'o', snap, 1, 1);
     const withoutChild = setup({ actors: {} }).createMachine({ id: 'order', context: { ref: undefined } });
     const p = await persistActor(withoutChild, { key: 'o', adapter, flushOnExit: false });
-    expect(p.restored.rejected[0]).toMatchObject({ code: 'unknown-child' });
+    expect(p.restored).toMatchObject({ source: 'fresh', rejected: [{ code: 'unknown-child' }] });
     await p.close();
-    const p2 = await persistActor(withChild, { key: 'o', adapter: memoryAdapter(), flushOnExit: false });
-    expect(p2.actor.getSnapshot().context.ref).toBeDefined();
+    // The refused generation is kept, and the machine that still has the child restores it, child state included
+    // (a fresh start would spawn the child in 'a').
+    const [kept] = await adapter.listQuarantine('o');
+    expect(kept).toMatchObject({ seq: 1 });
+    const bytes = (await adapter.readQuarantined('o', kept!.id))!;
+    const other = memoryAdapter();
+    await other.write('o', { seq: 1, epoch: 0, createdAt: 1001, byteLength: bytes.length, bytes });
+    const p2 = await persistActor(withChild, { key: 'o', adapter: other, flushOnExit: false });
+    expect(p2.restored).toMatchObject({ source: 'checkpoint', seq: 1, rejected: [] });
+    const ref = p2.actor.getSnapshot().context.ref;
+    expect(ref).toBe(p2.actor.getSnapshot().children['kid']);
+    expect(ref.getSnapshot().value).toBe('b');
     await p2.close();
   });
 
