@@ -28,6 +28,23 @@ export const OPTIONS = {
   },
   gen: { type: 'string', value: '<n>', help: 'the generation to show (default: the newest)' },
   keep: { type: 'string', value: '<n>', help: 'how many of the newest generations to keep (n >= 1)' },
+  'keep-hourly': {
+    type: 'string',
+    value: '<n>',
+    help: 'also keep the newest generation of each of the n latest hours',
+  },
+  'keep-daily': { type: 'string', value: '<n>', help: 'also keep the newest generation of each of the n latest days' },
+  'keep-weekly': {
+    type: 'string',
+    value: '<n>',
+    help: 'also keep the newest generation of each of the n latest weeks',
+  },
+  'max-age': { type: 'string', value: '<age>', help: '--keep keeps none older than this (36h, 7d, 2w)' },
+  'utc-offset': {
+    type: 'string',
+    value: '<minutes>',
+    help: 'hours, days and weeks start at this UTC offset (default 0)',
+  },
   out: { type: 'string', value: '<file>', help: 'write the dump to this file (default: stdout)' },
   file: { type: 'string', value: '<file>', help: 'read the dump from this file (default: stdin)' },
   'dry-run': { type: 'boolean', help: 'report what would change, change nothing' },

@@ -79,7 +79,8 @@ const BYTES = [1024, 4096, 16_384, 65_536, 262_144, 1_048_576, 4_194_304, 16_777
  * {@link restoreOutcome}), `.quarantines` (by `error.type`), `.pruned`.
  * Histograms: `.save.duration` and `.restore.duration` (seconds),
  * `.checkpoint.size` (bytes per saved generation). Durations come from the
- * persisted actor's clock.
+ * persisted actor's clock. A follower's start and a `history.rollback` also
+ * emit `restore` events and are counted with their outcome.
  *
  * @example
  * ```ts
