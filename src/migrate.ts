@@ -78,8 +78,9 @@ export function migrateSnapshot(
 
 /**
  * Checks the `migrations` option against the running version; throws
- * `invalid-option` for steps that are not functions or keys that are not
- * versions below the running one.
+ * `invalid-option` for steps that are not functions, keys that are not
+ * versions below the running one, or a hole in the chain (steps 1 and 3 of
+ * version 4 without step 2).
  *
  * @example
  * ```ts
@@ -88,15 +89,28 @@ export function migrateSnapshot(
  * ```
  */
 export function checkMigrations(migrations: Migrations, version: number): void {
+  const steps: number[] = [];
   for (const key of Object.keys(migrations)) {
     const n = Number(key);
     if (!Number.isInteger(n) || n < 1 || n >= version) {
+      const range = version > 1 ? `versions 1 to ${version - 1}` : 'none at version 1 (nothing is older)';
       throw new CheckpointError('invalid-option', {
-        detail: `migrations[${key}] does not fit version ${version}: keys are versions 1..${version - 1}, each stepping to the next`,
+        detail: `migrations[${key}] does not fit version ${version}: keys are ${range}, each stepping to the next`,
       });
     }
     if (typeof migrations[n] !== 'function') {
       throw new CheckpointError('invalid-option', { detail: `migrations[${key}] is not a function` });
+    }
+    steps.push(n);
+  }
+  // A hole makes every step below it dead code and every checkpoint below it unmigratable:
+  // almost always a forgotten step, so say so at start-up rather than at the first restore.
+  const lowest = Math.min(...steps);
+  for (let n = lowest + 1; n < version; n++) {
+    if (!Object.hasOwn(migrations, n)) {
+      throw new CheckpointError('invalid-option', {
+        detail: `migrations[${n}] is missing: the chain from version ${lowest} to ${version} has a hole; add the step (or drop the steps below it)`,
+      });
     }
   }
 }

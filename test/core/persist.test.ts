@@ -527,6 +527,15 @@ describe('persistActor', () => {
     expect(await codeOf(persistActor(counter, { key: 'k', adapter, version: 2, migrations: { 2: (s) => s } }))).toBe(
       'invalid-option',
     );
+    // A hole in the chain (step 1 of version 3 without step 2) is a forgotten step: refused at start-up,
+    // not found at the first restore of an old checkpoint (which would quarantine it and start fresh).
+    const hole = persistActor(counter, { key: 'k', adapter, version: 3, migrations: { 1: (s) => s } });
+    await expect(hole).rejects.toMatchObject({
+      code: 'invalid-option',
+      message: expect.stringContaining('migrations[2]'),
+    });
+    const chain = await persistActor(counter, { key: 'chain', adapter, version: 3, migrations: { 2: (s) => s } });
+    await chain.close();
     expect(await codeOf(persistActor(counter, { key: 'k', adapter, debounce: { wait: 500, maxWait: 100 } }))).toBe(
       'invalid-option',
     );
