@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, setup, type InspectionEvent } from 'xstate';
 import {
+  encodeJournaledEvent,
   isCheckpointError,
   loadGeneration,
   persistActor,
@@ -150,6 +151,38 @@ describe('hostile ids and paths in a stored snapshot: typed, quarantined, the ol
     expect(p.restored.timersRestored).toBe(data.timers.length - 1);
     await p.close();
   });
+});
+
+describe('hostile paths in journal entries', () => {
+  it.each([['__proto__'], ['toString'], ['kid', 'constructor'], ['nope']])(
+    'an entry for %s is skipped on replay, as XState drops an event to an actor that is not there',
+    async (...target) => {
+      const adapter = memoryAdapter();
+      const p = (await persistActor(machine, {
+        key: 'jp',
+        adapter,
+        flushOnExit: false,
+        journal: { compactOnClose: false },
+      })) as JournaledActor<typeof machine>;
+      await p.send({ type: 'INC' });
+      await p.close();
+      const store = adapter.journal!;
+      const { entries } = await store.read('jp', 0);
+      const seq = entries[entries.length - 1]!.seq + 1;
+      const bytes = encodeJournaledEvent(taggedJsonCodec, Date.now(), { type: 'INC' }, target, target);
+      await store.append('jp', [{ seq, bytes }], 0);
+      const q = (await persistActor(machine, {
+        key: 'jp',
+        adapter,
+        flushOnExit: false,
+        journal: true,
+      })) as JournaledActor<typeof machine>;
+      expect(q.restored.journal.lastSeq).toBe(seq);
+      expect(q.restored.journal.skipped).toBeGreaterThanOrEqual(1);
+      expect(q.actor.getSnapshot().context.n).toBe(1);
+      await q.close();
+    },
+  );
 });
 
 describe('header seq', () => {
