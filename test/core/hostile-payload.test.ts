@@ -185,6 +185,41 @@ describe('hostile paths in journal entries', () => {
   );
 });
 
+describe('the value cap on the write side', () => {
+  const list = setup({
+    types: { context: {} as { items: number[] }, events: {} as { type: 'ADD'; n: number } },
+  }).createMachine({
+    id: 'list',
+    context: { items: [] },
+    on: {
+      ADD: {
+        actions: assign({ items: ({ context, event }) => [...context.items, ...Array<number>(event.n).fill(0)] }),
+      },
+    },
+  });
+
+  it('a checkpoint that restore would refuse is not written: flush rejects too-large, older generations stay', async () => {
+    const adapter = memoryAdapter();
+    const limits = { maxValues: 2000 };
+    const errors: string[] = [];
+    const onError = (e: { code: string }) => void errors.push(e.code);
+    const p = await persistActor(list, { key: 'cap', adapter, flushOnExit: false, limits, onError });
+    p.actor.send({ type: 'ADD', n: 1500 });
+    const ok = await p.flush();
+    p.actor.send({ type: 'ADD', n: 1500 });
+    const error: unknown = await p.flush().catch((e: unknown) => e);
+    expect(isCheckpointError(error) && error.code).toBe('too-large');
+    expect(isCheckpointError(error) && error.message).toContain('not written: restore would refuse');
+    expect(errors).toContain('too-large');
+    expect((await adapter.list('cap')).map((g) => g.seq)[0]).toBe(ok!.seq);
+    await p.close().catch(() => undefined);
+    const q = await persistActor(list, { key: 'cap', adapter, flushOnExit: false, limits });
+    expect(q.restored.seq).toBe(ok!.seq);
+    expect(q.actor.getSnapshot().context.items).toHaveLength(1500);
+    await q.close();
+  });
+});
+
 describe('header seq', () => {
   it('an envelope copied over a newer generation is refused (corrupt) and the newest real one restored', async () => {
     const { adapter, clock, newestSeq } = await twoGenerations('copied');
