@@ -11,7 +11,8 @@ export interface DecodeLimits {
    * `,`, `[` and `{` outside strings counts one). Parsed values take many
    * times their bytes (an empty object is 2 bytes of JSON and about 100 bytes
    * of heap while it is decoded); this cap keeps a flood of tiny values from
-   * exhausting memory. @default 2,000,000
+   * exhausting memory. Saving applies the caps too: a checkpoint over them is
+   * not written (`too-large` through `onError`). @default 2,000,000
    */
   readonly maxValues?: number;
 }
@@ -1109,6 +1110,40 @@ export function readUntrustedText(bytes: Uint8Array, limits: DecodeLimits): stri
     return utf8.decode(bytes);
   } catch (cause) {
     throw new CheckpointError('decode', { detail: 'payload is not valid UTF-8', cause });
+  }
+}
+
+/**
+ * Throws what restore would throw for `payload` under `limits` (`too-large`,
+ * `too-deep`), before it is written, when `codec` reads its payload as JSON
+ * text with these caps (the kit's JSON codecs); other codecs apply their own.
+ * Saving a checkpoint that no restore would accept would push readable
+ * generations out of retention: refusing it keeps them, and says so.
+ * @internal used by the writers
+ */
+export function checkWritable(codec: Codec, payload: Uint8Array, limits: DecodeLimits = DEFAULT_LIMITS): void {
+  if (codec.id !== taggedJsonCodec.id && codec.id !== 'superjson') return;
+  try {
+    const maxBytes = limits.maxBytes ?? DEFAULT_LIMITS.maxBytes;
+    if (payload.length > maxBytes) {
+      throw new CheckpointError('too-large', {
+        detail: `payload is ${payload.length} bytes, the limit is ${maxBytes}`,
+      });
+    }
+    const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
+    const maxValues = limits.maxValues ?? DEFAULT_LIMITS.maxValues;
+    // This codec's encoder refuses nesting past the default depth itself, and a payload holds
+    // fewer values than bytes: most writes need no scan (a scan costs about 8% of an encode).
+    const encoderDepth = codec.id === taggedJsonCodec.id ? DEFAULT_LIMITS.maxDepth : 0;
+    const depthUnchecked = maxDepth < encoderDepth || (encoderDepth === 0 && payload.length > 2 * depthLimit(maxDepth));
+    if (depthUnchecked || payload.length > valueLimit(maxValues)) {
+      refuseExcess(bytesExcess(payload, depthLimit(maxDepth), valueLimit(maxValues)), maxDepth, maxValues);
+    }
+  } catch (error) {
+    const e = error as CheckpointError;
+    throw new CheckpointError(e.code, {
+      detail: `not written: restore would refuse this checkpoint (${e.detail ?? e.message}); keep context smaller or raise the limit in the \`limits\` option`,
+    });
   }
 }
 

@@ -2,7 +2,7 @@ import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type Ev
 import type { GenerationInfo, JournalDamage, JournalEntry, Lease } from './adapter.js';
 import { captureCheckpoint, rearmTimers, type CheckpointData, type PendingTimer } from './capture.js';
 import { systemClock } from './clock.js';
-import { taggedJsonCodec, type Codec } from './codec.js';
+import { checkWritable, taggedJsonCodec, type Codec } from './codec.js';
 import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
 import { checkCompress } from './compression.js';
@@ -412,6 +412,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
       const data = captureCheckpoint(current);
       // Encoded at once: the captured snapshot shares objects with the live context.
       const payload = codec.encode({ snapshot: data.snapshot, timers: data.timers, journal: upto });
+      checkWritable(codec, payload, options.limits);
       // The first generation goes out before any append (appends wait for it); later ones
       // only once the journal they cover is durable, so the journal never has holes.
       if (!initial) await writer.whenDurable(upto);

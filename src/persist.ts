@@ -9,7 +9,7 @@ import {
 import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from './adapter.js';
 import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
 import { systemClock, type Clock } from './clock.js';
-import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
+import { checkWritable, taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
 import { checkCompress, type CompressOptions } from './compression.js';
 import { createRestoredActor, type RestoredActor } from './restored-actor.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
@@ -301,6 +301,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
       });
     }
     const payload = codec.encode(captureCheckpoint(current));
+    checkWritable(codec, payload, options.limits);
     known ??= await adapter.list(key).then(
       (list) => list.slice(),
       () => undefined, // listed again on the next write; pruning waits until then

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, setup, type InspectionEvent } from 'xstate';
 import {
+  encodeJournaledEvent,
   isCheckpointError,
   loadGeneration,
   persistActor,
@@ -149,6 +150,73 @@ describe('hostile ids and paths in a stored snapshot: typed, quarantined, the ol
     expect(p.restored.rejected).toEqual([]);
     expect(p.restored.timersRestored).toBe(data.timers.length - 1);
     await p.close();
+  });
+});
+
+describe('hostile paths in journal entries', () => {
+  it.each([['__proto__'], ['toString'], ['kid', 'constructor'], ['nope']])(
+    'an entry for %s is skipped on replay, as XState drops an event to an actor that is not there',
+    async (...target) => {
+      const adapter = memoryAdapter();
+      const p = (await persistActor(machine, {
+        key: 'jp',
+        adapter,
+        flushOnExit: false,
+        journal: { compactOnClose: false },
+      })) as JournaledActor<typeof machine>;
+      await p.send({ type: 'INC' });
+      await p.close();
+      const store = adapter.journal!;
+      const { entries } = await store.read('jp', 0);
+      const seq = entries[entries.length - 1]!.seq + 1;
+      const bytes = encodeJournaledEvent(taggedJsonCodec, Date.now(), { type: 'INC' }, target, target);
+      await store.append('jp', [{ seq, bytes }], 0);
+      const q = (await persistActor(machine, {
+        key: 'jp',
+        adapter,
+        flushOnExit: false,
+        journal: true,
+      })) as JournaledActor<typeof machine>;
+      expect(q.restored.journal.lastSeq).toBe(seq);
+      expect(q.restored.journal.skipped).toBeGreaterThanOrEqual(1);
+      expect(q.actor.getSnapshot().context.n).toBe(1);
+      await q.close();
+    },
+  );
+});
+
+describe('the value cap on the write side', () => {
+  const list = setup({
+    types: { context: {} as { items: number[] }, events: {} as { type: 'ADD'; n: number } },
+  }).createMachine({
+    id: 'list',
+    context: { items: [] },
+    on: {
+      ADD: {
+        actions: assign({ items: ({ context, event }) => [...context.items, ...Array<number>(event.n).fill(0)] }),
+      },
+    },
+  });
+
+  it('a checkpoint that restore would refuse is not written: flush rejects too-large, older generations stay', async () => {
+    const adapter = memoryAdapter();
+    const limits = { maxValues: 2000 };
+    const errors: string[] = [];
+    const onError = (e: { code: string }) => void errors.push(e.code);
+    const p = await persistActor(list, { key: 'cap', adapter, flushOnExit: false, limits, onError });
+    p.actor.send({ type: 'ADD', n: 1500 });
+    const ok = await p.flush();
+    p.actor.send({ type: 'ADD', n: 1500 });
+    const error: unknown = await p.flush().catch((e: unknown) => e);
+    expect(isCheckpointError(error) && error.code).toBe('too-large');
+    expect(isCheckpointError(error) && error.message).toContain('not written: restore would refuse');
+    expect(errors).toContain('too-large');
+    expect((await adapter.list('cap')).map((g) => g.seq)[0]).toBe(ok!.seq);
+    await p.close().catch(() => undefined);
+    const q = await persistActor(list, { key: 'cap', adapter, flushOnExit: false, limits });
+    expect(q.restored.seq).toBe(ok!.seq);
+    expect(q.actor.getSnapshot().context.items).toHaveLength(1500);
+    await q.close();
   });
 });
 
