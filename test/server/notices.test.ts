@@ -1,27 +1,18 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
 import { persistActor } from 'xstate-checkpoint';
 import type { CheckpointAdapter, CheckpointEvent, GenerationNotice } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { record } from '../conformance/suite.js';
-import {
-  createTestSchema,
-  pgConfig,
-  pgUrl,
-  postgresAvailable,
-  randomSuffix,
-  redisAvailable,
-  redisUrl,
-} from './support.js';
+import { describePostgres, describeRedis } from '../helpers/servers.js';
+import { pgConfig, pgUrl, randomSuffix, redisUrl } from './support.js';
 
 // subscribe() on the server adapters (LISTEN/NOTIFY, Redis pub/sub): a notice per write of
 // the key, from any process, nothing after unsubscribe; and how fast a follower sees the
 // writer's acknowledged generation with notices against polling (logged, not asserted).
-const [pgReady, redisReady] = await Promise.all([postgresAvailable(), redisAvailable()]);
 const counter = createMachine({
   id: 'counter',
   context: { count: 0 },
@@ -155,14 +146,7 @@ function noticeCases(
   }, 60_000);
 }
 
-describe.skipIf(!pgReady)('postgres notices', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
-  beforeAll(async () => {
-    env = await createTestSchema('notices');
-  });
-  afterAll(async () => {
-    await env?.drop();
-  });
+await describePostgres('postgres notices', 'notices', (env) => {
   noticeCases(
     'postgres',
     () => postgresAdapter({ poolConfig: { ...pgConfig(), max: 2 }, schema: env.schema, table: 'notices' }),
@@ -170,17 +154,10 @@ describe.skipIf(!pgReady)('postgres notices', () => {
   );
 });
 
-describe.skipIf(!redisReady)('redis notices', () => {
-  const prefix = `xsc-notices-${randomSuffix()}:`;
-  afterAll(async () => {
-    const admin = new Redis(redisUrl());
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  });
+await describeRedis('redis notices', (env) => {
   noticeCases(
     'redis',
-    () => redisAdapter({ url: redisUrl(), prefix, onWarning: () => undefined }),
-    () => ({ XSC_STORE: 'redis', XSC_URL: redisUrl(), XSC_PREFIX: `${prefix}child:` }),
+    () => redisAdapter({ url: redisUrl(), prefix: env.prefix, onWarning: () => undefined }),
+    () => ({ XSC_STORE: 'redis', XSC_URL: redisUrl(), XSC_PREFIX: `${env.prefix}child:` }),
   );
 });

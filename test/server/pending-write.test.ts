@@ -1,23 +1,14 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { describePostgres, describeRedis } from '../helpers/servers.js';
 import { startTcpProxy, type TcpProxy } from './proxy.js';
-import {
-  createTestSchema,
-  pgTarget,
-  pgUrl,
-  postgresAvailable,
-  randomSuffix,
-  redisAvailable,
-  redisUrl,
-} from './support.js';
+import { pgTarget, pgUrl, redisUrl } from './support.js';
 
 // Issue 12: the retry sleep was unref'd, so when every connection died during the last
 // save of a batch job and nothing else was pending, Node exited 0 and flush() never
 // settled. A child process restores through a relay, the relay then refuses everything,
 // the child saves: it must print a typed error (or `durable`) and exit non-zero on error.
-const [pgReady, redisReady] = await Promise.all([postgresAvailable(), redisAvailable()]);
 const child = fileURLToPath(new URL('./fixtures/pending-write-child.ts', import.meta.url));
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -44,17 +35,14 @@ async function lastSave(proxy: TcpProxy, env: Record<string, string>) {
   return { code, stdout, stderr };
 }
 
-describe.skipIf(!pgReady)('postgres: a pending save keeps the process alive', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
+await describePostgres('postgres: a pending save keeps the process alive', 'pending', (env) => {
   let proxy: TcpProxy;
   beforeAll(async () => {
-    env = await createTestSchema('pending');
     const { host, port } = pgTarget();
     proxy = await startTcpProxy(host, port);
   });
   afterAll(async () => {
     await proxy?.close();
-    await env?.drop();
   });
 
   it('exits with the connection error printed, naming the server without its password', async () => {
@@ -71,8 +59,7 @@ describe.skipIf(!pgReady)('postgres: a pending save keeps the process alive', ()
   }, 60_000);
 });
 
-describe.skipIf(!redisReady)('redis: a pending save keeps the process alive', () => {
-  const prefix = `xsc-pending-${randomSuffix()}:`;
+await describeRedis('redis: a pending save keeps the process alive', (env) => {
   let proxy: TcpProxy;
   beforeAll(async () => {
     const target = new URL(redisUrl());
@@ -80,17 +67,13 @@ describe.skipIf(!redisReady)('redis: a pending save keeps the process alive', ()
   });
   afterAll(async () => {
     await proxy?.close();
-    const admin = new Redis(redisUrl());
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
   });
 
   it('exits with the connection error printed, naming the server', async () => {
     const url = new URL(redisUrl());
     url.hostname = '127.0.0.1';
     url.port = String(proxy.port);
-    const result = await lastSave(proxy, { XSC_STORE: 'redis', XSC_URL: url.toString(), XSC_PREFIX: prefix });
+    const result = await lastSave(proxy, { XSC_STORE: 'redis', XSC_URL: url.toString(), XSC_PREFIX: env.prefix });
     expect(result.stdout).toMatch(/^ready\nerror connection /);
     expect(result.stdout).toContain(`127.0.0.1:${proxy.port}`);
     expect(result.code).toBe(1);

@@ -1,22 +1,13 @@
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { runSigstopLoop, type SigstopResult } from './sigstop-loop.js';
-import {
-  createTestSchema,
-  pgConfig,
-  pgUrl,
-  postgresAvailable,
-  randomSuffix,
-  redisAvailable,
-  redisUrl,
-} from './support.js';
+import { describePostgres, describeRedis } from '../helpers/servers.js';
+import { pgConfig, pgUrl, redisUrl } from './support.js';
 
 // Issue 12: a writer paused (SIGSTOP) past its lease, another process takes the key and
 // writes, the first resumes: 0 stale generations acknowledged, 0 owners halted, 0
 // acknowledged losses. A short loop here; `npm run test:crash:servers` runs 50 per store.
-const [pgReady, redisReady] = await Promise.all([postgresAvailable(), redisAvailable()]);
 const RUNS = Number(process.env.XSC_SIGSTOP_RUNS ?? 4);
 const TTL = 600;
 
@@ -28,14 +19,7 @@ const expectClean = (name: string, result: SigstopResult) => {
   expect(result.runs).toBe(RUNS);
 };
 
-describe.skipIf(!pgReady)('postgres: fencing holds for a writer paused by SIGSTOP', () => {
-  let env: Awaited<ReturnType<typeof createTestSchema>>;
-  beforeAll(async () => {
-    env = await createTestSchema('sigstop');
-  });
-  afterAll(async () => {
-    await env?.drop();
-  });
+await describePostgres('postgres: fencing holds for a writer paused by SIGSTOP', 'sigstop', (env) => {
   it(`${RUNS} runs`, { timeout: RUNS * 15_000 }, async () => {
     const result = await runSigstopLoop(
       {
@@ -49,20 +33,13 @@ describe.skipIf(!pgReady)('postgres: fencing holds for a writer paused by SIGSTO
   });
 });
 
-describe.skipIf(!redisReady)('redis: fencing holds for a writer paused by SIGSTOP', () => {
-  const prefix = `xsc-sigstop-${randomSuffix()}:`;
-  afterAll(async () => {
-    const admin = new Redis(redisUrl());
-    const keys = await admin.keys(`${prefix}*`);
-    if (keys.length > 0) await admin.del(...keys);
-    await admin.quit();
-  });
+await describeRedis('redis: fencing holds for a writer paused by SIGSTOP', (env) => {
   it(`${RUNS} runs`, { timeout: RUNS * 15_000 }, async () => {
     const result = await runSigstopLoop(
       {
         store: 'redis',
-        env: { XSC_URL: redisUrl(), XSC_PREFIX: prefix },
-        adapter: () => redisAdapter({ url: redisUrl(), prefix, onWarning: () => undefined }),
+        env: { XSC_URL: redisUrl(), XSC_PREFIX: env.prefix },
+        adapter: () => redisAdapter({ url: redisUrl(), prefix: env.prefix, onWarning: () => undefined }),
       },
       { runs: RUNS, ttlMs: TTL },
     );
