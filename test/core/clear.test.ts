@@ -134,6 +134,43 @@ describe.each([
   });
 });
 
+// Snapshot mode only: journal mode refuses `follow` (test/core/follow.test.ts).
+describe('persisted.clear() on a follower', () => {
+  it("rejects with lock-held and leaves the writer's generations and the mirrored state alone", async () => {
+    const store = createMemoryStore();
+    const adapter = memoryAdapter({ store });
+    const writer = await persistActor(order, { key: 'o', adapter, flushOnExit: false, lock: true });
+    writer.actor.send({ type: 'ADD' });
+    await writer.flush();
+    writer.actor.send({ type: 'ADD' });
+    await writer.flush();
+    const follower = await persistActor(order, {
+      key: 'o',
+      adapter: memoryAdapter({ store }),
+      flushOnExit: false,
+      lock: true,
+      follow: { takeOver: false },
+    });
+    expect(follower.role).toBe('follower');
+    const mirrored = follower.actor;
+    const before = (await adapter.list('o')).map((g) => g.seq);
+
+    const error = await follower.clear().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(isCheckpointError(error) && error.code).toBe('lock-held');
+    expect(follower.actor).toBe(mirrored);
+    expect(follower.actor.getSnapshot().context.items).toBe(2);
+    expect((await adapter.list('o')).map((g) => g.seq)).toEqual(before);
+    // The writer still owns the key and writes on top of its own history.
+    writer.actor.send({ type: 'ADD' });
+    expect((await writer.flush())?.seq).toBe(Math.max(...before) + 1);
+    await follower.close();
+    await writer.close();
+  });
+});
+
 describe('await using', () => {
   it('closes the persisted actor at the end of the scope: the last change is written, the actor stopped', async () => {
     const store = createMemoryStore();
