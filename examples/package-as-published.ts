@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Plugin } from 'vite';
@@ -31,10 +31,11 @@ export function packageAsPublished(example: string): Plugin {
         this.error(`${example} uses the built package: run \`npm run build\` first (it writes dist/).`);
       }
     },
-    async resolveId(source, _importer, options) {
+    resolveId(source) {
       if (installedIn === undefined || !/^xstate-checkpoint(\/|$)/.test(source)) return null;
-      // Resolved as if imported from a file of that folder: its node_modules, the package's exports.
-      return this.resolve(source, join(installedIn, 'entry.js'), { ...options, skipSelf: true });
+      // Read from the installed package's own exports map: the bundler's resolver and tsx's both
+      // honour the repository's tsconfig `paths`, which point the package's name at the source.
+      return fromExports(join(installedIn, 'node_modules/xstate-checkpoint'), source);
     },
     load(id) {
       const file = id.split('?')[0]!;
@@ -44,4 +45,16 @@ export function packageAsPublished(example: string): Plugin {
       return null;
     },
   };
+}
+
+/** The file `source` (`xstate-checkpoint` or a subpath) names in the package's `exports` map. */
+function fromExports(packageDir: string, source: string): string {
+  const pkg = JSON.parse(readFileSync(join(packageDir, 'package.json'), 'utf8')) as {
+    exports: Record<string, string | Record<string, string>>;
+  };
+  const subpath = `.${source.slice('xstate-checkpoint'.length)}`;
+  const entry = Object.hasOwn(pkg.exports, subpath) ? pkg.exports[subpath] : undefined;
+  const target = typeof entry === 'string' ? entry : (entry?.['import'] ?? entry?.['default']);
+  if (target === undefined) throw new TypeError(`${source} is not in the exports map of ${packageDir}`);
+  return join(packageDir, target);
 }
