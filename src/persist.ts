@@ -25,6 +25,7 @@ import { checkKey } from './keys.js';
 import { watchGenerations } from './follow.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike, type LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
+import { readProgress, sameProgress, type ProgressInfo } from './progress.js';
 import { freshReport, loadGeneration, restoreNewest, type OnRestoreError, type RestoreReport } from './restore.js';
 import {
   checkRetention,
@@ -359,14 +360,15 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     const entry = {
       sub: undefined as unknown as Subscription,
       children: undefined as unknown,
-      progress: undefined as unknown,
+      progress: undefined as ProgressInfo | undefined,
     };
     subscriptions.set(ref, entry);
-    const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef>; progress?: unknown } | undefined) => {
+    const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef> } | undefined) => {
       scheduler.notify();
-      // Durable work (fromResumable, withRetry) reports `progress` in its snapshot.
-      const progress = snapshot?.progress;
-      if (progress !== entry.progress && typeof progress === 'object' && progress !== null) {
+      // Durable work (fromResumable, withRetry) reports `progress` in its snapshot; compared by
+      // value, as watchProgress does, since every snapshot of such a child carries a new object.
+      const progress = readProgress(snapshot);
+      if (progress !== undefined && (entry.progress === undefined || !sameProgress(entry.progress, progress))) {
         entry.progress = progress;
         emitProgress(ref, progress);
       }
@@ -388,11 +390,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     entry.sub = ref.subscribe({ next: onSnapshot, error: untrack, complete: untrack });
     onSnapshot(ref.getSnapshot());
   };
-  const emitProgress = (
-    ref: AnyActorRef,
-    p: { done?: unknown; total?: unknown; attempt?: unknown; maxAttempts?: unknown; retryAt?: unknown },
-  ) => {
-    if (typeof p.done !== 'number') return;
+  const emitProgress = (ref: AnyActorRef, p: ProgressInfo) => {
     const path: string[] = [];
     for (
       let r: AnyActorRef | undefined = ref;

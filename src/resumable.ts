@@ -1,28 +1,12 @@
 import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { CheckpointError } from './errors.js';
+import { readProgress, sameProgress, type ProgressInfo } from './progress.js';
+
+export { readProgress, type ProgressInfo } from './progress.js';
 
 /** Any XState actor system (XState does not export its own `AnyActorSystem`). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the same `any` XState uses for it.
 export type AnyActorSystem = ActorSystem<any>;
-
-/**
- * How far a durable child (a {@link fromResumable} batch or a
- * {@link withRetry} wrapper) has come. It is a plain field, `progress`, of the
- * child's snapshot: read it with {@link readProgress}, follow it with
- * {@link watchProgress}.
- */
-export interface ProgressInfo {
-  /** Items finished (a single piece of work counts 1 once it succeeded). */
-  readonly done: number;
-  /** Items in all, when the source knows. */
-  readonly total?: number | undefined;
-  /** The current attempt, 1-based (retry wrappers only). */
-  readonly attempt?: number | undefined;
-  /** The attempt budget; absent when unlimited (retry wrappers only). */
-  readonly maxAttempts?: number | undefined;
-  /** Wall-clock time (ms since 1970) of the next attempt while waiting to retry. */
-  readonly retryAt?: number | undefined;
-}
 
 /** Where a {@link fromResumable} batch stands: everything before it is done and folded into the result. */
 export interface ResumableCursor<TPage> {
@@ -368,23 +352,6 @@ function copy<T>(value: T): T {
   return typeof value === 'object' && value !== null ? structuredClone(value) : value;
 }
 
-/**
- * The {@link ProgressInfo} of a snapshot, or `undefined` when it has none
- * (machines, promise actors). Works on live and on persisted snapshots.
- *
- * @example
- * ```ts
- * import { readProgress } from 'xstate-checkpoint';
- * readProgress({ status: 'active', progress: { done: 3, total: 10 } }); // { done: 3, total: 10 }
- * ```
- */
-export function readProgress(snapshot: unknown): ProgressInfo | undefined {
-  if (typeof snapshot !== 'object' || snapshot === null) return undefined;
-  const progress = (snapshot as { progress?: unknown }).progress;
-  if (typeof progress !== 'object' || progress === null) return undefined;
-  return typeof (progress as { done?: unknown }).done === 'number' ? (progress as ProgressInfo) : undefined;
-}
-
 /** What {@link watchProgress} reports: the progress of one actor in the system. */
 export interface ProgressReport extends ProgressInfo {
   /**
@@ -452,14 +419,4 @@ function pathOf(actor: AnyActorRef): string {
     current = current._parent;
   }
   return ids.length === 0 ? actor.id : ids.join('/');
-}
-
-function sameProgress(a: ProgressInfo, b: ProgressInfo): boolean {
-  return (
-    a.done === b.done &&
-    a.total === b.total &&
-    a.attempt === b.attempt &&
-    a.maxAttempts === b.maxAttempts &&
-    a.retryAt === b.retryAt
-  );
 }
