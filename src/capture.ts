@@ -1,6 +1,7 @@
 import type { AnyActorRef, EventObject } from 'xstate';
 import { resolveActorPath } from './actor-path.js';
 import { persistedTree } from './persisted-tree.js';
+import { canSchedule, childPath, scheduledEventsOf, scheduleIn } from './xstate-internals.js';
 
 /**
  * A delayed event that was pending when the checkpoint was taken (an `after`
@@ -25,32 +26,6 @@ export interface CheckpointData {
   readonly timers: PendingTimer[];
 }
 
-interface ScheduledEvent {
-  source: AnyActorRef;
-  target: AnyActorRef;
-  event: EventObject;
-  delay: number;
-  id: string;
-  startedAt: number;
-}
-
-interface SystemInternals {
-  _snapshot?: { _scheduledEvents?: Record<string, ScheduledEvent> };
-  scheduler?: {
-    schedule(source: AnyActorRef, target: AnyActorRef, event: EventObject, delay: number, id?: string): void;
-  };
-}
-
-function pathOf(root: AnyActorRef, ref: AnyActorRef): string[] | undefined {
-  const path: string[] = [];
-  let current: AnyActorRef | undefined = ref;
-  while (current && current !== root) {
-    path.push(current.id);
-    current = (current as unknown as { _parent?: AnyActorRef })._parent;
-  }
-  return current === root ? path.reverse() : undefined;
-}
-
 /**
  * Lists the delayed events pending in the actor's system with absolute
  * deadlines. Events between actors outside the root's tree are skipped.
@@ -64,13 +39,13 @@ function pathOf(root: AnyActorRef, ref: AnyActorRef): string[] | undefined {
  * ```
  */
 export function pendingTimers(root: AnyActorRef): PendingTimer[] {
-  const scheduled = (root.system as unknown as SystemInternals)._snapshot?._scheduledEvents;
+  const scheduled = scheduledEventsOf(root.system);
   if (!scheduled) return [];
   const out: PendingTimer[] = [];
   for (const key in scheduled) {
     const s = scheduled[key]!;
-    const source = pathOf(root, s.source);
-    const target = pathOf(root, s.target);
+    const source = childPath(s.source, root);
+    const target = childPath(s.target, root);
     // A receiver stopped since (or replaced under its id) would drop the event: nothing to restore.
     if (!source || !target || resolveActorPath(root, target) !== s.target) continue;
     out.push({ source, target, event: s.event, id: s.id, deadline: s.startedAt + s.delay });
@@ -112,14 +87,13 @@ export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
  * ```
  */
 export function rearmTimers(root: AnyActorRef, timers: readonly PendingTimer[], now: number): number {
-  const system = root.system as unknown as SystemInternals;
-  if (!system.scheduler) return 0;
+  if (!canSchedule(root.system)) return 0;
   let armed = 0;
   for (const t of timers) {
     const source = resolveActorPath(root, t.source);
     const target = resolveActorPath(root, t.target);
     if (!source || !target) continue;
-    system.scheduler.schedule(source, target, t.event, Math.max(0, t.deadline - now), t.id);
+    scheduleIn(root.system, source, target, t.event, Math.max(0, t.deadline - now), t.id);
     armed++;
   }
   return armed;

@@ -1,4 +1,5 @@
 import type { AnyActorRef, EventObject } from 'xstate';
+import { childPath, wrapRelay } from './xstate-internals.js';
 
 /** Receives one event delivery inside a root actor's tree. */
 export type DeliveryListener = (
@@ -8,7 +9,6 @@ export type DeliveryListener = (
 ) => void;
 
 interface SystemLike {
-  _relay?: (source: AnyActorRef | undefined, target: AnyActorRef, event: EventObject) => void;
   inspect(
     observer: (event: { type: string; sourceRef?: AnyActorRef; actorRef: AnyActorRef; event: EventObject }) => void,
   ): {
@@ -18,16 +18,9 @@ interface SystemLike {
 
 const ROOT: readonly string[] = Object.freeze([]);
 
-/** Path of child ids from `root` to `ref`, or undefined when `ref` is outside the tree. */
+/** Path of child ids from `root` to `ref` (one shared empty path for the root), or undefined outside the tree. */
 function pathOf(root: AnyActorRef, ref: AnyActorRef | undefined): readonly string[] | undefined {
-  if (ref === root) return ROOT;
-  const path: string[] = [];
-  let current = ref;
-  while (current && current !== root) {
-    path.push(current.id);
-    current = (current as unknown as { _parent?: AnyActorRef })._parent;
-  }
-  return current === root ? path.reverse() : undefined;
+  return ref === root ? ROOT : childPath(ref, root);
 }
 
 /**
@@ -69,17 +62,8 @@ export function observeDeliveries(
     listener(event, targetPath, source === undefined ? undefined : pathOf(root, source));
   };
   const system = root.system as unknown as SystemLike;
-  const relay = system._relay;
-  if (via === 'relay' && typeof relay === 'function') {
-    const wrapped: SystemLike['_relay'] = (source, target, event) => {
-      deliver(source, target, event);
-      relay.call(system, source, target, event);
-    };
-    system._relay = wrapped;
-    return () => {
-      if (system._relay === wrapped) system._relay = relay;
-    };
-  }
+  const unwrap = via === 'relay' ? wrapRelay(system, deliver) : undefined;
+  if (unwrap) return unwrap;
   const subscription = system.inspect((e) => {
     if (e.type === '@xstate.event') deliver(e.sourceRef, e.actorRef, e.event);
   });

@@ -37,6 +37,7 @@ import {
 import { writeGeneration } from './save.js';
 import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
+import { childPath } from './xstate-internals.js';
 
 /** Options of {@link persistActor}. */
 export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
@@ -391,14 +392,8 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     onSnapshot(ref.getSnapshot());
   };
   const emitProgress = (ref: AnyActorRef, p: ProgressInfo) => {
-    const path: string[] = [];
-    for (
-      let r: AnyActorRef | undefined = ref;
-      r && r !== current;
-      r = (r as unknown as { _parent?: AnyActorRef })._parent
-    ) {
-      path.unshift(r.id);
-    }
+    // Only actors of the current tree are tracked (untrackAll runs before `current` changes).
+    const path = childPath(ref, current) ?? [];
     const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
     events.emit({
       type: 'progress',

@@ -2,6 +2,7 @@ import { initialTransition, type AnyActorLogic, type AnyActorRef, type EventObje
 import { ownChild } from './actor-path.js';
 import type { PendingTimer } from './capture.js';
 import { persistedTree } from './persisted-tree.js';
+import { parentOf, replaceOnReRegister, setSnapshotOf } from './xstate-internals.js';
 import type { JournaledEvent } from './journal-entry.js';
 
 /** What replay needs of an actor object (XState's `Actor`, partly internal). */
@@ -11,14 +12,11 @@ interface ReplayRef {
   readonly logic: AnyActorLogic;
   readonly system: ReplaySystem;
   readonly options?: { readonly input?: unknown };
-  _snapshot?: unknown;
   getSnapshot(): unknown;
 }
 
 interface ReplaySystem {
   get(systemId: string): unknown;
-  _set?: (systemId: string, ref: unknown) => void;
-  _unregister?: (ref: unknown) => void;
 }
 
 interface ActionLike {
@@ -90,7 +88,9 @@ export class Replay {
       const target = this.resolve(t.target);
       if (source && target) this.add(t, source.ref, target.ref);
     }
-    tolerateReRegistration(this.root.system);
+    // Replay never stops children for real (`stopChild` is inert), so a systemId re-spawned after a
+    // stop would collide with the old registration; the newer actor takes the name, as in a live system.
+    replaceOnReRegister(this.root.system);
     if (fresh) {
       this.collectInitial(this.root, [], fresh.at);
       this.walk(this.snapshot, [], (ref, path) => this.collectInitial(ref, path, fresh.at));
@@ -108,14 +108,14 @@ export class Replay {
     this.sink = [];
     let next: AnySnapshot;
     try {
-      if (ref === this.root) this.root._snapshot = snapshot;
+      if (ref === this.root) setSnapshotOf(this.root, snapshot);
       next = ref.logic.transition(snapshot, e.event, this.scopeOf(ref) as never) as AnySnapshot;
     } catch (error) {
       // As a live actor does: a throwing transition leaves it in an error state.
       next = { ...snapshot, status: 'error', error };
     }
     if (ref === this.root) this.snapshot = next;
-    else ref._snapshot = next;
+    else setSnapshotOf(ref, next);
     this.schedule(ref, e.target, this.sink, e.at);
     this.afterStep(e.at);
     return 'applied';
@@ -202,7 +202,7 @@ export class Replay {
   private pathOfTarget(to: unknown, self: ReplayRef, path: readonly string[]): readonly string[] | undefined {
     if (to === self) return path;
     if (typeof to === 'string') return [...path, to];
-    if (path.length > 0 && to === (self as unknown as { _parent?: unknown })._parent) return path.slice(0, -1);
+    if (path.length > 0 && to === parentOf(self)) return path.slice(0, -1);
     let found: string[] | undefined;
     this.walk(
       this.snapshot,
@@ -264,20 +264,4 @@ export class Replay {
       this.walk(child.getSnapshot() as AnySnapshot, childPath, visit, all);
     }
   }
-}
-
-/**
- * Replay never stops children for real (`stopChild` is inert), so a systemId
- * re-spawned after a stop would collide with the old registration; the newer
- * actor takes the name, as it does in a live system.
- */
-function tolerateReRegistration(system: ReplaySystem): void {
-  const set = system._set;
-  const unregister = system._unregister;
-  if (typeof set !== 'function' || typeof unregister !== 'function') return;
-  system._set = (systemId, ref) => {
-    const existing = system.get(systemId);
-    if (existing !== undefined && existing !== ref) unregister.call(system, existing);
-    set.call(system, systemId, ref);
-  };
 }

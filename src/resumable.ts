@@ -1,6 +1,7 @@
 import type { ActorLogic, ActorScope, ActorSystem, AnyActorRef, Snapshot, Subscription } from 'xstate';
 import { CheckpointError } from './errors.js';
 import { readProgress, sameProgress, type ProgressInfo } from './progress.js';
+import { childPath } from './xstate-internals.js';
 
 export { readProgress, type ProgressInfo } from './progress.js';
 
@@ -412,11 +413,6 @@ export function watchProgress(actor: AnyActorRef, listener: (report: ProgressRep
 }
 
 function pathOf(actor: AnyActorRef): string {
-  const ids: string[] = [];
-  let current: AnyActorRef | undefined = actor;
-  while (current?._parent !== undefined) {
-    ids.unshift(current.id);
-    current = current._parent;
-  }
+  const ids = childPath(actor)!;
   return ids.length === 0 ? actor.id : ids.join('/');
 }

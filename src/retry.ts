@@ -11,6 +11,7 @@ import type {
 import type { Clock, TimerHandle } from './clock.js';
 import { CheckpointError } from './errors.js';
 import { readProgress, resumeFrom } from './resumable.js';
+import { clockOf } from './xstate-internals.js';
 import type { AnyActorSystem, ProgressInfo, ResumeCapable } from './resumable.js';
 
 /** When and how often {@link withRetry} tries again. Names and defaults follow Temporal's retry policy. */
@@ -211,7 +212,7 @@ export function withRetry<TLogic extends AnyActorLogic>(
   const withProgress = (state: Omit<State, 'progress'>): State => ({ ...state, progress: progressOf(state) }) as State;
 
   const arm = (scope: Scope, retryAt: number, attempt: number) => {
-    const clock = options.clock ?? scope.system._clock;
+    const clock = options.clock ?? clockOf(scope.system);
     // Never wait longer than the policy allows, even if the wall clock went back between runs.
     const wait = Math.min(options.maximumInterval, Math.max(0, retryAt - now()));
     const { self } = scope;
