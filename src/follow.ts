@@ -1,5 +1,17 @@
-import type { CheckpointAdapter } from './adapter.js';
+import type { AcquireOptions, CheckpointAdapter, Lease } from './adapter.js';
 import type { Clock, TimerHandle } from './clock.js';
+import { toCheckpointError, type CheckpointError } from './errors.js';
+import type { LoadedGeneration } from './restore.js';
+
+/** Options of `PersistOptions.follow`. */
+export interface FollowOptions {
+  /** How often a follower polls for new generations when the adapter has no `subscribe`. @default 1000 */
+  readonly pollMs?: number;
+  /** With an adapter that has `subscribe`: a slower poll for notices missed (a frozen tab). @default 10000 */
+  readonly resyncMs?: number;
+  /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
+  readonly takeOver?: boolean;
+}
 
 /** Options of {@link watchGenerations}. */
 export interface WatchGenerationsOptions {
@@ -86,4 +98,107 @@ export function watchGenerations(
     unsubscribe?.();
     clock.clearTimeout(timer);
   };
+}
+
+/** What follow mode needs from the persisted actor it runs in. */
+export interface FollowHost<A> {
+  readonly key: string;
+  readonly adapter: CheckpointAdapter;
+  readonly clock: Clock;
+  readonly options: FollowOptions;
+  readonly lockOptions: AcquireOptions;
+  /** Verifies, decodes, migrates and validates one generation. */
+  load(seq: number): Promise<LoadedGeneration>;
+  /** A (not started) actor from a loaded snapshot; throws when it cannot be created. */
+  create(snapshot: unknown): A;
+  /** True once an actor is in place (mirrored or fresh). */
+  hasActor(): boolean;
+  /** True while this is still a follower that is not closed. */
+  following(): boolean;
+  closed(): boolean;
+  /** Puts the mirrored actor in place; `announce` says whether to emit the `follow` event. */
+  adopt(actor: A, generation: LoadedGeneration, seq: number, announce: boolean): void;
+  /** Runs after the first mirror, before watching begins (the `restore` event goes out here). */
+  ready(): void;
+  /** The lock was taken: restore as the writer with `lease` (watching has stopped). */
+  promote(lease: Lease): Promise<void>;
+  onError(error: CheckpointError): void;
+}
+
+/**
+ * Follow mode: mirrors the writer's newest readable generation (never
+ * quarantining: the key belongs to the writer, whose own restore decides about
+ * bad generations), follows each newer one, and, unless `takeOver: false`,
+ * asks for the lock until it frees and then hands over to `host.promote`.
+ *
+ * @returns A function that stops watching for generations.
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { systemClock } from './clock.js';
+ * import { followKey, type FollowHost } from './follow.js';
+ * declare const host: Omit<FollowHost<ReturnType<typeof createActor>>, 'clock'>;
+ * const stop = await followKey({ ...host, clock: systemClock });
+ * stop();
+ * ```
+ */
+export async function followKey<A>(host: FollowHost<A>): Promise<() => void> {
+  const { key, adapter, options } = host;
+  let mirrored = 0;
+  const mirror = async (announce = true): Promise<void> => {
+    for (const info of await adapter.list(key)) {
+      if (info.seq <= mirrored && host.hasActor()) return;
+      let generation: LoadedGeneration;
+      let next: A;
+      try {
+        generation = await host.load(info.seq);
+        next = host.create(generation.snapshot);
+      } catch {
+        continue;
+      }
+      if (!host.following()) return;
+      mirrored = info.seq;
+      host.adopt(next, generation, info.seq, announce);
+      return;
+    }
+  };
+  await mirror(false);
+  host.ready();
+  const stopWatching = watchGenerations(adapter, key, mirrored, () => mirror(), {
+    clock: host.clock,
+    ...(options.pollMs !== undefined ? { pollMs: options.pollMs } : {}),
+    ...(options.resyncMs !== undefined ? { resyncMs: options.resyncMs } : {}),
+    onError: (error) => host.onError(toCheckpointError(error, 'io', { key, adapter: adapter.name })),
+  });
+  if (options.takeOver !== false) void takeOver(host, stopWatching);
+  return stopWatching;
+}
+
+/** Asks for the lock until it is free (or the follower closes), then promotes. */
+async function takeOver<A>(host: FollowHost<A>, stopWatching: () => void): Promise<void> {
+  const { key, adapter, clock } = host;
+  const pollMs = host.options.pollMs ?? 1000;
+  const sleep = () => new Promise<void>((resolve) => clock.setTimeout(resolve, pollMs));
+  while (!host.closed()) {
+    const asked = clock.now();
+    let lease: Lease;
+    try {
+      // Adapters that queue lock requests (Web Locks) hand the lock over the moment it
+      // frees; the others answer lock-held at once and are asked again after pollMs.
+      // Each wait is short so that a closed follower lets go soon.
+      lease = await adapter.acquire!(key, { ...host.lockOptions, waitMs: pollMs });
+    } catch (error) {
+      const e = toCheckpointError(error, 'io', { key, adapter: adapter.name });
+      if (e.code !== 'lock-held') host.onError(e);
+      if (clock.now() - asked < pollMs / 2) await sleep();
+      continue;
+    }
+    if (host.closed()) {
+      await lease.release().catch(() => undefined);
+      return;
+    }
+    stopWatching();
+    await host.promote(lease);
+    return;
+  }
 }

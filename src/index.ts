@@ -56,7 +56,8 @@ export { persistActor } from './persist.js';
 export { createRestoredActor } from './restored-actor.js';
 export type { RestoredActor } from './restored-actor.js';
 export { persistJournaled } from './journal.js';
-export type { JournalOptions, JournalRestoreInfo, JournalRestoreReport, JournaledActor } from './journal.js';
+export type { JournalRestoreInfo, JournalRestoreReport, JournaledActor } from './journal.js';
+export type { JournalOptions } from './journal-options.js';
 export { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from './journal-frame.js';
 export { checkJournalOrder } from './journal-order.js';
 export type { FrameDamage, FrameScan } from './journal-frame.js';
@@ -66,7 +67,8 @@ export { observeDeliveries } from './deliveries.js';
 export type { DeliveryListener } from './deliveries.js';
 export { Replay } from './replay.js';
 export type { ReplayOutcome } from './replay.js';
-export type { FollowOptions, LoadedGeneration, PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
+export type { PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
+export type { FollowOptions } from './follow.js';
 export {
   checkIdentity,
   decodeCheckpoint,
@@ -77,6 +79,7 @@ export {
 } from './restore.js';
 export type {
   DecodedCheckpoint,
+  LoadedGeneration,
   NewestFound,
   OnRestoreError,
   PreparedCheckpoint,

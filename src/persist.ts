@@ -1,11 +1,4 @@
-import {
-  createActor,
-  type Actor,
-  type ActorOptions,
-  type AnyActorLogic,
-  type AnyActorRef,
-  type Subscription,
-} from 'xstate';
+import { createActor, type Actor, type ActorOptions, type AnyActorLogic } from 'xstate';
 import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from './adapter.js';
 import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
 import { systemClock, type Clock } from './clock.js';
@@ -14,7 +7,7 @@ import { checkCompress, type CompressOptions } from './compression.js';
 import { createRestoredActor, type RestoredActor } from './restored-actor.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
-import type { JournalOptions } from './journal.js';
+import type { JournalOptions } from './journal-options.js';
 import {
   CheckpointEmitter,
   type CheckpointEvent,
@@ -22,11 +15,17 @@ import {
   type CheckpointListener,
 } from './events.js';
 import { checkKey } from './keys.js';
-import { watchGenerations } from './follow.js';
+import { followKey, type FollowOptions } from './follow.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike, type LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
-import { readProgress, sameProgress, type ProgressInfo } from './progress.js';
-import { freshReport, loadGeneration, restoreNewest, type OnRestoreError, type RestoreReport } from './restore.js';
+import {
+  freshReport,
+  loadGeneration,
+  restoreNewest,
+  type LoadedGeneration,
+  type OnRestoreError,
+  type RestoreReport,
+} from './restore.js';
 import {
   checkRetention,
   explainRetention,
@@ -37,7 +36,7 @@ import {
 import { writeGeneration } from './save.js';
 import { WriteScheduler, type DebounceOptions, type FlushInfo } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
-import { childPath } from './xstate-internals.js';
+import { trackTree } from './trigger.js';
 
 /** Options of {@link persistActor}. */
 export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
@@ -114,27 +113,6 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly start?: boolean;
   /** Journal mode: every event is journaled durably (see `persistJournaled`, which types `send`). @default false */
   readonly journal?: boolean | JournalOptions;
-}
-
-/** Options of {@link PersistOptions.follow}. */
-export interface FollowOptions {
-  /** How often a follower polls for new generations when the adapter has no `subscribe`. @default 1000 */
-  readonly pollMs?: number;
-  /** With an adapter that has `subscribe`: a slower poll for notices missed (a frozen tab). @default 10000 */
-  readonly resyncMs?: number;
-  /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
-  readonly takeOver?: boolean;
-}
-
-/** A checkpoint as {@link PersistedHistory.load} returns it. */
-export interface LoadedGeneration {
-  readonly seq: number;
-  readonly storedVersion: number;
-  readonly createdAt: number;
-  /** The persisted snapshot, migrated to the running version. */
-  readonly snapshot: unknown;
-  readonly timers: PendingTimer[];
-  readonly migrationsApplied: number[];
 }
 
 /** History and time travel over a key's generations. */
@@ -353,64 +331,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     },
   });
 
-  // The root's subscribe does not fire when only a child changes (XState 5),
-  // so every actor in the tree gets its own subscription.
-  const subscriptions = new Map<AnyActorRef, { sub: Subscription; children: unknown }>();
-  const track = (ref: AnyActorRef) => {
-    if (subscriptions.has(ref)) return;
-    const entry = {
-      sub: undefined as unknown as Subscription,
-      children: undefined as unknown,
-      progress: undefined as ProgressInfo | undefined,
-    };
-    subscriptions.set(ref, entry);
-    const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef> } | undefined) => {
-      scheduler.notify();
-      // Durable work (fromResumable, withRetry) reports `progress` in its snapshot; compared by
-      // value, as watchProgress does, since every snapshot of such a child carries a new object.
-      const progress = readProgress(snapshot);
-      if (progress !== undefined && (entry.progress === undefined || !sameProgress(entry.progress, progress))) {
-        entry.progress = progress;
-        emitProgress(ref, progress);
-      }
-      const children = snapshot?.children;
-      if (children !== entry.children) {
-        entry.children = children;
-        if (children) for (const id in children) track(children[id]!);
-      }
-    };
-    const untrack = () => {
-      const status = (ref.getSnapshot() as { status?: string } | undefined)?.status;
-      // Stopped from outside (not by reaching a final state): nothing more may be written.
-      if (ref === current && status === 'stopped')
-        scheduler.halt(new CheckpointError('closed', { key, detail: 'the actor was stopped' }));
-      else scheduler.notify();
-      subscriptions.get(ref)?.sub.unsubscribe();
-      subscriptions.delete(ref);
-    };
-    entry.sub = ref.subscribe({ next: onSnapshot, error: untrack, complete: untrack });
-    onSnapshot(ref.getSnapshot());
-  };
-  const emitProgress = (ref: AnyActorRef, p: ProgressInfo) => {
-    // Only actors of the current tree are tracked (untrackAll runs before `current` changes).
-    const path = childPath(ref, current) ?? [];
-    const num = (v: unknown) => (typeof v === 'number' ? v : undefined);
-    events.emit({
-      type: 'progress',
-      key,
-      // XState's generated invoke ids contain dots; `/` keeps the path readable (as watchProgress).
-      actorId: path.join('/'),
-      done: p.done,
-      total: num(p.total),
-      attempt: num(p.attempt),
-      maxAttempts: num(p.maxAttempts),
-      retryAt: num(p.retryAt),
-    });
-  };
-  const untrackAll = () => {
-    for (const { sub } of subscriptions.values()) sub.unsubscribe();
-    subscriptions.clear();
-  };
+  const { track, untrackAll } = trackTree(key, () => current, events, scheduler);
 
   const startActor = (actor: Actor<TLogic>, timers: readonly PendingTimer[]): number => {
     track(actor);
@@ -508,95 +429,66 @@ export async function persistActor<TLogic extends AnyActorLogic>(
     }
   };
 
-  // A follower mirrors the newest generation it can read. It never quarantines:
-  // the key belongs to the writer, whose own restore decides about bad generations.
-  let mirrored = 0;
-  const mirror = async (announce = true): Promise<void> => {
-    for (const info of await adapter.list(key)) {
-      if (info.seq <= mirrored && current !== undefined) return;
-      let generation: LoadedGeneration;
-      let next: Actor<TLogic>;
-      try {
-        generation = await load(info.seq);
-        next = createFrom(generation.snapshot).actor;
-      } catch {
-        continue;
-      }
-      if (closed || role !== 'follower') return;
-      mirrored = info.seq;
-      current = next;
-      report = {
-        ...report,
-        source: 'checkpoint',
-        seq: info.seq,
-        storedVersion: generation.storedVersion,
-        migrationsApplied: generation.migrationsApplied,
-      };
-      if (announce) events.emit({ type: 'follow', key, seq: info.seq });
-      return;
-    }
-  };
   let stopWatching = (): void => undefined;
-  const takeOver = async (): Promise<void> => {
-    const pollMs = followOptions.pollMs ?? 1000;
-    const sleep = () => new Promise<void>((resolve) => clock.setTimeout(resolve, pollMs));
-    while (!closed) {
-      const asked = clock.now();
-      try {
-        // Adapters that queue lock requests (Web Locks) hand the lock over the moment it
-        // frees; the others answer lock-held at once and are asked again after pollMs.
-        // Each wait is short so that a closed follower lets go soon.
-        lease = await adapter.acquire!(key, { ...lockOptions, waitMs: pollMs });
-      } catch (error) {
-        const e = toCheckpointError(error, 'io', { key, adapter: adapter.name });
-        if (e.code !== 'lock-held') onError(e);
-        if (clock.now() - asked < pollMs / 2) await sleep();
-        continue;
-      }
-      if (closed) {
-        await lease.release().catch(() => undefined);
-        return;
-      }
-      stopWatching();
-      const follower = current;
-      const since = clock.now();
-      try {
-        await becomeWriter(since);
-      } catch (error) {
-        lease = undefined;
-        onError(toCheckpointError(error, 'restore-failed', { key, adapter: adapter.name }));
-        return;
-      }
-      follower.stop();
-      if (closed) {
-        // close() ran while restoring: it stopped the mirror, not this writer.
-        await scheduler.close().catch(() => undefined);
-        untrackAll();
-        current.stop();
-        removeHooks();
-        await lease?.release().catch(() => undefined);
-        return;
-      }
-      events.emit({ type: 'promote', key, epoch });
+  /** A follower took the lock: it restores as the writer and stops its mirror. */
+  const promote = async (taken: Lease): Promise<void> => {
+    lease = taken;
+    const follower = current;
+    const since = clock.now();
+    try {
+      await becomeWriter(since);
+    } catch (error) {
+      lease = undefined;
+      onError(toCheckpointError(error, 'restore-failed', { key, adapter: adapter.name }));
       return;
     }
+    follower.stop();
+    if (closed) {
+      // close() ran while restoring: it stopped the mirror, not this writer.
+      await scheduler.close().catch(() => undefined);
+      untrackAll();
+      current.stop();
+      removeHooks();
+      await lease?.release().catch(() => undefined);
+      return;
+    }
+    events.emit({ type: 'promote', key, epoch });
   };
 
   if (role === 'writer') {
     await becomeWriter(started);
   } else {
     report = freshReport(0);
-    await mirror(false);
-    if (current === undefined) current = createActor(logic, actorOptions);
-    report = { ...report, durationMs: clock.now() - started };
-    events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
-    stopWatching = watchGenerations(adapter, key, mirrored, () => mirror(), {
+    stopWatching = await followKey<Actor<TLogic>>({
+      key,
+      adapter,
       clock,
-      ...(followOptions.pollMs !== undefined ? { pollMs: followOptions.pollMs } : {}),
-      ...(followOptions.resyncMs !== undefined ? { resyncMs: followOptions.resyncMs } : {}),
-      onError: (error) => onError(toCheckpointError(error, 'io', { key, adapter: adapter.name })),
+      options: followOptions,
+      lockOptions,
+      load,
+      create: (snapshot) => createFrom(snapshot).actor,
+      hasActor: () => current !== undefined,
+      following: () => !closed && role === 'follower',
+      closed: () => closed,
+      adopt: (next, generation, seq, announce) => {
+        current = next;
+        report = {
+          ...report,
+          source: 'checkpoint',
+          seq,
+          storedVersion: generation.storedVersion,
+          migrationsApplied: generation.migrationsApplied,
+        };
+        if (announce) events.emit({ type: 'follow', key, seq });
+      },
+      ready: () => {
+        if (current === undefined) current = createActor(logic, actorOptions);
+        report = { ...report, durationMs: clock.now() - started };
+        events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+      },
+      promote,
+      onError,
     });
-    if (followOptions.takeOver !== false) void takeOver();
   }
 
   const assertWriter = (what: string) => {

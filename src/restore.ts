@@ -1,6 +1,5 @@
 import type { AnyActorLogic } from 'xstate';
 import type { CheckpointAdapter, GenerationInfo, NewestRead } from './adapter.js';
-import type { LoadedGeneration } from './persist.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec.js';
 import { inflatePayload } from './compression.js';
@@ -10,6 +9,17 @@ import { migrateSnapshot, type Migrations } from './migrate.js';
 import { checkTimerPaths } from './stored-ids.js';
 import type { DroppedRef } from './refs.js';
 import { validateContext, validateSnapshot, type StandardSchema } from './validate.js';
+
+/** A checkpoint as `PersistedHistory.load` returns it. */
+export interface LoadedGeneration {
+  readonly seq: number;
+  readonly storedVersion: number;
+  readonly createdAt: number;
+  /** The persisted snapshot, migrated to the running version. */
+  readonly snapshot: unknown;
+  readonly timers: PendingTimer[];
+  readonly migrationsApplied: number[];
+}
 
 /** A checkpoint after verification and decoding, before migration. */
 export interface DecodedCheckpoint {
