@@ -120,8 +120,10 @@ export interface FollowHost<A> {
   adopt(actor: A, generation: LoadedGeneration, seq: number, announce: boolean): void;
   /** Runs after the first mirror, before watching begins (the `restore` event goes out here). */
   ready(): void;
-  /** The lock was taken: restore as the writer with `lease` (watching has stopped). */
-  promote(lease: Lease): Promise<void>;
+  /** The lock was taken (the host holds `lease` from now on, also for a `close()` already under way). */
+  took(lease: Lease): void;
+  /** Restores as the writer under the lease just taken (watching has stopped). */
+  promote(): Promise<void>;
   onError(error: CheckpointError): void;
 }
 
@@ -187,6 +189,7 @@ async function takeOver<A>(host: FollowHost<A>, stopWatching: () => void): Promi
       // frees; the others answer lock-held at once and are asked again after pollMs.
       // Each wait is short so that a closed follower lets go soon.
       lease = await adapter.acquire!(key, { ...host.lockOptions, waitMs: pollMs });
+      host.took(lease);
     } catch (error) {
       const e = toCheckpointError(error, 'io', { key, adapter: adapter.name });
       if (e.code !== 'lock-held') host.onError(e);
@@ -198,7 +201,7 @@ async function takeOver<A>(host: FollowHost<A>, stopWatching: () => void): Promi
       return;
     }
     stopWatching();
-    await host.promote(lease);
+    await host.promote();
     return;
   }
 }

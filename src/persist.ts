@@ -431,8 +431,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
 
   let stopWatching = (): void => undefined;
   /** A follower took the lock: it restores as the writer and stops its mirror. */
-  const promote = async (taken: Lease): Promise<void> => {
-    lease = taken;
+  const promote = async (): Promise<void> => {
     const follower = current;
     const since = clock.now();
     try {
@@ -485,6 +484,9 @@ export async function persistActor<TLogic extends AnyActorLogic>(
         if (current === undefined) current = createActor(logic, actorOptions);
         report = { ...report, durationMs: clock.now() - started };
         events.emit({ type: 'restore', key, report, durationMs: report.durationMs });
+      },
+      took: (taken) => {
+        lease = taken;
       },
       promote,
       onError,
