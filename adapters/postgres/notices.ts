@@ -1,13 +1,6 @@
 import type { Client } from 'pg';
-import type { GenerationNotice } from '../src/adapter.js';
-import { noticeListeners, parseNotice } from './notice-listeners.js';
-
-/** A server adapter's `subscribe`, plus closing its connection. */
-export interface NoticeHub {
-  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
-  /** Ends the listening connection and any reconnect; later notices are not delivered. */
-  close(): Promise<void>;
-}
+import type { GenerationNotice } from '../../src/adapter.js';
+import { noticeListeners, parseNotice, type NoticeHub } from '../shared/notice-listeners.js';
 
 /** What {@link postgresNotices} needs from the adapter. */
 export interface PostgresNoticesOptions {
@@ -32,7 +25,7 @@ const MAX_DELAY_MS = 5000;
  * @example
  * ```ts
  * import pg from 'pg';
- * import { postgresNotices } from './postgres-notices.js';
+ * import { postgresNotices } from './notices.js';
  * const hub = postgresNotices({
  *   connect: async () => new pg.Client(),
  *   channelOf: (key) => `xsc_${key.length}`,

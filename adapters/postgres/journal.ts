@@ -1,9 +1,9 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import type { JournalEntry, JournalReadResult, JournalStore } from '../src/adapter.js';
-import { crc32 } from '../src/checksum.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkJournalOrder } from '../src/journal-order.js';
-import { checkKey } from '../src/keys.js';
+import type { JournalEntry, JournalReadResult, JournalStore } from '../../src/adapter.js';
+import { crc32 } from '../../src/checksum.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { checkJournalOrder } from '../../src/journal-order.js';
+import { checkKey } from '../../src/keys.js';
 import {
   postgresAdapter,
   postgresErrorCode,
@@ -11,8 +11,8 @@ import {
   postgresServerName,
   type PostgresAdapter,
   type PostgresAdapterOptions,
-} from './postgres.js';
-import { loadDriver } from './server-driver.js';
+} from './index.js';
+import { loadDriver } from '../shared/server-driver.js';
 
 /** Options of {@link postgresJournal}. */
 export interface PostgresJournalOptions {

@@ -6,9 +6,9 @@ import type {
   GenerationNotice,
   Lease,
   NewestRead,
-} from '../src/adapter.js';
-import { CheckpointError, isCheckpointError, toCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
-import { readNewestOf } from '../src/restore.js';
+} from '../../src/adapter.js';
+import { CheckpointError, isCheckpointError, toCheckpointError, type CheckpointErrorCode } from '../../src/errors.js';
+import { readNewestOf } from '../../src/restore.js';
 
 /**
  * The adapter methods a channel carries, plus `release` (of a lease), `describe`

@@ -9,13 +9,13 @@ import type {
   Lease,
   NewestRead,
   QuarantineInfo,
-} from '../src/adapter.js';
-import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
-import { redisNotices } from './redis-notices.js';
-import type { NoticeHub } from './postgres-notices.js';
-import { loadDriver, publicUrl } from './server-driver.js';
+} from '../../src/adapter.js';
+import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { checkKey } from '../../src/keys.js';
+import { redisNotices } from './notices.js';
+import type { NoticeHub } from '../shared/notice-listeners.js';
+import { loadDriver, publicUrl } from '../shared/server-driver.js';
 
 /** What the adapter takes from the `ioredis` module (`import('ioredis')` has it). */
 export interface IoredisModule {

@@ -8,14 +8,15 @@ import type {
   Lease,
   NewestRead,
   QuarantineInfo,
-} from '../src/adapter.js';
-import { crc32 } from '../src/checksum.js';
-import { readEnvelopeHeader } from '../src/envelope.js';
-import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
-import { postgresNotices, type NoticeHub } from './postgres-notices.js';
-import { loadDriver, publicUrl } from './server-driver.js';
+} from '../../src/adapter.js';
+import { crc32 } from '../../src/checksum.js';
+import { readEnvelopeHeader } from '../../src/envelope.js';
+import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { checkKey } from '../../src/keys.js';
+import type { NoticeHub } from '../shared/notice-listeners.js';
+import { postgresNotices } from './notices.js';
+import { loadDriver, publicUrl } from '../shared/server-driver.js';
 
 /** What the adapter takes from the `pg` module (`import('pg')` has it). */
 export interface PgModule {
