@@ -9,6 +9,7 @@ import type {
 } from '../../src/adapter.js';
 import { CheckpointError, isCheckpointError, toCheckpointError, type CheckpointErrorCode } from '../../src/errors.js';
 import { readNewestOf } from '../../src/restore.js';
+import { backoffDelay } from '../shared/backoff.js';
 
 /**
  * The adapter methods a channel carries, plus `release` (of a lease), `describe`
@@ -301,7 +302,7 @@ function subscribeOver(
         // The served adapter has no subscribe after all: polling is all there is.
         if (isCheckpointError(error) && error.code === 'invalid-option') break;
         id = undefined;
-        await pause(Math.min(5000, 100 * 2 ** failures++));
+        await pause(backoffDelay(failures++, { minMs: 100, maxMs: 5000 }));
       }
     }
   })();

@@ -13,6 +13,7 @@ import {
   type PostgresAdapterOptions,
 } from './index.js';
 import { loadDriver } from '../shared/server-driver.js';
+import { tableNaming } from './sql.js';
 
 /** Options of {@link postgresJournal}. */
 export interface PostgresJournalOptions {
@@ -37,9 +38,7 @@ export interface PostgresJournal extends JournalStore {
 }
 
 const NAME = 'postgres';
-const MAX_TABLE_LENGTH = 48;
 const READ_PAGE = 5000;
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
@@ -74,15 +73,7 @@ CREATE TABLE IF NOT EXISTS ${t.aside} (
 }
 
 function tableNames(options: Pick<PostgresJournalOptions, 'table' | 'schema'>) {
-  const table = options.table ?? 'xstate_checkpoints';
-  const schema = options.schema;
-  if (table.length === 0 || table.length > MAX_TABLE_LENGTH || table.includes('\0')) {
-    throw new CheckpointError('invalid-option', {
-      adapter: NAME,
-      detail: `table must be 1 to ${MAX_TABLE_LENGTH} characters without NUL, got ${JSON.stringify(table)}`,
-    });
-  }
-  const qualify = (name: string) => (schema === undefined ? quote(name) : `${quote(schema)}.${quote(name)}`);
+  const { table, qualify } = tableNaming(options);
   return {
     journal: qualify(`${table}_journal`),
     aside: qualify(`${table}_journal_aside`),

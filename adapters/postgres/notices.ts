@@ -1,5 +1,6 @@
 import type { Client } from 'pg';
 import type { GenerationNotice } from '../../src/adapter.js';
+import { backoffDelay } from '../shared/backoff.js';
 import { noticeListeners, parseNotice, type NoticeHub } from '../shared/notice-listeners.js';
 
 /** What {@link postgresNotices} needs from the adapter. */
@@ -102,7 +103,7 @@ export function postgresNotices(o: PostgresNoticesOptions): NoticeHub {
         timer = undefined;
         open();
       },
-      Math.min(MAX_DELAY_MS, 100 * 2 ** failures),
+      backoffDelay(failures, { minMs: 100, maxMs: MAX_DELAY_MS }),
     );
     timer.unref?.();
   };
