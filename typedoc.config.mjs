@@ -3,12 +3,15 @@
 import { readFileSync } from 'node:fs';
 
 const pkg = JSON.parse(readFileSync(`${import.meta.dirname}/package.json`, 'utf8'));
-// The public name → source layout the test aliases use: ".", "./adapters/<name>", "./<entry>".
+// The public name → source layout the test aliases use: ".", "./adapters/<name>" (a folder: its
+// index.ts, or journal.ts for "<name>-journal"), "./<entry>".
+const adapterSource = (name) =>
+  name.endsWith('-journal') ? `adapters/${name.slice(0, -'-journal'.length)}/journal.ts` : `adapters/${name}/index.ts`;
 const sourceOf = (subpath) =>
   subpath === '.'
     ? 'src/index.ts'
     : subpath.startsWith('./adapters/')
-      ? `${subpath.slice(2)}.ts`
+      ? adapterSource(subpath.slice('./adapters/'.length))
       : `src/entries/${subpath.slice(2)}.ts`;
 
 /** @type {Partial<import('typedoc').TypeDocOptions>} */

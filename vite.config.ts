@@ -6,19 +6,22 @@ import { defineConfig } from 'vitest/config';
 
 const root = fileURLToPath(new URL('.', import.meta.url));
 
-/** Library entries: the package's `exports` map points at their build output. */
+/**
+ * Library entries: the package's `exports` map points at their build output. An adapter is a
+ * folder: `adapters/<name>` is `adapters/<name>/index.ts`, `adapters/<name>-journal` its `journal.ts`.
+ */
 export const entries: Record<string, string> = {
   index: 'src/index.ts',
-  'adapters/memory': 'adapters/memory.ts',
-  'adapters/fs': 'adapters/fs.ts',
-  'adapters/fs-journal': 'adapters/fs-journal.ts',
-  'adapters/postgres': 'adapters/postgres.ts',
-  'adapters/postgres-journal': 'adapters/postgres-journal.ts',
-  'adapters/redis': 'adapters/redis.ts',
-  'adapters/indexeddb': 'adapters/indexeddb.ts',
-  'adapters/indexeddb-journal': 'adapters/indexeddb-journal.ts',
-  'adapters/localstorage': 'adapters/localstorage.ts',
-  'adapters/channel': 'adapters/channel.ts',
+  'adapters/memory': 'adapters/memory/index.ts',
+  'adapters/fs': 'adapters/fs/index.ts',
+  'adapters/fs-journal': 'adapters/fs/journal.ts',
+  'adapters/postgres': 'adapters/postgres/index.ts',
+  'adapters/postgres-journal': 'adapters/postgres/journal.ts',
+  'adapters/redis': 'adapters/redis/index.ts',
+  'adapters/indexeddb': 'adapters/indexeddb/index.ts',
+  'adapters/indexeddb-journal': 'adapters/indexeddb/journal.ts',
+  'adapters/localstorage': 'adapters/localstorage/index.ts',
+  'adapters/channel': 'adapters/channel/index.ts',
   react: 'src/entries/react.ts',
   testing: 'src/entries/testing.ts',
   otel: 'src/entries/otel.ts',
@@ -29,7 +32,9 @@ export const entries: Record<string, string> = {
 // Tests import the package by its public name; these aliases point it at the source.
 const alias = [
   { find: /^xstate-checkpoint$/, replacement: `${root}src/index.ts` },
-  { find: /^xstate-checkpoint\/adapters\/(.*)$/, replacement: `${root}adapters/$1.ts` },
+  ...Object.entries(entries)
+    .filter(([name]) => name.startsWith('adapters/'))
+    .map(([name, file]) => ({ find: new RegExp(`^xstate-checkpoint/${name}$`), replacement: `${root}${file}` })),
   { find: /^xstate-checkpoint\/(.*)$/, replacement: `${root}src/entries/$1.ts` },
 ];
 

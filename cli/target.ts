@@ -2,7 +2,7 @@ import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { CheckpointAdapter } from '../src/adapter.js';
 import { CheckpointError } from '../src/errors.js';
-import { fileAdapter } from '../adapters/fs.js';
+import { fileAdapter } from '../adapters/fs/index.js';
 import { flagValue, UsageError, type ParsedArgs } from './args.js';
 
 /** How to open the store a command works on. */
@@ -35,7 +35,7 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
   if (dir !== undefined) return fileAdapter({ dir: await existingFolder(dir, cwd) });
   const scheme = /^([a-z]+):/i.exec(url!)?.[1]?.toLowerCase();
   if (scheme === 'postgres' || scheme === 'postgresql') {
-    const { postgresAdapter } = await import('../adapters/postgres.js');
+    const { postgresAdapter } = await import('../adapters/postgres/index.js');
     const table = flagValue(args, 'table');
     const schema = flagValue(args, 'schema');
     return postgresAdapter({
@@ -47,7 +47,7 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
     });
   }
   if (scheme === 'redis' || scheme === 'rediss') {
-    const { redisAdapter } = await import('../adapters/redis.js');
+    const { redisAdapter } = await import('../adapters/redis/index.js');
     const prefix = flagValue(args, 'prefix');
     return redisAdapter({ url: url!, renewLeases: false, ...(prefix === undefined ? {} : { prefix }) });
   }

@@ -1,6 +1,6 @@
 import { parentPort, type MessagePort } from 'node:worker_threads';
-import { portHandle, serveAdapter, type ServedAdapter } from '../../adapters/channel.js';
-import { fileAdapter } from '../../adapters/fs.js';
+import { portHandle, serveAdapter, type ServedAdapter } from '../../adapters/channel/index.js';
+import { fileAdapter } from '../../adapters/fs/index.js';
 import type { CheckpointAdapter } from '../../src/adapter.js';
 
 // Serves a fileAdapter per received port: each port is one client (one "process").

@@ -2,7 +2,7 @@
 // then a newer one holding a flood of empty objects inside the byte cap, and restores.
 import { assign, createMachine } from 'xstate';
 import { encodeEnvelope, persistActor } from '../../src/index.js';
-import { memoryAdapter } from '../../adapters/memory.js';
+import { memoryAdapter } from '../../adapters/memory/index.js';
 
 const [mode = 'capped', countText = '4000000'] = process.argv.slice(2);
 const count = Number(countText);

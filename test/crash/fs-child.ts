@@ -15,7 +15,7 @@
 //   try-write <store> <key>         write one generation, print "ok" or "error <code>"
 import { open, readdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileAdapter } from '../../adapters/fs.js';
+import { fileAdapter } from '../../adapters/fs/index.js';
 import { crc32 } from '../../src/checksum.js';
 import { encodeEnvelope } from '../../src/envelope.js';
 import { isCheckpointError } from '../../src/errors.js';

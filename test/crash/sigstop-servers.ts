@@ -4,8 +4,8 @@
 // is absent is skipped with a line saying how to enable it (and fails under CI).
 import { parseArgs } from 'node:util';
 import { Redis } from 'ioredis';
-import { postgresAdapter } from '../../adapters/postgres.js';
-import { redisAdapter } from '../../adapters/redis.js';
+import { postgresAdapter } from '../../adapters/postgres/index.js';
+import { redisAdapter } from '../../adapters/redis/index.js';
 import { runSigstopLoop, type SigstopResult, type SigstopTarget } from '../server/sigstop-loop.js';
 import {
   createTestSchema,

@@ -3,7 +3,7 @@
 // The journal writer's retry timer must keep the process alive until the event is durable.
 import * as nodeFs from 'node:fs/promises';
 import { assign, setup } from 'xstate';
-import { fileJournalAdapter, type JournalFileHandle, type JournalFileSystem } from '../../adapters/fs-journal.js';
+import { fileJournalAdapter, type JournalFileHandle, type JournalFileSystem } from '../../adapters/fs/journal.js';
 import { persistJournaled } from '../../src/journal.js';
 
 const [dir = ''] = process.argv.slice(2);

@@ -4,7 +4,7 @@
 // acknowledged one after its promise resolved. It runs as plain `node` on a
 // transpiled copy (see kill-build.ts), so it imports by relative path.
 import { assign, setup } from 'xstate';
-import { fileJournalAdapter } from '../../adapters/fs-journal.js';
+import { fileJournalAdapter } from '../../adapters/fs/journal.js';
 import { persistJournaled } from '../../src/journal.js';
 
 const [dir = '', lanesArg = '4', compactArg = '50', mode = 'run'] = process.argv.slice(2);

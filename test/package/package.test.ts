@@ -41,10 +41,18 @@ const builtins = new Set([...builtinModules, ...builtinModules.map((m) => `node:
 
 /** The public specifier of a build entry (`index` → `xstate-checkpoint`, `adapters/fs` → `xstate-checkpoint/adapters/fs`). */
 const subpathOf = (entry: string) => (entry === 'index' ? '.' : `./${entry}`);
-/** Where the test aliases (and so the source layout) put an entry of a given public subpath. */
+/**
+ * Where the test aliases (and so the source layout) put an entry of a given public subpath: an
+ * adapter is a folder, `adapters/<name>` its `index.ts` and `adapters/<name>-journal` its `journal.ts`.
+ */
 function sourceOf(subpath: string): string {
   if (subpath === '.') return 'src/index.ts';
-  if (subpath.startsWith('./adapters/')) return `${subpath.slice(2)}.ts`;
+  if (subpath.startsWith('./adapters/')) {
+    const name = subpath.slice('./adapters/'.length);
+    return name.endsWith('-journal')
+      ? `adapters/${name.slice(0, -'-journal'.length)}/journal.ts`
+      : `adapters/${name}/index.ts`;
+  }
   return `src/entries/${subpath.slice(2)}.ts`;
 }
 

@@ -38,7 +38,7 @@ async function gzippedSize(source: string, external: (id: string) => boolean): P
 const KB = 1024;
 
 it('the IndexedDB adapter adds at most 2.5 KB min+gz to an app that uses the core', async () => {
-  const size = await gzippedSize(`export { indexedDbAdapter } from '${root}adapters/indexeddb.ts';`, (id) =>
+  const size = await gzippedSize(`export { indexedDbAdapter } from '${root}adapters/indexeddb/index.ts';`, (id) =>
     /[/\\]src[/\\]/.test(id),
   );
   console.log(`indexedDbAdapter own code: ${size} B min+gz (budget ${2.5 * KB})`);
@@ -46,7 +46,7 @@ it('the IndexedDB adapter adds at most 2.5 KB min+gz to an app that uses the cor
 });
 
 it('the localStorage adapter adds at most 2 KB min+gz', async () => {
-  const size = await gzippedSize(`export { localStorageAdapter } from '${root}adapters/localstorage.ts';`, (id) =>
+  const size = await gzippedSize(`export { localStorageAdapter } from '${root}adapters/localstorage/index.ts';`, (id) =>
     /[/\\]src[/\\]/.test(id),
   );
   console.log(`localStorageAdapter own code: ${size} B min+gz (budget ${2 * KB})`);
@@ -55,7 +55,7 @@ it('the localStorage adapter adds at most 2 KB min+gz', async () => {
 
 it('the IndexedDB adapter adds at most 2.5 KB to a bundle of the core (persistActor)', async () => {
   const core = `export { persistActor } from '${root}src/index.ts';`;
-  const withAdapter = `${core}\nexport { indexedDbAdapter } from '${root}adapters/indexeddb.ts';`;
+  const withAdapter = `${core}\nexport { indexedDbAdapter } from '${root}adapters/indexeddb/index.ts';`;
   const [coreSize, both] = await Promise.all([gzippedSize(core, () => false), gzippedSize(withAdapter, () => false)]);
   // Issue 4 targets 5 KB for core + adapter; the core alone is far above that, which
   // is the core's budget to settle, so only the adapter's share is asserted here.

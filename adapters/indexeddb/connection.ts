@@ -1,4 +1,4 @@
-import { CheckpointError } from '../src/errors.js';
+import { CheckpointError } from '../../src/errors.js';
 
 /**
  * Resolves with the database an `indexedDB.open` request opens, or rejects
@@ -7,7 +7,7 @@ import { CheckpointError } from '../src/errors.js';
  *
  * @example
  * ```ts
- * import { opened } from './idb-connection.js';
+ * import { opened } from './connection.js';
  * const db = await opened(indexedDB.open('checkpoints', 1));
  * ```
  */
@@ -37,7 +37,7 @@ export interface IdbConnection {
  *
  * @example
  * ```ts
- * import { idbConnection } from './idb-connection.js';
+ * import { idbConnection } from './connection.js';
  * const connection = idbConnection(() => new Promise((resolve, reject) => {
  *   const request = indexedDB.open('checkpoints', 1);
  *   request.onsuccess = () => resolve(request.result);

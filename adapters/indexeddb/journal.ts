@@ -1,10 +1,10 @@
-import type { JournalEntry, JournalReadResult, JournalStore, Lease } from '../src/adapter.js';
-import { crc32 } from '../src/checksum.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkJournalOrder } from '../src/journal-order.js';
-import { checkKey } from '../src/keys.js';
-import { idbConnection, opened } from './idb-connection.js';
-import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './indexeddb.js';
+import type { JournalEntry, JournalReadResult, JournalStore, Lease } from '../../src/adapter.js';
+import { crc32 } from '../../src/checksum.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { checkJournalOrder } from '../../src/journal-order.js';
+import { checkKey } from '../../src/keys.js';
+import { idbConnection, opened } from './connection.js';
+import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './index.js';
 
 /** Options of {@link indexedDbJournal}. */
 export interface IndexedDbJournalOptions {

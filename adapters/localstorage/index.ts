@@ -1,6 +1,6 @@
-import type { CheckpointAdapter, CheckpointRecord, GenerationInfo, QuarantineInfo } from '../src/adapter.js';
-import { CheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
+import type { CheckpointAdapter, CheckpointRecord, GenerationInfo, QuarantineInfo } from '../../src/adapter.js';
+import { CheckpointError } from '../../src/errors.js';
+import { checkKey } from '../../src/keys.js';
 
 /** The part of the Web Storage API the adapter uses (`localStorage`, `sessionStorage` or a stand-in). */
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;

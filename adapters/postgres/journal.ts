@@ -1,9 +1,9 @@
 import type { Pool, PoolClient, PoolConfig } from 'pg';
-import type { JournalEntry, JournalReadResult, JournalStore } from '../src/adapter.js';
-import { crc32 } from '../src/checksum.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkJournalOrder } from '../src/journal-order.js';
-import { checkKey } from '../src/keys.js';
+import type { JournalEntry, JournalReadResult, JournalStore } from '../../src/adapter.js';
+import { crc32 } from '../../src/checksum.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { checkJournalOrder } from '../../src/journal-order.js';
+import { checkKey } from '../../src/keys.js';
 import {
   postgresAdapter,
   postgresErrorCode,
@@ -11,8 +11,9 @@ import {
   postgresServerName,
   type PostgresAdapter,
   type PostgresAdapterOptions,
-} from './postgres.js';
-import { loadDriver } from './server-driver.js';
+} from './index.js';
+import { loadDriver } from '../shared/server-driver.js';
+import { tableNaming } from './sql.js';
 
 /** Options of {@link postgresJournal}. */
 export interface PostgresJournalOptions {
@@ -37,9 +38,7 @@ export interface PostgresJournal extends JournalStore {
 }
 
 const NAME = 'postgres';
-const MAX_TABLE_LENGTH = 48;
 const READ_PAGE = 5000;
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
 /**
@@ -74,15 +73,7 @@ CREATE TABLE IF NOT EXISTS ${t.aside} (
 }
 
 function tableNames(options: Pick<PostgresJournalOptions, 'table' | 'schema'>) {
-  const table = options.table ?? 'xstate_checkpoints';
-  const schema = options.schema;
-  if (table.length === 0 || table.length > MAX_TABLE_LENGTH || table.includes('\0')) {
-    throw new CheckpointError('invalid-option', {
-      adapter: NAME,
-      detail: `table must be 1 to ${MAX_TABLE_LENGTH} characters without NUL, got ${JSON.stringify(table)}`,
-    });
-  }
-  const qualify = (name: string) => (schema === undefined ? quote(name) : `${quote(schema)}.${quote(name)}`);
+  const { table, qualify } = tableNaming(options);
   return {
     journal: qualify(`${table}_journal`),
     aside: qualify(`${table}_journal_aside`),

@@ -7,11 +7,11 @@ import type {
   JournalStore,
   Lease,
   QuarantineInfo,
-} from '../src/adapter.js';
-import { CheckpointError } from '../src/errors.js';
-import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../src/journal-frame.js';
-import { checkJournalOrder } from '../src/journal-order.js';
-import { checkKey } from '../src/keys.js';
+} from '../../src/adapter.js';
+import { CheckpointError } from '../../src/errors.js';
+import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../../src/journal-frame.js';
+import { checkJournalOrder } from '../../src/journal-order.js';
+import { checkKey } from '../../src/keys.js';
 
 /** What a {@link MemoryStore} keeps for one key (its generations, quarantine, epoch, lock and journal). */
 export interface MemoryKeyState {

@@ -6,15 +6,15 @@ import type {
   JournalEntry,
   JournalReadResult,
   JournalStore,
-} from '../src/adapter.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames, type FrameScan } from '../src/journal-frame.js';
-import { checkJournalOrder } from '../src/journal-order.js';
-import { checkKey } from '../src/keys.js';
-import { errnoOf, fsError, publishFile, syncDir, type PublishState } from './fs-durable.js';
-import { KEY_FILE, fixedWidth, keyFolderName } from './fs-layout.js';
-import { confirmNotFenced, lockEpoch } from './fs-lock.js';
-import { fileAdapter, type FileAdapterOptions, type FileHandleLike, type FileSystemLike } from './fs.js';
+} from '../../src/adapter.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames, type FrameScan } from '../../src/journal-frame.js';
+import { checkJournalOrder } from '../../src/journal-order.js';
+import { checkKey } from '../../src/keys.js';
+import { errnoOf, fsError, publishFile, syncDir, type PublishState } from './durable.js';
+import { KEY_FILE, fixedWidth, keyFolderName } from './layout.js';
+import { confirmNotFenced, lockEpoch } from './lock.js';
+import { fileAdapter, type FileAdapterOptions, type FileHandleLike, type FileSystemLike } from './index.js';
 
 /** An open journal segment: what the journal needs of Node's `FileHandle` beyond {@link FileHandleLike}. */
 export interface JournalFileHandle extends FileHandleLike {

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
-import type { GenerationNotice } from '../src/adapter.js';
-import { noticeListeners, parseNotice } from './notice-listeners.js';
-import type { NoticeHub } from './postgres-notices.js';
+import type { GenerationNotice } from '../../src/adapter.js';
+import { noticeListeners, parseNotice } from '../shared/notice-listeners.js';
+import type { NoticeHub } from '../shared/notice-listeners.js';
 
 /** What {@link redisNotices} needs from the adapter. */
 export interface RedisNoticesOptions {
@@ -23,7 +23,7 @@ export interface RedisNoticesOptions {
  * @example
  * ```ts
  * import { Redis } from 'ioredis';
- * import { redisNotices } from './redis-notices.js';
+ * import { redisNotices } from './notices.js';
  * const hub = redisNotices({
  *   connect: async () => new Redis({ lazyConnect: true }),
  *   channelOf: (key) => `xsc:n:${key}`,

@@ -1,4 +1,11 @@
-import type { GenerationNotice } from '../src/adapter.js';
+import type { GenerationNotice } from '../../src/adapter.js';
+
+/** A server adapter's `subscribe`, plus closing its connection. */
+export interface NoticeHub {
+  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
+  /** Ends the listening connection and any reconnect; later notices are not delivered. */
+  close(): Promise<void>;
+}
 
 /** Listeners of one adapter's `subscribe`, by key. */
 export interface NoticeListeners {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { CheckpointRecord, GenerationInfo } from '../src/adapter.js';
-import { crc32 } from '../src/checksum.js';
+import type { CheckpointRecord, GenerationInfo } from '../../src/adapter.js';
+import { crc32 } from '../../src/checksum.js';
 
 // Names inside a key folder. Generation and lock numbers are fixed-width so
 // names sort like their numbers.
@@ -26,7 +26,7 @@ const utf8 = new TextEncoder();
  *
  * @example
  * ```ts
- * import { fixedWidth } from './fs-layout.js';
+ * import { fixedWidth } from './layout.js';
  * fixedWidth(42); // '0000000000000042'
  * ```
  */
@@ -36,7 +36,7 @@ export const fixedWidth = (n: number): string => String(n).padStart(16, '0');
  *
  * @example
  * ```ts
- * import { generationName } from './fs-layout.js';
+ * import { generationName } from './layout.js';
  * generationName(7); // '0000000000000007.gen'
  * ```
  */
@@ -47,7 +47,7 @@ export const generationName = (seq: number): string => `${fixedWidth(seq)}.gen`;
  *
  * @example
  * ```ts
- * import { generationSeqs } from './fs-layout.js';
+ * import { generationSeqs } from './layout.js';
  * generationSeqs(['key', '0000000000000001.gen', '0000000000000002.gen']); // [2, 1]
  * ```
  */
@@ -91,7 +91,7 @@ export function keyFolderName(key: string): string {
  *
  * @example
  * ```ts
- * import { keyFromFolderName } from './fs-layout.js';
+ * import { keyFromFolderName } from './layout.js';
  * keyFromFolderName('k-.4frder.2f1'); // 'Order/1'
  * ```
  */
@@ -120,7 +120,7 @@ export function keyFromFolderName(name: string): string | undefined {
  *
  * @example
  * ```ts
- * import { generationHeader } from './fs-layout.js';
+ * import { generationHeader } from './layout.js';
  * const bytes = new Uint8Array([1, 2, 3]);
  * generationHeader({ seq: 1, epoch: 0, createdAt: Date.now(), byteLength: 3, bytes }).length; // 40
  * ```
@@ -144,7 +144,7 @@ export function generationHeader(record: CheckpointRecord): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeGenerationHeader, generationHeader } from './fs-layout.js';
+ * import { decodeGenerationHeader, generationHeader } from './layout.js';
  * const header = generationHeader({ seq: 3, epoch: 1, createdAt: 0, byteLength: 0, bytes: new Uint8Array() });
  * decodeGenerationHeader(header, 3)?.epoch; // 1
  * ```
@@ -166,7 +166,7 @@ export function decodeGenerationHeader(bytes: Uint8Array, seq: number): Generati
  *
  * @example
  * ```ts
- * import { envelopeBytesOf } from './fs-layout.js';
+ * import { envelopeBytesOf } from './layout.js';
  * envelopeBytesOf(new Uint8Array(45)).length; // 5
  * ```
  */

@@ -1,13 +1,7 @@
 import type { Client } from 'pg';
-import type { GenerationNotice } from '../src/adapter.js';
-import { noticeListeners, parseNotice } from './notice-listeners.js';
-
-/** A server adapter's `subscribe`, plus closing its connection. */
-export interface NoticeHub {
-  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
-  /** Ends the listening connection and any reconnect; later notices are not delivered. */
-  close(): Promise<void>;
-}
+import type { GenerationNotice } from '../../src/adapter.js';
+import { backoffDelay } from '../shared/backoff.js';
+import { noticeListeners, parseNotice, type NoticeHub } from '../shared/notice-listeners.js';
 
 /** What {@link postgresNotices} needs from the adapter. */
 export interface PostgresNoticesOptions {
@@ -32,7 +26,7 @@ const MAX_DELAY_MS = 5000;
  * @example
  * ```ts
  * import pg from 'pg';
- * import { postgresNotices } from './postgres-notices.js';
+ * import { postgresNotices } from './notices.js';
  * const hub = postgresNotices({
  *   connect: async () => new pg.Client(),
  *   channelOf: (key) => `xsc_${key.length}`,
@@ -109,7 +103,7 @@ export function postgresNotices(o: PostgresNoticesOptions): NoticeHub {
         timer = undefined;
         open();
       },
-      Math.min(MAX_DELAY_MS, 100 * 2 ** failures),
+      backoffDelay(failures, { minMs: 100, maxMs: MAX_DELAY_MS }),
     );
     timer.unref?.();
   };

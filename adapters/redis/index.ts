@@ -3,19 +3,21 @@ import type { Redis, RedisOptions } from 'ioredis';
 import type {
   AcquireOptions,
   CheckpointAdapter,
-  CheckpointRecord,
   GenerationInfo,
   GenerationNotice,
   Lease,
   NewestRead,
   QuarantineInfo,
-} from '../src/adapter.js';
-import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
-import { redisNotices } from './redis-notices.js';
-import type { NoticeHub } from './postgres-notices.js';
-import { loadDriver, publicUrl } from './server-driver.js';
+} from '../../src/adapter.js';
+import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { backoffDelay } from '../shared/backoff.js';
+import { acquirePause, checkTtl, releaseAll, renewingLease, sleep, type HeldLease } from '../shared/lease.js';
+import { checkRecord, inDoubtWrites } from '../shared/records.js';
+import { checkKey } from '../../src/keys.js';
+import { redisNotices } from './notices.js';
+import type { NoticeHub } from '../shared/notice-listeners.js';
+import { loadDriver, publicUrl } from '../shared/server-driver.js';
 
 /** What the adapter takes from the `ioredis` module (`import('ioredis')` has it). */
 export interface IoredisModule {
@@ -281,12 +283,6 @@ function failure(error: unknown, details: CheckpointErrorDetails, server?: strin
   });
 }
 
-// Not unref'd: a write being retried is what keeps a batch job alive until it lands or fails.
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
 const toBytes = (buffer: Buffer): Uint8Array => new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength);
 const text = (value: unknown): string => (Buffer.isBuffer(value) ? value.toString('utf8') : String(value));
 
@@ -306,15 +302,6 @@ function parseQuarantine(key: string, seq: number, value: string): QuarantineInf
     reason: value.slice(second + 1),
     quarantinedAt: Number(value.slice(0, first)),
   };
-}
-
-function checkTtl(ms: number, name: string): void {
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new CheckpointError('invalid-option', {
-      adapter: NAME,
-      detail: `${name} must be a positive number of milliseconds, got ${String(ms)}`,
-    });
-  }
 }
 
 /**
@@ -343,15 +330,15 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const renewLeases = options.renewLeases ?? true;
   const owner = options.owner ?? `xsc-${randomBytes(8).toString('hex')}`;
   const attempts = Math.max(1, options.attempts ?? 3);
-  checkTtl(defaultTtl, 'leaseTtlMs');
+  checkTtl(NAME, defaultTtl, 'leaseTtlMs');
 
   let client: Redis | undefined = options.client;
   let ownClient: Redis | undefined;
   let clientPromise: Promise<Redis> | undefined;
   let checked: Promise<void> | undefined;
   let disposed = false;
-  const leases = new Set<{ release(): Promise<void>; stop(): void }>();
-  const inDoubt = new Set<string>();
+  const leases = new Set<HeldLease>();
+  const inDoubt = inDoubtWrites();
   let notices: NoticeHub | undefined;
   const given = options.client?.options;
   const server = given
@@ -481,75 +468,29 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         if (mapped.code !== 'connection') throw mapped;
         onLost?.();
         if (!retry || attempt + 1 >= attempts) throw mapped;
-        await sleep(Math.min(1000, 50 * 2 ** attempt) * (0.5 + Math.random() * 0.5));
+        await sleep(backoffDelay(attempt, { minMs: 50, maxMs: 1000, jitter: true }));
       }
     }
   };
 
-  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): RedisLease => {
-    let released = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let currentTtl = ttlMs;
-    const stop = () => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-    };
-    const schedule = () => {
-      if (!renewLeases || released || disposed) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        lease.renew(currentTtl).then(schedule, (error: unknown) => {
-          if (!(isCheckpointError(error) && (error.code === 'fenced' || error.code === 'closed'))) schedule();
-        });
-      }, currentTtl / 3);
-      timer.unref?.();
-    };
-    const handle = {
-      stop,
-      release: async () => {
-        if (released) return;
-        released = true;
-        stop();
-        leases.delete(handle);
-        await run({ key }, scripts.release, [k.head(key)], [owner, epoch], true);
-      },
-    };
-    const lease: RedisLease & { expiresAt: number } = {
+  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): RedisLease =>
+    renewingLease({
+      adapter: NAME,
+      key,
       epoch,
       expiresAt,
-      async renew(ttl = currentTtl) {
-        checkTtl(ttl, 'ttlMs');
-        if (released) throw new CheckpointError('fenced', { key, adapter: NAME, detail: 'the lease was released' });
-        currentTtl = ttl;
+      ttlMs,
+      renewInBackground: renewLeases,
+      disposed: () => disposed,
+      held: leases,
+      extend: async (ttl) => {
         const until = await run({ key }, scripts.renew, [k.head(key)], [owner, epoch, ttl], true);
-        if (until === null) {
-          stop();
-          throw new CheckpointError('fenced', {
-            key,
-            adapter: NAME,
-            detail: `the lease at epoch ${epoch} was taken over or released`,
-          });
-        }
-        lease.expiresAt = Number(until);
+        return until === null ? undefined : Number(until);
       },
-      release: handle.release,
-    };
-    leases.add(handle);
-    schedule();
-    return lease;
-  };
-
-  const checkRecord = (key: string, record: CheckpointRecord): void => {
-    const ok = (v: number, min: number) => Number.isSafeInteger(v) && v >= min;
-    if (!ok(record.seq, 1) || !ok(record.epoch, 0) || !(record.bytes instanceof Uint8Array)) {
-      throw new CheckpointError('invalid-option', {
-        key,
-        adapter: NAME,
-        seq: record.seq,
-        detail: 'a record needs an integer seq >= 1, an integer epoch >= 0 and Uint8Array bytes',
-      });
-    }
-  };
+      free: async () => {
+        await run({ key }, scripts.release, [k.head(key)], [owner, epoch], true);
+      },
+    });
 
   return {
     name: NAME,
@@ -586,27 +527,23 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async write(key, record) {
       openKey(key);
-      checkRecord(key, record);
+      checkRecord(NAME, key, record);
       const { seq, epoch, bytes } = record;
-      const slot = `${seq}\0${key}`;
       const token = randomBytes(8).toString('hex');
       const meta = `${epoch}|${bytes.length}|${record.createdAt}|${token}`;
       const payload = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-      const markLost = () => {
-        if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.values().next().value!);
-        inDoubt.add(slot);
-      };
+      const markLost = () => inDoubt.mark(key, seq);
       // Retrying is safe: the script recognises an earlier attempt of this write
       // (same token, or same bytes and epoch while in doubt) instead of conflicting.
       const reply = (await run(
         { key, seq },
         scripts.write,
         [k.head(key), k.gens(key), k.meta(key), k.bytes(key), k.keys, k.notices(key)],
-        () => [seq, epoch, meta, payload, key, token, inDoubt.has(slot) ? '1' : '0'],
+        () => [seq, epoch, meta, payload, key, token, inDoubt.has(key, seq) ? '1' : '0'],
         true,
         markLost,
       )) as [Buffer, number, number];
-      inDoubt.delete(slot);
+      inDoubt.settle(key, seq);
       const outcome = text(reply[0]);
       if (outcome === 'ok') return;
       const [, headSeq, headEpoch] = reply;
@@ -712,7 +649,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     async acquire(key, acquireOptions = {}) {
       openKey(key);
       const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
-      checkTtl(ttlMs, 'ttlMs');
+      checkTtl(NAME, ttlMs, 'ttlMs');
       const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
       for (;;) {
         const [epoch, holder, expires, now] = (await run(
@@ -732,15 +669,13 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             data: { owner: text(holder), expiresAt: expires },
           });
         }
-        await sleep(Math.max(10, Math.min(remaining, expires - now, 250)));
+        await sleep(acquirePause(remaining, expires - now));
       }
     },
 
     async dispose() {
       if (disposed) return;
-      const held = [...leases];
-      for (const lease of held) lease.stop();
-      await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
+      await releaseAll(leases);
       disposed = true;
       inDoubt.clear();
       await notices?.close();

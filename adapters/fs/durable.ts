@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from '../src/checksum.js';
-import { CheckpointError, isCheckpointError, type CheckpointErrorCode } from '../src/errors.js';
-import type { FileHandleLike, FileSystemLike } from './fs.js';
+import { crc32 } from '../../src/checksum.js';
+import { CheckpointError, isCheckpointError, type CheckpointErrorCode } from '../../src/errors.js';
+import type { FileHandleLike, FileSystemLike } from './index.js';
 
 const NAME = 'fs';
 const WIN32 = typeof process !== 'undefined' && process.platform === 'win32';
@@ -14,7 +14,7 @@ const noop = () => undefined;
  *
  * @example
  * ```ts
- * import { errnoOf } from './fs-durable.js';
+ * import { errnoOf } from './durable.js';
  * errnoOf(Object.assign(new Error('gone'), { code: 'ENOENT' })); // 'ENOENT'
  * ```
  */
@@ -26,7 +26,7 @@ export const errnoOf = (error: unknown): unknown => (error as { code?: unknown }
  *
  * @example
  * ```ts
- * import { isAlive } from './fs-durable.js';
+ * import { isAlive } from './durable.js';
  * isAlive(process.pid); // true
  * ```
  */
@@ -45,7 +45,7 @@ export function isAlive(pid: number): boolean {
  * @example
  * ```ts
  * import { mkdir } from 'node:fs/promises';
- * import { except } from './fs-durable.js';
+ * import { except } from './durable.js';
  * await mkdir('/tmp/x').catch(except('EEXIST'));
  * ```
  */
@@ -71,7 +71,7 @@ const codes: Record<string, CheckpointErrorCode> = {
  *
  * @example
  * ```ts
- * import { fsError } from './fs-durable.js';
+ * import { fsError } from './durable.js';
  * fsError(Object.assign(new Error('full'), { code: 'ENOSPC' }), 'order-1', 'write').code; // 'storage-full'
  * ```
  */
@@ -94,7 +94,7 @@ export function fsError(error: unknown, key: string | undefined, action: string,
  * @example
  * ```ts
  * import * as fs from 'node:fs/promises';
- * import { syncDir } from './fs-durable.js';
+ * import { syncDir } from './durable.js';
  * await syncDir(fs, '/tmp');
  * ```
  */
@@ -119,7 +119,7 @@ const TEMP_NAME = /^\.tmp-([0-9a-f]{8})-(\d+)-[0-9a-f]+$/;
  *
  * @example
  * ```ts
- * import { isAbandonedTemp } from './fs-durable.js';
+ * import { isAbandonedTemp } from './durable.js';
  * isAbandonedTemp('0000000000000001.gen'); // false: not a temp file
  * ```
  */
@@ -175,8 +175,8 @@ async function writeTemp(fs: FileSystemLike, dir: string, parts: readonly Uint8A
  *
  * @example
  * ```ts
- * import { publishFile } from './fs-durable.js';
- * import type { FileSystemLike } from './fs.js';
+ * import { publishFile } from './durable.js';
+ * import type { FileSystemLike } from './index.js';
  * declare const fs: FileSystemLike;
  * const published = await publishFile(fs, { linkUnsupported: false }, '/data/k-a', '/data/k-a/key', new Uint8Array(), 'a');
  * ```

@@ -1,4 +1,4 @@
-import { CheckpointError } from '../src/errors.js';
+import { CheckpointError } from '../../src/errors.js';
 
 /**
  * Loads a server adapter's optional driver package (`pg`, `ioredis`) through

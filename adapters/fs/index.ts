@@ -7,10 +7,10 @@ import type {
   GenerationInfo,
   Lease,
   QuarantineInfo,
-} from '../src/adapter.js';
-import { CheckpointError, isCheckpointError, toCheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
-import { errnoOf, except, fsError, isAbandonedTemp, publishFile, syncDir, type PublishState } from './fs-durable.js';
+} from '../../src/adapter.js';
+import { CheckpointError, isCheckpointError, toCheckpointError } from '../../src/errors.js';
+import { checkKey } from '../../src/keys.js';
+import { errnoOf, except, fsError, isAbandonedTemp, publishFile, syncDir, type PublishState } from './durable.js';
 import {
   HEADER_SIZE,
   KEY_FILE,
@@ -24,10 +24,10 @@ import {
   generationSeqs,
   keyFolderName,
   keyFromFolderName,
-} from './fs-layout.js';
-import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './fs-lock.js';
+} from './layout.js';
+import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './lock.js';
 
-export { keyFolderName } from './fs-layout.js';
+export { keyFolderName } from './layout.js';
 
 /** An open file, as {@link FileSystemLike.open} returns it (a subset of Node's `FileHandle`). */
 export interface FileHandleLike {

@@ -6,10 +6,10 @@ import type {
   GenerationNotice,
   Lease,
   QuarantineInfo,
-} from '../src/adapter.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
-import { idbConnection, opened } from './idb-connection.js';
+} from '../../src/adapter.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { checkKey } from '../../src/keys.js';
+import { idbConnection, opened } from './connection.js';
 
 /** The part of the Web Locks API the adapter uses (`navigator.locks`). */
 export interface LocksLike {

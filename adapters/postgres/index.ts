@@ -2,20 +2,24 @@ import type { Client, Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type {
   AcquireOptions,
   CheckpointAdapter,
-  CheckpointRecord,
   GenerationInfo,
   GenerationNotice,
   Lease,
   NewestRead,
   QuarantineInfo,
-} from '../src/adapter.js';
-import { crc32 } from '../src/checksum.js';
-import { readEnvelopeHeader } from '../src/envelope.js';
-import type { CheckpointErrorCode, CheckpointErrorDetails } from '../src/errors.js';
-import { CheckpointError, isCheckpointError } from '../src/errors.js';
-import { checkKey } from '../src/keys.js';
-import { postgresNotices, type NoticeHub } from './postgres-notices.js';
-import { loadDriver, publicUrl } from './server-driver.js';
+} from '../../src/adapter.js';
+import { crc32 } from '../../src/checksum.js';
+import { readEnvelopeHeader } from '../../src/envelope.js';
+import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { backoffDelay } from '../shared/backoff.js';
+import { acquirePause, checkTtl, releaseAll, renewingLease, sleep, type HeldLease } from '../shared/lease.js';
+import { checkRecord, inDoubtWrites } from '../shared/records.js';
+import { quote, tableNaming } from './sql.js';
+import { checkKey } from '../../src/keys.js';
+import type { NoticeHub } from '../shared/notice-listeners.js';
+import { postgresNotices } from './notices.js';
+import { loadDriver, publicUrl } from '../shared/server-driver.js';
 
 /** What the adapter takes from the `pg` module (`import('pg')` has it). */
 export interface PgModule {
@@ -25,8 +29,6 @@ export interface PgModule {
 const NAME = 'postgres';
 // A btree entry must fit in a third of a page (~2.7 KB); longer keys are refused, not truncated.
 const MAX_KEY_BYTES = 2048;
-// Identifiers are cut at 63 bytes; the adapter appends up to 15 characters to the table name.
-const MAX_TABLE_LENGTH = 48;
 
 /** Retry policy for operations that are safe to repeat after a lost connection. */
 export interface PostgresRetryOptions {
@@ -149,19 +151,8 @@ interface Names {
   readonly qualified: string;
 }
 
-const quote = (identifier: string) => `"${identifier.replaceAll('"', '""')}"`;
-
 function names(options: PostgresSchemaOptions): Names {
-  const table = options.table ?? 'xstate_checkpoints';
-  const schema = options.schema;
-  const bad = (detail: string) => new CheckpointError('invalid-option', { adapter: NAME, detail });
-  if (table.length === 0 || table.length > MAX_TABLE_LENGTH || table.includes('\0')) {
-    throw bad(`table must be 1 to ${MAX_TABLE_LENGTH} characters without NUL, got ${JSON.stringify(table)}`);
-  }
-  if (schema !== undefined && (schema.length === 0 || schema.length > 63 || schema.includes('\0'))) {
-    throw bad(`schema must be 1 to 63 characters without NUL, got ${JSON.stringify(schema)}`);
-  }
-  const qualify = (name: string) => (schema === undefined ? quote(name) : `${quote(schema)}.${quote(name)}`);
+  const { table, schema, qualify } = tableNaming(options);
   return {
     gens: qualify(table),
     heads: qualify(`${table}_heads`),
@@ -311,12 +302,6 @@ export function postgresServerName(config: PoolConfig): string {
   return `postgresql://${user ? `${encodeURIComponent(user)}@` : ''}${host}:${port}/${database}`;
 }
 
-// Not unref'd: a write being retried is what keeps a batch job alive until it lands or fails.
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
-
 const ignore = (): void => undefined;
 
 const num = (value: unknown): number => (typeof value === 'number' ? value : Number(value));
@@ -398,17 +383,17 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const notify = options.notify ?? true;
   const minDelay = options.retry?.minDelayMs ?? 50;
   const maxDelay = options.retry?.maxDelayMs ?? 1000;
-  checkTtl(defaultTtl, 'leaseTtlMs');
+  checkTtl(NAME, defaultTtl, 'leaseTtlMs');
 
   let pool: Pool | undefined = options.pool;
   let ownPool: Pool | undefined;
   let poolPromise: Promise<Pool> | undefined;
   let ready: Promise<void> | undefined;
   let disposed = false;
-  const leases = new Set<{ release(): Promise<void>; stop(): void }>();
+  const leases = new Set<HeldLease>();
   // Writes whose outcome is unknown (connection lost after sending): a retry of
   // the same bytes that then meets its own generation reports success.
-  const inDoubt = new Set<string>();
+  const inDoubt = inDoubtWrites();
   let notices: NoticeHub | undefined;
   // What the pool connects with: the given pool's own settings, or the ones the adapter creates it from.
   const connectConfig = (): PoolConfig =>
@@ -529,7 +514,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return poolPromise;
   };
 
-  const backoff = (attempt: number) => sleep(Math.min(maxDelay, minDelay * 2 ** attempt) * (0.5 + Math.random() * 0.5));
+  const backoff = (attempt: number) => sleep(backoffDelay(attempt, { minMs: minDelay, maxMs: maxDelay, jitter: true }));
 
   /**
    * Runs `fn` on a pooled client. Connection failures before anything was sent
@@ -619,8 +604,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return ready;
   };
 
-  const doubtKey = (key: string, seq: number) => `${seq}\0${key}`;
-
   // Notices in flight, so dispose() waits for them instead of ending the pool under them.
   const announcing = new Set<Promise<void>>();
   /** Tells listeners (any process) about a published generation; not awaited by the write. */
@@ -632,18 +615,6 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     );
     announcing.add(sent);
     void sent.finally(() => announcing.delete(sent));
-  };
-
-  const checkRecord = (key: string, record: CheckpointRecord): void => {
-    const ok = (v: number, min: number) => Number.isSafeInteger(v) && v >= min;
-    if (!ok(record.seq, 1) || !ok(record.epoch, 0) || !(record.bytes instanceof Uint8Array)) {
-      throw new CheckpointError('invalid-option', {
-        key,
-        adapter: NAME,
-        seq: record.seq,
-        detail: 'a record needs an integer seq >= 1, an integer epoch >= 0 and Uint8Array bytes',
-      });
-    }
   };
 
   const envelopeColumns = (bytes: Uint8Array): [number | null, number | null] => {
@@ -658,60 +629,25 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
   const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && toBuffer(a).equals(toBuffer(b));
 
-  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): PostgresLease => {
-    let released = false;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    let currentTtl = ttlMs;
-    const stop = () => {
-      if (timer !== undefined) clearTimeout(timer);
-      timer = undefined;
-    };
-    const schedule = () => {
-      if (!renewLeases || released || disposed) return;
-      timer = setTimeout(() => {
-        timer = undefined;
-        lease.renew(currentTtl).then(schedule, (error: unknown) => {
-          // Lost for good: writes will be fenced, nothing left to renew. Otherwise try again.
-          if (!(isCheckpointError(error) && (error.code === 'fenced' || error.code === 'closed'))) schedule();
-        });
-      }, currentTtl / 3);
-      timer.unref?.();
-    };
-    const handle = {
-      stop,
-      release: async () => {
-        if (released) return;
-        released = true;
-        stop();
-        leases.delete(handle);
-        await run({ key }, true, (c) => query(c, sql.release, [key, owner, epoch]));
-      },
-    };
-    const lease: PostgresLease & { expiresAt: number } = {
+  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): PostgresLease =>
+    renewingLease({
+      adapter: NAME,
+      key,
       epoch,
       expiresAt,
-      async renew(ttl = currentTtl) {
-        checkTtl(ttl, 'ttlMs');
-        if (released) throw new CheckpointError('fenced', { key, adapter: NAME, detail: 'the lease was released' });
-        currentTtl = ttl;
+      ttlMs,
+      renewInBackground: renewLeases,
+      disposed: () => disposed,
+      held: leases,
+      extend: async (ttl) => {
         const result = await run({ key }, true, (c) => query(c, sql.renew, [key, owner, epoch, ttl]));
         const row = result.rows[0] as { expires_ms: number } | undefined;
-        if (!row) {
-          stop();
-          throw new CheckpointError('fenced', {
-            key,
-            adapter: NAME,
-            detail: `the lease at epoch ${epoch} was taken over or released`,
-          });
-        }
-        lease.expiresAt = num(row.expires_ms);
+        return row ? num(row.expires_ms) : undefined;
       },
-      release: handle.release,
-    };
-    leases.add(handle);
-    schedule();
-    return lease;
-  };
+      free: async () => {
+        await run({ key }, true, (c) => query(c, sql.release, [key, owner, epoch]));
+      },
+    });
 
   return {
     name: NAME,
@@ -742,24 +678,20 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async write(key, record) {
       openKey(key);
-      checkRecord(key, record);
+      checkRecord(NAME, key, record);
       const { seq, epoch, bytes } = record;
       const details = { key, seq };
       const [version, checksum] = envelopeColumns(bytes);
       const values = [key, seq, epoch, version, record.createdAt, bytes.length, checksum, toBuffer(bytes)];
-      const slot = doubtKey(key, seq);
       // Retrying the same compare-and-set is safe: an attempt that landed before
       // its connection dropped is recognised below as this write's own generation.
       const result = await run(
         details,
         true,
         (c) => query(c, sql.write, values),
-        () => {
-          if (inDoubt.size >= 1024) inDoubt.delete(inDoubt.values().next().value!);
-          inDoubt.add(slot);
-        },
+        () => inDoubt.mark(key, seq),
       );
-      const doubted = inDoubt.delete(slot);
+      const doubted = inDoubt.settle(key, seq);
       if (result.rowCount === 1) return announce(key, seq, epoch);
 
       const head = await run(details, true, (c) => query<{ seq: string; epoch: string }>(c, sql.head, [key]));
@@ -857,7 +789,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     async acquire(key, acquireOptions = {}) {
       openKey(key);
       const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
-      checkTtl(ttlMs, 'ttlMs');
+      checkTtl(NAME, ttlMs, 'ttlMs');
       const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
       for (;;) {
         const result = await run({ key }, false, (c) =>
@@ -881,15 +813,13 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
           });
         }
         const untilExpiry = h?.expires_ms == null ? 50 : num(h.expires_ms) - num(h.now_ms);
-        await sleep(Math.max(10, Math.min(remaining, untilExpiry, 250)));
+        await sleep(acquirePause(remaining, untilExpiry));
       }
     },
 
     async dispose() {
       if (disposed) return;
-      const held = [...leases];
-      for (const lease of held) lease.stop();
-      await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
+      await releaseAll(leases);
       await Promise.all(announcing);
       disposed = true;
       inDoubt.clear();
@@ -903,13 +833,4 @@ function quarantineSeq(id: string): number | undefined {
   if (!/^[1-9][0-9]{0,15}$/.test(id)) return undefined;
   const seq = Number(id);
   return Number.isSafeInteger(seq) ? seq : undefined;
-}
-
-function checkTtl(ms: number, name: string): void {
-  if (!Number.isFinite(ms) || ms <= 0) {
-    throw new CheckpointError('invalid-option', {
-      adapter: NAME,
-      detail: `${name} must be a positive number of milliseconds, got ${String(ms)}`,
-    });
-  }
 }

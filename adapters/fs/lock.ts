@@ -1,10 +1,10 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { AcquireOptions, Lease } from '../src/adapter.js';
-import { CheckpointError } from '../src/errors.js';
-import type { FileSystemLike } from './fs.js';
-import { errnoOf, fsError, isAlive, syncDir } from './fs-durable.js';
-import { generationSeqs } from './fs-layout.js';
+import type { AcquireOptions, Lease } from '../../src/adapter.js';
+import { CheckpointError } from '../../src/errors.js';
+import type { FileSystemLike } from './index.js';
+import { errnoOf, fsError, isAlive, syncDir } from './durable.js';
+import { generationSeqs } from './layout.js';
 
 // A lock is a file named after its fencing epoch: `lock-<epoch>`, created
 // exclusively ('wx'). Releasing renames it to `lock-<epoch>.released`, so the
@@ -72,7 +72,7 @@ export interface LockContext {
  *
  * @example
  * ```ts
- * import { lockEpoch } from './fs-lock.js';
+ * import { lockEpoch } from './lock.js';
  * lockEpoch(['0000000000000001.gen', 'lock-0000000000000003.released']); // 3
  * ```
  */
@@ -146,8 +146,8 @@ async function isStale(ctx: LockContext, holder: LockRecord | 'unreadable', epoc
  *
  * @example
  * ```ts
- * import { readFenceRule } from './fs-lock.js';
- * import type { FileSystemLike } from './fs.js';
+ * import { readFenceRule } from './lock.js';
+ * import type { FileSystemLike } from './index.js';
  * declare const fs: FileSystemLike;
  * const rule = await readFenceRule({ fs, dir: '/data/k-a', key: 'a' }, ['lock-0000000000000002']);
  * ```
@@ -170,7 +170,7 @@ export async function readFenceRule(
  *
  * @example
  * ```ts
- * import { isFencedLeftover } from './fs-lock.js';
+ * import { isFencedLeftover } from './lock.js';
  * isFencedLeftover({ epoch: 2, aboveSeq: 5 }, 6, 1); // true
  * ```
  */
@@ -186,8 +186,8 @@ export const isFencedLeftover = (rule: FenceRule | undefined, seq: number, epoch
  *
  * @example
  * ```ts
- * import { confirmNotFenced } from './fs-lock.js';
- * import type { FileSystemLike } from './fs.js';
+ * import { confirmNotFenced } from './lock.js';
+ * import type { FileSystemLike } from './index.js';
  * declare const fs: FileSystemLike;
  * await confirmNotFenced({ fs, dir: '/data/k-a', key: 'a' }, 3, 12);
  * ```
@@ -285,7 +285,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  *
  * @example
  * ```ts
- * import { acquireFileLock, type LockContext } from './fs-lock.js';
+ * import { acquireFileLock, type LockContext } from './lock.js';
  * declare const ctx: LockContext;
  * const lease = await acquireFileLock(ctx, { ttlMs: 30_000 });
  * await lease.release();

@@ -1,0 +1,172 @@
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+
+/** A held lease as the adapter's `dispose` sees it: stop renewing, then give it up. */
+export interface HeldLease {
+  release(): Promise<void>;
+  stop(): void;
+}
+
+/** What {@link renewingLease} needs from a server adapter. */
+export interface RenewingLeaseOptions {
+  /** The adapter's name, for errors. */
+  readonly adapter: string;
+  readonly key: string;
+  readonly epoch: number;
+  /** Expiry by the server's clock (ms since 1970) as the acquire returned it. */
+  readonly expiresAt: number;
+  readonly ttlMs: number;
+  /** Renew in the background every third of the lifetime. */
+  readonly renewInBackground: boolean;
+  /** True once the adapter is disposed: no more background renewals. */
+  readonly disposed: () => boolean;
+  /** The adapter's held leases: the lease is in it from acquire to release. */
+  readonly held: Set<HeldLease>;
+  /** Extends the lease on the server by `ttlMs`; the new expiry, or `undefined` when it is no longer ours. */
+  readonly extend: (ttlMs: number) => Promise<number | undefined>;
+  /** Gives the lease up on the server. */
+  readonly free: () => Promise<void>;
+}
+
+/** A server lease: its fencing epoch, its expiry by the server's clock, and renew. */
+export interface RenewingLease {
+  readonly epoch: number;
+  expiresAt: number;
+  renew(ttlMs?: number): Promise<void>;
+  release(): Promise<void>;
+}
+
+/**
+ * The lease every server adapter hands out: renewed in the background (an
+ * unref'd timer, every third of its lifetime) until released, fenced or the
+ * adapter is disposed; `renew` rejects with `fenced` once it was taken over.
+ *
+ * @example
+ * ```ts
+ * import { renewingLease, type HeldLease } from './lease.js';
+ * const held = new Set<HeldLease>();
+ * const lease = renewingLease({
+ *   adapter: 'example', key: 'order-1', epoch: 1, expiresAt: Date.now() + 30_000, ttlMs: 30_000,
+ *   renewInBackground: false, disposed: () => false, held,
+ *   extend: async (ttl) => Date.now() + ttl,
+ *   free: async () => undefined,
+ * });
+ * await lease.release();
+ * ```
+ */
+export function renewingLease(o: RenewingLeaseOptions): RenewingLease {
+  const { adapter, key, epoch } = o;
+  let released = false;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let currentTtl = o.ttlMs;
+  const stop = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    timer = undefined;
+  };
+  const schedule = () => {
+    if (!o.renewInBackground || released || o.disposed()) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      lease.renew(currentTtl).then(schedule, (error: unknown) => {
+        // Lost for good: writes will be fenced, nothing left to renew. Otherwise try again.
+        if (!(isCheckpointError(error) && (error.code === 'fenced' || error.code === 'closed'))) schedule();
+      });
+    }, currentTtl / 3);
+    timer.unref?.();
+  };
+  const handle: HeldLease = {
+    stop,
+    release: async () => {
+      if (released) return;
+      released = true;
+      stop();
+      o.held.delete(handle);
+      await o.free();
+    },
+  };
+  const lease: RenewingLease = {
+    epoch,
+    expiresAt: o.expiresAt,
+    async renew(ttl = currentTtl) {
+      checkTtl(adapter, ttl, 'ttlMs');
+      if (released) throw new CheckpointError('fenced', { key, adapter, detail: 'the lease was released' });
+      currentTtl = ttl;
+      const until = await o.extend(ttl);
+      if (until === undefined) {
+        stop();
+        throw new CheckpointError('fenced', {
+          key,
+          adapter,
+          detail: `the lease at epoch ${epoch} was taken over or released`,
+        });
+      }
+      lease.expiresAt = until;
+    },
+    release: handle.release,
+  };
+  o.held.add(handle);
+  schedule();
+  return lease;
+}
+
+/**
+ * Stops renewing every held lease, then gives them all up (failures ignored): the
+ * first step of a server adapter's `dispose`.
+ *
+ * @example
+ * ```ts
+ * import { releaseAll, type HeldLease } from './lease.js';
+ * await releaseAll(new Set<HeldLease>());
+ * ```
+ */
+export async function releaseAll(held: Set<HeldLease>): Promise<void> {
+  const leases = [...held];
+  for (const lease of leases) lease.stop();
+  await Promise.all(leases.map((lease) => lease.release().catch(() => undefined)));
+}
+
+/**
+ * Refuses a lease lifetime that is not a positive number of milliseconds with `invalid-option`.
+ *
+ * @example
+ * ```ts
+ * import { checkTtl } from './lease.js';
+ * checkTtl('redis', 30_000, 'leaseTtlMs');
+ * ```
+ */
+export function checkTtl(adapter: string, ms: number, name: string): void {
+  if (!Number.isFinite(ms) || ms <= 0) {
+    throw new CheckpointError('invalid-option', {
+      adapter,
+      detail: `${name} must be a positive number of milliseconds, got ${String(ms)}`,
+    });
+  }
+}
+
+/**
+ * Resolves after `ms`. Not unref'd: a write being retried is what keeps a batch
+ * job alive until it lands or fails.
+ *
+ * @example
+ * ```ts
+ * import { sleep } from './lease.js';
+ * await sleep(10);
+ * ```
+ */
+export const sleep = (ms: number): Promise<void> =>
+  new Promise<void>((resolve) => {
+    setTimeout(resolve, ms);
+  });
+
+/**
+ * How long an `acquire` that found the lease held waits before asking again:
+ * until the holder's lease expires, at most 250 ms and at most what is left of
+ * `waitMs`, at least 10 ms.
+ *
+ * @example
+ * ```ts
+ * import { acquirePause } from './lease.js';
+ * acquirePause(1000, 40); // 40
+ * ```
+ */
+export const acquirePause = (remaining: number, untilExpiry: number): number =>
+  Math.max(10, Math.min(remaining, untilExpiry, 250));
