@@ -179,50 +179,44 @@ export class Encoder {
     return this.special(obj, depth, true);
   }
 
-  /**
-   * The JSON-safe form of item `v` of an array or plain object (the same value
-   * when it is written as it is), adding its estimated JSON length. The one
-   * per-item step of {@link array}, {@link stream} and {@link plain}: checks in
-   * the order of how often each type occurs in snapshots.
-   */
-  private slot(v: unknown, key: string | number, inner: number): unknown {
-    if (typeof v === 'object') {
-      if (v === null) {
-        this.size += 4;
-        return v;
-      }
-      this.keys[inner] = key;
-      return this.object(v, inner);
-    }
-    if (typeof v === 'string') {
-      this.size += v.length + 2;
-      return v.charCodeAt(0) === TILDE ? this.other(v, inner) : v;
-    }
-    if (typeof v === 'number') {
-      this.size += 8;
-      return isPlainNumber(v) ? v : this.other(v, inner);
-    }
-    if (typeof v === 'boolean') {
-      this.size += 5;
-      return v;
-    }
-    this.size += 6;
-    return this.other(v, inner);
-  }
-
+  // array, stream and plain each inline the per-item type dispatch: one shared
+  // per-item method measured 5-8% slower on plain encodes (1 KB to 1 MB).
   private array(arr: unknown[], depth: number): unknown {
     const start = this.size;
     const inner = depth + 1;
-    const est = 2 + arr.length;
+    let est = 2 + arr.length;
     let copy: unknown[] | undefined;
     for (let i = 0; i < arr.length; i++) {
       if (this.size - start + est > PIECE) return this.stream(arr, i, copy ?? arr, start, est, depth);
       const v = arr[i];
-      const r = this.slot(v, i, inner);
-      if (r === v) continue;
+      let r: unknown;
+      if (typeof v === 'object') {
+        if (v === null) {
+          est += 4;
+          continue;
+        }
+        this.keys[inner] = i;
+        r = this.object(v, inner);
+        if (r === v) continue;
+      } else if (typeof v === 'string') {
+        est += v.length + 2;
+        if (v.charCodeAt(0) !== TILDE) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'number') {
+        est += 8;
+        if (isPlainNumber(v)) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'boolean') {
+        est += 5;
+        continue;
+      } else {
+        est += 6;
+        r = this.other(v, inner);
+        // As in JSON, a dropped item becomes null.
+        if (r === undefined) r = null;
+      }
       copy ??= arr.slice();
-      // As in JSON, a dropped item becomes null.
-      copy[i] = r === undefined ? null : r;
+      copy[i] = r;
     }
     const out = copy ?? arr;
     this.size += est;
@@ -258,8 +252,30 @@ export class Encoder {
     };
     for (let i = 0; i < from; i++) add(done[i]);
     for (let i = from; i < arr.length; i++) {
-      const r = this.slot(arr[i], i, inner);
-      add(r === undefined ? null : r);
+      const v = arr[i];
+      let r: unknown;
+      if (typeof v === 'object') {
+        if (v === null) {
+          est += 4;
+          r = null;
+        } else {
+          this.keys[inner] = i;
+          r = this.object(v, inner);
+        }
+      } else if (typeof v === 'string') {
+        est += v.length + 2;
+        r = v.charCodeAt(0) === TILDE ? this.other(v, inner) : v;
+      } else if (typeof v === 'number') {
+        est += 8;
+        r = isPlainNumber(v) ? v : this.other(v, inner);
+      } else if (typeof v === 'boolean') {
+        est += 5;
+        r = v;
+      } else {
+        est += 6;
+        r = this.other(v, inner) ?? null;
+      }
+      add(r);
     }
     flush();
     this.size += est;
@@ -282,21 +298,44 @@ export class Encoder {
     if (this.escapeKeys && hasEscapedKey(obj)) return this.renamed(obj, depth);
     const start = this.size;
     const inner = depth + 1;
+    let est = 2;
     let copy: Obj | undefined;
     for (const k in obj) {
       if (!hasOwn.call(obj, k)) continue;
       if (k === UNSAFE_KEY) throw RESTART;
       const v = obj[k];
-      this.size += k.length + 4;
-      const r = this.slot(v, k, inner);
-      if (r === v) continue;
+      est += k.length + 4;
+      let r: unknown;
+      if (typeof v === 'object') {
+        if (v === null) {
+          est += 4;
+          continue;
+        }
+        this.keys[inner] = k;
+        r = this.object(v, inner);
+        if (r === v) continue;
+      } else if (typeof v === 'string') {
+        est += v.length + 2;
+        if (v.charCodeAt(0) !== TILDE) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'number') {
+        est += 8;
+        if (isPlainNumber(v)) continue;
+        r = this.other(v, inner);
+      } else if (typeof v === 'boolean') {
+        est += 5;
+        continue;
+      } else {
+        est += 6;
+        r = this.other(v, inner);
+      }
       // Copy-on-write: the caller's data is never modified. A dropped value
       // (function, symbol) is set to undefined, which JSON.stringify leaves out.
       copy ??= { ...obj };
       copy[k] = r;
     }
     const out = copy ?? obj;
-    this.size += 2;
+    this.size += est;
     this.sized(out, start);
     return out;
   }
