@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { taggedJsonCodec } from '../src/codec.js';
+import { taggedJsonCodec } from '../src/codec/index.js';
 import { flagValue, seqArg, UsageError } from './args.js';
 import type { Command } from './command.js';
 import { readGeneration } from './generation.js';

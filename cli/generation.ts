@@ -1,5 +1,5 @@
 import type { CheckpointAdapter, GenerationInfo } from '../src/adapter.js';
-import type { Codec } from '../src/codec.js';
+import type { Codec } from '../src/codec/index.js';
 import type { EnvelopeHeader } from '../src/envelope.js';
 import { CheckpointError, toCheckpointError } from '../src/errors.js';
 import { decodeCheckpoint, type DecodedCheckpoint } from '../src/restore.js';
@@ -12,7 +12,7 @@ import { checkAgainstMachine, type MachineModule } from './machine.js';
  *
  * @example
  * ```ts
- * import { taggedJsonCodec } from '../src/codec.js';
+ * import { taggedJsonCodec } from '../src/codec/index.js';
  * import { readGeneration } from './generation.js';
  * import type { CheckpointAdapter } from '../src/adapter.js';
  * declare const adapter: CheckpointAdapter;
@@ -56,7 +56,7 @@ export interface GenerationCheck {
  *
  * @example
  * ```ts
- * import { taggedJsonCodec } from '../src/codec.js';
+ * import { taggedJsonCodec } from '../src/codec/index.js';
  * import { checkGeneration } from './generation.js';
  * import type { CheckpointAdapter } from '../src/adapter.js';
  * declare const adapter: CheckpointAdapter;

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createActor, type AnyActorLogic } from 'xstate';
-import { taggedJsonCodec, type Codec } from '../src/codec.js';
+import { taggedJsonCodec, type Codec } from '../src/codec/index.js';
 import type { Migrations } from '../src/migrate.js';
 import { prepareCheckpoint, type DecodedCheckpoint } from '../src/restore.js';
 import { CheckpointError } from '../src/errors.js';

@@ -1,4 +1,4 @@
-import { taggedJsonCodec } from '../src/codec.js';
+import { taggedJsonCodec } from '../src/codec/index.js';
 import { explainRetention, type RetentionRule } from '../src/retention.js';
 import { flagValue } from './args.js';
 import type { Command } from './command.js';

@@ -1,5 +1,5 @@
 import type { CheckpointAdapter, Lease } from '../src/adapter.js';
-import { taggedJsonCodec } from '../src/codec.js';
+import { taggedJsonCodec } from '../src/codec/index.js';
 import { encodeEnvelope, openEnvelope, type OpenedEnvelope } from '../src/envelope.js';
 import { CheckpointError, toCheckpointError } from '../src/errors.js';
 import { decodeCheckpoint } from '../src/restore.js';

@@ -1,4 +1,4 @@
-import { taggedJsonCodec } from '../src/codec.js';
+import { taggedJsonCodec } from '../src/codec/index.js';
 import { CheckpointError } from '../src/errors.js';
 import { flagValue, intFlag, UsageError } from './args.js';
 import type { Command } from './command.js';

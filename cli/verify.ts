@@ -1,4 +1,4 @@
-import { taggedJsonCodec } from '../src/codec.js';
+import { taggedJsonCodec } from '../src/codec/index.js';
 import { flagValue } from './args.js';
 import type { Command } from './command.js';
 import { checkGeneration, type GenerationCheck } from './generation.js';

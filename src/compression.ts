@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, type DecodeLimits } from './codec.js';
+import { DEFAULT_LIMITS, type DecodeLimits } from './codec/index.js';
 import { encodeEnvelope, type EnvelopeFields, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError } from './errors.js';
 

@@ -16,8 +16,8 @@ export type {
 export { crc32 } from './checksum.js';
 export { systemClock } from './clock.js';
 export type { Clock, TimerHandle } from './clock.js';
-export { DEFAULT_LIMITS, taggedJsonCodec } from './codec.js';
-export type { Codec, DecodeLimits } from './codec.js';
+export { DEFAULT_LIMITS, taggedJsonCodec } from './codec/index.js';
+export type { Codec, DecodeLimits } from './codec/index.js';
 export { superjsonCodec } from './superjsonCodec.js';
 export type { SuperJsonLike } from './superjsonCodec.js';
 export {

@@ -1,6 +1,6 @@
 import type { EventObject } from 'xstate';
 import type { JournalEntry } from './adapter.js';
-import type { Codec, DecodeLimits } from './codec.js';
+import type { Codec, DecodeLimits } from './codec/index.js';
 import { CheckpointError } from './errors.js';
 
 /** One event delivery inside a persisted actor's tree, as the journal keeps it. */

@@ -2,7 +2,7 @@ import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type Ev
 import type { GenerationInfo, JournalDamage, JournalEntry, Lease } from './adapter.js';
 import { captureCheckpoint, rearmTimers, type CheckpointData, type PendingTimer } from './capture.js';
 import { systemClock } from './clock.js';
-import { checkWritable, taggedJsonCodec, type Codec } from './codec.js';
+import { checkWritable, taggedJsonCodec, type Codec } from './codec/index.js';
 import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
 import { checkCompress } from './compression.js';

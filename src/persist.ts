@@ -2,7 +2,7 @@ import { createActor, type Actor, type ActorOptions, type AnyActorLogic } from '
 import type { AcquireOptions, CheckpointAdapter, GenerationInfo, Lease } from './adapter.js';
 import { captureCheckpoint, rearmTimers, type PendingTimer } from './capture.js';
 import { systemClock, type Clock } from './clock.js';
-import { checkWritable, taggedJsonCodec, type Codec, type DecodeLimits } from './codec.js';
+import { checkWritable, taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js';
 import { checkCompress, type CompressOptions } from './compression.js';
 import { createRestoredActor, type RestoredActor } from './restored-actor.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';

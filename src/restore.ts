@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate';
 import type { CheckpointAdapter, GenerationInfo, NewestRead } from './adapter.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
-import type { Codec, DecodeLimits } from './codec.js';
+import type { Codec, DecodeLimits } from './codec/index.js';
 import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';

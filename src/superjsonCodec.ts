@@ -1,4 +1,4 @@
-import { DEFAULT_LIMITS, parseUntrustedJson, readUntrustedText, type Codec } from './codec.js';
+import { DEFAULT_LIMITS, parseUntrustedJson, readUntrustedText, type Codec } from './codec/index.js';
 import { CheckpointError } from './errors.js';
 
 /**

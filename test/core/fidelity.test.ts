@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
-import { encodeText } from '../../src/codec.js';
+import { encodeText } from '../../src/codec/index.js';
 import { observeDeliveries, persistActor, persistedTree } from 'xstate-checkpoint';
 import { corpus, type Step } from '../journal/corpus.js';
 import { refCorpus } from './ref-corpus.js';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, createMachine, fromPromise, setup, type AnyActorRef } from 'xstate';
-import { encodeText } from '../../src/codec.js';
+import { encodeText } from '../../src/codec/index.js';
 import { pendingTimers, persistJournaled, type CheckpointEvent } from 'xstate-checkpoint';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { corpus, type Step } from './corpus.js';
