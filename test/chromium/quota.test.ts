@@ -49,8 +49,16 @@ it('the adapter rejects with storage-full (with the estimate) and keeps the prev
   expect(typeof full.data?.quota).toBe('number');
   const stored = await call(page, 'stored', 'doc');
   expect(stored).toEqual([{ seq: 1, epoch: 0, crc: first.ok ? first.crc : -1, size: 64 * 1024 }]);
-  // A write that fits still goes through afterwards.
-  expect((await call(page, 'write', 'doc', 2, 0, 16 * 1024)).ok).toBe(true);
+  // A write that fits still goes through afterwards. Chromium may take a moment to take the
+  // aborted transaction's bytes off its usage, so the small write is given up to 10 s to fit.
+  let fits = await call(page, 'write', 'doc', 2, 0, 16 * 1024);
+  let tries = 1;
+  for (; !fits.ok && fits.code === 'storage-full' && tries < 50; tries++) {
+    await page.waitForTimeout(200);
+    fits = await call(page, 'write', 'doc', 2, 0, 16 * 1024);
+  }
+  console.log(`quota: the small write after a refused one went through on try ${tries}`);
+  expect(fits).toMatchObject({ ok: true });
 });
 
 it('at quota a persisted actor deletes nothing: every generation retention keeps stays (issue 12)', async () => {
