@@ -16,7 +16,9 @@ import type { Tab } from './page.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const alias = [
   { find: /^xstate-checkpoint$/, replacement: `${root}src/index.ts` },
-  { find: /^xstate-checkpoint\/adapters\/(.*)$/, replacement: `${root}adapters/$1.ts` },
+  // An adapter is a folder: `adapters/<name>` is its index.ts, `adapters/<name>-journal` its journal.ts.
+  { find: /^xstate-checkpoint\/adapters\/([a-z]+)-journal$/, replacement: `${root}adapters/$1/journal.ts` },
+  { find: /^xstate-checkpoint\/adapters\/([a-z]+)$/, replacement: `${root}adapters/$1/index.ts` },
   { find: /^xstate-checkpoint\/(.*)$/, replacement: `${root}src/entries/$1.ts` },
 ];
 
