@@ -92,14 +92,21 @@ await describePostgres('postgres: connection loss in the middle of a save', 'ter
     });
     const expected = new Map<number, CheckpointRecord>();
     let interrupted = 0;
+    // Even generations pause inside the insert, after the server has the whole payload, so at least three kills
+    // provably land mid-write; odd ones are killed at a varying moment, which on a fast server may be too late.
+    await env.admin.query(`
+      CREATE FUNCTION "${env.schema}".pause_large() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN IF NEW.key = 'large' AND NEW.seq % 2 = 0 THEN PERFORM pg_sleep(0.3); END IF; RETURN NEW; END $$;
+      CREATE TRIGGER pause_large AFTER INSERT ON ${table()} FOR EACH ROW EXECUTE FUNCTION "${env.schema}".pause_large();`);
     try {
       for (let seq = 1; seq <= 6; seq++) {
         const record = rec(seq, 2 * 1024 * 1024 + seq);
         const pending = codeOf(adapter.write('large', record));
         const killer = (async () => {
-          const pid = await backendOf(app, `state = 'active'`).catch(() => undefined);
+          const where = seq % 2 === 0 ? `wait_event = 'PgSleep'` : `state = 'active'`;
+          const pid = await backendOf(app, where).catch(() => undefined);
           if (pid === undefined) return;
-          await sleep(seq * 3);
+          if (seq % 2 === 1) await sleep(seq * 3);
           await env.admin.query('SELECT pg_terminate_backend($1)', [pid]);
         })();
         const first = await pending;
@@ -113,10 +120,11 @@ await describePostgres('postgres: connection loss in the middle of a save', 'ter
         expected.set(seq, record);
         await checkRows('large', expected);
       }
-      expect(interrupted).toBeGreaterThan(0);
+      expect(interrupted).toBeGreaterThanOrEqual(3);
       const listed = await adapter.list('large');
       expect(listed.map((g) => g.seq)).toEqual([6, 5, 4, 3, 2, 1]);
     } finally {
+      await env.admin.query(`DROP TRIGGER IF EXISTS pause_large ON ${table()}`);
       await adapter.dispose();
     }
   });
