@@ -59,8 +59,23 @@ export function leaf(node: TreeNode): HTMLElement {
     case 'other':
       return h('span', { class: 'v-null' }, node.v);
     default:
-      return h('span', { class: 'v-rich' }, summary(node));
+      return h('span', { class: 'v-rich' }, inline(node) ?? summary(node));
   }
+}
+
+/** A small object or array on one line (`{ checkout: "payment" }`), else its size. */
+function inline(node: Extract<TreeNode, { entries: unknown }>): Child {
+  const simple =
+    node.entries.length <= 4 &&
+    !node.more &&
+    node.entries.every(([k, v]) => typeof k === 'string' && !('entries' in v));
+  if (!simple || (node.t !== 'object' && node.t !== 'array') || node.entries.length === 0) return null;
+  const parts = node.entries.map(([k, v], i) => [
+    i > 0 ? ', ' : '',
+    node.t === 'object' ? `${k as string}: ` : '',
+    leaf(v),
+  ]);
+  return h('span', { class: 'inline' }, node.t === 'object' ? '{ ' : '[', parts, node.t === 'object' ? ' }' : ']');
 }
 
 function summary(node: TreeNode): Child {
@@ -89,11 +104,11 @@ export function tree(node: TreeNode, path: string, marks: TreeMarks = {}, depth 
   if (!('entries' in node)) return h('div', { class: cls, 'data-path': path }, label, leaf(node));
   const open = depth < (marks.open ?? 2) || containsChange(path, marks.changed);
   const rows = node.entries.map(([k, v]) => {
-    const keyLabel =
-      typeof k === 'string'
-        ? h('span', { class: 'k' }, node.t === 'array' || node.t === 'set' ? k : IDENT.test(k) ? k : JSON.stringify(k))
-        : h('span', { class: 'k' }, leaf(k), ' ⇒');
-    return tree(v, childPath(path, node, k), marks, depth + 1, [keyLabel, h('span', { class: 'colon' }, ': ')]);
+    const map = node.t === 'map';
+    const name =
+      typeof k !== 'string' ? leaf(k) : node.t === 'array' || node.t === 'set' || IDENT.test(k) ? k : JSON.stringify(k);
+    const label = [h('span', { class: 'k' }, name), h('span', { class: 'colon' }, map ? ' ⇒ ' : ': ')];
+    return tree(v, childPath(path, node, k), marks, depth + 1, label);
   });
   if (node.more) rows.push(h('div', { class: 'node muted' }, `… ${node.more} more not shown`));
   const details = h(

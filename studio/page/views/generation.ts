@@ -5,7 +5,7 @@ import { machineDrawing } from './machine.js';
 
 /** The header facts of a generation, as a definition grid. */
 export function headerFacts(g: GenerationView): HTMLElement {
-  const fact = (name: string, value: string) => [h('dt', {}, name), h('dd', {}, value)];
+  const fact = (name: string, value: string) => h('div', {}, h('dt', {}, name), h('dd', {}, value));
   const hd = g.header;
   return h(
     'dl',

@@ -1,5 +1,5 @@
 import type { StateBox } from '../api.js';
-import { h } from '../dom.js';
+import { duration, h } from '../dom.js';
 
 /**
  * The machine's states as nested boxes; the active ones (and the path down
@@ -15,7 +15,13 @@ export function machineDrawing(root: StateBox, active: ReadonlySet<string>): HTM
       node.type === 'parallel' ? h('span', { class: 'tag' }, 'parallel') : null,
       node.type === 'final' ? h('span', { class: 'tag' }, 'final') : null,
       node.type === 'history' ? h('span', { class: 'tag' }, 'history') : null,
-      ...node.after.map((d) => h('span', { class: 'tag timer-tag', title: 'delayed transition' }, `⏱ ${d}`)),
+      ...node.after.map((d) =>
+        h(
+          'span',
+          { class: 'tag timer-tag', title: `delayed transition (${d})` },
+          `after ${/^\d+$/.test(d) ? duration(Number(d)) : d}`,
+        ),
+      ),
     ];
     return h(
       'div',
