@@ -9,7 +9,10 @@ export interface LiveOptions {
   readonly adapter: CheckpointAdapter;
   readonly index: KeyIndex;
   readonly clock: Clock;
-  /** Polling for new generations of the open key when the adapter has no notices. @default 1000 */
+  /**
+   * Polling for new generations of the open key when the adapter has no notices; with notices,
+   * the check for missed ones runs every `max(10 s, pollMs)`. @default 1000
+   */
   readonly pollMs?: number;
   /** How often the number of keys is checked. @default 3000 */
   readonly keysPollMs?: number;
@@ -51,7 +54,12 @@ export async function openEventStream(
           index.invalidate();
           send('generation', { key, seq });
         },
-        { clock, pollMs: options.pollMs ?? 1000, resyncMs: 10_000, onError: () => undefined },
+        {
+          clock,
+          pollMs: options.pollMs ?? 1000,
+          resyncMs: Math.max(10_000, options.pollMs ?? 0),
+          onError: () => undefined,
+        },
       ),
     );
   }

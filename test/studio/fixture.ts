@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { copyFile, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -97,3 +98,30 @@ export async function cloneKeys(dir: string, source: string, count: number): Pro
 }
 
 export const removeDir = (dir: string) => rm(dir, { recursive: true, force: true });
+
+/**
+ * Opens the studio's event stream for `key`, calls `onReady` once the stream is up, and resolves
+ * with the data of the first `event` event that follows.
+ */
+export function nextEvent(url: string, key: string, event: string, onReady: () => Promise<void>): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const target = new URL(`api/events?key=${encodeURIComponent(key)}`, url);
+    let text = '';
+    let ready = false;
+    const req = http.get(target, (res) => {
+      res.setEncoding('utf8').on('data', (chunk: string) => {
+        text += chunk;
+        if (!ready && text.includes('event: ready')) {
+          ready = true;
+          onReady().catch(reject);
+        }
+        const match = new RegExp(`event: ${event}\\ndata: (.*)\\n`).exec(text);
+        if (match) {
+          req.destroy();
+          resolve(JSON.parse(match[1]!));
+        }
+      });
+    });
+    req.on('error', (error) => (text.includes(`event: ${event}`) ? undefined : reject(error)));
+  });
+}
