@@ -46,6 +46,9 @@ const field = <T>(body: Record<string, unknown>, name: string, type: 'string' | 
   return value as T;
 };
 
+const MAX_CHANGES = 2000;
+const MAX_SEARCH = 500;
+
 /** GET handlers by path; each answers with a JSON value. */
 export const reads: Record<string, (ctx: ApiContext, query: URLSearchParams) => Promise<unknown>> = {
   async '/api/info'(ctx) {
@@ -62,7 +65,7 @@ export const reads: Record<string, (ctx: ApiContext, query: URLSearchParams) => 
     const page = await ctx.index.page({
       offset: int(query, 'offset', 0),
       limit: int(query, 'limit', 50),
-      search: query.get('q') ?? '',
+      search: (query.get('q') ?? '').slice(0, MAX_SEARCH),
     });
     return { ...page, ms: Math.round(performance.now() - started) };
   },
@@ -92,9 +95,11 @@ export const reads: Record<string, (ctx: ApiContext, query: URLSearchParams) => 
       snapshot: d.data.snapshot,
       timers: d.data.timers,
     });
-    const found = changes(view(left), view(right)).slice(0, 2000);
+    const all = changes(view(left), view(right));
+    const found = all.slice(0, MAX_CHANGES);
     return {
       key,
+      total: all.length,
       a: await generationView(key, left, ctx.machine, ctx.now()),
       b: await generationView(key, right, ctx.machine, ctx.now()),
       changes: found.map((c) => ({

@@ -28,6 +28,8 @@ export interface DiffView {
   readonly key: string;
   readonly a: GenerationView;
   readonly b: GenerationView;
+  /** Every difference found; `changes` holds the first 2,000. */
+  readonly total: number;
   readonly changes: Array<{ path: string; kind: 'added' | 'removed' | 'changed'; from?: TreeNode; to?: TreeNode }>;
 }
 

@@ -55,9 +55,9 @@ export async function diffView(
       h(
         'h3',
         {},
-        d.changes.length === 0
+        d.total === 0
           ? 'No differences'
-          : `${d.changes.length} difference${d.changes.length === 1 ? '' : 's'}`,
+          : `${d.total} difference${d.total === 1 ? '' : 's'}${d.total > d.changes.length ? ` (the first ${d.changes.length} shown)` : ''}`,
       ),
       h(
         'ul',
