@@ -22,7 +22,7 @@ const INFLATE_SLICE = 4096;
  *
  * @example
  * ```ts
- * import { checkCompress } from 'xstate-checkpoint';
+ * import { checkCompress } from 'xstate-checkpoint/adapter-kit';
  * checkCompress({ above: 128 * 1024 }, 'order-1');
  * ```
  */
@@ -84,7 +84,7 @@ async function pump(
  *
  * @example
  * ```ts
- * import { sealEnvelope } from 'xstate-checkpoint';
+ * import { sealEnvelope } from 'xstate-checkpoint/adapter-kit';
  * const fields = { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: Date.now(), codec: 'xsc1' };
  * const bytes = await sealEnvelope(fields, new TextEncoder().encode('[{}]'), { above: 0 });
  * ```
@@ -110,7 +110,7 @@ export async function sealEnvelope(
  *
  * @example
  * ```ts
- * import { inflatePayload, openEnvelope } from 'xstate-checkpoint';
+ * import { inflatePayload, openEnvelope } from 'xstate-checkpoint/adapter-kit';
  * declare const bytes: Uint8Array;
  * const { header, payload } = openEnvelope(bytes);
  * const raw = await inflatePayload(header, payload, { maxBytes: 8 * 1024 * 1024 });

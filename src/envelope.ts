@@ -55,7 +55,7 @@ const headerDecoder = new TextDecoder('utf-8', { fatal: true });
  *
  * @example
  * ```ts
- * import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
+ * import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
  * const bytes = encodeEnvelope(
  *   { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: Date.now(), codec: 'xsc1' },
  *   new TextEncoder().encode('{}'),
@@ -119,7 +119,7 @@ function corrupt(detail: string): CheckpointError {
  *
  * @example
  * ```ts
- * import { readEnvelopeHeader } from 'xstate-checkpoint';
+ * import { readEnvelopeHeader } from 'xstate-checkpoint/adapter-kit';
  * declare const bytes: Uint8Array;
  * const { seq, version } = readEnvelopeHeader(bytes);
  * ```
@@ -217,7 +217,7 @@ export interface OpenedEnvelope {
  *
  * @example
  * ```ts
- * import { openEnvelope } from 'xstate-checkpoint';
+ * import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
  * declare const bytes: Uint8Array;
  * const { header, payload } = openEnvelope(bytes);
  * ```

@@ -92,7 +92,7 @@ function timerKeys(timers: readonly PendingTimer[]): string[] {
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { persistJournaled } from 'xstate-checkpoint';
+ * import { persistJournaled } from 'xstate-checkpoint/journal';
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
  *
  * const machine = createMachine({ id: 'pay', initial: 'open', states: { open: { on: { PAY: 'paid' } }, paid: {} } });

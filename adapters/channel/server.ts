@@ -1,6 +1,6 @@
 import type { CheckpointAdapter, GenerationNotice, Lease } from '../../src/adapter.js';
 import { CheckpointError, toCheckpointError } from '../../src/errors.js';
-import { readNewestOf } from '../../src/restore.js';
+import { readNewestOf } from '../../src/read-newest.js';
 import {
   NOTICE_WAIT_MS,
   acquireOptionsOf,

@@ -499,7 +499,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { persistJournaled } from 'xstate-checkpoint';
+ * import { persistJournaled } from 'xstate-checkpoint/journal';
  * import { fileJournalAdapter } from 'xstate-checkpoint/adapters/fs-journal';
  *
  * const adapter = fileJournalAdapter({ dir: './.checkpoints' });

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AcquireOptions, Lease } from '../../src/adapter.js';
 import { CheckpointError } from '../../src/errors.js';
-import type { FileSystemLike } from './index.js';
+import type { FileSystemLike } from './file-system.js';
 import { errnoOf, fsError, isAlive, syncDir } from './durable.js';
 import { generationSeqs } from './layout.js';
 
@@ -147,7 +147,7 @@ async function isStale(ctx: LockContext, holder: LockRecord | 'unreadable', epoc
  * @example
  * ```ts
  * import { readFenceRule } from './lock.js';
- * import type { FileSystemLike } from './index.js';
+ * import type { FileSystemLike } from './file-system.js';
  * declare const fs: FileSystemLike;
  * const rule = await readFenceRule({ fs, dir: '/data/k-a', key: 'a' }, ['lock-0000000000000002']);
  * ```
@@ -187,7 +187,7 @@ export const isFencedLeftover = (rule: FenceRule | undefined, seq: number, epoch
  * @example
  * ```ts
  * import { confirmNotFenced } from './lock.js';
- * import type { FileSystemLike } from './index.js';
+ * import type { FileSystemLike } from './file-system.js';
  * declare const fs: FileSystemLike;
  * await confirmNotFenced({ fs, dir: '/data/k-a', key: 'a' }, 3, 12);
  * ```

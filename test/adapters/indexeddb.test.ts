@@ -1,6 +1,6 @@
 import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
 import type { IndexedDbAdapterOptions, LocksLike } from 'xstate-checkpoint/adapters/indexeddb';
 import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';

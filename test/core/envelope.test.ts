@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isCheckpointError } from 'xstate-checkpoint';
 import {
   ENVELOPE_FORMAT,
   crc32,
   encodeEnvelope,
-  isCheckpointError,
   openEnvelope,
   readEnvelopeHeader,
   type EnvelopeFields,
-} from 'xstate-checkpoint';
+} from 'xstate-checkpoint/adapter-kit';
 import { errorOf } from '../helpers/errors.js';
 
 const fields: EnvelopeFields = {

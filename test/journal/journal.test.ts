@@ -2,15 +2,13 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, createMachine, sendTo, setup } from 'xstate';
 import {
   CheckpointError,
-  observeDeliveries,
   persistActor,
-  persistJournaled,
   type CheckpointAdapter,
   type CheckpointEvent,
   type Clock,
   type JournalStore,
-  type JournaledActor,
 } from 'xstate-checkpoint';
+import { observeDeliveries, persistJournaled, type JournaledActor } from 'xstate-checkpoint/journal';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { codeOf } from '../helpers/errors.js';
 
