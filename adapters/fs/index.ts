@@ -28,6 +28,8 @@ import {
 import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './lock.js';
 
 import type { FileSystemLike } from './file-system.js';
+import type { Clock } from '../../src/clock.js';
+import { adapterClock } from '../shared/clock.js';
 
 export { keyFolderName } from './layout.js';
 export type { FileHandleLike, FileSystemLike } from './file-system.js';
@@ -38,7 +40,15 @@ export interface FileAdapterOptions {
   readonly dir: string;
   /** The file system. @default `node:fs/promises`, imported on first use */
   readonly fs?: FileSystemLike;
-  /** Wall clock for lock leases and quarantine timestamps. @default Date.now */
+  /**
+   * Time for lock leases and waits, quarantine timestamps (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -97,7 +107,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
   }
   const root = options.dir;
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   const owner = randomBytes(8).toString('hex');
   const publishState: PublishState = { linkUnsupported: false };
   const prepared = new Map<string, Promise<void>>();
@@ -284,7 +294,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     const source = join(dir, generationName(seq));
     const info = Number.isSafeInteger(seq) && seq > 0 ? (await readInfo(fs, source, seq, key))?.info : undefined;
     if (!info) throw new CheckpointError('not-found', { key, adapter: NAME, seq });
-    const quarantinedAt = now();
+    const quarantinedAt = clock.now();
     const id = `${fixedWidth(seq)}-${quarantinedAt.toString(36)}-${randomBytes(4).toString('hex')}`;
     const qdir = join(dir, QUARANTINE_DIR);
     try {
@@ -443,7 +453,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       const headerEpoch = async (seq: number) => (await readHeader(fs, dir, key, seq))?.epoch;
       const setAsideOf = (seq: number, epoch: number, lockEpoch: number) => setAside(fs, key, seq, epoch, lockEpoch);
       const lease = await acquireFileLock(
-        { fs, dir, key, owner, now, generationEpoch: generationEpochOf, headerEpoch, setAside: setAsideOf },
+        { fs, dir, key, owner, clock, generationEpoch: generationEpochOf, headerEpoch, setAside: setAsideOf },
         acquireOptions,
       );
       leases.add(lease);

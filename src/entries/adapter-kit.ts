@@ -52,5 +52,7 @@ export { CheckpointError, isCheckpointError, toCheckpointError } from '../errors
 export type { CheckpointErrorCode, CheckpointErrorDetails } from '../errors.js';
 export { MAX_KEY_LENGTH, checkKey } from '../keys.js';
 export { checkRecord } from '../record-check.js';
+export { backoffDelay } from '../backoff.js';
+export type { BackoffOptions } from '../backoff.js';
 export { readNewestOf } from '../read-newest.js';
 export type { NewestFound } from '../read-newest.js';
