@@ -404,10 +404,10 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
               resolve(true);
               return hold;
             })
-            .catch((error: unknown) => {
+            .catch((error: Error) => {
               clock.clearTimeout(timer);
               if (giveUp?.signal.aborted) resolve(false);
-              else reject(error as Error);
+              else reject(error);
             });
         });
         if (!held) throw new CheckpointError('lock-held', { key, adapter: name, data: { waitMs } });
