@@ -89,7 +89,14 @@ export async function decodeCheckpoint(
   if (!Array.isArray(timers) || !timers.every(isTimer)) {
     throw new CheckpointError('decode', { seq: header.seq, detail: 'payload has malformed pending timers' });
   }
-  return { header, data: { snapshot: d['snapshot'], timers } };
+  return { header: legacyJournal(header, d), data: { snapshot: d['snapshot'], timers } };
+}
+
+/** Journal generations written before the header carried `journal` kept it in the payload: read it from there. */
+function legacyJournal(header: EnvelopeHeader, payload: Record<string, unknown>): EnvelopeHeader {
+  if (header.journal !== undefined || !Object.hasOwn(payload, 'journal')) return header;
+  const journal = payload['journal'];
+  return Number.isSafeInteger(journal) && (journal as number) >= 0 ? { ...header, journal: journal as number } : header;
 }
 
 /**

@@ -45,6 +45,12 @@ describe('envelope', () => {
     expect(readEnvelopeHeader(bytes)).toEqual(header);
   });
 
+  it('carries the optional journal position in the header, and leaves it out when not given', () => {
+    const bytes = encodeEnvelope({ ...fields, journal: 17 }, payload);
+    expect(openEnvelope(bytes).header.journal).toBe(17);
+    expect(Object.hasOwn(openEnvelope(encodeEnvelope(fields, payload)).header, 'journal')).toBe(false);
+  });
+
   it('starts with the XSCK magic, the format byte and a zero reserved byte', () => {
     const bytes = encodeEnvelope(fields, payload);
     expect([...bytes.subarray(0, 6)]).toEqual([0x58, 0x53, 0x43, 0x4b, ENVELOPE_FORMAT, 0]);
@@ -175,6 +181,7 @@ describe('envelope', () => {
       ['a header that runs past the end', () => encodeEnvelope(fields, payload).subarray(0, 20), /truncated/],
       ['a wrong payload length', () => handMade(headerJson({ length: payload.length + 1 })), /truncated/],
       ['a wrong payload checksum', () => handMade(headerJson({ crc: 1 })), /payload checksum/],
+      ['a journal position that is not an integer', () => handMade(headerJson({ journal: 'x' })), /"journal"/],
     ];
     for (const [name, make, detail] of cases) {
       it(name, () => {
@@ -202,6 +209,7 @@ describe('envelope', () => {
       ['NaN version', { version: NaN }],
       ['unsafe epoch', { epoch: 2 ** 53 }],
       ['non-string machine', { machine: 1 }],
+      ['negative journal position', { journal: -1 }],
     ];
     for (const [name, over] of bad) {
       it(name, () => {
