@@ -29,6 +29,7 @@ export const entries: Record<string, string> = {
   durable: 'src/entries/durable.ts',
   pipeline: 'src/entries/pipeline.ts',
   'adapter-kit': 'src/entries/adapter-kit.ts',
+  bullmq: 'src/entries/bullmq.ts',
   // The `xstate-checkpoint` bin (package.json "bin"), not an export.
   cli: 'cli/main.ts',
 };
