@@ -55,5 +55,7 @@ export async function missingServers(): Promise<string | undefined> {
   } finally {
     redis.disconnect();
   }
-  return missing.length === 0 ? undefined : `needs ${missing.join(' and ')}; start them to run it.`;
+  return missing.length === 0
+    ? undefined
+    : `needs ${missing.join(' and ')}; start ${missing.length > 1 ? 'them' : 'it'} to run the demo.`;
 }
