@@ -1,7 +1,7 @@
 // The order job's machine: reserve stock, charge, wait for the payment with a
 // "cancel if unpaid" timer, then send a batch of emails that resumes at its cursor.
 import { assign, fromPromise, setup } from 'xstate';
-import { fromResumable } from 'xstate-checkpoint';
+import { fromResumable } from 'xstate-checkpoint/durable';
 import type { OrderStore } from './store.js';
 
 /** The job's data (and the actor's input). */

@@ -3,7 +3,7 @@ import { Queue, QueueEvents, Worker, type Job, type Processor } from 'bullmq';
 import { Redis } from 'ioredis';
 import { afterAll, bench, describe } from 'vitest';
 import { assign, setup } from 'xstate';
-import { fromResumable } from 'xstate-checkpoint';
+import { fromResumable } from 'xstate-checkpoint/durable';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { processWithActor } from 'xstate-checkpoint/bullmq';
 import { randomSuffix, redisAvailable, redisUrl } from '../server/support.js';

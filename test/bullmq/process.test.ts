@@ -1,6 +1,7 @@
 import { assign, fromPromise, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import { fromResumable, isCheckpointError, type CheckpointAdapter } from 'xstate-checkpoint';
+import { isCheckpointError, type CheckpointAdapter } from 'xstate-checkpoint';
+import { fromResumable } from 'xstate-checkpoint/durable';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { processWithActor, type JobLike } from 'xstate-checkpoint/bullmq';
 
