@@ -52,7 +52,9 @@ const xstateProduction = [
 const nodeTests = ['test/**/*.test.ts'];
 // The meta-test checks what the other projects did, so it runs in a project of its own, last.
 const metaTest = 'test/conformance/meta.test.ts';
-const notNode = ['test/browser/**', 'test/chromium/**', 'test/bench/**', 'node_modules/**', metaTest];
+// The studio's Chromium test sits with its other tests (test/studio/) but runs in the chromium project.
+const studioChromium = 'test/studio/*.chromium.test.ts';
+const notNode = ['test/browser/**', 'test/chromium/**', studioChromium, 'test/bench/**', 'node_modules/**', metaTest];
 
 // One id per `vitest` process (this file is loaded once per project): conformance suites stamp
 // their run markers with it, and the meta project reads back only the markers of its own run.
@@ -164,7 +166,7 @@ export default defineConfig({
               test: {
                 name: 'chromium',
                 benchmark: { include: [] },
-                include: ['test/chromium/**/*.test.ts'],
+                include: ['test/chromium/**/*.test.ts', studioChromium],
                 env: { CHROMIUM_PATH: chromiumPath ?? '', CHROMIUM_ARGS: chromiumArgs.join(' ') },
                 testTimeout: 60_000,
                 hookTimeout: 60_000,

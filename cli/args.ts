@@ -48,6 +48,8 @@ export const OPTIONS = {
   out: { type: 'string', value: '<file>', help: 'write the dump to this file (default: stdout)' },
   file: { type: 'string', value: '<file>', help: 'read the dump from this file (default: stdin)' },
   'dry-run': { type: 'boolean', help: 'report what would change, change nothing' },
+  write: { type: 'boolean', help: 'studio: allow rollback and quarantine restore from the page' },
+  port: { type: 'string', value: '<n>', help: 'studio: the port on 127.0.0.1 (default: a free one)' },
   json: { type: 'boolean', help: 'one JSON document on stdout instead of text' },
   'no-progress': { type: 'boolean', help: 'no progress line on stderr (it only shows on a terminal anyway)' },
   help: { type: 'boolean', short: 'h', help: 'this text' },

@@ -12,6 +12,7 @@ import { pruneCommand } from './prune.js';
 import { quarantineCommand } from './quarantine.js';
 import { rollbackCommand } from './rollback.js';
 import { showCommand } from './show.js';
+import { studioCommand } from './studio.js';
 import { openTarget } from './target.js';
 import { verifyCommand } from './verify.js';
 
@@ -32,6 +33,7 @@ export const commands: readonly Command[] = [
   quarantineCommand,
   exportCommand,
   importCommand,
+  studioCommand,
 ];
 
 /**

@@ -1,0 +1,30 @@
+/** The page's views, by hash: `#/`, `#/key/<key>`, `#/key/<key>/<seq>`, `#/key/<key>/diff/<a>/<b>`. */
+export type Route =
+  | { readonly view: 'keys'; readonly params: URLSearchParams }
+  | { readonly view: 'key'; readonly key: string; readonly seq?: number }
+  | { readonly view: 'diff'; readonly key: string; readonly a: number; readonly b: number };
+
+/** Reads the route from a location hash. */
+export function parseRoute(hash: string): Route {
+  const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
+  const parts = path.split('/').filter(Boolean);
+  if (parts[0] === 'key' && parts[1] !== undefined) {
+    const key = decodeURIComponent(parts[1]);
+    if (parts[2] === 'diff') return { view: 'diff', key, a: Number(parts[3]), b: Number(parts[4]) };
+    const seq = Number(parts[2]);
+    return Number.isSafeInteger(seq) && seq > 0 ? { view: 'key', key, seq } : { view: 'key', key };
+  }
+  return { view: 'keys', params: new URLSearchParams(query) };
+}
+
+/** The link to a key (and one of its generations). */
+export const keyHref = (key: string, seq?: number) =>
+  `#/key/${encodeURIComponent(key)}${seq === undefined ? '' : `/${seq}`}`;
+
+/** The link to the diff of two generations. */
+export const diffHref = (key: string, a: number, b: number) => `#/key/${encodeURIComponent(key)}/diff/${a}/${b}`;
+
+/** Navigates to a hash (a no-op when it is the current one). */
+export function go(hash: string): void {
+  if (location.hash !== hash) location.hash = hash;
+}
