@@ -25,6 +25,11 @@ export const entries: Record<string, string> = {
   react: 'src/entries/react.ts',
   testing: 'src/entries/testing.ts',
   otel: 'src/entries/otel.ts',
+  journal: 'src/entries/journal.ts',
+  durable: 'src/entries/durable.ts',
+  pipeline: 'src/entries/pipeline.ts',
+  'adapter-kit': 'src/entries/adapter-kit.ts',
+  bullmq: 'src/entries/bullmq.ts',
   // The `xstate-checkpoint` bin (package.json "bin"), not an export.
   cli: 'cli/main.ts',
 };

@@ -70,12 +70,28 @@ const titles: Record<string, { title: string; about: string }> = {
     title: 'IndexedDB adapter (Chromium)',
     about: "A 100 KB write through the adapter against `idb-keyval`'s `set` of the same bytes.",
   },
+  bullmq: {
+    title: 'BullMQ jobs as persisted actors',
+    about:
+      'Jobs per second of a BullMQ Worker whose jobs are persisted actors (`processWithActor`, checkpoints in Redis with the lease and the job-lock check) against the same Worker checkpointing by hand with `job.updateData` after every step; 120 jobs of 10 steps, concurrency 8, median of interleaved rounds. Higher ratio is better.',
+  },
   resumable: {
     title: 'Durable work (`fromResumable`)',
     about: 'Items per CPU second of a resumable batch, plain and persisted at different checkpoint intervals.',
   },
 };
-const order = ['persist', 'codec', 'fs', 'restore-many', 'compress', 'journal', 'postgres', 'indexeddb', 'resumable'];
+const order = [
+  'persist',
+  'codec',
+  'fs',
+  'restore-many',
+  'compress',
+  'journal',
+  'postgres',
+  'indexeddb',
+  'resumable',
+  'bullmq',
+];
 
 /** `1234567` → `1,234,567`; ratios to two decimals; small times to three significant digits. */
 function num(value: number, field = ''): string {

@@ -62,7 +62,7 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { captureCheckpoint } from 'xstate-checkpoint';
+ * import { captureCheckpoint } from 'xstate-checkpoint/pipeline';
  * const actor = createActor(createMachine({})).start();
  * const data = captureCheckpoint(actor);
  * ```
@@ -80,7 +80,8 @@ export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { rearmTimers, type PendingTimer } from 'xstate-checkpoint';
+ * import type { PendingTimer } from 'xstate-checkpoint';
+ * import { rearmTimers } from 'xstate-checkpoint/pipeline';
  * declare const timers: PendingTimer[];
  * const actor = createActor(createMachine({})).start();
  * rearmTimers(actor, timers, Date.now());

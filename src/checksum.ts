@@ -30,7 +30,7 @@ const WORDS_FROM = 64;
  *
  * @example
  * ```ts
- * import { crc32 } from 'xstate-checkpoint';
+ * import { crc32 } from 'xstate-checkpoint/adapter-kit';
  * crc32(new TextEncoder().encode('123456789')); // 0xcbf43926
  * ```
  */

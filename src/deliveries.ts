@@ -42,7 +42,7 @@ function pathOf(root: AnyActorRef, ref: AnyActorRef | undefined): readonly strin
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { observeDeliveries } from 'xstate-checkpoint';
+ * import { observeDeliveries } from 'xstate-checkpoint/journal';
  * const actor = createActor(createMachine({}));
  * const stop = observeDeliveries(actor, (event, target) => console.log(event.type, target));
  * actor.start();

@@ -37,13 +37,24 @@ export interface EnvelopeHeader {
   readonly compression?: string;
   /** Format 2: the payload's length before compression (the codec's bytes). */
   readonly rawLength?: number;
+  /**
+   * Journal mode: the journal position the snapshot covers (entries after it
+   * are replayed on restore). Optional in both formats; absent in snapshot mode
+   * and in journal generations written before it moved here from the payload.
+   */
+  readonly journal?: number;
 }
 
 /** Header fields the writer supplies; format, length and checksum are computed. */
-export type EnvelopeFields = Omit<EnvelopeHeader, 'format' | 'length' | 'crc' | 'compression' | 'rawLength'> & {
+export type EnvelopeFields = Omit<
+  EnvelopeHeader,
+  'format' | 'length' | 'crc' | 'compression' | 'rawLength' | 'journal'
+> & {
   /** Set when `payload` is compressed, together with `rawLength` (see `src/compression.ts`). */
   readonly compression?: string | undefined;
   readonly rawLength?: number | undefined;
+  /** The journal position the snapshot covers (journal mode only). */
+  readonly journal?: number | undefined;
 };
 
 const encoder = new TextEncoder();
@@ -55,7 +66,7 @@ const headerDecoder = new TextDecoder('utf-8', { fatal: true });
  *
  * @example
  * ```ts
- * import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
+ * import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
  * const bytes = encodeEnvelope(
  *   { machine: 'order', version: 1, seq: 1, epoch: 0, createdAt: Date.now(), codec: 'xsc1' },
  *   new TextEncoder().encode('{}'),
@@ -72,6 +83,9 @@ export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uin
         detail: `envelope field "${name}" must be a non-negative integer, got ${String(v)}`,
       });
     }
+  }
+  if (fields.journal !== undefined && !(Number.isSafeInteger(fields.journal) && fields.journal >= 0)) {
+    throw new CheckpointError('encode', { detail: `envelope field "journal" must be a non-negative integer` });
   }
   if (typeof fields.machine !== 'string' || typeof fields.codec !== 'string') {
     throw new CheckpointError('encode', { detail: 'envelope fields "machine" and "codec" must be strings' });
@@ -92,6 +106,7 @@ export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uin
     length: payload.length,
     crc: crc32(payload),
     ...(compressed ? { compression: fields.compression, rawLength: fields.rawLength! } : {}),
+    ...(fields.journal === undefined ? {} : { journal: fields.journal }),
   };
   const headerBytes = encoder.encode(JSON.stringify(header));
   if (headerBytes.length > MAX_HEADER) {
@@ -119,7 +134,7 @@ function corrupt(detail: string): CheckpointError {
  *
  * @example
  * ```ts
- * import { readEnvelopeHeader } from 'xstate-checkpoint';
+ * import { readEnvelopeHeader } from 'xstate-checkpoint/adapter-kit';
  * declare const bytes: Uint8Array;
  * const { seq, version } = readEnvelopeHeader(bytes);
  * ```
@@ -168,6 +183,8 @@ function checkHeader(raw: unknown, format: number): EnvelopeHeader {
   if (h['format'] !== format) throw corrupt('envelope header format does not match the prefix');
   const compression =
     format === COMPRESSED_ENVELOPE_FORMAT ? { compression: str('compression'), rawLength: int('rawLength') } : {};
+  // Optional: older journal generations carry the position in their payload instead.
+  const journal = Object.hasOwn(h, 'journal') ? { journal: int('journal') } : {};
   return {
     format: int('format'),
     machine: str('machine'),
@@ -179,6 +196,7 @@ function checkHeader(raw: unknown, format: number): EnvelopeHeader {
     length: int('length'),
     crc: int('crc'),
     ...compression,
+    ...journal,
   };
 }
 
@@ -217,7 +235,7 @@ export interface OpenedEnvelope {
  *
  * @example
  * ```ts
- * import { openEnvelope } from 'xstate-checkpoint';
+ * import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
  * declare const bytes: Uint8Array;
  * const { header, payload } = openEnvelope(bytes);
  * ```

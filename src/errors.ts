@@ -207,7 +207,7 @@ export function isCheckpointError(value: unknown): value is CheckpointError {
  *
  * @example
  * ```ts
- * import { toCheckpointError } from 'xstate-checkpoint';
+ * import { toCheckpointError } from 'xstate-checkpoint/adapter-kit';
  * const error = toCheckpointError(new Error('EIO'), 'io', { key: 'k', adapter: 'fs' });
  * ```
  */

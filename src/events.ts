@@ -60,7 +60,7 @@ export type CheckpointListener<T extends CheckpointEventType> = (event: Extract<
  *
  * @example
  * ```ts
- * import { CheckpointEmitter } from 'xstate-checkpoint';
+ * import { CheckpointEmitter } from 'xstate-checkpoint/pipeline';
  * const events = new CheckpointEmitter();
  * const off = events.on('save', (e) => console.log(e.seq));
  * off();

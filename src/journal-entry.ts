@@ -41,7 +41,8 @@ function prefixOf(codecId: string): Uint8Array {
  *
  * @example
  * ```ts
- * import { encodeJournaledEvent, taggedJsonCodec } from 'xstate-checkpoint';
+ * import { taggedJsonCodec } from 'xstate-checkpoint';
+ * import { encodeJournaledEvent } from 'xstate-checkpoint/journal';
  * const bytes = encodeJournaledEvent(taggedJsonCodec, Date.now(), { type: 'PAY' }, []);
  * ```
  */
@@ -68,7 +69,8 @@ const isPath = (p: unknown): p is string[] => Array.isArray(p) && p.every((x) =>
  *
  * @example
  * ```ts
- * import { decodeJournaledEvent, taggedJsonCodec, type JournalEntry } from 'xstate-checkpoint';
+ * import { taggedJsonCodec, type JournalEntry } from 'xstate-checkpoint';
+ * import { decodeJournaledEvent } from 'xstate-checkpoint/journal';
  * declare const entry: JournalEntry;
  * const { event, target } = decodeJournaledEvent(entry, [taggedJsonCodec]);
  * ```

@@ -15,7 +15,7 @@ export const FRAME_HEADER = 28;
  *
  * @example
  * ```ts
- * import { encodeJournalFrames } from 'xstate-checkpoint';
+ * import { encodeJournalFrames } from 'xstate-checkpoint/journal';
  * const bytes = encodeJournalFrames([{ seq: 1, bytes: new Uint8Array([42]) }], 0);
  * ```
  */
@@ -72,7 +72,7 @@ function allZero(bytes: Uint8Array, from: number): boolean {
  *
  * @example
  * ```ts
- * import { encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint';
+ * import { encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint/journal';
  * const bytes = encodeJournalFrames([{ seq: 1, bytes: new Uint8Array([42]) }], 0);
  * scanJournalFrames(bytes, 0).entries.length; // 1
  * ```

@@ -9,7 +9,7 @@ import { CheckpointError } from './errors.js';
  *
  * @example
  * ```ts
- * import { checkJournalOrder } from 'xstate-checkpoint';
+ * import { checkJournalOrder } from 'xstate-checkpoint/journal';
  * checkJournalOrder('order-1', 'memory', [{ seq: 4, bytes: new Uint8Array() }], 3); // 4
  * ```
  */

@@ -1,4 +1,5 @@
 import type { JournalEntry, JournalStore } from './adapter.js';
+import { backoffDelay } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { CheckpointError, toCheckpointError, type CheckpointErrorCode } from './errors.js';
 
@@ -246,5 +247,5 @@ export class JournalWriter {
 }
 
 function defaultBackoff(attempt: number): number {
-  return Math.min(5000, 20 * 2 ** (attempt - 1));
+  return backoffDelay(attempt - 1, { minMs: 20, maxMs: 5000 });
 }

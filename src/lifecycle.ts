@@ -91,7 +91,7 @@ function attachProcess(proc: ProcessLike, timeoutMs: number): { flushers: Set<Fl
  *
  * @example
  * ```ts
- * import { installLifecycleHooks } from 'xstate-checkpoint';
+ * import { installLifecycleHooks } from 'xstate-checkpoint/pipeline';
  * const remove = installLifecycleHooks(async () => {
  *   // write what is pending
  * });

@@ -50,7 +50,7 @@ function nameOf(parent: AnyActorLogic, child: TreeActor, path: string[]): string
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { persistedTree } from 'xstate-checkpoint';
+ * import { persistedTree } from 'xstate-checkpoint/pipeline';
  * const actor = createActor(createMachine({ context: { n: 1 } })).start();
  * persistedTree(actor); // { status: 'active', value: {}, context: { n: 1 }, children: {}, ... }
  * ```

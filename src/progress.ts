@@ -25,7 +25,7 @@ export interface ProgressInfo {
  *
  * @example
  * ```ts
- * import { readProgress } from 'xstate-checkpoint';
+ * import { readProgress } from 'xstate-checkpoint/durable';
  * readProgress({ status: 'active', progress: { done: 3, total: 10 } }); // { done: 3, total: 10 }
  * ```
  */

@@ -48,7 +48,7 @@ export type ReplayOutcome = 'applied' | 'skipped';
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { Replay } from 'xstate-checkpoint';
+ * import { Replay } from 'xstate-checkpoint/journal';
  * const machine = createMachine({ id: 'm', initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } });
  * const base = createActor(machine).getSnapshot();
  * const replay = new Replay(machine, base, []);

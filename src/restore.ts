@@ -1,11 +1,12 @@
 import type { AnyActorLogic } from 'xstate';
-import type { CheckpointAdapter, GenerationInfo, NewestRead } from './adapter.js';
+import type { CheckpointAdapter, GenerationInfo } from './adapter.js';
 import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec/index.js';
 import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 import { migrateSnapshot, type Migrations } from './migrate.js';
+import { readNewestOf } from './read-newest.js';
 import { checkTimerPaths } from './stored-ids.js';
 import type { DroppedRef } from './refs.js';
 import { validateContext, validateSnapshot, type StandardSchema } from './validate.js';
@@ -54,7 +55,8 @@ function isTimer(t: unknown): t is PendingTimer {
  *
  * @example
  * ```ts
- * import { decodeCheckpoint, taggedJsonCodec } from 'xstate-checkpoint';
+ * import { taggedJsonCodec } from 'xstate-checkpoint';
+ * import { decodeCheckpoint } from 'xstate-checkpoint/pipeline';
  * declare const bytes: Uint8Array;
  * const { header, data } = await decodeCheckpoint(bytes, [taggedJsonCodec], undefined, 7);
  * ```
@@ -87,7 +89,14 @@ export async function decodeCheckpoint(
   if (!Array.isArray(timers) || !timers.every(isTimer)) {
     throw new CheckpointError('decode', { seq: header.seq, detail: 'payload has malformed pending timers' });
   }
-  return { header, data: { snapshot: d['snapshot'], timers } };
+  return { header: legacyJournal(header, d), data: { snapshot: d['snapshot'], timers } };
+}
+
+/** Journal generations written before the header carried `journal` kept it in the payload: read it from there. */
+function legacyJournal(header: EnvelopeHeader, payload: Record<string, unknown>): EnvelopeHeader {
+  if (header.journal !== undefined || !Object.hasOwn(payload, 'journal')) return header;
+  const journal = payload['journal'];
+  return Number.isSafeInteger(journal) && (journal as number) >= 0 ? { ...header, journal: journal as number } : header;
 }
 
 /**
@@ -95,7 +104,8 @@ export async function decodeCheckpoint(
  *
  * @example
  * ```ts
- * import { checkIdentity, type EnvelopeHeader } from 'xstate-checkpoint';
+ * import type { EnvelopeHeader } from 'xstate-checkpoint/adapter-kit';
+ * import { checkIdentity } from 'xstate-checkpoint/pipeline';
  * declare const header: EnvelopeHeader;
  * checkIdentity(header, 'order');
  * ```
@@ -132,7 +142,7 @@ export interface PreparedCheckpoint {
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { prepareCheckpoint, type DecodedCheckpoint } from 'xstate-checkpoint';
+ * import { prepareCheckpoint, type DecodedCheckpoint } from 'xstate-checkpoint/pipeline';
  * declare const decoded: DecodedCheckpoint;
  * const machine = createMachine({ id: 'm' });
  * const { data } = await prepareCheckpoint(decoded, { logic: machine, machineId: 'm', version: 1 });
@@ -247,42 +257,6 @@ export interface RestoreOutcome<T> {
   readonly generations: GenerationInfo[] | undefined;
 }
 
-/** What {@link readNewestOf} returns: the adapter's {@link NewestRead}, plus the listing when one was made. */
-export interface NewestFound extends NewestRead {
-  /** The key's generations, newest first, when they were listed to find the newest. */
-  readonly generations?: GenerationInfo[] | undefined;
-}
-
-/**
- * The adapter's `readNewest`, or the same answer from `list`, `listQuarantine`
- * and `read` (the newest generation that can be read) when it has none.
- *
- * @example
- * ```ts
- * import { readNewestOf } from 'xstate-checkpoint';
- * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
- * const { seqs, newest } = await readNewestOf(memoryAdapter(), 'order-1');
- * ```
- */
-export async function readNewestOf(adapter: CheckpointAdapter, key: string): Promise<NewestFound> {
-  if (adapter.readNewest) return adapter.readNewest(key);
-  const [generations, quarantined] = await Promise.all([
-    adapter.list(key),
-    adapter.listQuarantine(key).catch(() => []),
-  ]);
-  const base = {
-    seqs: generations.map((g) => g.seq),
-    quarantinedSeq: Math.max(0, ...quarantined.map((q) => q.seq)),
-    epoch: Math.max(0, ...generations.map((g) => g.epoch)),
-    generations,
-  };
-  for (const { seq } of generations) {
-    const bytes = await adapter.read(key, seq);
-    if (bytes) return { ...base, newest: { seq, bytes } };
-  }
-  return base;
-}
-
 /**
  * The restore loop: newest generation first through decode → identity →
  * migrate → validate → accept. A failing generation is quarantined (kept,
@@ -295,7 +269,8 @@ export async function readNewestOf(adapter: CheckpointAdapter, key: string): Pro
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { restoreNewest, taggedJsonCodec } from 'xstate-checkpoint';
+ * import { taggedJsonCodec } from 'xstate-checkpoint';
+ * import { restoreNewest } from 'xstate-checkpoint/pipeline';
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
  * const machine = createMachine({ id: 'm' });
  * const outcome = await restoreNewest({
@@ -389,7 +364,8 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { loadGeneration, taggedJsonCodec } from 'xstate-checkpoint';
+ * import { taggedJsonCodec } from 'xstate-checkpoint';
+ * import { loadGeneration } from 'xstate-checkpoint/pipeline';
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
  * const machine = createMachine({ id: 'm' });
  * const ctx = { logic: machine, machineId: 'm', version: 1 };

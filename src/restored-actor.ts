@@ -39,7 +39,7 @@ function restarts(ref: AnyActorRef): boolean {
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { createRestoredActor } from 'xstate-checkpoint';
+ * import { createRestoredActor } from 'xstate-checkpoint/pipeline';
  * const machine = createMachine({ id: 'm', initial: 'a', states: { a: {} } });
  * const { actor } = createRestoredActor(machine, { status: 'active', value: 'a', context: {}, children: {} }, {});
  * actor.start();

@@ -172,7 +172,7 @@ function macrotask(): Promise<void> {
  * @example
  * ```ts
  * import { createActor, setup } from 'xstate';
- * import { fromResumable } from 'xstate-checkpoint';
+ * import { fromResumable } from 'xstate-checkpoint/durable';
  *
  * const importRows = fromResumable({
  *   items: ({ input }: { input: { rows: string[] } }) => input.rows,
@@ -373,7 +373,7 @@ export interface ProgressReport extends ProgressInfo {
  * @example
  * ```ts
  * import { createActor, fromPromise } from 'xstate';
- * import { watchProgress, withRetry } from 'xstate-checkpoint';
+ * import { watchProgress, withRetry } from 'xstate-checkpoint/durable';
  *
  * const actor = createActor(withRetry(fromPromise(async () => 'ok'), { maximumAttempts: 3 }));
  * const subscription = watchProgress(actor, (p) => console.log(p.actorId, `attempt ${p.attempt} of ${p.maxAttempts}`));

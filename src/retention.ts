@@ -153,7 +153,7 @@ export function explainRetention(
  *
  * @example
  * ```ts
- * import { selectPrunable } from 'xstate-checkpoint';
+ * import { selectPrunable } from 'xstate-checkpoint/pipeline';
  * const gens = [5, 4, 3, 2, 1].map((seq) => ({ seq, epoch: 0, byteLength: 1, createdAt: seq }));
  * selectPrunable(gens, { latest: 3 }, Date.now()); // [2, 1]
  * ```
@@ -177,7 +177,7 @@ export function selectPrunable(
  *
  * @example
  * ```ts
- * import { pruneGenerations } from 'xstate-checkpoint';
+ * import { pruneGenerations } from 'xstate-checkpoint/pipeline';
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
  * const known = [{ seq: 1, epoch: 0, byteLength: 1, createdAt: 0 }];
  * await pruneGenerations(memoryAdapter(), 'k', known, { latest: 3 }, Date.now(), 1, console.error); // []

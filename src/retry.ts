@@ -87,7 +87,7 @@ const timers = new WeakMap<AnyActorRef, ArmedTimer>();
  *
  * @example
  * ```ts
- * import { resolveRetryPolicy } from 'xstate-checkpoint';
+ * import { resolveRetryPolicy } from 'xstate-checkpoint/durable';
  * resolveRetryPolicy({ initialInterval: 200 }).maximumInterval; // 20000
  * ```
  */
@@ -131,7 +131,7 @@ export function resolveRetryPolicy(policy: RetryPolicy = {}): ResolvedRetryPolic
  *
  * @example
  * ```ts
- * import { resolveRetryPolicy, retryDelay } from 'xstate-checkpoint';
+ * import { resolveRetryPolicy, retryDelay } from 'xstate-checkpoint/durable';
  * const policy = resolveRetryPolicy({ initialInterval: 100, maximumInterval: 1000 });
  * [1, 2, 3, 4, 5].map((n) => retryDelay(policy, n, 0.5)); // [100, 200, 400, 800, 1000]
  * ```
@@ -164,7 +164,7 @@ export function retryDelay(policy: ResolvedRetryPolicy, failedAttempt: number, r
  * @example
  * ```ts
  * import { fromPromise, setup } from 'xstate';
- * import { withRetry } from 'xstate-checkpoint';
+ * import { withRetry } from 'xstate-checkpoint/durable';
  *
  * const charge = withRetry(
  *   fromPromise(async ({ input }: { input: { orderId: string } }) => {

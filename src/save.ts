@@ -1,9 +1,12 @@
+import type { AnyActorRef } from 'xstate';
 import type { CheckpointAdapter, CheckpointRecord, GenerationInfo } from './adapter.js';
+import { captureCheckpoint, type CheckpointData } from './capture.js';
 import type { Clock } from './clock.js';
+import { checkWritable, type Codec, type DecodeLimits } from './codec/index.js';
 import { sealEnvelope, type CompressOptions } from './compression.js';
 import type { EnvelopeFields } from './envelope.js';
-import { toCheckpointError, type CheckpointError } from './errors.js';
-import { selectPrunable, type RetentionOptions } from './retention.js';
+import { CheckpointError, toCheckpointError } from './errors.js';
+import { pruneGenerations, selectPrunable, type RetentionOptions } from './retention.js';
 
 /** What {@link writeGeneration} needs: where to write, and how to number and make room. */
 export interface GenerationWrite {
@@ -124,4 +127,138 @@ async function dropOldest(w: GenerationWrite): Promise<boolean> {
   );
   w.onDropped([oldest]);
   return true;
+}
+
+/** What a {@link GenerationWriter} is set up with: the parts of the options that shape every generation. */
+export interface GenerationWriterOptions {
+  readonly adapter: CheckpointAdapter;
+  readonly key: string;
+  readonly clock: Clock;
+  readonly codec: Codec;
+  readonly limits: DecodeLimits | undefined;
+  /** The machine id and version stored in every header. */
+  readonly machine: string;
+  readonly version: number;
+  readonly compress: boolean | CompressOptions | undefined;
+  readonly retain: RetentionOptions;
+  /** Sequences removed by retention or to make room. */
+  onPruned(removed: number[]): void;
+  /** Failures to remove an old generation (the write itself went through). */
+  onError(error: CheckpointError): void;
+}
+
+/** Where a writer's numbering starts: what restore found. */
+export interface WriterStart {
+  /** The next sequence to claim (the newest seen, quarantined ones included, plus 1). */
+  readonly nextSeq: number;
+  /** The fencing epoch (the lease's, else the newest stored one). */
+  readonly epoch: number;
+  /** The key's generations, newest first; `undefined` lists them on the first write. */
+  readonly known: GenerationInfo[] | undefined;
+}
+
+/**
+ * One writer's session on a key, shared by snapshot mode and journal mode:
+ * captures and encodes the actor, writes each generation with
+ * {@link writeGeneration} (numbering, epoch, header fields) and prunes what
+ * retention drops, keeping the list of the key's generations it knows.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { systemClock } from './clock.js';
+ * import { taggedJsonCodec } from './codec/index.js';
+ * import { GenerationWriter } from './save.js';
+ *
+ * const actor = createActor(createMachine({ id: 'm' })).start();
+ * const writer = new GenerationWriter(
+ *   { adapter: memoryAdapter(), key: 'k', clock: systemClock, codec: taggedJsonCodec, limits: undefined,
+ *     machine: 'm', version: 1, compress: false, retain: {}, onPruned: () => undefined, onError: console.error },
+ *   { nextSeq: 1, epoch: 0, known: [] },
+ * );
+ * const record = await writer.write(writer.encode(writer.capture(actor)));
+ * await writer.prune(record.seq);
+ * ```
+ */
+export class GenerationWriter {
+  private nextSeq: number;
+  /** The fencing epoch every generation of this session carries. */
+  readonly epoch: number;
+  /** Generations this writer knows of, newest first (`undefined`: listed on the next write). */
+  known: GenerationInfo[] | undefined;
+
+  constructor(
+    private readonly o: GenerationWriterOptions,
+    start: WriterStart,
+  ) {
+    this.nextSeq = start.nextSeq;
+    this.epoch = start.epoch;
+    this.known = start.known;
+  }
+
+  /** The actor's checkpoint data; throws `closed` when it was stopped (a stopped snapshot is never written). */
+  capture(actor: AnyActorRef): CheckpointData {
+    if ((actor.getSnapshot() as { status?: string }).status === 'stopped') {
+      throw new CheckpointError('closed', {
+        key: this.o.key,
+        detail: 'the actor was stopped; a stopped snapshot is never written',
+      });
+    }
+    return captureCheckpoint(actor);
+  }
+
+  /** The codec's bytes of `data`, refused when the reader's limits would refuse them. */
+  encode(data: CheckpointData): Uint8Array {
+    const payload = this.o.codec.encode(data);
+    checkWritable(this.o.codec, payload, this.o.limits);
+    return payload;
+  }
+
+  /** Writes `payload` as the next generation; `journal` is the journal position it covers (journal mode). */
+  async write(payload: Uint8Array, journal?: number): Promise<CheckpointRecord> {
+    const o = this.o;
+    this.known ??= await o.adapter.list(o.key).then(
+      (list) => list.slice(),
+      () => undefined, // listed again on the next write; pruning waits until then
+    );
+    const record = await writeGeneration({
+      adapter: o.adapter,
+      key: o.key,
+      clock: o.clock,
+      fields: {
+        machine: o.machine,
+        version: o.version,
+        epoch: this.epoch,
+        codec: o.codec.id,
+        ...(journal === undefined ? {} : { journal }),
+      },
+      payload,
+      compress: o.compress,
+      // Claimed before each attempt: a failed write's sequence is never reused.
+      claimSeq: (atLeast = 0) => {
+        this.nextSeq = Math.max(this.nextSeq, atLeast);
+        return this.nextSeq++;
+      },
+      known: this.known,
+      retain: o.retain,
+      onDropped: (removed) => o.onPruned(removed),
+      onError: o.onError,
+    });
+    this.known?.unshift({
+      seq: record.seq,
+      epoch: this.epoch,
+      createdAt: record.createdAt,
+      byteLength: record.byteLength,
+    });
+    return record;
+  }
+
+  /** Removes what `retain` drops, never `keep` (the generation just written). */
+  async prune(keep: number, retain = this.o.retain, failed = this.o.onError): Promise<void> {
+    const o = this.o;
+    if (!this.known) return;
+    const removed = await pruneGenerations(o.adapter, o.key, this.known, retain, o.clock.now(), keep, failed);
+    if (removed.length > 0) o.onPruned(removed);
+  }
 }

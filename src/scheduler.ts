@@ -47,7 +47,8 @@ interface Waiter {
  *
  * @example
  * ```ts
- * import { WriteScheduler, systemClock } from 'xstate-checkpoint';
+ * import { systemClock } from 'xstate-checkpoint';
+ * import { WriteScheduler } from 'xstate-checkpoint/pipeline';
  * const scheduler = new WriteScheduler({
  *   clock: systemClock,
  *   wait: 100,

@@ -32,7 +32,7 @@ export type StandardResult<Output> =
  * @example
  * ```ts
  * import { z } from 'zod';
- * import { validateContext } from 'xstate-checkpoint';
+ * import { validateContext } from 'xstate-checkpoint/pipeline';
  * const context = await validateContext(z.object({ count: z.number() }), { count: 1 });
  * ```
  */
@@ -118,7 +118,7 @@ function resolveSrc(machine: AnyStateMachine, src: string): AnyActorLogic | unde
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { validateSnapshot } from 'xstate-checkpoint';
+ * import { validateSnapshot } from 'xstate-checkpoint/pipeline';
  * const machine = createMachine({ initial: 'a', states: { a: {} } });
  * validateSnapshot(machine, { value: 'a', status: 'active', context: {}, children: {} });
  * ```

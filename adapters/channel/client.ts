@@ -8,7 +8,9 @@ import type {
   NewestRead,
 } from '../../src/adapter.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from '../../src/errors.js';
+import { systemClock, type Clock, type TimerHandle } from '../../src/clock.js';
 import { backoffDelay } from '../shared/backoff.js';
+import { unrefTimer } from '../shared/clock.js';
 import {
   NOTICE_WAIT_MS,
   bytesOrUndefined,
@@ -41,6 +43,8 @@ export interface ChannelAdapterOptions {
    * @default false
    */
   readonly notices?: boolean;
+  /** Time for `timeoutMs` and the pause before a dropped subscription subscribes again. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /**
@@ -114,7 +118,8 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
   };
   if (options.notices === true) {
     const waitMs = Math.max(1, Math.min(NOTICE_WAIT_MS, (options.timeoutMs ?? Infinity) / 2));
-    adapter.subscribe = (key, listener) => subscribeOver(call, key, listener, waitMs, subscriptions);
+    adapter.subscribe = (key, listener) =>
+      subscribeOver(call, key, listener, waitMs, subscriptions, options.clock ?? systemClock);
   }
   if (capabilities.locks) {
     adapter.acquire = async (key: string, acquireOptions?: AcquireOptions): Promise<Lease> => {
@@ -189,6 +194,7 @@ function subscribeOver(
   listener: (notice: GenerationNotice) => void,
   waitMs: number,
   subscriptions: Set<() => void>,
+  clock: Clock,
 ): () => void {
   let active = true;
   let id: string | undefined;
@@ -196,8 +202,7 @@ function subscribeOver(
   const pause = (ms: number) =>
     new Promise<void>((resolve) => {
       // Unref'd: a subscription alone must not keep a process alive.
-      const timer = setTimeout(resolve, ms) as { unref?: () => void };
-      timer.unref?.();
+      unrefTimer(clock.setTimeout(resolve, ms));
       wake = resolve;
     });
   const stop = () => {
@@ -257,7 +262,7 @@ function deliver(listener: (notice: GenerationNotice) => void, notice: Generatio
 
 /** One request, its answer unwrapped: the value, or the error rebuilt. */
 async function send(
-  options: Pick<ChannelAdapterOptions, 'invoke' | 'timeoutMs'>,
+  options: Pick<ChannelAdapterOptions, 'invoke' | 'timeoutMs' | 'clock'>,
   name: string,
   method: ChannelMethod,
   args: unknown[],
@@ -265,7 +270,12 @@ async function send(
 ): Promise<unknown> {
   let response: unknown;
   try {
-    response = await withTimeout(options.invoke({ method, args }), options.timeoutMs, method);
+    response = await withTimeout(
+      options.invoke({ method, args }),
+      options.timeoutMs,
+      method,
+      options.clock ?? systemClock,
+    );
   } catch (error) {
     throw isCheckpointError(error)
       ? toCheckpointError(error, 'connection', { key, adapter: name })
@@ -283,13 +293,13 @@ async function send(
   throw rebuildError(response['error'], name, key);
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number | undefined, method: string): Promise<T> {
+function withTimeout<T>(promise: Promise<T>, ms: number | undefined, method: string, clock: Clock): Promise<T> {
   if (ms === undefined) return promise;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerHandle;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
+    timer = clock.setTimeout(() => {
       reject(new CheckpointError('timeout', { detail: `no answer to ${method} within ${ms} ms` }));
     }, ms);
   });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+  return Promise.race([promise, late]).finally(() => clock.clearTimeout(timer));
 }

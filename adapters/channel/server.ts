@@ -1,6 +1,8 @@
 import type { CheckpointAdapter, GenerationNotice, Lease } from '../../src/adapter.js';
 import { CheckpointError, toCheckpointError } from '../../src/errors.js';
-import { readNewestOf } from '../../src/restore.js';
+import { readNewestOf } from '../../src/read-newest.js';
+import { systemClock, type Clock, type TimerHandle } from '../../src/clock.js';
+import { unrefTimer } from '../shared/clock.js';
 import {
   NOTICE_WAIT_MS,
   acquireOptionsOf,
@@ -25,6 +27,8 @@ export interface ServeAdapterOptions {
    * @default every request runs
    */
   readonly authorize?: (request: ChannelRequest, context: unknown) => boolean | Promise<boolean>;
+  /** Time for how long a client's `notices` call may wait on the server. @default systemClock */
+  readonly clock?: Clock;
 }
 
 /** A running {@link serveAdapter}. */
@@ -124,7 +128,7 @@ export function serveAdapter(
       case 'subscribe': {
         if (!adapter.subscribe) throw invalid(`adapter "${adapter.name}" has no subscribe`, k);
         const id = String(++nextSubscription);
-        subscriptions.set(id, servedSubscription(adapter.subscribe.bind(adapter), k));
+        subscriptions.set(id, servedSubscription(adapter.subscribe.bind(adapter), k, options.clock ?? systemClock));
         return { id };
       }
       case 'notices': {
@@ -185,15 +189,19 @@ interface ServedSubscription {
   stop(): void;
 }
 
-function servedSubscription(subscribe: NonNullable<CheckpointAdapter['subscribe']>, key: string): ServedSubscription {
+function servedSubscription(
+  subscribe: NonNullable<CheckpointAdapter['subscribe']>,
+  key: string,
+  clock: Clock,
+): ServedSubscription {
   // Notices between two calls merge into the newest: a follower only needs to know it is behind.
   let pending: GenerationNotice | undefined;
   let waiting: ((notice: GenerationNotice | null) => void) | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerHandle;
   const answer = (notice: GenerationNotice | null) => {
     const resolve = waiting;
     waiting = undefined;
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) clock.clearTimeout(timer);
     timer = undefined;
     resolve?.(notice);
   };
@@ -215,9 +223,9 @@ function servedSubscription(subscribe: NonNullable<CheckpointAdapter['subscribe'
       answer(null); // one waiting call per subscription: an older one gives way
       return new Promise((resolve) => {
         waiting = resolve;
-        timer = setTimeout(() => answer(null), waitMs);
+        timer = clock.setTimeout(() => answer(null), waitMs);
         // The served process's life is its own business, not a waiting client's.
-        (timer as { unref?: () => void }).unref?.();
+        unrefTimer(timer);
       });
     },
     stop() {

@@ -3,7 +3,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from '../../src/checksum.js';
 import { CheckpointError, isCheckpointError, type CheckpointErrorCode } from '../../src/errors.js';
-import type { FileHandleLike, FileSystemLike } from './index.js';
+import type { FileHandleLike, FileSystemLike } from './file-system.js';
 
 const NAME = 'fs';
 const WIN32 = typeof process !== 'undefined' && process.platform === 'win32';
@@ -176,7 +176,7 @@ async function writeTemp(fs: FileSystemLike, dir: string, parts: readonly Uint8A
  * @example
  * ```ts
  * import { publishFile } from './durable.js';
- * import type { FileSystemLike } from './index.js';
+ * import type { FileSystemLike } from './file-system.js';
  * declare const fs: FileSystemLike;
  * const published = await publishFile(fs, { linkUnsupported: false }, '/data/k-a', '/data/k-a/key', new Uint8Array(), 'a');
  * ```

@@ -27,42 +27,12 @@ import {
 } from './layout.js';
 import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './lock.js';
 
+import type { FileSystemLike } from './file-system.js';
+import type { Clock } from '../../src/clock.js';
+import { adapterClock } from '../shared/clock.js';
+
 export { keyFolderName } from './layout.js';
-
-/** An open file, as {@link FileSystemLike.open} returns it (a subset of Node's `FileHandle`). */
-export interface FileHandleLike {
-  /** Writes every byte (looping on short writes) from the current position. */
-  writeFile(data: Uint8Array): Promise<void>;
-  read(buffer: Uint8Array, offset: number, length: number, position: number): Promise<{ bytesRead: number }>;
-  sync(): Promise<void>;
-  close(): Promise<void>;
-}
-
-/**
- * The part of `node:fs/promises` the adapter uses. `node:fs/promises` itself
- * fits; pass a wrapper for fault injection, or another implementation (for
- * example Electron's `original-fs`) where needed.
- *
- * @example
- * ```ts
- * import * as fs from 'node:fs/promises';
- * import { fileAdapter, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
- *
- * // Log every publication of a generation.
- * const logged: FileSystemLike = { ...fs, link: (from, to) => (console.log('publish', to), fs.link(from, to)) };
- * const adapter = fileAdapter({ dir: './.checkpoints', fs: logged });
- * ```
- */
-export interface FileSystemLike {
-  open(path: string, flags: string): Promise<FileHandleLike>;
-  readFile(path: string): Promise<Uint8Array>;
-  readdir(path: string): Promise<string[]>;
-  mkdir(path: string, options?: { recursive?: boolean }): Promise<unknown>;
-  link(existingPath: string, newPath: string): Promise<void>;
-  rename(oldPath: string, newPath: string): Promise<void>;
-  unlink(path: string): Promise<void>;
-  stat(path: string): Promise<{ mtimeMs: number; size: number }>;
-}
+export type { FileHandleLike, FileSystemLike } from './file-system.js';
 
 /** Options of {@link fileAdapter}. */
 export interface FileAdapterOptions {
@@ -70,7 +40,15 @@ export interface FileAdapterOptions {
   readonly dir: string;
   /** The file system. @default `node:fs/promises`, imported on first use */
   readonly fs?: FileSystemLike;
-  /** Wall clock for lock leases and quarantine timestamps. @default Date.now */
+  /**
+   * Time for lock leases and waits, quarantine timestamps (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -129,7 +107,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
   }
   const root = options.dir;
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   const owner = randomBytes(8).toString('hex');
   const publishState: PublishState = { linkUnsupported: false };
   const prepared = new Map<string, Promise<void>>();
@@ -316,7 +294,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     const source = join(dir, generationName(seq));
     const info = Number.isSafeInteger(seq) && seq > 0 ? (await readInfo(fs, source, seq, key))?.info : undefined;
     if (!info) throw new CheckpointError('not-found', { key, adapter: NAME, seq });
-    const quarantinedAt = now();
+    const quarantinedAt = clock.now();
     const id = `${fixedWidth(seq)}-${quarantinedAt.toString(36)}-${randomBytes(4).toString('hex')}`;
     const qdir = join(dir, QUARANTINE_DIR);
     try {
@@ -475,7 +453,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       const headerEpoch = async (seq: number) => (await readHeader(fs, dir, key, seq))?.epoch;
       const setAsideOf = (seq: number, epoch: number, lockEpoch: number) => setAside(fs, key, seq, epoch, lockEpoch);
       const lease = await acquireFileLock(
-        { fs, dir, key, owner, now, generationEpoch: generationEpochOf, headerEpoch, setAside: setAsideOf },
+        { fs, dir, key, owner, clock, generationEpoch: generationEpochOf, headerEpoch, setAside: setAsideOf },
         acquireOptions,
       );
       leases.add(lease);

@@ -14,6 +14,7 @@ import { checkKey } from '../../src/keys.js';
 import { errnoOf, fsError, publishFile, syncDir, type PublishState } from './durable.js';
 import { KEY_FILE, fixedWidth, keyFolderName } from './layout.js';
 import { confirmNotFenced, lockEpoch } from './lock.js';
+import { adapterClock } from '../shared/clock.js';
 import { fileAdapter, type FileAdapterOptions, type FileHandleLike, type FileSystemLike } from './index.js';
 
 /** An open journal segment: what the journal needs of Node's `FileHandle` beyond {@link FileHandleLike}. */
@@ -499,7 +500,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { persistJournaled } from 'xstate-checkpoint';
+ * import { persistJournaled } from 'xstate-checkpoint/journal';
  * import { fileJournalAdapter } from 'xstate-checkpoint/adapters/fs-journal';
  *
  * const adapter = fileJournalAdapter({ dir: './.checkpoints' });
@@ -511,7 +512,7 @@ export function fileJournalAdapter(options: FileAdapterOptions & Pick<FileJourna
   const journal = fileJournal({
     dir: options.dir,
     ...(options.fs ? { fs: options.fs } : {}),
-    ...(options.now ? { now: options.now } : {}),
+    now: adapterClock(options).now,
   });
   return {
     ...files,

@@ -1,8 +1,10 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AcquireOptions, Lease } from '../../src/adapter.js';
+import type { Clock } from '../../src/clock.js';
 import { CheckpointError } from '../../src/errors.js';
-import type { FileSystemLike } from './index.js';
+import { pause } from '../shared/clock.js';
+import type { FileSystemLike } from './file-system.js';
 import { errnoOf, fsError, isAlive, syncDir } from './durable.js';
 import { generationSeqs } from './layout.js';
 
@@ -57,7 +59,8 @@ export interface LockContext {
   readonly key: string;
   /** Random id of the calling adapter instance. */
   readonly owner: string;
-  readonly now: () => number;
+  /** Time for lease expiry and the waits between tries. */
+  readonly clock: Clock;
   /** The epoch of the newest generation among the folder entries `names`. */
   generationEpoch(names: readonly string[]): Promise<number>;
   /** The epoch in the header of generation `seq`, or `undefined` when it is gone or its header is damaged. */
@@ -125,7 +128,7 @@ async function isStale(ctx: LockContext, holder: LockRecord | 'unreadable', epoc
   if (holder === 'unreadable') {
     try {
       const { mtimeMs } = await ctx.fs.stat(join(ctx.dir, lockName(epoch)));
-      return ctx.now() - mtimeMs > UNREADABLE_GRACE_MS;
+      return ctx.clock.now() - mtimeMs > UNREADABLE_GRACE_MS;
     } catch (error) {
       if (errnoOf(error) === 'ENOENT') return true;
       throw fsError(error, ctx.key, 'inspect the lock file');
@@ -133,7 +136,7 @@ async function isStale(ctx: LockContext, holder: LockRecord | 'unreadable', epoc
   }
   // Re-acquiring a key this adapter holds hands out a new epoch and fences the old lease.
   if (holder.owner === ctx.owner) return true;
-  if (holder.expiresAt !== null && ctx.now() > holder.expiresAt) return true;
+  if (holder.expiresAt !== null && ctx.clock.now() > holder.expiresAt) return true;
   // A pid means nothing on another host; there only lease expiry frees the lock.
   return holder.hostname === hostname() && holder.pid !== process.pid && !isAlive(holder.pid);
 }
@@ -147,7 +150,7 @@ async function isStale(ctx: LockContext, holder: LockRecord | 'unreadable', epoc
  * @example
  * ```ts
  * import { readFenceRule } from './lock.js';
- * import type { FileSystemLike } from './index.js';
+ * import type { FileSystemLike } from './file-system.js';
  * declare const fs: FileSystemLike;
  * const rule = await readFenceRule({ fs, dir: '/data/k-a', key: 'a' }, ['lock-0000000000000002']);
  * ```
@@ -187,7 +190,7 @@ export const isFencedLeftover = (rule: FenceRule | undefined, seq: number, epoch
  * @example
  * ```ts
  * import { confirmNotFenced } from './lock.js';
- * import type { FileSystemLike } from './index.js';
+ * import type { FileSystemLike } from './file-system.js';
  * declare const fs: FileSystemLike;
  * await confirmNotFenced({ fs, dir: '/data/k-a', key: 'a' }, 3, 12);
  * ```
@@ -253,7 +256,7 @@ async function createLockFile(ctx: LockContext, epoch: number, ttlMs: number | u
     // not in this listing was published after the hand-over, and its own check after
     // publishing sees this lock.
     const names = await ctx.fs.readdir(ctx.dir);
-    const acquiredAt = ctx.now();
+    const acquiredAt = ctx.clock.now();
     const record: LockRecord = {
       pid: process.pid,
       hostname: hostname(),
@@ -273,8 +276,6 @@ async function createLockFile(ctx: LockContext, epoch: number, ttlMs: number | u
   }
   return true;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Takes the lock of one key folder and returns its lease. Exclusive create of
@@ -300,7 +301,7 @@ export async function acquireFileLock(ctx: LockContext, options: AcquireOptions 
       detail: `ttlMs must be a positive number of milliseconds, got ${String(ttlMs)}`,
     });
   }
-  const deadline = ctx.now() + Math.max(0, waitMs);
+  const deadline = ctx.clock.now() + Math.max(0, waitMs);
   const readNames = async () => {
     try {
       return await ctx.fs.readdir(ctx.dir);
@@ -315,9 +316,9 @@ export async function acquireFileLock(ctx: LockContext, options: AcquireOptions 
     if (top && !top.released) {
       holder = await readHolder(ctx, top.epoch);
       if (holder !== 'gone' && !(await isStale(ctx, holder, top.epoch))) {
-        const left = deadline - ctx.now();
+        const left = deadline - ctx.clock.now();
         if (left > 0) {
-          await sleep(Math.min(POLL_MS, left));
+          await pause(ctx.clock, Math.min(POLL_MS, left));
           continue;
         }
         throw new CheckpointError('lock-held', {
@@ -342,8 +343,8 @@ export async function acquireFileLock(ctx: LockContext, options: AcquireOptions 
       }
     }
     if (!won) {
-      if (deadline - ctx.now() > 0) {
-        await sleep(POLL_MS);
+      if (deadline - ctx.clock.now() > 0) {
+        await pause(ctx.clock, POLL_MS);
         continue;
       }
       throw new CheckpointError('lock-held', {

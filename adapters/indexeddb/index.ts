@@ -10,6 +10,8 @@ import type {
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import { idbConnection, opened } from './connection.js';
+import type { Clock } from '../../src/clock.js';
+import { adapterClock } from '../shared/clock.js';
 
 /** The part of the Web Locks API the adapter uses (`navigator.locks`). */
 export interface LocksLike {
@@ -52,7 +54,15 @@ export interface IndexedDbAdapterOptions {
   readonly broadcastChannel?: ((name: string) => ChannelLike) | false;
   /** Asked for `estimate()` when the quota is hit, to put usage and quota on the error. @default navigator.storage */
   readonly storage?: { estimate(): Promise<StorageEstimate> } | false;
-  /** Wall clock for quarantine timestamps. @default Date.now */
+  /**
+   * Time for quarantine timestamps and the wait of `acquire({ waitMs })` (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -117,7 +127,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   const dbName = options.dbName ?? 'xstate-checkpoint';
   const storeName = options.storeName ?? 'checkpoints';
   const durability = options.durability ?? 'strict';
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   const nav = (): Navigator | undefined => (globalThis as { navigator?: Navigator }).navigator;
   const channelName = `xstate-checkpoint:${dbName}/${storeName}`;
   const leases = new Set<() => void>();
@@ -341,7 +351,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
           const g = m.gens.find((x) => x.seq === seq);
           if (!g) throw fail('not-found', key, seq);
           // The bytes stay under [key, seq]: the sequence is never reused, so the id can name it.
-          info = { ...g, id: `q${seq}`, key, reason, quarantinedAt: now() };
+          info = { ...g, id: `q${seq}`, key, reason, quarantinedAt: clock.now() };
           m.gens = m.gens.filter((x) => x !== g);
           m.quarantine.push(info);
           store.put(m, key);
@@ -381,20 +391,24 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       let unlock = () => {};
       if (locks) {
         const waitMs = acquireOptions.waitMs ?? 0;
+        // The wait is timed by the adapter's clock (not AbortSignal.timeout), so a fake clock runs it.
+        const giveUp = waitMs > 0 ? new AbortController() : undefined;
+        const timer = giveUp ? clock.setTimeout(() => giveUp.abort(), waitMs) : undefined;
         const held = await new Promise<boolean>((resolve, reject) => {
           locks
-            .request(
-              `${channelName}:${key}`,
-              waitMs > 0 ? { signal: AbortSignal.timeout(waitMs) } : { ifAvailable: true },
-              (lock) => {
-                if (!lock) return resolve(false);
-                // Held until release() (or until the tab closes or crashes).
-                const hold = new Promise<void>((r) => (unlock = r));
-                resolve(true);
-                return hold;
-              },
-            )
-            .catch((error: Error) => (error.name === 'TimeoutError' ? resolve(false) : reject(error)));
+            .request(`${channelName}:${key}`, giveUp ? { signal: giveUp.signal } : { ifAvailable: true }, (lock) => {
+              clock.clearTimeout(timer);
+              if (!lock) return resolve(false);
+              // Held until release() (or until the tab closes or crashes).
+              const hold = new Promise<void>((r) => (unlock = r));
+              resolve(true);
+              return hold;
+            })
+            .catch((error: Error) => {
+              clock.clearTimeout(timer);
+              if (giveUp?.signal.aborted) resolve(false);
+              else reject(error);
+            });
         });
         if (!held) throw new CheckpointError('lock-held', { key, adapter: name, data: { waitMs } });
       }

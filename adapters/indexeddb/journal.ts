@@ -284,7 +284,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { persistJournaled } from 'xstate-checkpoint';
+ * import { persistJournaled } from 'xstate-checkpoint/journal';
  * import { indexedDbJournalAdapter } from 'xstate-checkpoint/adapters/indexeddb-journal';
  *
  * const adapter = indexedDbJournalAdapter({ dbName: 'my-app' });

@@ -1,6 +1,8 @@
 import type { CheckpointAdapter, CheckpointRecord, GenerationInfo, QuarantineInfo } from '../../src/adapter.js';
 import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
+import type { Clock } from '../../src/clock.js';
+import { adapterClock } from '../shared/clock.js';
 
 /** The part of the Web Storage API the adapter uses (`localStorage`, `sessionStorage` or a stand-in). */
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
@@ -11,7 +13,15 @@ export interface LocalStorageAdapterOptions {
   readonly storage?: StorageLike;
   /** Prefix of every item the adapter writes, so it can share the storage with the app. @default 'xsc:' */
   readonly prefix?: string;
-  /** Wall clock for quarantine timestamps. @default Date.now */
+  /**
+   * Time for quarantine timestamps (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -62,7 +72,7 @@ const fromBase64 = (text: string): Uint8Array => {
  */
 export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): CheckpointAdapter {
   const prefix = options.prefix ?? 'xsc:';
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   let disposed = false;
 
   // The item names: a fixed tag and (for bytes) the sequence before the key, so no key can collide with another.
@@ -179,7 +189,7 @@ export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): C
       const g = m.gens.find((x) => x.seq === seq);
       if (!g) throw new CheckpointError('not-found', { key, adapter: name, seq });
       // The bytes stay where they are: the sequence is never reused, so the id can name them.
-      const info: QuarantineInfo = { ...g, id: `q${seq}`, key, reason, quarantinedAt: now() };
+      const info: QuarantineInfo = { ...g, id: `q${seq}`, key, reason, quarantinedAt: clock.now() };
       m.gens = m.gens.filter((x) => x !== g);
       m.quarantine.push(info);
       set(s, metaName(key), JSON.stringify(m), key, seq);

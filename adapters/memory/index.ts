@@ -12,6 +12,8 @@ import { CheckpointError } from '../../src/errors.js';
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../../src/journal-frame.js';
 import { checkJournalOrder } from '../../src/journal-order.js';
 import { checkKey } from '../../src/keys.js';
+import type { Clock } from '../../src/clock.js';
+import { adapterClock } from '../shared/clock.js';
 
 /** What a {@link MemoryStore} keeps for one key (its generations, quarantine, epoch, lock and journal). */
 export interface MemoryKeyState {
@@ -53,7 +55,15 @@ export function createMemoryStore(): MemoryStore {
 export interface MemoryAdapterOptions {
   /** Share generations with other adapters. @default a private store */
   readonly store?: MemoryStore;
-  /** Wall clock for quarantine timestamps. @default Date.now */
+  /**
+   * Time for quarantine timestamps (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -73,7 +83,7 @@ export interface MemoryAdapterOptions {
  */
 export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAdapter {
   const store = options.store ?? createMemoryStore();
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   const owner = {};
   let disposed = false;
   let quarantineCounter = 0;
@@ -233,7 +243,7 @@ export function memoryAdapter(options: MemoryAdapterOptions = {}): CheckpointAda
       const r = s?.generations.get(seq);
       if (!s || !r) throw new CheckpointError('not-found', { key, adapter: name, seq });
       const id = `${seq}-${++quarantineCounter}`;
-      const q = { ...info(r), id, key, reason, quarantinedAt: now(), bytes: r.bytes };
+      const q = { ...info(r), id, key, reason, quarantinedAt: clock.now(), bytes: r.bytes };
       s.quarantine.set(id, q);
       s.generations.delete(seq);
       const { bytes: _bytes, ...rest } = q;

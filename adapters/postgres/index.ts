@@ -13,13 +13,15 @@ import { readEnvelopeHeader } from '../../src/envelope.js';
 import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/errors.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { backoffDelay } from '../shared/backoff.js';
-import { acquirePause, checkTtl, releaseAll, renewingLease, sleep, type HeldLease } from '../shared/lease.js';
+import { pause } from '../shared/clock.js';
+import { acquirePause, checkTtl, releaseAll, renewingLease, type HeldLease } from '../shared/lease.js';
 import { checkRecord, inDoubtWrites } from '../shared/records.js';
 import { quote, tableNaming } from './sql.js';
 import { checkKey } from '../../src/keys.js';
 import type { NoticeHub } from '../shared/notice-listeners.js';
 import { postgresNotices } from './notices.js';
 import { loadDriver, publicUrl } from '../shared/server-driver.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 
 /** What the adapter takes from the `pg` module (`import('pg')` has it). */
 export interface PgModule {
@@ -79,6 +81,13 @@ export interface PostgresAdapterOptions {
   readonly leaseTtlMs?: number;
   /** Renew held leases in the background every third of their lifetime. @default true */
   readonly renewLeases?: boolean;
+  /**
+   * Time for the client side of leases (background renewal, the wait of
+   * `acquire({ waitMs })`), retry pauses and reconnects; lease expiry itself is
+   * by the server's clock.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
   /** Name this adapter writes into the lease table (diagnostics). @default a random id */
   readonly owner?: string;
   /**
@@ -377,6 +386,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const createTable = options.createTable ?? true;
   const defaultTtl = options.leaseTtlMs ?? 30_000;
   const renewLeases = options.renewLeases ?? true;
+  const clock = options.clock ?? systemClock;
   const owner = options.owner ?? `xsc-${globalThis.crypto.randomUUID()}`;
   const attempts = Math.max(1, options.retry?.attempts ?? 4);
   const prepared = options.preparedStatements ?? true;
@@ -514,7 +524,8 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     return poolPromise;
   };
 
-  const backoff = (attempt: number) => sleep(backoffDelay(attempt, { minMs: minDelay, maxMs: maxDelay, jitter: true }));
+  const backoff = (attempt: number) =>
+    pause(clock, backoffDelay(attempt, { minMs: minDelay, maxMs: maxDelay, jitter: true }));
 
   /**
    * Runs `fn` on a pooled client. Connection failures before anything was sent
@@ -637,6 +648,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       expiresAt,
       ttlMs,
       renewInBackground: renewLeases,
+      clock,
       disposed: () => disposed,
       held: leases,
       extend: async (ttl) => {
@@ -771,6 +783,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
     subscribe(key, listener) {
       openKey(key);
       notices ??= postgresNotices({
+        clock,
         connect: async () => {
           const pg = await loadPg();
           return new pg.default.Client(connectConfig());
@@ -790,7 +803,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
       openKey(key);
       const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
       checkTtl(NAME, ttlMs, 'ttlMs');
-      const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
+      const deadline = clock.now() + (acquireOptions.waitMs ?? 0);
       for (;;) {
         const result = await run({ key }, false, (c) =>
           query<{ epoch: string; expires_ms: number }>(c, sql.acquire, [key, owner, ttlMs]),
@@ -801,7 +814,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
           query<{ owner: string | null; expires_ms: number | null; now_ms: number }>(c, sql.holder, [key]),
         );
         const h = holder.rows[0];
-        const remaining = deadline - Date.now();
+        const remaining = deadline - clock.now();
         if (remaining <= 0) {
           throw new CheckpointError('lock-held', {
             key,
@@ -813,7 +826,7 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
           });
         }
         const untilExpiry = h?.expires_ms == null ? 50 : num(h.expires_ms) - num(h.now_ms);
-        await sleep(acquirePause(remaining, untilExpiry));
+        await pause(clock, acquirePause(remaining, untilExpiry));
       }
     },
 

@@ -326,7 +326,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
  * @example
  * ```ts
  * import { createMachine } from 'xstate';
- * import { persistJournaled } from 'xstate-checkpoint';
+ * import { persistJournaled } from 'xstate-checkpoint/journal';
  * import { postgresJournalAdapter } from 'xstate-checkpoint/adapters/postgres-journal';
  *
  * const adapter = postgresJournalAdapter({ connectionString: 'postgresql://app@db.internal/app' });

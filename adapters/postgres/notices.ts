@@ -1,6 +1,8 @@
 import type { Client } from 'pg';
 import type { GenerationNotice } from '../../src/adapter.js';
+import { systemClock, type Clock, type TimerHandle } from '../../src/clock.js';
 import { backoffDelay } from '../shared/backoff.js';
+import { unrefTimer } from '../shared/clock.js';
 import { noticeListeners, parseNotice, type NoticeHub } from '../shared/notice-listeners.js';
 
 /** What {@link postgresNotices} needs from the adapter. */
@@ -11,6 +13,8 @@ export interface PostgresNoticesOptions {
   readonly channelOf: (key: string) => string;
   /** The heads of `keys` (highest published sequence and epoch), to catch up after (re)connecting. */
   readonly heads: (keys: string[]) => Promise<GenerationNotice[]>;
+  /** The adapter's clock: it times the reconnects. @default systemClock */
+  readonly clock?: Clock;
 }
 
 const MAX_DELAY_MS = 5000;
@@ -42,7 +46,8 @@ export function postgresNotices(o: PostgresNoticesOptions): NoticeHub {
   let client: Client | undefined;
   let listened = new Set<string>();
   let opening: Promise<void> | undefined;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  const clock = o.clock ?? systemClock;
+  let timer: TimerHandle;
   let failures = 0;
   let closed = false;
   let chain: Promise<void> = Promise.resolve();
@@ -98,14 +103,14 @@ export function postgresNotices(o: PostgresNoticesOptions): NoticeHub {
 
   const schedule = () => {
     if (closed || listeners.size === 0 || timer !== undefined || opening || client) return;
-    timer = setTimeout(
+    timer = clock.setTimeout(
       () => {
         timer = undefined;
         open();
       },
       backoffDelay(failures, { minMs: 100, maxMs: MAX_DELAY_MS }),
     );
-    timer.unref?.();
+    unrefTimer(timer);
   };
 
   function lost(c: Client): void {
@@ -156,14 +161,14 @@ export function postgresNotices(o: PostgresNoticesOptions): NoticeHub {
         listeners.delete(key, listener);
         if (client) void sync();
         if (listeners.size === 0 && timer !== undefined) {
-          clearTimeout(timer);
+          clock.clearTimeout(timer);
           timer = undefined;
         }
       };
     },
     async close() {
       closed = true;
-      if (timer !== undefined) clearTimeout(timer);
+      if (timer !== undefined) clock.clearTimeout(timer);
       timer = undefined;
       await opening;
       await chain;

@@ -12,12 +12,14 @@ import type {
 import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/errors.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { backoffDelay } from '../shared/backoff.js';
-import { acquirePause, checkTtl, releaseAll, renewingLease, sleep, type HeldLease } from '../shared/lease.js';
+import { pause } from '../shared/clock.js';
+import { acquirePause, checkTtl, releaseAll, renewingLease, type HeldLease } from '../shared/lease.js';
 import { checkRecord, inDoubtWrites } from '../shared/records.js';
 import { checkKey } from '../../src/keys.js';
 import { redisNotices } from './notices.js';
 import type { NoticeHub } from '../shared/notice-listeners.js';
 import { loadDriver, publicUrl } from '../shared/server-driver.js';
+import { systemClock, type Clock } from '../../src/clock.js';
 
 /** What the adapter takes from the `ioredis` module (`import('ioredis')` has it). */
 export interface IoredisModule {
@@ -39,7 +41,7 @@ export interface RedisAdapterOptions {
    * client stops reconnecting after 6 failed attempts in a row (so a server
    * that is gone does not keep the process alive) and reconnects on the
    * adapter's next call.
-   * @default { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: 50 ms, 100 ms, ... up to 500 ms, 6 times } (and ioredis' connectTimeout: 10000)
+   * @default { lazyConnect: true, maxRetriesPerRequest: 2, retryStrategy: 50, 100, 200, 400, 500, 500 ms, then give up } (and ioredis' connectTimeout: 10000)
    */
   readonly clientOptions?: RedisOptions;
   /**
@@ -63,6 +65,13 @@ export interface RedisAdapterOptions {
   readonly leaseTtlMs?: number;
   /** Renew held leases in the background every third of their lifetime. @default true */
   readonly renewLeases?: boolean;
+  /**
+   * Time for the client side of leases (background renewal, the wait of
+   * `acquire({ waitMs })`), retry pauses and reconnects; lease expiry itself is
+   * by the server's clock.
+   * @default systemClock
+   */
+  readonly clock?: Clock;
   /** Name this adapter writes into lease records (diagnostics). @default a random id */
   readonly owner?: string;
   /** Attempts in total for an operation that lost its connection (the first included). @default 3 */
@@ -328,6 +337,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const warn = options.onWarning ?? ((message: string) => console.warn(message));
   const defaultTtl = options.leaseTtlMs ?? 30_000;
   const renewLeases = options.renewLeases ?? true;
+  const clock = options.clock ?? systemClock;
   const owner = options.owner ?? `xsc-${randomBytes(8).toString('hex')}`;
   const attempts = Math.max(1, options.attempts ?? 3);
   checkTtl(NAME, defaultTtl, 'leaseTtlMs');
@@ -373,7 +383,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         // ioredis resends unanswered commands after a reconnect; the write script
         // recognises its own token, so a resent write cannot conflict with itself.
         maxRetriesPerRequest: 2,
-        retryStrategy: (times) => (times > 6 ? null : Math.min(500, 50 * times)),
+        retryStrategy: (times) => (times > 6 ? null : backoffDelay(times - 1, { minMs: 50, maxMs: 500 })),
         ...options.clientOptions,
       };
       // ioredis 6 types `replyMapping` without `| undefined`, which exactOptionalPropertyTypes rejects.
@@ -468,7 +478,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         if (mapped.code !== 'connection') throw mapped;
         onLost?.();
         if (!retry || attempt + 1 >= attempts) throw mapped;
-        await sleep(backoffDelay(attempt, { minMs: 50, maxMs: 1000, jitter: true }));
+        await pause(clock, backoffDelay(attempt, { minMs: 50, maxMs: 1000, jitter: true }));
       }
     }
   };
@@ -481,6 +491,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       expiresAt,
       ttlMs,
       renewInBackground: renewLeases,
+      clock,
       disposed: () => disposed,
       held: leases,
       extend: async (ttl) => {
@@ -632,7 +643,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
         connect: async () =>
           (await getClient()).duplicate<Partial<RedisOptions>>({
             lazyConnect: true,
-            retryStrategy: (times: number) => Math.min(5000, 100 * times),
+            retryStrategy: (times: number) => backoffDelay(times - 1, { minMs: 100, maxMs: 5000 }),
           }),
         channelOf: k.notices,
         heads: async (keys) => {
@@ -650,7 +661,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       openKey(key);
       const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
       checkTtl(NAME, ttlMs, 'ttlMs');
-      const deadline = Date.now() + (acquireOptions.waitMs ?? 0);
+      const deadline = clock.now() + (acquireOptions.waitMs ?? 0);
       for (;;) {
         const [epoch, holder, expires, now] = (await run(
           { key },
@@ -660,7 +671,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
           false,
         )) as [number, Buffer, number, number];
         if (epoch > 0) return makeLease(key, epoch, expires, ttlMs);
-        const remaining = deadline - Date.now();
+        const remaining = deadline - clock.now();
         if (remaining <= 0) {
           throw new CheckpointError('lock-held', {
             key,
@@ -669,7 +680,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
             data: { owner: text(holder), expiresAt: expires },
           });
         }
-        await sleep(acquirePause(remaining, expires - now));
+        await pause(clock, acquirePause(remaining, expires - now));
       }
     },
 

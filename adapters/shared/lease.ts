@@ -1,4 +1,6 @@
+import type { Clock, TimerHandle } from '../../src/clock.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
+import { unrefTimer } from './clock.js';
 
 /** A held lease as the adapter's `dispose` sees it: stop renewing, then give it up. */
 export interface HeldLease {
@@ -17,6 +19,8 @@ export interface RenewingLeaseOptions {
   readonly ttlMs: number;
   /** Renew in the background every third of the lifetime. */
   readonly renewInBackground: boolean;
+  /** The adapter's clock: it times the background renewals. */
+  readonly clock: Clock;
   /** True once the adapter is disposed: no more background renewals. */
   readonly disposed: () => boolean;
   /** The adapter's held leases: the lease is in it from acquire to release. */
@@ -42,11 +46,12 @@ export interface RenewingLease {
  *
  * @example
  * ```ts
+ * import { systemClock } from '../../src/clock.js';
  * import { renewingLease, type HeldLease } from './lease.js';
  * const held = new Set<HeldLease>();
  * const lease = renewingLease({
  *   adapter: 'example', key: 'order-1', epoch: 1, expiresAt: Date.now() + 30_000, ttlMs: 30_000,
- *   renewInBackground: false, disposed: () => false, held,
+ *   renewInBackground: false, clock: systemClock, disposed: () => false, held,
  *   extend: async (ttl) => Date.now() + ttl,
  *   free: async () => undefined,
  * });
@@ -56,22 +61,22 @@ export interface RenewingLease {
 export function renewingLease(o: RenewingLeaseOptions): RenewingLease {
   const { adapter, key, epoch } = o;
   let released = false;
-  let timer: ReturnType<typeof setTimeout> | undefined;
+  let timer: TimerHandle;
   let currentTtl = o.ttlMs;
   const stop = () => {
-    if (timer !== undefined) clearTimeout(timer);
+    if (timer !== undefined) o.clock.clearTimeout(timer);
     timer = undefined;
   };
   const schedule = () => {
     if (!o.renewInBackground || released || o.disposed()) return;
-    timer = setTimeout(() => {
+    timer = o.clock.setTimeout(() => {
       timer = undefined;
       lease.renew(currentTtl).then(schedule, (error: unknown) => {
         // Lost for good: writes will be fenced, nothing left to renew. Otherwise try again.
         if (!(isCheckpointError(error) && (error.code === 'fenced' || error.code === 'closed'))) schedule();
       });
     }, currentTtl / 3);
-    timer.unref?.();
+    unrefTimer(timer);
   };
   const handle: HeldLease = {
     stop,
@@ -141,21 +146,6 @@ export function checkTtl(adapter: string, ms: number, name: string): void {
     });
   }
 }
-
-/**
- * Resolves after `ms`. Not unref'd: a write being retried is what keeps a batch
- * job alive until it lands or fails.
- *
- * @example
- * ```ts
- * import { sleep } from './lease.js';
- * await sleep(10);
- * ```
- */
-export const sleep = (ms: number): Promise<void> =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms);
-  });
 
 /**
  * How long an `acquire` that found the lease held waits before asking again:

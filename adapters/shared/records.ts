@@ -1,27 +1,4 @@
-import type { CheckpointRecord } from '../../src/adapter.js';
-import { CheckpointError } from '../../src/errors.js';
-
-/**
- * Refuses a record a server adapter cannot store (`invalid-option`): it needs an
- * integer seq >= 1, an integer epoch >= 0 and Uint8Array bytes.
- *
- * @example
- * ```ts
- * import { checkRecord } from './records.js';
- * checkRecord('redis', 'order-1', { seq: 1, epoch: 0, createdAt: 0, bytes: new Uint8Array(1) });
- * ```
- */
-export function checkRecord(adapter: string, key: string, record: CheckpointRecord): void {
-  const ok = (v: number, min: number) => Number.isSafeInteger(v) && v >= min;
-  if (!ok(record.seq, 1) || !ok(record.epoch, 0) || !(record.bytes instanceof Uint8Array)) {
-    throw new CheckpointError('invalid-option', {
-      key,
-      adapter,
-      seq: record.seq,
-      detail: 'a record needs an integer seq >= 1, an integer epoch >= 0 and Uint8Array bytes',
-    });
-  }
-}
+export { checkRecord } from '../../src/record-check.js';
 
 /** Writes whose outcome is unknown (the connection was lost after sending), by key and seq. */
 export interface InDoubtWrites {

@@ -1,6 +1,6 @@
 import { open } from 'node:fs/promises';
 import { assign, setup } from 'xstate';
-import { fromResumable, withRetry } from 'xstate-checkpoint';
+import { fromResumable, withRetry } from 'xstate-checkpoint/durable';
 import type { KeyedStore } from './store.js';
 
 /** One imported row. */

@@ -1,8 +1,8 @@
 // A checkpoint adapter over an object store with conditional writes (the model of
 // S3, GCS and Azure Blob: objects by name, "create only if absent" and "replace
 // only if unchanged since version v"). docs/adapters.md walks through it.
-import { CheckpointError, checkKey, toCheckpointError } from 'xstate-checkpoint';
-import type { CheckpointAdapter, GenerationInfo, QuarantineInfo } from 'xstate-checkpoint';
+import { CheckpointError, checkKey, toCheckpointError } from 'xstate-checkpoint/adapter-kit';
+import type { CheckpointAdapter, GenerationInfo, QuarantineInfo } from 'xstate-checkpoint/adapter-kit';
 
 /** What the adapter needs from the store. S3: GetObject, PutObject with IfNoneMatch / IfMatch, DeleteObject, ListObjectsV2. */
 export interface ObjectStore {

@@ -22,6 +22,7 @@ import {
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';
 import { codeOf } from '../helpers/errors.js';
+import { driveClock, manualClock } from '../helpers/manual-clock.js';
 
 /** A channel over a Node MessageChannel to `served`; `close` tears both ends down. */
 function overMessageChannel(served: CheckpointAdapter, options: Parameters<typeof serveAdapter>[2] = {}) {
@@ -356,3 +357,33 @@ function withNotices(adapter: CheckpointAdapter) {
     listeners: () => listeners.size,
   };
 }
+
+describe('channel on the `clock` option', () => {
+  it('times timeoutMs on the client clock and the notices long poll on the server clock', async () => {
+    const clientClock = manualClock();
+    const silent = channelAdapter({
+      invoke: () => new Promise(() => undefined),
+      timeoutMs: 30_000,
+      clock: clientClock,
+    });
+    const timedOut = await driveClock(clientClock, silent.keys());
+    expect(timedOut.outcome.status === 'rejected' && (timedOut.outcome.reason as CheckpointError).code).toBe('timeout');
+    expect(timedOut.fired).toBe(1);
+
+    const serverClock = manualClock();
+    const server = serveAdapter(
+      { ...memoryAdapter(), subscribe: () => () => undefined }, // a store with notices that never come
+      () => undefined,
+      { clock: serverClock },
+    );
+    const granted = (await server.handler({ method: 'subscribe', args: ['k'] })) as { ok: true; value: { id: string } };
+    const waited = await driveClock(
+      serverClock,
+      server.handler({ method: 'notices', args: [granted.value.id, 60_000] }),
+    );
+    // No notice came: the call answers null when the server clock says 60 s passed.
+    expect(waited.outcome).toEqual({ status: 'fulfilled', value: { ok: true, value: null } });
+    expect(waited.fired).toBe(1);
+    await server.close();
+  });
+});

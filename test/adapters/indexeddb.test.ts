@@ -1,10 +1,12 @@
 import { IDBFactory, forceCloseDatabase } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
-import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
 import type { IndexedDbAdapterOptions, LocksLike } from 'xstate-checkpoint/adapters/indexeddb';
 import { expectBytes, record, runAdapterConformance } from '../conformance/suite.js';
 import { errorOf } from '../helpers/errors.js';
+import { driveClock, manualClock } from '../helpers/manual-clock.js';
+import { isCheckpointError } from 'xstate-checkpoint';
 
 /** Web Locks for one process (Node has no navigator.locks): exclusive, ifAvailable, signal. */
 function processLocks(): LocksLike {
@@ -384,5 +386,27 @@ describe('indexedDbAdapter locks and tabs', () => {
     expect(seen).toHaveLength(1);
     await writer.dispose();
     await follower.dispose();
+  });
+});
+
+describe('indexedDbAdapter on the `clock` option', () => {
+  it('times the wait of acquire({ waitMs }) on the clock, and stamps quarantine with it', async () => {
+    const shared = { indexedDB: new IDBFactory(), locks: processLocks(), broadcastChannel: false as const };
+    const clock = manualClock();
+    const holder = indexedDbAdapter({ ...shared });
+    const waiter = indexedDbAdapter({ ...shared, clock });
+    const held = await holder.acquire!('k');
+    const { outcome, fired } = await driveClock(clock, waiter.acquire!('k', { waitMs: 60_000 }));
+    // One timer, the give-up at 60 s, fired by the fake clock: no minute passed for real.
+    expect(outcome.status === 'rejected' && isCheckpointError(outcome.reason) && outcome.reason.code).toBe('lock-held');
+    expect(fired).toBe(1);
+    await held.release();
+    const next = await waiter.acquire!('k', { waitMs: 60_000 });
+    expect(clock.pending()).toEqual([]);
+    await waiter.write('k', record(1, next.epoch));
+    await waiter.quarantine('k', 1, 'test');
+    expect((await waiter.listQuarantine('k'))[0]?.quarantinedAt).toBe(clock.now());
+    await next.release();
+    await Promise.all([holder.dispose(), waiter.dispose()]);
   });
 });

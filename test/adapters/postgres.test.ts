@@ -1,5 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
-import { encodeEnvelope, isCheckpointError } from 'xstate-checkpoint';
+import { isCheckpointError } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { postgresAdapter, postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
 import type { PostgresAdapterOptions } from 'xstate-checkpoint/adapters/postgres';
 import { runAdapterConformance, record } from '../conformance/suite.js';

@@ -1,7 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import superjson from 'superjson';
 import { afterAll, bench, describe } from 'vitest';
-import { encodeEnvelope, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { taggedJsonCodec } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { snapshot, type Kind } from './snapshots.js';
 
 // Codec speed against JSON and superjson on XState-like persisted snapshots

@@ -2,7 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
-import { decodeCheckpoint, sealEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { taggedJsonCodec } from 'xstate-checkpoint';
+import { sealEnvelope } from 'xstate-checkpoint/adapter-kit';
+import { decodeCheckpoint } from 'xstate-checkpoint/pipeline';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { snapshot } from './snapshots.js';
 

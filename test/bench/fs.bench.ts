@@ -3,7 +3,8 @@ import { open, rename } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
-import { encodeEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { taggedJsonCodec } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 

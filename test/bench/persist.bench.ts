@@ -2,14 +2,9 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import superjson from 'superjson';
 import { afterAll, bench, describe } from 'vitest';
 import { assign, createActor, createMachine } from 'xstate';
-import {
-  decodeCheckpoint,
-  encodeEnvelope,
-  persistActor,
-  prepareCheckpoint,
-  taggedJsonCodec,
-  type PersistedActor,
-} from 'xstate-checkpoint';
+import { persistActor, taggedJsonCodec, type PersistedActor } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
+import { decodeCheckpoint, prepareCheckpoint } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 // Event throughput of a persisted actor against bare XState and the recipe

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import pg from 'pg';
 import { afterAll, bench, describe } from 'vitest';
-import { encodeEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { postgresAdapter, postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
 import { pgConfig, postgresAvailable, randomSuffix } from '../server/support.js';
 

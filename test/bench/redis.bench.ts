@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
 import { afterAll, bench, describe } from 'vitest';
-import { encodeEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { randomSuffix, redisAvailable, redisUrl } from '../server/support.js';
 

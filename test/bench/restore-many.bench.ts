@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
 import { assign, createActor, setup, type Actor } from 'xstate';
-import { encodeEnvelope, persistActor, taggedJsonCodec, type PersistedActor } from 'xstate-checkpoint';
+import { persistActor, taggedJsonCodec, type PersistedActor } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
 
 // 10,000 actors, one checkpoint each in one fileAdapter folder: restore them all

@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { createActor, setup, toPromise, type AnyActorLogic } from 'xstate';
-import { fromResumable, persistActor } from 'xstate-checkpoint';
+import { persistActor } from 'xstate-checkpoint';
+import { fromResumable } from 'xstate-checkpoint/durable';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 
 const [variant = 'plain', workload = 'memory', count = '100000'] = process.argv.slice(2);

@@ -3,7 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterAll, bench, describe } from 'vitest';
 import { createActor, setup, toPromise, type AnyActorLogic } from 'xstate';
-import { fromResumable } from 'xstate-checkpoint';
+import { fromResumable } from 'xstate-checkpoint/durable';
 
 // Items/s of a resumable batch (persistActor + fileAdapter, cursor published
 // every 100 items) against the same loop with no persistence (fromResumable

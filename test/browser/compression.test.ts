@@ -1,6 +1,7 @@
 import { expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { encodeEnvelope, persistActor, readEnvelopeHeader } from 'xstate-checkpoint';
+import { persistActor } from 'xstate-checkpoint';
+import { encodeEnvelope, readEnvelopeHeader } from 'xstate-checkpoint/adapter-kit';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
 
 const machine = createMachine({

@@ -1,6 +1,6 @@
 import { expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { persistJournaled } from 'xstate-checkpoint';
+import { persistJournaled } from 'xstate-checkpoint/journal';
 import { indexedDbJournalAdapter } from 'xstate-checkpoint/adapters/indexeddb-journal';
 import { runJournalConformance } from '../conformance/suite.js';
 

@@ -1,7 +1,8 @@
 // Runs inside Chromium tabs (bundled by harness.ts): the operations the Node tests drive.
 import { createStore, set } from 'idb-keyval';
 import { assign, setup } from 'xstate';
-import { crc32, isCheckpointError, persistActor } from 'xstate-checkpoint';
+import { isCheckpointError, persistActor } from 'xstate-checkpoint';
+import { crc32 } from 'xstate-checkpoint/adapter-kit';
 import type { Lease, PersistedActor } from 'xstate-checkpoint';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
 import type { IndexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';

@@ -1,7 +1,7 @@
 import { crc32 as zlibCrc32 } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { crc32 } from 'xstate-checkpoint';
+import { crc32 } from 'xstate-checkpoint/adapter-kit';
 
 /** Bit-at-a-time CRC-32 (IEEE, reflected, poly 0xedb88320): slow and obviously right. */
 function reference(bytes: Uint8Array): number {

@@ -6,8 +6,8 @@ import {
   persistActor,
   type CheckpointAdapter,
   type CheckpointEvent,
-  type JournaledActor,
 } from 'xstate-checkpoint';
+import type { JournaledActor } from 'xstate-checkpoint/journal';
 import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const order = createMachine({

@@ -1,7 +1,8 @@
 import { runInNewContext } from 'node:vm';
 import superjson from 'superjson';
 import { describe, expect, it, vi } from 'vitest';
-import { DEFAULT_LIMITS, isCheckpointError, openEnvelope, superjsonCodec, taggedJsonCodec } from 'xstate-checkpoint';
+import { DEFAULT_LIMITS, isCheckpointError, superjsonCodec, taggedJsonCodec } from 'xstate-checkpoint';
+import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { difference, prototypeChanges, snapshotPrototypes } from './isomorphic.js';
 import { errorOf } from '../helpers/errors.js';
 

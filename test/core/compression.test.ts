@@ -1,21 +1,19 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
+import { isCheckpointError, persistActor, taggedJsonCodec } from 'xstate-checkpoint';
 import {
   COMPRESSED_ENVELOPE_FORMAT,
   checkCompress,
   crc32,
-  decodeCheckpoint,
   encodeEnvelope,
   ENVELOPE_FORMAT,
   inflatePayload,
-  isCheckpointError,
   openEnvelope,
-  persistActor,
   readEnvelopeHeader,
   sealEnvelope,
-  taggedJsonCodec,
-} from 'xstate-checkpoint';
+} from 'xstate-checkpoint/adapter-kit';
+import { decodeCheckpoint } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { republish } from '../../cli/republish.js';
 

@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isCheckpointError } from 'xstate-checkpoint';
 import {
   ENVELOPE_FORMAT,
   crc32,
   encodeEnvelope,
-  isCheckpointError,
   openEnvelope,
   readEnvelopeHeader,
   type EnvelopeFields,
-} from 'xstate-checkpoint';
+} from 'xstate-checkpoint/adapter-kit';
 import { errorOf } from '../helpers/errors.js';
 
 const fields: EnvelopeFields = {
@@ -43,6 +43,12 @@ describe('envelope', () => {
     expect(header).toEqual({ format: ENVELOPE_FORMAT, ...fields, length: payload.length, crc: crc32(payload) });
     expect([...back]).toEqual([...payload]);
     expect(readEnvelopeHeader(bytes)).toEqual(header);
+  });
+
+  it('carries the optional journal position in the header, and leaves it out when not given', () => {
+    const bytes = encodeEnvelope({ ...fields, journal: 17 }, payload);
+    expect(openEnvelope(bytes).header.journal).toBe(17);
+    expect(Object.hasOwn(openEnvelope(encodeEnvelope(fields, payload)).header, 'journal')).toBe(false);
   });
 
   it('starts with the XSCK magic, the format byte and a zero reserved byte', () => {
@@ -175,6 +181,7 @@ describe('envelope', () => {
       ['a header that runs past the end', () => encodeEnvelope(fields, payload).subarray(0, 20), /truncated/],
       ['a wrong payload length', () => handMade(headerJson({ length: payload.length + 1 })), /truncated/],
       ['a wrong payload checksum', () => handMade(headerJson({ crc: 1 })), /payload checksum/],
+      ['a journal position that is not an integer', () => handMade(headerJson({ journal: 'x' })), /"journal"/],
     ];
     for (const [name, make, detail] of cases) {
       it(name, () => {
@@ -202,6 +209,7 @@ describe('envelope', () => {
       ['NaN version', { version: NaN }],
       ['unsafe epoch', { epoch: 2 ** 53 }],
       ['non-string machine', { machine: 1 }],
+      ['negative journal position', { journal: -1 }],
     ];
     for (const [name, over] of bad) {
       it(name, () => {

@@ -1,7 +1,9 @@
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createActor, fromCallback, setup, type AnyActorRef, type AnyStateMachine } from 'xstate';
 import { encodeText } from '../../src/codec/index.js';
-import { observeDeliveries, persistActor, persistedTree } from 'xstate-checkpoint';
+import { persistActor } from 'xstate-checkpoint';
+import { observeDeliveries } from 'xstate-checkpoint/journal';
+import { persistedTree } from 'xstate-checkpoint/pipeline';
 import { corpus, type Step } from '../journal/corpus.js';
 import { refCorpus } from './ref-corpus.js';
 import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';

@@ -1,7 +1,8 @@
 // Child process of flood.test.ts: run under a small heap. Writes a good generation,
 // then a newer one holding a flood of empty objects inside the byte cap, and restores.
 import { assign, createMachine } from 'xstate';
-import { encodeEnvelope, persistActor } from '../../src/index.js';
+import { persistActor } from '../../src/index.js';
+import { encodeEnvelope } from '../../src/entries/adapter-kit.js';
 import { memoryAdapter } from '../../adapters/memory/index.js';
 
 const [mode = 'capped', countText = '4000000'] = process.argv.slice(2);

@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, createMachine } from 'xstate';
 import {
-  encodeEnvelope,
   isCheckpointError,
   persistActor,
   systemClock,
@@ -11,6 +10,7 @@ import {
   type FollowOptions,
   type GenerationNotice,
 } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { createMemoryStore, memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const counter = createMachine({

@@ -1,13 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  captureCheckpoint,
-  encodeEnvelope,
-  isCheckpointError,
-  persistActor,
-  taggedJsonCodec,
-  type CheckpointAdapter,
-} from 'xstate-checkpoint';
+import { isCheckpointError, persistActor, taggedJsonCodec, type CheckpointAdapter } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
+import { captureCheckpoint } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { machine, own, twoGenerations, writeGeneration, type Stored } from './hostile-support.js';
 

@@ -1,13 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assign, createActor, setup, type InspectionEvent } from 'xstate';
-import {
-  encodeJournaledEvent,
-  isCheckpointError,
-  loadGeneration,
-  persistActor,
-  taggedJsonCodec,
-  type JournaledActor,
-} from 'xstate-checkpoint';
+import { isCheckpointError, persistActor, taggedJsonCodec } from 'xstate-checkpoint';
+import { encodeJournaledEvent, type JournaledActor } from 'xstate-checkpoint/journal';
+import { loadGeneration } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { machine, own, twoGenerations, writeGeneration, type Stored } from './hostile-support.js';
 

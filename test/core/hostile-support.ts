@@ -1,14 +1,13 @@
 import { expect } from 'vitest';
 import { assign, createMachine, sendTo, setup } from 'xstate';
 import {
-  encodeEnvelope,
-  openEnvelope,
   persistActor,
   systemClock,
   taggedJsonCodec,
   type CheckpointAdapter,
   type PendingTimer,
 } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 // A machine with every path-like field a stored snapshot carries: an invoked

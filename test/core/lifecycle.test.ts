@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createMachine, assign } from 'xstate';
-import { installLifecycleHooks, persistActor, type ProcessLike } from 'xstate-checkpoint';
+import { persistActor, type ProcessLike } from 'xstate-checkpoint';
+import { installLifecycleHooks } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 /** A stand-in for `process`: real listeners, recorded exits. */

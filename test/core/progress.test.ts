@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { fromPromise, setup } from 'xstate';
-import { fromResumable, persistActor, withRetry, type CheckpointEvent } from 'xstate-checkpoint';
+import { persistActor, type CheckpointEvent } from 'xstate-checkpoint';
+import { fromResumable, withRetry } from 'xstate-checkpoint/durable';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 describe('progress events', () => {

@@ -14,14 +14,9 @@ import {
   type AnyActorLogic,
   type AnyActorRef,
 } from 'xstate';
-import {
-  createRestoredActor,
-  encodeEnvelope,
-  persistActor,
-  persistedTree,
-  taggedJsonCodec,
-  type PersistOptions,
-} from 'xstate-checkpoint';
+import { persistActor, taggedJsonCodec, type PersistOptions } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
+import { createRestoredActor, persistedTree } from 'xstate-checkpoint/pipeline';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 
 type Ctx = Record<string, unknown>;

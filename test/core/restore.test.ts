@@ -1,19 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { assign, createMachine, setup } from 'xstate';
+import { migrateSnapshot, persistActor, taggedJsonCodec, type CheckpointAdapter } from 'xstate-checkpoint';
+import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import {
   captureCheckpoint,
   checkIdentity,
   decodeCheckpoint,
-  encodeEnvelope,
-  migrateSnapshot,
-  persistActor,
   prepareCheckpoint,
-  taggedJsonCodec,
   validateContext,
   validateSnapshot,
-  type CheckpointAdapter,
-} from 'xstate-checkpoint';
+} from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { createActor } from 'xstate';
 import { codeOf } from '../helpers/errors.js';

@@ -1,15 +1,7 @@
 import { assign, createActor, setup, toPromise, type AnyActorLogic, type AnyActorRef, type Snapshot } from 'xstate';
 import { describe, expect, it } from 'vitest';
-import {
-  fromResumable,
-  isCheckpointError,
-  persistActor,
-  readProgress,
-  taggedJsonCodec,
-  watchProgress,
-  type CheckpointAdapter,
-  type ProgressReport,
-} from 'xstate-checkpoint';
+import { isCheckpointError, persistActor, taggedJsonCodec, type CheckpointAdapter } from 'xstate-checkpoint';
+import { fromResumable, readProgress, watchProgress, type ProgressReport } from 'xstate-checkpoint/durable';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const range = (from: number, to: number) => Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);

@@ -5,11 +5,11 @@ import {
   explainRetention,
   isCheckpointError,
   persistActor,
-  selectPrunable,
   type Clock,
   type GenerationInfo,
   type RetentionOptions,
 } from 'xstate-checkpoint';
+import { selectPrunable } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const HOUR = 3_600_000;

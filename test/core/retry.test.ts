@@ -10,20 +10,17 @@ import {
 } from 'xstate';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { isCheckpointError, persistActor, taggedJsonCodec, type CheckpointAdapter } from 'xstate-checkpoint';
 import {
   fromResumable,
-  isCheckpointError,
-  persistActor,
   readProgress,
   resolveRetryPolicy,
   retryDelay,
-  openEnvelope,
-  taggedJsonCodec,
   watchProgress,
   withRetry,
-  type CheckpointAdapter,
   type RetryPolicy,
-} from 'xstate-checkpoint';
+} from 'xstate-checkpoint/durable';
+import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CheckpointError, WriteScheduler, type Clock, type FlushInfo } from 'xstate-checkpoint';
+import { CheckpointError, type Clock, type FlushInfo } from 'xstate-checkpoint';
+import { WriteScheduler } from 'xstate-checkpoint/pipeline';
 
 /** A manual clock: time moves only when the test says so. */
 function manualClock() {

@@ -2,7 +2,8 @@
 // before entry actions and children run (XState's createActor, listen, start()).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, emit, fromCallback, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { persistActor, persistJournaled, type PersistOptions } from 'xstate-checkpoint';
+import { persistActor, type PersistOptions } from 'xstate-checkpoint';
+import { persistJournaled } from 'xstate-checkpoint/journal';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 
 const announcer = fromCallback(({ sendBack }) => {

@@ -12,7 +12,8 @@
 // {"type":"done","output"} when the work finished and its final state is durable.
 import { appendFileSync, readFileSync } from 'node:fs';
 import { assign, fromPromise, setup, type AnyActorLogic } from 'xstate';
-import { fromResumable, persistActor, watchProgress, withRetry } from 'xstate-checkpoint';
+import { persistActor } from 'xstate-checkpoint';
+import { fromResumable, watchProgress, withRetry } from 'xstate-checkpoint/durable';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { foldWeight, weight, type BatchOutput } from './batch-data.js';
 

@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { taggedJsonCodec } from 'xstate-checkpoint';
+import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { foldWeight, weight, type BatchOutput } from './batch-data.js';
 

@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isCheckpointError, loadGeneration, openEnvelope, taggedJsonCodec } from 'xstate-checkpoint';
+import { isCheckpointError, taggedJsonCodec } from 'xstate-checkpoint';
+import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
+import { loadGeneration } from 'xstate-checkpoint/pipeline';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from './fs-build.js';
 import { CRASH_KEY, blobFor, crashMachine } from './fs-machine.js';

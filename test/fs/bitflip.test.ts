@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CheckpointAdapter, CheckpointRecord } from 'xstate-checkpoint';
-import { encodeEnvelope, isCheckpointError, openEnvelope } from 'xstate-checkpoint';
+import { isCheckpointError } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 
 const KEY = 'flip';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CheckpointRecord } from 'xstate-checkpoint';
-import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, keyFolderName, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
 import { crashVariants, SimFs } from './sim-fs.js';
 

@@ -8,6 +8,7 @@ import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from '../crash/fs-build.js';
 import { startChild } from './children.js';
 import { codeOf } from '../helpers/errors.js';
+import { driveClock, manualClock } from '../helpers/manual-clock.js';
 
 let work = '';
 let entry = '';
@@ -57,6 +58,32 @@ describe('fileAdapter locks', () => {
     expect(codes.filter((c) => c === 'lock-held')).toHaveLength(7);
     expect(await lockFiles('k')).toEqual(['lock-0000000000000001']);
     await Promise.all(adapters.map((a) => a.dispose()));
+  });
+
+  it('runs lease expiry and the wait of acquire({ waitMs }) on the `clock` option (a fake clock here)', async () => {
+    const clock = manualClock();
+    const a = fileAdapter({ dir, clock });
+    const b = fileAdapter({ dir, clock });
+    const held = await a.acquire!('k', { ttlMs: 60_000 });
+    // b polls by the fake clock: each poll is a timer on it, none fires until the test moves time.
+    const started = clock.now();
+    const { outcome, fired } = await driveClock(clock, b.acquire!('k', { waitMs: 2_000 }));
+    expect(outcome.status === 'rejected' && isCheckpointError(outcome.reason) && outcome.reason.code).toBe('lock-held');
+    expect(fired).toBeGreaterThanOrEqual(2_000 / 25);
+    expect(clock.now() - started).toBeGreaterThanOrEqual(2_000);
+    // The lease expires by the same clock: 60 s later b takes the key over at once.
+    await clock.advance(60_001);
+    const taken = await b.acquire!('k');
+    expect(taken.epoch).toBe(held.epoch + 1);
+    await taken.release();
+  });
+
+  it('keeps the deprecated `now` option working as the clock’s now()', async () => {
+    const at = 1_234_567;
+    const adapter = fileAdapter({ dir, now: () => at });
+    await adapter.write('k', record(1, 0));
+    await adapter.quarantine('k', 1, 'test');
+    expect((await adapter.listQuarantine('k'))[0]?.quarantinedAt).toBe(at);
   });
 
   it('takes over an expired lease, fences the old holder and never releases the new holder’s lock', async () => {

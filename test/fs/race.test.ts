@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { crc32, openEnvelope } from 'xstate-checkpoint';
+import { crc32, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from '../crash/fs-build.js';
 import { startChild } from './children.js';

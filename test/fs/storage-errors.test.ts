@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CheckpointRecord } from 'xstate-checkpoint';
-import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { buildChild } from '../crash/fs-build.js';
 import { codeOf } from '../helpers/errors.js';

@@ -1,7 +1,7 @@
 import { appendFile, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint';
+import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint/journal';
 import { keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { fileJournalAdapter } from 'xstate-checkpoint/adapters/fs-journal';
 import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';

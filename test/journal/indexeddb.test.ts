@@ -1,7 +1,7 @@
 import { IDBFactory, IDBKeyRange } from 'fake-indexeddb';
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { persistJournaled } from 'xstate-checkpoint';
+import { persistJournaled } from 'xstate-checkpoint/journal';
 import type { LocksLike } from 'xstate-checkpoint/adapters/indexeddb';
 import { indexedDbJournalAdapter } from 'xstate-checkpoint/adapters/indexeddb-journal';
 import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';

@@ -2,15 +2,15 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, createMachine, sendTo, setup } from 'xstate';
 import {
   CheckpointError,
-  observeDeliveries,
   persistActor,
-  persistJournaled,
+  taggedJsonCodec,
   type CheckpointAdapter,
   type CheckpointEvent,
   type Clock,
   type JournalStore,
-  type JournaledActor,
 } from 'xstate-checkpoint';
+import { observeDeliveries, persistJournaled, type JournaledActor } from 'xstate-checkpoint/journal';
+import { encodeEnvelope, openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { codeOf } from '../helpers/errors.js';
 
@@ -249,6 +249,40 @@ describe('journal mode: restore', () => {
     );
     expect(q.actor.getSnapshot().context.n).toBe(26);
     expect(q.restored.journal).toMatchObject({ fromSeq: 26, replayed: 0 });
+  });
+
+  it('keeps the journal position in the envelope header, and still reads it from the payload of older generations', async () => {
+    const store = createMemoryStore();
+    const p = await persistJournaled(counter, {
+      key: 'k',
+      adapter: memoryAdapter({ store }),
+      journal: { compactEvery: 1000 },
+      flushOnExit: false,
+    });
+    for (let i = 0; i < 3; i++) await p.send({ type: 'INC' });
+    const { seq } = await p.compact();
+    for (let i = 0; i < 2; i++) await p.send({ type: 'INC' });
+    p.actor.stop(); // a crash: no close
+    const record = store.keys.get('k')!.generations.get(seq)!;
+    const { header, payload } = openEnvelope(record.bytes);
+    expect(header.journal).toBe(3);
+    const data = taggedJsonCodec.decode(payload) as Record<string, unknown>;
+    expect(Object.keys(data).sort()).toEqual(['snapshot', 'timers']);
+    // The same generation as an earlier release wrote it: the position inside the payload, none in the header.
+    const { journal: _moved, format: _f, length: _l, crc: _c, ...fields } = header;
+    const legacy = encodeEnvelope(fields, taggedJsonCodec.encode({ ...data, journal: 3 }));
+    store.keys.get('k')!.generations.set(seq, { ...record, bytes: legacy, byteLength: legacy.length });
+    const q = track(
+      await persistJournaled(counter, {
+        key: 'k',
+        adapter: memoryAdapter({ store }),
+        journal: true,
+        flushOnExit: false,
+      }),
+    );
+    // Read from position 0 instead, the five entries would be replayed onto n = 3.
+    expect(q.restored.journal).toMatchObject({ fromSeq: 3, lastSeq: 5, replayed: 2 });
+    expect(q.actor.getSnapshot().context.n).toBe(5);
   });
 
   it('reports a torn tail quietly and a corrupt entry loudly, restoring up to the last good entry', async () => {

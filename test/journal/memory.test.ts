@@ -1,4 +1,4 @@
-import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint';
+import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint/journal';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { runJournalConformance } from '../conformance/suite.js';
 

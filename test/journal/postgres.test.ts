@@ -1,6 +1,6 @@
 import { beforeAll, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { persistJournaled } from 'xstate-checkpoint';
+import { persistJournaled } from 'xstate-checkpoint/journal';
 import { postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
 import { postgresJournalAdapter, postgresJournalSql } from 'xstate-checkpoint/adapters/postgres-journal';
 import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';

@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, createMachine, fromPromise, setup, type AnyActorRef } from 'xstate';
 import { encodeText } from '../../src/codec/index.js';
-import { pendingTimers, persistJournaled, type CheckpointEvent } from 'xstate-checkpoint';
+import { pendingTimers, type CheckpointEvent } from 'xstate-checkpoint';
+import { persistJournaled } from 'xstate-checkpoint/journal';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 import { corpus, type Step } from './corpus.js';
 

@@ -37,33 +37,36 @@ const versionIn = async (name: string) =>
   (JSON.parse(await readFile(join(repoRoot, 'node_modules', name, 'package.json'), 'utf8')) as { version: string })
     .version;
 
+/** The package as `npm pack` wrote it. */
+export interface PackedPackage {
+  /** The tarball's path (inside `dir`). */
+  readonly tarball: string;
+  /** The tarball's file name (`xstate-checkpoint-<version>.tgz`). */
+  readonly filename: string;
+  /** The files in the tarball (`package/...`), with their sizes. */
+  readonly files: ReadonlyArray<{ readonly path: string; readonly size: number }>;
+  /** Seconds each step took. */
+  readonly seconds: Readonly<Record<'build' | 'pack', number>>;
+}
+
 /**
- * Builds the package (the two steps of `npm run build`: `vite build` and
- * `tsc -p tsconfig.build.json`) into a staging folder holding what the
- * `files` field ships, so the repository's own `dist/` is left alone; packs it
- * with `npm pack`; and installs the tarball, with the peers each entry needs
- * and the fixtures of `test/package/consumer/`, into a fresh folder under
- * `os.tmpdir()`, where nothing of the repository resolves. Dependencies come
- * from npm's cache when they are there (`--prefer-offline`), else the
- * registry; `xstate-oldest` is an npm alias of {@link OLDEST_XSTATE}.
+ * Builds the package (the two steps of `npm run build`: `vite build` and,
+ * unless `types` is false, `tsc -p tsconfig.build.json`) into a staging
+ * folder holding what the `files` field ships, so the repository's own
+ * `dist/` is left alone, and packs it with `npm pack` into `dir`. The staging
+ * folder is removed.
  *
  * @example
  * ```ts
- * import { installPackage } from './install.js';
- * const installed = await installPackage();
- * await installed.remove();
+ * import { mkdtemp } from 'node:fs/promises';
+ * import { tmpdir } from 'node:os';
+ * import { packPackage } from './install.js';
+ * const { tarball } = await packPackage(await mkdtemp(`${tmpdir()}/xsc-`), { types: false });
  * ```
  */
-export async function installPackage(): Promise<InstalledPackage> {
-  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as {
-    files: string[];
-    peerDependencies: Record<string, string>;
-  };
+export async function packPackage(dir: string, { types = true }: { types?: boolean } = {}): Promise<PackedPackage> {
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { files: string[] };
   const stage = await mkdtemp(join(tmpdir(), 'xsc-stage-'));
-  const dir = await mkdtemp(join(tmpdir(), 'xsc-consumer-'));
-  const remove = async () => {
-    await Promise.all([rm(stage, { recursive: true, force: true }), rm(dir, { recursive: true, force: true })]);
-  };
   try {
     let t = performance.now();
     const lap = () => {
@@ -78,13 +81,15 @@ export async function installPackage(): Promise<InstalledPackage> {
     // The folder is new and empty, so both steps can write into it at once.
     await Promise.all([
       run(node, [join(repoRoot, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', out], options),
-      run(
-        node,
-        [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
-        options,
-      ),
+      types
+        ? run(
+            node,
+            [join(repoRoot, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json', '--outDir', out],
+            options,
+          )
+        : undefined,
     ]);
-    const buildSeconds = lap();
+    const build = lap();
     // Whatever else `files` names is copied as it is, so npm packs the same set it would from the repository.
     await copyFile(join(repoRoot, 'package.json'), join(stage, 'package.json'));
     for (const entry of pkg.files.filter((f) => f !== 'dist'))
@@ -95,10 +100,41 @@ export async function installPackage(): Promise<InstalledPackage> {
       files: Array<{ path: string; size: number }>;
     }>;
     if (info === undefined) throw new Error(`npm pack in ${stage} reported nothing`);
-    const tarball = join(dir, info.filename);
-    const packSeconds = lap();
+    return {
+      tarball: join(dir, info.filename),
+      filename: info.filename,
+      files: info.files.map((f) => ({ path: f.path, size: f.size })),
+      seconds: { build, pack: lap() },
+    };
+  } finally {
+    await rm(stage, { recursive: true, force: true });
+  }
+}
 
-    const dependencies: Record<string, string> = { 'xstate-checkpoint': `file:./${info.filename}` };
+/**
+ * Packs the package ({@link packPackage}) and installs the tarball, with the
+ * peers each entry needs and the fixtures of `test/package/consumer/`, into a
+ * fresh folder under `os.tmpdir()`, where nothing of the repository resolves.
+ * Dependencies come from npm's cache when they are there (`--prefer-offline`),
+ * else the registry; `xstate-oldest` is an npm alias of {@link OLDEST_XSTATE}.
+ *
+ * @example
+ * ```ts
+ * import { installPackage } from './install.js';
+ * const installed = await installPackage();
+ * await installed.remove();
+ * ```
+ */
+export async function installPackage(): Promise<InstalledPackage> {
+  const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as {
+    peerDependencies: Record<string, string>;
+  };
+  const dir = await mkdtemp(join(tmpdir(), 'xsc-consumer-'));
+  const remove = () => rm(dir, { recursive: true, force: true });
+  try {
+    const t = performance.now();
+    const packed = await packPackage(dir);
+    const dependencies: Record<string, string> = { 'xstate-checkpoint': `file:./${packed.filename}` };
     // At the versions the repository's lockfile holds, which `npm ci` just put into npm's cache.
     for (const name of [...Object.keys(pkg.peerDependencies), ...consumerExtras]) {
       dependencies[name] = await versionIn(name);
@@ -124,8 +160,9 @@ export async function installPackage(): Promise<InstalledPackage> {
     );
     const installed = await readdir(join(dir, 'node_modules/xstate-checkpoint'));
     if (!installed.includes('package.json')) throw new Error(`the tarball did not install into ${dir}`);
-    const seconds = { build: buildSeconds, pack: packSeconds, install: lap() };
-    return { dir, tarball, files: info.files.map((f) => ({ path: f.path, size: f.size })), seconds, remove };
+    const install = Math.round((performance.now() - t) / 100) / 10 - packed.seconds.build - packed.seconds.pack;
+    const seconds = { ...packed.seconds, install: Math.round(install * 10) / 10 };
+    return { dir, tarball: packed.tarball, files: packed.files, seconds, remove };
   } catch (error) {
     await remove();
     throw error;

@@ -1,66 +1,183 @@
-import { mkdir, writeFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { build, minify } from 'vite';
+import { build } from 'vite';
 import type { Rolldown } from 'vite';
-import { expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { packPackage } from './install.js';
 
-// Own code only: the peers a browser app bundles anyway are left out.
-const notOurs = /^(xstate|zod|superjson)(\/|$)/;
-const root = fileURLToPath(new URL('../../', import.meta.url));
-let entries = 0;
+const run = promisify(execFile);
+const KB = 1024;
+/** Issue 14's goal for what a browser app loads at start with persistActor and indexedDbAdapter. */
+const START_TARGET = 9 * KB;
+/**
+ * What the start bundle may weigh today: the goal is not reached yet (see the table this test
+ * prints); this bound keeps it from growing back while the rest moves out.
+ */
+const START_BUDGET = 24 * KB;
 
-/** Bundles `source` (tree-shaken, externals left out), minifies it and returns the gzip size in bytes. */
-async function gzippedSize(source: string, external: (id: string) => boolean): Promise<number> {
-  const entry = `${root}test/.tmp/size-${++entries}.ts`;
-  await mkdir(`${root}test/.tmp`, { recursive: true });
+// The peers a browser app bundles anyway are left out, as the issue measures.
+const external = /^(xstate|react|zod|superjson)(\/|$)/;
+let app: string;
+
+/** A chunk of the app's build: its gzip size and what it is made of. */
+interface Chunk {
+  readonly name: string;
+  readonly gzip: number;
+  readonly modules: ReadonlyArray<readonly [string, number]>;
+  readonly imports: readonly string[];
+  readonly dynamicImports: readonly string[];
+  readonly isEntry: boolean;
+}
+
+/** What loads at start (the entry chunk and its static imports) and what loads on demand. */
+interface AppBundle {
+  readonly start: Chunk[];
+  readonly onDemand: Chunk[];
+  readonly startBytes: number;
+}
+
+let builds = 0;
+
+/**
+ * Builds `source` as a user's Vite app would (production build: minified, tree-shaken,
+ * chunks split at dynamic imports), with `xstate-checkpoint` resolved from the packed
+ * tarball through its exports map.
+ */
+async function bundle(source: string): Promise<AppBundle> {
+  const entry = join(app, `app-${++builds}.js`);
   await writeFile(entry, source);
   const result = await build({
     configFile: false,
+    root: app,
     logLevel: 'silent',
+    mode: 'production',
     build: {
       write: false,
-      minify: false,
-      lib: { entry, formats: ['es'], fileName: 'size' },
-      rollupOptions: { external: (id) => notOurs.test(id) || external(id) },
+      minify: true,
+      modulePreload: false,
+      rollupOptions: { input: entry, external: (id) => external.test(id) },
     },
   });
   const outputs = (Array.isArray(result) ? result : [result]) as Rolldown.RolldownOutput[];
-  const code = outputs
+  const chunks: Chunk[] = outputs
     .flatMap((o) => o.output)
-    .filter((o) => o.type === 'chunk')
-    .map((o) => o.code)
-    .join('\n');
-  const min = await minify('size.js', code, { compress: true, mangle: true, module: true });
-  return gzipSync(min.code, { level: 9 }).length;
+    .filter((o): o is Rolldown.OutputChunk => o.type === 'chunk')
+    .map((c) => ({
+      name: c.fileName,
+      gzip: gzipSync(c.code, { level: 9 }).length,
+      modules: Object.entries(c.modules).map(([id, m]) => [shortName(id), m.renderedLength] as const),
+      imports: c.imports,
+      dynamicImports: c.dynamicImports,
+      isEntry: c.isEntry,
+    }));
+  const byName = new Map(chunks.map((c) => [c.name, c]));
+  const start = new Set<Chunk>();
+  const visit = (c: Chunk | undefined) => {
+    if (!c || start.has(c)) return;
+    start.add(c);
+    for (const name of c.imports) visit(byName.get(name));
+  };
+  for (const c of chunks) if (c.isEntry) visit(c);
+  return {
+    start: [...start],
+    onDemand: chunks.filter((c) => !start.has(c)),
+    startBytes: [...start].reduce((sum, c) => sum + c.gzip, 0),
+  };
 }
 
-const KB = 1024;
+/** A module of the package as its source file, when the source map names it; else the dist chunk. */
+function shortName(id: string): string {
+  const at = id.indexOf('node_modules/xstate-checkpoint/');
+  return at >= 0 ? id.slice(at + 'node_modules/xstate-checkpoint/'.length) : id.slice(id.lastIndexOf('/') + 1);
+}
 
-it('the IndexedDB adapter adds at most 2.5 KB min+gz to an app that uses the core', async () => {
-  const size = await gzippedSize(`export { indexedDbAdapter } from '${root}adapters/indexeddb/index.ts';`, (id) =>
-    /[/\\]src[/\\]/.test(id),
+/** The source files a chunk of the package was built from (its source map's `sources`). */
+async function sourcesOf(distFile: string): Promise<string> {
+  if (!distFile.startsWith('dist/')) return '';
+  try {
+    const map = JSON.parse(await readFile(join(app, 'node_modules/xstate-checkpoint', `${distFile}.map`), 'utf8')) as {
+      sources: string[];
+    };
+    return map.sources.map((s) => s.replace(/^.*?\/((src|adapters)\/)/, '$1')).join(', ');
+  } catch {
+    return '';
+  }
+}
+
+/** Each start module's share of the start bytes (by minified length), largest first, with its sources. */
+async function table(title: string, b: AppBundle): Promise<string> {
+  const modules = b.start.flatMap((c) => c.modules).filter(([, n]) => n > 0);
+  const total = modules.reduce((sum, [, n]) => sum + n, 0);
+  const rows = await Promise.all(
+    modules
+      .sort((x, y) => y[1] - x[1])
+      .map(
+        async ([id, n]) =>
+          `  ${String(Math.round((b.startBytes * n) / total)).padStart(6)} B  ${id}  ${await sourcesOf(id)}`,
+      ),
   );
-  console.log(`indexedDbAdapter own code: ${size} B min+gz (budget ${2.5 * KB})`);
-  expect(size).toBeLessThanOrEqual(2.5 * KB);
+  const later = b.onDemand.map((c) => `  ${String(c.gzip).padStart(6)} B  ${c.name} (on demand)`);
+  return [`${title}: ${b.startBytes} B min+gz at start`, ...rows, ...later].join('\n');
+}
+
+beforeAll(async () => {
+  app = await mkdtemp(join(tmpdir(), 'xsc-size-'));
+  const { tarball } = await packPackage(app, { types: false });
+  const pkg = join(app, 'node_modules/xstate-checkpoint');
+  await mkdir(pkg, { recursive: true });
+  await run('tar', ['-xzf', tarball, '-C', pkg, '--strip-components=1']);
+}, 120_000);
+
+afterAll(async () => {
+  if (app) await rm(app, { recursive: true, force: true });
 });
 
-it('the localStorage adapter adds at most 2 KB min+gz', async () => {
-  const size = await gzippedSize(`export { localStorageAdapter } from '${root}adapters/localstorage/index.ts';`, (id) =>
-    /[/\\]src[/\\]/.test(id),
-  );
-  console.log(`localStorageAdapter own code: ${size} B min+gz (budget ${2 * KB})`);
-  expect(size).toBeLessThanOrEqual(2 * KB);
-});
+const core = `import { persistActor } from 'xstate-checkpoint';`;
+const indexedDb = `import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';`;
+const localStorage = `import { localStorageAdapter } from 'xstate-checkpoint/adapters/localstorage';`;
+const use = (...names: string[]) => `\nconsole.log(${names.join(', ')});\n`;
 
-it('the IndexedDB adapter adds at most 2.5 KB to a bundle of the core (persistActor)', async () => {
-  const core = `export { persistActor } from '${root}src/index.ts';`;
-  const withAdapter = `${core}\nexport { indexedDbAdapter } from '${root}adapters/indexeddb/index.ts';`;
-  const [coreSize, both] = await Promise.all([gzippedSize(core, () => false), gzippedSize(withAdapter, () => false)]);
-  // Issue 4 targets 5 KB for core + adapter; the core alone is far above that, which
-  // is the core's budget to settle, so only the adapter's share is asserted here.
+it('persistActor + indexedDbAdapter load at most the start budget, measured from the packed package', async () => {
+  const both = await bundle(`${core}\n${indexedDb}${use('persistActor', 'indexedDbAdapter')}`);
+  console.log(await table('persistActor + indexedDbAdapter', both));
   console.log(
-    `persistActor: ${coreSize} B, + indexedDbAdapter: ${both} B min+gz (adds ${both - coreSize} B; issue target for both ${5 * KB} B)`,
+    `issue 14 target ${START_TARGET} B; now ${both.startBytes} B (${(both.startBytes / START_TARGET).toFixed(2)}x the target)`,
   );
-  expect(both - coreSize).toBeLessThanOrEqual(2.5 * KB);
-});
+  expect(both.startBytes).toBeLessThanOrEqual(START_BUDGET);
+  // Journal mode, follow mode and history are not part of the start bundle.
+  const startModules = both.start.flatMap((c) => c.modules.filter(([, n]) => n > 0).map(([id]) => id));
+  for (const lazy of ['journal', 'follow', 'history', 'replay', 'gzip', 'restore-notice']) {
+    expect(startModules.filter((id) => new RegExp(`(^|[/-])${lazy}[.-]`).test(id))).toEqual([]);
+  }
+}, 60_000);
+
+it('the IndexedDB adapter adds at most 2.5 KB and the localStorage adapter 2 KB to an app of persistActor', async () => {
+  const [alone, withIdb, withLs] = await Promise.all([
+    bundle(`${core}${use('persistActor')}`),
+    bundle(`${core}\n${indexedDb}${use('persistActor', 'indexedDbAdapter')}`),
+    bundle(`${core}\n${localStorage}${use('persistActor', 'localStorageAdapter')}`),
+  ]);
+  const idb = withIdb.startBytes - alone.startBytes;
+  const ls = withLs.startBytes - alone.startBytes;
+  console.log(
+    `persistActor alone: ${alone.startBytes} B; + indexedDbAdapter adds ${idb} B, + localStorageAdapter ${ls} B`,
+  );
+  expect(idb).toBeLessThanOrEqual(2.5 * KB);
+  expect(ls).toBeLessThanOrEqual(2 * KB);
+}, 60_000);
+
+it('the React hook adds little to persistActor + indexedDbAdapter', async () => {
+  const base = `${core}\n${indexedDb}`;
+  const [without, withHook] = await Promise.all([
+    bundle(`${base}${use('persistActor', 'indexedDbAdapter')}`),
+    bundle(
+      `${base}\nimport { usePersistedActor } from 'xstate-checkpoint/react';${use('persistActor', 'indexedDbAdapter', 'usePersistedActor')}`,
+    ),
+  ]);
+  console.log(`+ usePersistedActor: ${withHook.startBytes} B (adds ${withHook.startBytes - without.startBytes} B)`);
+  expect(withHook.startBytes - without.startBytes).toBeLessThanOrEqual(1 * KB);
+}, 60_000);

@@ -3,7 +3,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, expect, it } from 'vitest';
-import { openEnvelope } from 'xstate-checkpoint';
+import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
 import { pgConfig, pgUrl } from './support.js';
 import { describePostgres } from '../helpers/servers.js';

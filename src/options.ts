@@ -1,0 +1,254 @@
+import type { ActorOptions, AnyActorLogic } from 'xstate';
+import type { AcquireOptions, CheckpointAdapter } from './adapter.js';
+import { systemClock, type Clock } from './clock.js';
+import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js';
+import { checkCompress, type CompressOptions } from './compression.js';
+import { CheckpointError } from './errors.js';
+import { CheckpointEmitter, type CheckpointEvent } from './events.js';
+import type { FollowOptions } from './follow.js';
+import type { JournalOptions } from './journal-options.js';
+import { checkKey } from './keys.js';
+import type { LifecycleEnv } from './lifecycle.js';
+import { checkMigrations, type Migrations } from './migrate.js';
+import type { OnRestoreError, RestoreContext } from './restore.js';
+import { checkRetention, type RetentionOptions } from './retention.js';
+import type { DebounceOptions } from './scheduler.js';
+import type { StandardSchema } from './validate.js';
+
+/** Options of `persistActor`. */
+export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
+  ActorOptions<TLogic>,
+  'input' | 'inspect' | 'systemId' | 'logger' | 'id'
+> {
+  /** Names the actor's checkpoints in the adapter. Required. */
+  readonly key: string;
+  /** Where checkpoints go. Required. */
+  readonly adapter: CheckpointAdapter;
+  /** Version of the machine's persisted shape; bump it with a migration step. @default 1 */
+  readonly version?: number;
+  /** `migrations[n]` turns a version-`n` snapshot into version `n + 1`. @default {} */
+  readonly migrations?: Migrations;
+  /** Any Standard Schema (zod 4, valibot, arktype) for the context, checked after migration. */
+  readonly schema?: StandardSchema;
+  /** Debounce of checkpoint writes. @default { wait: 100, maxWait: 1000 } */
+  readonly debounce?: DebounceOptions;
+  /** Which generations to keep. @default { latest: 3 } */
+  readonly retain?: RetentionOptions;
+  /**
+   * When a generation cannot be restored: `fallback` quarantines it and tries
+   * older ones, then starts fresh; `fresh` starts fresh after the newest
+   * fails; `throw` rejects with `restore-failed` and quarantines nothing.
+   * @default 'fallback'
+   */
+  readonly onRestoreError?: OnRestoreError;
+  /** Codec for new checkpoints. @default taggedJsonCodec */
+  readonly codec?: Codec;
+  /**
+   * Gzip payloads from a size on (`CompressionStream`; no dependency). `true`
+   * means `{ above: 64 * 1024 }`. Stored as envelope format 2; a payload that
+   * does not shrink is stored as it is. Reading needs no option.
+   * @default false
+   */
+  readonly compress?: boolean | CompressOptions;
+  /** Further codecs accepted when reading (e.g. while switching codecs). @default [] */
+  readonly readCodecs?: readonly Codec[];
+  /** Caps on size, nesting and the number of values for decoding (see {@link DecodeLimits}). @default DEFAULT_LIMITS */
+  readonly limits?: DecodeLimits;
+  /** Time source for debouncing, deadlines and timestamps. @default systemClock */
+  readonly clock?: Clock;
+  /** Identity stored in each checkpoint and checked on restore. @default the machine's `id`, else 'actor' */
+  readonly machineId?: string;
+  /** Take the adapter's lock for the key before restoring; writes carry its fencing epoch. @default false */
+  readonly lock?: boolean | AcquireOptions;
+  /**
+   * With `lock`: when another writer holds the key, follow it read-only
+   * instead of rejecting with `lock-held`, and take over once the lock is
+   * free. A follower's `actor` is not started: it mirrors the writer's newest
+   * generation (replaced on each one, see the `follow` event) and processes
+   * no events; `role` says which one this is.
+   * @default false
+   */
+  readonly follow?: boolean | FollowOptions;
+  /** Flush on SIGINT/SIGTERM/beforeExit (Node) and pagehide/hidden (browsers). @default true */
+  readonly flushOnExit?: boolean;
+  /** Where lifecycle signals come from. @default the globals */
+  readonly lifecycle?: LifecycleEnv;
+  /** Failed background writes (the actor keeps running). @default logs with console.error */
+  readonly onError?: (error: CheckpointError) => void;
+  /** Every {@link CheckpointEvent}. Same as `persisted.on('*', fn)`. */
+  readonly onEvent?: (event: CheckpointEvent) => void;
+  /**
+   * `false` returns the writer's actor restored but not started, so that
+   * `.on()`, `.subscribe()` and inspection see what entry actions and
+   * children do at start; `persisted.start()` (or `persisted.actor.start()`)
+   * starts it, re-arms its pending timers, opens writes and emits `restore`.
+   * Until then `flush()` writes nothing and `close()` writes nothing. A
+   * follower ignores it (its actor never starts); once it takes over, its
+   * actor starts if `start()` was called.
+   * @default true
+   */
+  readonly start?: boolean;
+  /** Journal mode: every event is journaled durably (see `persistJournaled`, which types `send`). @default false */
+  readonly journal?: boolean | JournalOptions;
+}
+
+/** Journal options with their defaults filled in. */
+export interface ResolvedJournalOptions {
+  readonly compactEvery: number;
+  readonly compactAfterMs: number;
+  readonly verifyReplay: boolean;
+  readonly compactOnClose: boolean;
+}
+
+/** {@link PersistOptions} checked once, with every default filled in: what both modes run on. */
+export interface ResolvedOptions<TLogic extends AnyActorLogic> {
+  readonly logic: TLogic;
+  readonly key: string;
+  readonly adapter: CheckpointAdapter;
+  readonly clock: Clock;
+  /** The codec new checkpoints are written with. */
+  readonly codec: Codec;
+  /** Codecs accepted when reading: `codec` first, then `readCodecs` without duplicates. */
+  readonly codecs: readonly Codec[];
+  readonly limits: DecodeLimits | undefined;
+  readonly retain: RetentionOptions;
+  readonly compress: boolean | CompressOptions | undefined;
+  /** Debounce of snapshot writes, defaults filled in. */
+  readonly debounce: { readonly wait: number; readonly maxWait: number };
+  /** What the restore steps check against (machine id, version, migrations, schema). */
+  readonly restore: RestoreContext & { readonly version: number };
+  readonly onRestoreError: OnRestoreError;
+  /** `undefined` without `lock`. */
+  readonly lock: AcquireOptions | undefined;
+  /** `undefined` without `follow`. */
+  readonly follow: FollowOptions | undefined;
+  /** `undefined` in snapshot mode. */
+  readonly journal: ResolvedJournalOptions | undefined;
+  /** The options XState's `createActor` gets (`input`, `inspect`, `systemId`, `logger`, `id`). */
+  readonly actorOptions: ActorOptions<TLogic>;
+  readonly start: boolean;
+  readonly flushOnExit: boolean;
+  readonly lifecycle: LifecycleEnv | undefined;
+  /** The app's `onError`, or a `console.error` line. */
+  readonly onError: (error: CheckpointError) => void;
+  /** Where restore notices go (the app's own `logger` and `onError`, not the defaults). */
+  readonly notices: {
+    readonly logger: ((...args: unknown[]) => void) | undefined;
+    readonly onError: ((error: CheckpointError) => void) | undefined;
+  };
+  readonly events: CheckpointEmitter;
+}
+
+const ACTOR_OPTIONS = ['input', 'inspect', 'systemId', 'logger', 'id'] as const;
+
+function machineIdOf(logic: AnyActorLogic, explicit: string | undefined): string {
+  if (explicit !== undefined) return explicit;
+  const id = (logic as { id?: unknown }).id;
+  return typeof id === 'string' && id.length > 0 ? id : 'actor';
+}
+
+function objectOr<T extends object>(value: boolean | T | undefined): T | undefined {
+  if (!value) return undefined;
+  return typeof value === 'object' ? value : ({} as T);
+}
+
+function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOptions<TLogic>, version: number): void {
+  const bad = (detail: string) => new CheckpointError('invalid-option', { key: o.key, detail });
+  if (o.journal && o.follow) throw bad('`follow` is not available in journal mode');
+  checkKey(o.key);
+  if (typeof (logic as { transition?: unknown } | null)?.transition !== 'function') {
+    throw bad('the first argument must be actor logic (a machine or fromPromise/fromCallback/... logic)');
+  }
+  if (!o.adapter || typeof o.adapter.write !== 'function') throw bad('`adapter` is required (e.g. memoryAdapter())');
+  if (o.journal && !o.adapter.journal) {
+    throw bad(
+      `journal mode needs an adapter with a journal; "${o.adapter.name}" has none (memoryAdapter and fileJournalAdapter have one)`,
+    );
+  }
+  if (!Number.isInteger(version) || version < 1)
+    throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
+  if (o.lock && !o.adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
+  if (o.follow && !o.lock) throw bad('`follow` needs `lock`: it follows whoever holds the lock');
+  checkRetention(o.retain, o.key);
+  checkCompress(o.compress, o.key);
+  checkMigrations(o.migrations ?? {}, version);
+}
+
+function resolveJournal(
+  key: string,
+  journal: boolean | JournalOptions | undefined,
+): ResolvedJournalOptions | undefined {
+  const jo = objectOr(journal);
+  if (!jo) return undefined;
+  const resolved = {
+    compactEvery: jo.compactEvery ?? 1000,
+    compactAfterMs: jo.compactAfterMs ?? 60_000,
+    verifyReplay: jo.verifyReplay ?? true,
+    compactOnClose: jo.compactOnClose ?? true,
+  };
+  const bad = (detail: string) => new CheckpointError('invalid-option', { key, detail });
+  if (!(Number.isInteger(resolved.compactEvery) && resolved.compactEvery >= 1))
+    throw bad('`journal.compactEvery` must be an integer >= 1');
+  if (!(resolved.compactAfterMs > 0)) throw bad('`journal.compactAfterMs` must be a positive number of ms');
+  return resolved;
+}
+
+/**
+ * Checks every option of `persistActor` once (throwing `invalid-option` with
+ * the option's name) and fills in the defaults, for snapshot mode and journal
+ * mode alike.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { resolveOptions } from './options.js';
+ * const o = resolveOptions(createMachine({ id: 'cart' }), { key: 'cart-1', adapter: memoryAdapter() });
+ * o.restore.machineId; // 'cart'
+ * o.retain; // {} (the retention defaults: latest 3)
+ * ```
+ */
+export function resolveOptions<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  options: PersistOptions<TLogic>,
+): ResolvedOptions<TLogic> {
+  const version = options.version ?? 1;
+  checkOptions(logic, options, version);
+  const codec = options.codec ?? taggedJsonCodec;
+  const actorOptions: Record<string, unknown> = {};
+  for (const name of ACTOR_OPTIONS) if (options[name] !== undefined) actorOptions[name] = options[name];
+  return {
+    logic,
+    key: options.key,
+    adapter: options.adapter,
+    clock: options.clock ?? systemClock,
+    codec,
+    codecs: [codec, ...(options.readCodecs ?? []).filter((c) => c.id !== codec.id)],
+    limits: options.limits,
+    retain: options.retain ?? {},
+    compress: options.compress,
+    debounce: { wait: options.debounce?.wait ?? 100, maxWait: options.debounce?.maxWait ?? 1000 },
+    restore: {
+      logic,
+      machineId: machineIdOf(logic, options.machineId),
+      version,
+      migrations: options.migrations,
+      schema: options.schema,
+    },
+    onRestoreError: options.onRestoreError ?? 'fallback',
+    lock: objectOr(options.lock),
+    follow: objectOr(options.follow),
+    journal: resolveJournal(options.key, options.journal),
+    actorOptions,
+    start: options.start !== false,
+    flushOnExit: options.flushOnExit !== false,
+    lifecycle: options.lifecycle,
+    onError:
+      options.onError ??
+      ((error: CheckpointError) => {
+        console.error(`xstate-checkpoint: ${error.message}`);
+      }),
+    notices: { logger: options.logger, onError: options.onError },
+    events: new CheckpointEmitter(options.onEvent),
+  };
+}
