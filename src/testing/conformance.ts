@@ -17,8 +17,55 @@ export interface ConformanceTarget {
   skipLarge?: boolean;
 }
 
-/** A test or hook body. */
+/**
+ * A test or hook body. Runners hand it their test context as the first
+ * argument (Vitest, `node:test`) or as `this` (Mocha); the suites use it only
+ * to mark a case skipped at run time.
+ */
 export type TestBody = () => Promise<void> | void;
+
+/**
+ * Marks the running case skipped, with `reason`, through what the runner
+ * offers: the context's `skip(note)` (Vitest aborts the case there, `node:test`
+ * records it) or Mocha's `this.skip()`. A runner with neither (Jest) reports the
+ * case as passed; the suites then return without checking anything.
+ */
+function skipRunning(reason: string, self: unknown, context: unknown): void {
+  for (const candidate of [context, self]) {
+    const skip = (candidate as { skip?: unknown } | null | undefined)?.skip;
+    if (typeof skip === 'function') {
+      (skip as (note: string) => void).call(candidate, reason);
+      return;
+    }
+  }
+}
+
+/**
+ * Registers a case that needs an optional capability of the adapter, known
+ * only once `create()` ran: `missing()` names what is missing (or `undefined`
+ * when the adapter has it), and a case without it shows as skipped with that
+ * reason, never as passed.
+ *
+ * @example
+ * ```ts
+ * import { it } from 'vitest';
+ * import { optionalCase } from './conformance.js';
+ * optionalCase(it, 'renews its lease', () => 'the adapter has no acquire (capabilities.locks: false)', () => {});
+ * ```
+ */
+export function optionalCase(
+  it: TestApi['it'],
+  title: string,
+  missing: () => string | undefined,
+  body: TestBody,
+): void {
+  // A rest parameter keeps the function's length 0: Mocha reads a declared one as a `done` callback.
+  it(title, async function (this: unknown, ...args: unknown[]) {
+    const reason = missing();
+    if (reason === undefined) return body();
+    skipRunning(`skipped: ${reason}`, this, args[0]);
+  });
+}
 
 /**
  * The test functions of your runner. Vitest, Jest, Mocha and `node:test` all
@@ -212,32 +259,39 @@ export function adapterConformance(name: string, target: ConformanceTarget, api:
       equal(await adapter.readQuarantined('k', q.id), undefined, 'readQuarantined after delete');
     });
 
-    it('readNewest (optional) agrees with list, read, listQuarantine and fencing', async () => {
-      const readNewest = adapter.readNewest?.bind(adapter);
-      if (!readNewest) return;
-      const empty = await readNewest('k');
-      equal(
-        [empty.seqs, empty.quarantinedSeq, empty.epoch, empty.newest],
-        [[], 0, 0, undefined],
-        'readNewest of a new key',
-      );
-      await adapter.write('k', record(1, 0));
-      for (const seq of [2, 3]) await adapter.write('k', record(seq, 1));
-      await adapter.quarantine('k', 3, 'corrupt: test');
-      const found = await readNewest('k');
-      equal(found.seqs, await seqs('k'), 'readNewest().seqs against list()');
-      equal(found.quarantinedSeq, 3, 'readNewest().quarantinedSeq');
-      equal(found.epoch, 1, 'readNewest().epoch (the newest generation written with epoch 1)');
-      equal(found.newest?.seq, 2, 'readNewest().newest.seq');
-      sameBytes(found.newest?.bytes, (await adapter.read('k', 2))!, 'readNewest().newest.bytes against read()');
-      if (adapter.acquire) {
-        // A writer without a lease takes this epoch: a lock holder's newer epoch must still fence it.
-        const lease = await adapter.acquire('k');
-        equal((await readNewest('k')).epoch, 1, 'readNewest().epoch after acquire (generations only)');
-        equal(await codeOf(adapter.write('k', record(4, 1))), 'fenced', 'write with that epoch after acquire');
-        await lease.release();
-      }
-    });
+    const noReadNewest = () => (adapter.readNewest ? undefined : 'the adapter has no readNewest (optional)');
+    const noLocks = () => (adapter.acquire ? undefined : 'the adapter has no acquire (capabilities.locks: false)');
+
+    optionalCase(
+      it,
+      'readNewest (optional) agrees with list, read, listQuarantine and fencing',
+      noReadNewest,
+      async () => {
+        const readNewest = adapter.readNewest!.bind(adapter);
+        const empty = await readNewest('k');
+        equal(
+          [empty.seqs, empty.quarantinedSeq, empty.epoch, empty.newest],
+          [[], 0, 0, undefined],
+          'readNewest of a new key',
+        );
+        await adapter.write('k', record(1, 0));
+        for (const seq of [2, 3]) await adapter.write('k', record(seq, 1));
+        await adapter.quarantine('k', 3, 'corrupt: test');
+        const found = await readNewest('k');
+        equal(found.seqs, await seqs('k'), 'readNewest().seqs against list()');
+        equal(found.quarantinedSeq, 3, 'readNewest().quarantinedSeq');
+        equal(found.epoch, 1, 'readNewest().epoch (the newest generation written with epoch 1)');
+        equal(found.newest?.seq, 2, 'readNewest().newest.seq');
+        sameBytes(found.newest?.bytes, (await adapter.read('k', 2))!, 'readNewest().newest.bytes against read()');
+        if (adapter.acquire) {
+          // A writer without a lease takes this epoch: a lock holder's newer epoch must still fence it.
+          const lease = await adapter.acquire('k');
+          equal((await readNewest('k')).epoch, 1, 'readNewest().epoch after acquire (generations only)');
+          equal(await codeOf(adapter.write('k', record(4, 1))), 'fenced', 'write with that epoch after acquire');
+          await lease.release();
+        }
+      },
+    );
 
     it('reports quarantine of a missing generation as not-found', async () => {
       equal(await codeOf(adapter.quarantine('k', 9, 'x')), 'not-found', 'quarantine of a missing generation');
@@ -340,10 +394,9 @@ export function adapterConformance(name: string, target: ConformanceTarget, api:
       });
 
       describe('locks', () => {
-        it('gives the lock to one holder, bumps the epoch and fences the old one', async () => {
-          if (!adapter.acquire) return;
+        optionalCase(it, 'gives the lock to one holder, bumps the epoch and fences the old one', noLocks, async () => {
           const other = await peer();
-          const lease = await adapter.acquire('k');
+          const lease = await adapter.acquire!('k');
           await adapter.write('k', record(1, lease.epoch));
           equal(await codeOf(other.acquire!('k')), 'lock-held', 'acquire while held');
           await lease.release();
@@ -356,10 +409,9 @@ export function adapterConformance(name: string, target: ConformanceTarget, api:
       });
     }
 
-    it('acquire bumps the epoch so older writers are fenced', async () => {
-      if (!adapter.acquire) return;
+    optionalCase(it, 'acquire bumps the epoch so older writers are fenced', noLocks, async () => {
       await adapter.write('k', record(1, 0));
-      const lease = await adapter.acquire('k');
+      const lease = await adapter.acquire!('k');
       check(lease.epoch > 0, `the lease epoch (${lease.epoch}) must be above 0`);
       equal(await codeOf(adapter.write('k', record(2, 0))), 'fenced', 'write with epoch 0 after acquire');
       await adapter.write('k', record(2, lease.epoch));

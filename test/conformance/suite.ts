@@ -43,9 +43,16 @@ function recordingApi(kind: SuiteKind, suite: string, adapterName: () => string)
   let passed = 0;
   const counted = (title: string, body: TestBody) => {
     cases++;
-    it(title, async () => {
+    it(title, async (context) => {
       started++;
-      await body();
+      // A case the adapter lacks the capability for skips itself at run time: it is not a registered case then.
+      const counting = {
+        skip: (note?: string) => {
+          cases--;
+          context.skip(note);
+        },
+      };
+      await (body as (context: unknown) => Promise<void> | void)(counting);
       passed++;
     });
   };
