@@ -1,25 +1,8 @@
 import { systemClock, type Clock, type TimerHandle } from '../../src/clock.js';
 
-/** The time options every adapter takes. */
-export interface AdapterClockOptions {
-  /**
-   * Time for the adapter: lease expiry and renewal, lock waits, reconnect and
-   * retry pauses, quarantine timestamps. Tests pass a fake clock to run leases
-   * and locks without waiting.
-   * @default systemClock
-   */
-  readonly clock?: Clock;
-  /**
-   * Wall clock only.
-   * @deprecated Pass `clock` instead; `now` alone still sets its `now()`.
-   * @default Date.now
-   */
-  readonly now?: () => number;
-}
-
 /**
- * The adapter's clock: `clock` when given, else the system clock with the
- * deprecated `now` option as its `now()`.
+ * The adapter's clock from its options: `clock` when given, else the system
+ * clock with the deprecated `now` option (when given) as its `now()`.
  *
  * @example
  * ```ts
@@ -27,7 +10,7 @@ export interface AdapterClockOptions {
  * adapterClock({ now: () => 0 }).now(); // 0
  * ```
  */
-export function adapterClock(options: AdapterClockOptions): Clock {
+export function adapterClock(options: { readonly clock?: Clock; readonly now?: () => number }): Clock {
   if (options.clock) return options.clock;
   const now = options.now;
   return now ? { ...systemClock, now: () => now() } : systemClock;
