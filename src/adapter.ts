@@ -14,7 +14,7 @@ export interface GenerationInfo {
 
 /** One generation to publish: its metadata and the exact envelope bytes. */
 export interface CheckpointRecord extends GenerationInfo {
-  /** The envelope bytes ({@link encodeEnvelope}); stored and returned byte for byte. */
+  /** The envelope bytes (`encodeEnvelope` of `xstate-checkpoint/adapter-kit`); stored and returned byte for byte. */
   readonly bytes: Uint8Array;
 }
 
