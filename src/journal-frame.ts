@@ -53,6 +53,8 @@ export interface FrameScan {
   /** Sequence and epoch of the last good entry (or the values passed in). */
   readonly lastSeq: number;
   readonly lastEpoch: number;
+  /** Frames of a fenced writer that were skipped or superseded (see {@link scanJournalFrames}). */
+  readonly stale: number;
   /** The bytes after `end` are an append that never finished. */
   readonly torn?: FrameDamage;
   /** The bytes after `end` are damaged (or out of order) and may hide later entries. */
@@ -70,6 +72,15 @@ function allZero(bytes: Uint8Array, from: number): boolean {
  * cut short at the end of the bytes (or a tail of zero bytes, which file
  * systems leave after a crash) is `torn`; anything else is `corrupt`.
  *
+ * Fencing is read from the frames themselves, so writers need no I/O per
+ * append to stay safe: a frame whose epoch is below the highest epoch seen so
+ * far was appended by a writer fenced out before it wrote, and is skipped
+ * (counted in `stale`). A frame of a higher epoch whose seq is at or below the
+ * last one is the new owner continuing after what it restored: the entries
+ * from that seq on were appended by the old owner after the hand-over, were
+ * never acknowledged, and are dropped (counted in `stale` too). Journals
+ * written before this rule never hold either pattern, so they read the same.
+ *
  * @example
  * ```ts
  * import { encodeJournalFrames, scanJournalFrames } from 'xstate-checkpoint/journal';
@@ -77,18 +88,25 @@ function allZero(bytes: Uint8Array, from: number): boolean {
  * scanJournalFrames(bytes, 0).entries.length; // 1
  * ```
  */
-export function scanJournalFrames(bytes: Uint8Array, afterSeq: number, prevSeq = 0, prevEpoch = 0): FrameScan {
+export function scanJournalFrames(
+  bytes: Uint8Array,
+  afterSeq: number,
+  prevSeq = 0,
+  prevEpoch = 0,
+  into: JournalEntry[] = [],
+): FrameScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const entries: JournalEntry[] = [];
+  const entries = into;
   let at = 0;
   let lastSeq = prevSeq;
   let lastEpoch = prevEpoch;
+  let stale = 0;
   const stop = (kind: 'torn' | 'corrupt', reason: string): FrameScan => {
     const damage = { offset: at, reason };
     const torn = kind === 'torn' || allZero(bytes, at);
     return torn
-      ? { entries, end: at, lastSeq, lastEpoch, torn: damage }
-      : { entries, end: at, lastSeq, lastEpoch, corrupt: damage };
+      ? { entries, end: at, lastSeq, lastEpoch, stale, torn: damage }
+      : { entries, end: at, lastSeq, lastEpoch, stale, corrupt: damage };
   };
   while (at < bytes.length) {
     if (bytes.length - at < FRAME_HEADER) return stop('torn', 'an entry header is cut short');
@@ -101,13 +119,28 @@ export function scanJournalFrames(bytes: Uint8Array, afterSeq: number, prevSeq =
     if (view.getUint32(at + 20) !== crc32(bytes, start, start + length)) {
       return stop('corrupt', `entry ${seq} checksum mismatch`);
     }
-    if (!Number.isSafeInteger(seq) || seq <= lastSeq) {
-      return stop('corrupt', `entry ${seq} does not follow entry ${lastSeq}`);
+    if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isSafeInteger(epoch) || epoch < 0) {
+      return stop('corrupt', `entry ${seq} has an invalid seq or epoch`);
+    }
+    if (epoch < lastEpoch) {
+      // A fenced writer's append, after the new owner's: never acknowledged, never replayed.
+      stale++;
+      at = start + length;
+      continue;
+    }
+    if (seq <= lastSeq) {
+      if (epoch === lastEpoch) return stop('corrupt', `entry ${seq} does not follow entry ${lastSeq}`);
+      // The new owner continues after what it restored: what the old one appended from here on goes.
+      while (entries.length > 0 && entries[entries.length - 1]!.seq >= seq) {
+        entries.pop();
+        stale++;
+      }
+      stale += Math.max(0, Math.min(lastSeq, afterSeq) - seq + 1);
     }
     if (seq > afterSeq) entries.push({ seq, bytes: bytes.subarray(start, start + length) });
     lastSeq = seq;
-    lastEpoch = Math.max(lastEpoch, epoch);
+    lastEpoch = epoch;
     at = start + length;
   }
-  return { entries, end: at, lastSeq, lastEpoch };
+  return { entries, end: at, lastSeq, lastEpoch, stale };
 }

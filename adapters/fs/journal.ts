@@ -72,6 +72,8 @@ interface KeyState {
   active: Active | undefined;
   lastSeq: number;
   lastEpoch: number;
+  /** The highest lock epoch in the key folder when this journal last listed it. */
+  lockEpoch: number;
   /** Start a new segment with the next append (after a truncate), so whole old segments can go. */
   rollNext: boolean;
 }
@@ -102,12 +104,18 @@ function segmentsOf(names: readonly string[]): Segment[] {
  * trusted to a second flush of the same pages), or the append fails and the
  * file is cut back to its previous end.
  *
- * Fencing: an append whose epoch is below the key's lock epoch (the adapter's
- * `lock-<epoch>` files) or below an epoch already in the journal is refused
- * with `fenced`, checked before the write and again after its `fdatasync`
- * (then the append is not acknowledged). Entries a writer paused in between
- * left at the end of the journal, which the lock holder never restored, are
- * moved aside as a `*.fenced-*` file (kept) by the holder's next append.
+ * Fencing costs no I/O per append: the folder is listed (lock epoch, tail
+ * re-read) on a key's first append, after a failure and when a new segment
+ * starts; in the steady state an append is its `write` and `fdatasync` only.
+ * An epoch below the key's lock epoch or one already in the journal is
+ * refused with `fenced`. The check for a lock taken over meanwhile (a listing)
+ * runs beside each `fdatasync`, started once the bytes are in the file, and a
+ * group it finds fenced is not acknowledged. Frames a fenced writer appended
+ * anyway carry its older epoch: readers skip frames of an older epoch that
+ * follow a newer one, and a newer owner's frame that repeats a seq supersedes
+ * the older epoch's entries from there on (see `scanJournalFrames`). Entries a
+ * fenced writer left at the end of the journal before the new owner's first
+ * append are moved aside as a `*.fenced-*` file (kept) by that append.
  * Appends from two processes need `persistActor({ lock: true })`.
  *
  * @example
@@ -139,7 +147,15 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
   const stateOf = (key: string): KeyState => {
     let s = states.get(key);
     if (!s) {
-      s = { chain: Promise.resolve(), verified: false, active: undefined, lastSeq: 0, lastEpoch: 0, rollNext: false };
+      s = {
+        chain: Promise.resolve(),
+        verified: false,
+        active: undefined,
+        lastSeq: 0,
+        lastEpoch: 0,
+        lockEpoch: 0,
+        rollNext: false,
+      };
       states.set(key, s);
     }
     return s;
@@ -210,8 +226,8 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
         if (missing(error)) continue; // truncated by another writer since the listing
         throw fsError(error, key, 'read a journal segment');
       }
-      const scan: FrameScan = scanJournalFrames(bytes, afterSeq, lastSeq, lastEpoch);
-      entries.push(...scan.entries);
+      // One list across segments: a new owner's frame can supersede an older segment's tail.
+      const scan: FrameScan = scanJournalFrames(bytes, afterSeq, lastSeq, lastEpoch, entries);
       lastSeq = scan.lastSeq;
       lastEpoch = scan.lastEpoch;
       const damage = scan.torn ?? scan.corrupt;
@@ -318,21 +334,61 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     return true;
   };
 
-  const write = async (active: Active, frames: Uint8Array, key: string, seq: number) => {
+  /**
+   * Cuts a failed append back off, unless the file grew past it: then another
+   * writer appended meanwhile (this one is being fenced out) and cutting would
+   * hit its entries; the next append lists and scans the tail again instead.
+   */
+  const cutBack = async (s: KeyState, active: Active, previous: number, length: number) => {
+    const size = await active.handle.stat().then(
+      (st) => st.size,
+      () => Number.POSITIVE_INFINITY,
+    );
+    if (size <= previous + length) await active.handle.truncate(previous).catch(noop);
+    else s.verified = false;
+  };
+
+  /**
+   * One `write` + `fdatasync` of a group. The fencing check (a listing of the
+   * key folder for a newer lock) runs beside the flush instead of before the
+   * write or after the flush, so it adds no I/O to the group's path: it starts
+   * once the bytes are in the file, so a new owner that took the lock after
+   * the listing read them when it restored (and continues after them), and
+   * one that took it before is in the listing (the group is not
+   * acknowledged). Returns that check's failure, if any, for the caller to
+   * throw once its state is updated: the bytes are durable either way.
+   */
+  const write = async (
+    fs: JournalFileSystem,
+    s: KeyState,
+    active: Active,
+    frames: Uint8Array,
+    key: string,
+    seq: number,
+    epoch: number,
+  ): Promise<CheckpointError | undefined> => {
     const previous = active.size;
-    const cutBack = () => active.handle.truncate(previous).catch(noop);
     for (let attempt = 1; ; attempt++) {
       let step = 'append to the journal';
+      let fence: Promise<CheckpointError | undefined> | undefined;
       try {
         await active.handle.writeFile(frames);
         step = 'fdatasync the journal';
+        fence = confirmNotFenced({ fs, dir: dirname(active.path), key }, epoch, seq).then(
+          () => undefined,
+          (error: unknown) => fsError(error, key, 'check the lock after appending', seq),
+        );
         await active.handle.datasync();
         active.size = previous + frames.length;
-        return;
+        return await fence;
       } catch (error) {
-        await cutBack();
+        const fenced = await fence;
+        // Fenced: nothing of this writer's is acknowledged, and its frames are skipped by readers.
+        if (fenced?.code === 'fenced') throw fenced;
+        await cutBack(s, active, previous, frames.length);
         // After a failed flush the kernel may have dropped the pages: rewrite them once from memory.
-        if (step === 'fdatasync the journal' && attempt === 1) continue;
+        if (step === 'fdatasync the journal' && attempt === 1 && s.verified) continue;
+        s.verified = false;
         throw fsError(error, key, step, seq);
       }
     }
@@ -345,7 +401,8 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     key: string,
     firstSeq: number,
     frames: Uint8Array,
-  ) => {
+    epoch: number,
+  ): Promise<void> => {
     const path = join(dir, segmentName(firstSeq));
     let handle: JournalFileHandle;
     try {
@@ -363,7 +420,9 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     }
     const active: Active = { path, name: segmentName(firstSeq), handle, size: 0 };
     try {
-      await write(active, frames, key, firstSeq);
+      // A fenced writer's new segment goes again: a later name could hide the owner's entries.
+      const fenced = await write(fs, s, active, frames, key, firstSeq, epoch);
+      if (fenced) throw fenced;
       await syncDir(fs, dir);
     } catch (error) {
       await handle.close().catch(noop);
@@ -374,6 +433,33 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     s.active = active;
     s.rollNext = false;
     await old?.handle.close().catch(noop);
+  };
+
+  /**
+   * The slow path before an append: lists the key folder, re-reads the tail
+   * when it is not known (first append, after a failure, a segment gone),
+   * notes the lock epoch, and sets aside entries a fenced writer left after
+   * the point this owner restored.
+   */
+  const learnTail = async (
+    fs: JournalFileSystem,
+    s: KeyState,
+    key: string,
+    dir: string,
+    first: number,
+    epoch: number,
+  ): Promise<void> => {
+    const names = await readNames(fs, dir, key);
+    if (!s.verified || (s.active && !names.includes(s.active.name))) await verify(fs, s, key, dir, names);
+    s.lockEpoch = lockEpoch(names);
+    if (
+      first <= s.lastSeq &&
+      epoch === s.lockEpoch &&
+      epoch >= s.lastEpoch &&
+      (await setAsideFenced(fs, s, key, dir, first, epoch))
+    ) {
+      await verify(fs, s, key, dir, await readNames(fs, dir, key));
+    }
   };
 
   const journal: FileJournal = {
@@ -390,30 +476,18 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
           }
           if (entries.length === 0) return;
           const dir = await ensureDir(fs, s, key);
-          const active = s.verified ? s.active : undefined;
-          const [names, stat] = await Promise.all([
-            readNames(fs, dir, key),
-            active?.handle.stat().catch(() => undefined),
-          ]);
-          // Another process appended, or the segment went away: learn the tail again.
-          if (active && (stat?.size !== active.size || !names.includes(active.name))) s.verified = false;
-          if (!s.verified) await verify(fs, s, key, dir, names);
-          const current = Math.max(lockEpoch(names), s.lastEpoch);
+          const first = entries[0]!.seq;
+          // The steady state lists nothing and stats nothing: the tail is what this journal
+          // last wrote. The folder is read once per key, after a failure and per new segment.
+          if (!s.verified || !s.active || s.rollNext) await learnTail(fs, s, key, dir, first, epoch);
+          const current = Math.max(s.lockEpoch, s.lastEpoch);
           if (epoch < current) {
             throw new CheckpointError('fenced', {
               key,
               adapter: NAME,
-              seq: entries[0]!.seq,
+              seq: first,
               detail: `epoch ${epoch} is older than the key's epoch ${current}`,
             });
-          }
-          const first = entries[0]!.seq;
-          if (
-            first <= s.lastSeq &&
-            epoch === lockEpoch(names) &&
-            (await setAsideFenced(fs, s, key, dir, first, epoch))
-          ) {
-            await verify(fs, s, key, dir, await readNames(fs, dir, key));
           }
           if (first <= s.lastSeq) {
             throw new CheckpointError('conflict', {
@@ -424,13 +498,19 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
             });
           }
           const frames = encodeJournalFrames(entries, epoch);
-          if (!s.active || s.rollNext) await createSegment(fs, s, dir, key, first, frames);
-          else await write(s.active, frames, key, first);
+          if (!s.active || s.rollNext) {
+            await createSegment(fs, s, dir, key, first, frames, epoch);
+            s.lastSeq = last;
+            s.lastEpoch = epoch;
+            return;
+          }
+          const fenced = await write(fs, s, s.active, frames, key, first, epoch);
           s.lastSeq = last;
-          s.lastEpoch = Math.max(s.lastEpoch, epoch);
-          // The check after the act, shared with the generation writer: a writer paused
-          // between the check above and its fdatasync is not acknowledged.
-          await confirmNotFenced({ fs, dir, key }, epoch, first);
+          s.lastEpoch = epoch;
+          if (fenced) {
+            s.verified = false;
+            throw fenced;
+          }
         }),
       ),
     read: (key, afterSeq) =>
