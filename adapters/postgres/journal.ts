@@ -38,6 +38,7 @@ export interface PostgresJournal extends JournalStore {
 }
 
 const NAME = 'postgres';
+const ignore = () => undefined;
 const READ_PAGE = 5000;
 const toBuffer = (bytes: Uint8Array): Buffer => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 
@@ -213,12 +214,15 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     } catch (error) {
       throw fail(error, key, action);
     }
-    client.on('error', () => undefined);
+    // Pooled clients live on: a listener added per call and never removed piled up one per
+    // append (Node's MaxListenersExceededWarning after ten appends on a client).
+    client.on('error', ignore);
     try {
       return await fn(client);
     } catch (error) {
       throw fail(error, key, action);
     } finally {
+      client.off('error', ignore);
       client.release();
     }
   };

@@ -1,8 +1,13 @@
+import pg from 'pg';
 import { beforeAll, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
 import { persistJournaled } from 'xstate-checkpoint/journal';
 import { postgresSchemaSql } from 'xstate-checkpoint/adapters/postgres';
-import { postgresJournalAdapter, postgresJournalSql } from 'xstate-checkpoint/adapters/postgres-journal';
+import {
+  postgresJournal,
+  postgresJournalAdapter,
+  postgresJournalSql,
+} from 'xstate-checkpoint/adapters/postgres-journal';
 import { runAdapterConformance, runJournalConformance } from '../conformance/suite.js';
 import { pgConfig } from '../server/support.js';
 import { describePostgres } from '../helpers/servers.js';
@@ -75,5 +80,19 @@ await describePostgres('postgres journal', 'pgjournal', (env) => {
     expect(second.actor.getSnapshot().context.n).toBe(50);
     expect(second.restored.journal).toMatchObject({ replayed: 50 });
     await second.close();
+  });
+
+  // Every append added an `error` listener to its pooled client and never removed it: a
+  // client's listeners grew by one per append (a leak, and Node's MaxListenersExceededWarning).
+  it('leaves no listener behind on the pooled client after appends', async () => {
+    const pool = new pg.Pool({ ...pgConfig(), max: 1 });
+    const journal = postgresJournal({ pool, schema: env.schema, table: 'j' });
+    for (let seq = 1; seq <= 30; seq++) await journal.append('listeners', [{ seq, bytes: new Uint8Array([seq]) }], 0);
+    const client = await pool.connect();
+    const listeners = client.listenerCount('error');
+    client.release();
+    await journal.dispose();
+    await pool.end();
+    expect(listeners).toBeLessThan(3);
   });
 });
