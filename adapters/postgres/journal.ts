@@ -1,4 +1,4 @@
-import type { Pool, PoolClient, PoolConfig } from 'pg';
+import type { Pool, PoolClient, PoolConfig, QueryResultRow } from 'pg';
 import type { JournalEntry, JournalReadResult, JournalStore } from '../../src/adapter.js';
 import { crc32 } from '../../src/checksum.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
@@ -29,6 +29,13 @@ export interface PostgresJournalOptions {
   readonly schema?: string;
   /** Create the tables (the adapter's too, for its lease epochs) on first use. @default true */
   readonly createTable?: boolean;
+  /**
+   * Run the journal's statements as named prepared statements (parsed and
+   * planned once per connection). Turn off behind poolers that cannot keep
+   * them, such as PgBouncer in transaction mode before 1.21.
+   * @default true
+   */
+  readonly preparedStatements?: boolean;
 }
 
 /** A {@link JournalStore} that may own a pool. */
@@ -135,6 +142,19 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     aside: `WITH moved AS (DELETE FROM ${t.journal} WHERE key = $1 AND seq > $2 RETURNING key, seq, epoch, checksum, payload)
       INSERT INTO ${t.aside} (key, seq, epoch, checksum, payload) SELECT key, seq, epoch, checksum, payload FROM moved`,
     truncate: `DELETE FROM ${t.journal} WHERE key = $1 AND seq <= $2`,
+  };
+
+  const prepared = options.preparedStatements ?? true;
+  const names = new Map<string, string>();
+  /** One statement; named after its text (which holds the table names), so journals sharing a pool never clash. */
+  const query = <R extends QueryResultRow = QueryResultRow>(c: PoolClient, text: string, values: unknown[]) => {
+    if (!prepared) return c.query<R>(text, values);
+    let name = names.get(text);
+    if (name === undefined) {
+      name = `xscj_${crc32(new TextEncoder().encode(text)).toString(16)}_${text.length}`;
+      names.set(text, name);
+    }
+    return c.query<R>({ name, text, values });
   };
 
   const poolSettings = (): PoolConfig => ({
@@ -247,12 +267,13 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
           const first = entries[0]!.seq;
           const cut = damagedAfter.get(key);
           if (cut !== undefined) {
-            await c.query(sql.aside, [key, cut]);
+            await query(c, sql.aside, [key, cut]);
             damagedAfter.delete(key);
           }
           const seqs = entries.map((e) => e.seq);
           const sums = entries.map((e) => crc32(e.bytes));
-          const result = await c.query<{ head_epoch: string; last_seq: string; last_epoch: string; inserted: number }>(
+          const result = await query<{ head_epoch: string; last_seq: string; last_epoch: string; inserted: number }>(
+            c,
             sql.append,
             [key, seqs, epoch, sums, entries.map((e) => toBuffer(e.bytes)), first],
           );
@@ -268,7 +289,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
             });
           }
           // A resend of an append that landed before its reply was lost: the same rows are there.
-          const same = await c.query<{ n: number }>(sql.same, [key, seqs, sums]);
+          const same = await query<{ n: number }>(c, sql.same, [key, seqs, sums]);
           if (same.rows[0]!.n === entries.length) return;
           throw new CheckpointError('conflict', {
             key,
@@ -284,13 +305,13 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
           const entries: JournalEntry[] = [];
           let last = afterSeq;
           for (;;) {
-            const page = await c.query<{ seq: string; checksum: string; payload: Buffer }>(sql.read, [key, last]);
+            const page = await query<{ seq: string; checksum: string; payload: Buffer }>(c, sql.read, [key, last]);
             for (const row of page.rows) {
               const seq = Number(row.seq);
               const bytes = new Uint8Array(row.payload.buffer, row.payload.byteOffset, row.payload.byteLength);
               if (crc32(bytes) !== Number(row.checksum)) {
                 damagedAfter.set(key, last);
-                const rest = await c.query<{ bytes: number }>(sql.rest, [key, last]);
+                const rest = await query<{ bytes: number }>(c, sql.rest, [key, last]);
                 return {
                   entries,
                   corrupt: {
@@ -310,7 +331,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     truncate: (key, uptoSeq) =>
       serial(key, () =>
         withClient(key, 'truncate the journal', async (c) => {
-          await c.query(sql.truncate, [key, uptoSeq]);
+          await query(c, sql.truncate, [key, uptoSeq]);
         }),
       ),
     async dispose() {
@@ -346,6 +367,7 @@ export function postgresJournalAdapter(options: PostgresAdapterOptions = {}): Po
     ...(options.table === undefined ? {} : { table: options.table }),
     ...(options.schema === undefined ? {} : { schema: options.schema }),
     ...(options.createTable === undefined ? {} : { createTable: options.createTable }),
+    ...(options.preparedStatements === undefined ? {} : { preparedStatements: options.preparedStatements }),
   });
   const disposeStore = store.dispose.bind(store);
   return Object.assign(store, {
