@@ -175,38 +175,50 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
         key,
         (tx, abort) => {
           const store = tx.objectStore(ENTRIES);
-          const insert = (m: Meta) => {
+          const refusal = (m: Meta): CheckpointError | undefined => {
             if (epoch < m.epoch) {
-              abort(
-                new CheckpointError('fenced', {
-                  key,
-                  adapter: NAME,
-                  seq: first,
-                  detail: `epoch ${epoch} is older than the key's epoch ${m.epoch}`,
-                }),
-              );
-              return;
+              return new CheckpointError('fenced', {
+                key,
+                adapter: NAME,
+                seq: first,
+                detail: `epoch ${epoch} is older than the key's epoch ${m.epoch}`,
+              });
             }
             if (first <= m.last) {
-              abort(
-                new CheckpointError('conflict', {
-                  key,
-                  adapter: NAME,
-                  seq: first,
-                  detail: `journal entry ${m.last} already exists`,
-                }),
-              );
-              return;
+              return new CheckpointError('conflict', {
+                key,
+                adapter: NAME,
+                seq: first,
+                detail: `journal entry ${m.last} already exists`,
+              });
             }
+            return undefined;
+          };
+          const putAll = () => {
             for (const e of entries) {
               const stored: Stored = { epoch, crc: crc32(e.bytes), bytes: e.bytes.slice() };
               store.put(stored, [key, e.seq]);
             }
-            tx.objectStore(META).put({ last: previous, epoch: Math.max(m.epoch, epoch) } satisfies Meta, key);
+            // Not refused means epoch >= the stored one: it is the key's epoch from now on.
+            tx.objectStore(META).put({ last: previous, epoch } satisfies Meta, key);
+          };
+          if (cut === undefined) {
+            // The writes queue behind the read of the key's record instead of waiting for it;
+            // a refusal aborts the transaction, which undoes them.
+            on(tx.objectStore(META).get(key), abort, key, (value: Meta | undefined) => {
+              const refused = refusal(value ?? { last: 0, epoch: 0 });
+              if (refused) abort(refused);
+            });
+            putAll();
+            return () => undefined;
+          }
+          const insert = (m: Meta) => {
+            const refused = refusal(m);
+            if (refused) abort(refused);
+            else putAll();
           };
           on(tx.objectStore(META).get(key), abort, key, (value: Meta | undefined) => {
             const m: Meta = value ?? { last: 0, epoch: 0 };
-            if (cut === undefined) return insert(m);
             // Set the damaged part aside (kept), then continue after the last good entry.
             on(store.openCursor(range(key, cut, Number.POSITIVE_INFINITY, true)), abort, key, (cursor) => {
               if (!cursor) return insert({ last: cut, epoch: m.epoch });
