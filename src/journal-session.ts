@@ -69,7 +69,10 @@ interface Base {
 
 const noop = (): undefined => undefined;
 // Replayed events between yields of a background replay check.
-const CHECK_SLICE = 256;
+// Small, because a slice holds up the acknowledgements whose fdatasync returns meanwhile:
+// 32 events are about 0.7 ms on a loaded 2-core machine (1,000 entries cost 1.7x what the
+// live actor spent on them).
+const CHECK_SLICE = 32;
 
 function timerKeys(timers: readonly PendingTimer[]): string[] {
   return timers.map((t) => JSON.stringify([t.source, t.target, t.event.type])).sort();
