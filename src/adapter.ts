@@ -146,6 +146,16 @@ export interface JournalStore {
   read(key: string, afterSeq: number): Promise<JournalReadResult>;
   /** Drops entries with `seq <= uptoSeq`. */
   truncate(key: string, uptoSeq: number): Promise<void>;
+  /**
+   * `append` may be called again for a key before the previous call settled
+   * (the journal writer then keeps up to two groups in flight: one being
+   * flushed, the next being written). The store applies the calls in call
+   * order, resolves each only once it and every earlier one are durable, and
+   * when one fails it fails every later call too until the failed entries are
+   * appended again, so the log never gets a hole.
+   * @default false
+   */
+  readonly pipelined?: boolean;
 }
 
 /**

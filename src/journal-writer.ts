@@ -93,7 +93,11 @@ export class JournalWriter {
   private durable: number;
   private pending: JournalEntry[] = [];
   private waiters: Waiter[] = [];
-  private inflight = false;
+  /** Groups handed to the store and not settled yet, in order. */
+  private inflight: JournalEntry[][] = [];
+  /** Groups of this round that failed, kept until every group in flight has settled. */
+  private failedGroups: JournalEntry[][] = [];
+  private lastFailure: unknown;
   private scheduled = false;
   private retryTimer: TimerHandle = undefined;
   private failures = 0;
@@ -182,8 +186,14 @@ export class JournalWriter {
     await this.flush();
   }
 
+  /** No new group now: one in flight (two for a pipelined store), or a failed round not settled yet. */
+  private busy(): boolean {
+    const limit = this.o.store.pipelined === true ? 2 : 1;
+    return this.inflight.length >= limit || this.failedGroups.length > 0;
+  }
+
   private kick(): void {
-    if (this.scheduled || this.inflight || this.pending.length === 0) return;
+    if (this.scheduled || this.busy() || this.pending.length === 0) return;
     if (this.stopped || this.gate || this.retryTimer !== undefined) return;
     this.scheduled = true;
     nextTurn(() => this.run());
@@ -191,10 +201,10 @@ export class JournalWriter {
 
   private run(): void {
     this.scheduled = false;
-    if (this.inflight || this.pending.length === 0 || this.stopped || this.gate) return;
+    if (this.busy() || this.pending.length === 0 || this.stopped || this.gate) return;
     const group = this.pending;
     this.pending = [];
-    this.inflight = true;
+    this.inflight.push(group);
     let call: Promise<void>;
     try {
       call = this.o.store.append(this.o.key, group, this.o.epoch);
@@ -208,7 +218,12 @@ export class JournalWriter {
   }
 
   private done(group: JournalEntry[]): void {
-    this.inflight = false;
+    this.inflight.splice(this.inflight.indexOf(group), 1);
+    if (this.failedGroups.length > 0) {
+      // A pipelined store fails every call after a failed one; a success here breaks that rule.
+      this.failed(group, this.lastFailure);
+      return;
+    }
     this.failures = 0;
     this.durable = group[group.length - 1]!.seq;
     let i = 0;
@@ -219,10 +234,22 @@ export class JournalWriter {
   }
 
   private failed(group: JournalEntry[], caught: unknown): void {
-    this.inflight = false;
-    this.pending = group.concat(this.pending);
+    const at = this.inflight.indexOf(group);
+    if (at >= 0) this.inflight.splice(at, 1);
+    this.failedGroups.push(group);
+    if (this.failedGroups.length === 1) this.lastFailure = caught;
+    // The round ends when every group in flight has settled: then all go back, in order.
+    if (this.inflight.length > 0) return;
+    const groups = this.failedGroups.sort((a, b) => a[0]!.seq - b[0]!.seq);
+    this.failedGroups = [];
+    const first = groups[0]!;
+    this.pending = groups.flat().concat(this.pending);
     this.failures++;
-    const error = toCheckpointError(caught, 'io', { key: this.o.key, adapter: this.o.adapter, seq: group[0]!.seq });
+    const error = toCheckpointError(this.lastFailure, 'io', {
+      key: this.o.key,
+      adapter: this.o.adapter,
+      seq: first[0]!.seq,
+    });
     this.o.onError(error, this.failures);
     if (FATAL.has(error.code) || this.closing) {
       this.halt(
@@ -231,9 +258,9 @@ export class JournalWriter {
           : new CheckpointError(error.code, {
               key: this.o.key,
               adapter: this.o.adapter,
-              seq: group[0]!.seq,
+              seq: first[0]!.seq,
               cause: error,
-              detail: `journal entries from ${group[0]!.seq} on are not durable (the actor was closed while appends failed)`,
+              detail: `journal entries from ${first[0]!.seq} on are not durable (the actor was closed while appends failed)`,
             }),
       );
       return;

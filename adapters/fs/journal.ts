@@ -50,6 +50,16 @@ const SEGMENT = /^(\d{16})\.journal$/;
 const noop = () => undefined;
 const missing = (error: unknown) => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
 const segmentName = (firstSeq: number) => `${fixedWidth(firstSeq)}.journal`;
+const concat = (parts: readonly Uint8Array[]): Uint8Array => {
+  if (parts.length === 1) return parts[0]!;
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
 
 interface Segment {
   readonly name: string;
@@ -76,6 +86,28 @@ interface KeyState {
   lockEpoch: number;
   /** Start a new segment with the next append (after a truncate), so whole old segments can go. */
   rollNext: boolean;
+  /** Groups written to the active segment and waiting for a flush, in file order. */
+  unflushed: Unflushed[];
+  /** The flush loop, while one runs. */
+  flushing: Promise<void> | undefined;
+  /** The write of a group in progress (it resolves once the group is queued for its flush). */
+  writing: Promise<void> | undefined;
+  /** Rewriting unflushed groups after a failed flush: writes wait for it. */
+  recovering: Promise<void> | undefined;
+  /** After a failure: appends are refused until the entries from this seq come again (no holes). */
+  failedFrom: number | undefined;
+}
+
+/** A group in the active segment whose flush is pending. */
+interface Unflushed {
+  readonly first: number;
+  /** Offset of its first byte in the segment. */
+  readonly start: number;
+  readonly frames: Uint8Array;
+  /** The fencing check that runs beside its flush: its failure, if any. */
+  readonly fence: Promise<CheckpointError | undefined>;
+  readonly resolve: () => void;
+  readonly reject: (error: CheckpointError) => void;
 }
 
 function segmentsOf(names: readonly string[]): Segment[] {
@@ -92,17 +124,21 @@ function segmentsOf(names: readonly string[]): Segment[] {
  * `<first seq>.journal` in the key's folder (next to its generations), each a
  * sequence of framed entries (length, seq, epoch, CRC-32 of the payload, CRC-32
  * of that header; see `encodeJournalFrames`). One append is one `write` of all
- * its entries plus one `fdatasync`: group commit costs one flush per group. A
- * new segment file is made durable in its folder before it is acknowledged.
+ * its entries; appends are pipelined (`pipelined: true`): while one group's
+ * `fdatasync` runs, the next group is written, and its flush starts as soon as
+ * the previous one returns (one flush covers every group written before it
+ * started). Each append resolves once its group is flushed, in order. A new
+ * segment file is made durable in its folder before it is acknowledged.
  *
  * Crash handling: an append cut short by a crash leaves a torn tail, which
  * `read` reports and the next append cuts off (it was never acknowledged). A
  * damaged entry with data after it is reported as corrupt; the next append
  * moves that part (and any later segment) aside as `*.damaged-*` files in the
  * key folder, never deleting it, and continues after the last good entry.
- * After a failed `fdatasync` the group is rewritten once from memory (never
- * trusted to a second flush of the same pages), or the append fails and the
- * file is cut back to its previous end.
+ * After a failed `fdatasync` every group waiting for it is rewritten once from
+ * memory (never trusted to a second flush of the same pages), or all of them
+ * fail, the file is cut back to where the first began, and appends past that
+ * point are refused until the failed entries are appended again (no holes).
  *
  * Fencing costs no I/O per append: the folder is listed (lock epoch, tail
  * re-read) on a key's first append, after a failure and when a new segment
@@ -155,6 +191,11 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
         lastEpoch: 0,
         lockEpoch: 0,
         rollNext: false,
+        unflushed: [],
+        flushing: undefined,
+        writing: undefined,
+        recovering: undefined,
+        failedFrom: undefined,
       };
       states.set(key, s);
     }
@@ -462,57 +503,212 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     }
   };
 
+  /** Waits until every written group is flushed (or failed): before switching or re-reading segments. */
+  const drain = async (s: KeyState): Promise<void> => {
+    while (s.flushing) await s.flushing;
+  };
+
+  /** Fails `groups` and every later one: the next append must start again at the first of them. */
+  const failFrom = (s: KeyState, groups: readonly Unflushed[], error: CheckpointError) => {
+    s.verified = false;
+    s.failedFrom = Math.min(s.failedFrom ?? Number.POSITIVE_INFINITY, groups[0]!.first);
+    for (const g of groups) g.reject(error);
+  };
+
+  /**
+   * After a failed flush the kernel may have dropped the pages, so a second
+   * flush proves nothing: every unflushed group is rewritten once from memory
+   * (writes wait meanwhile) and flushed again, or all of them fail and the
+   * file is cut back to where the first began.
+   */
+  const recover = async (s: KeyState, active: Active, key: string, cause: unknown): Promise<void> => {
+    let release: () => void = noop;
+    s.recovering = new Promise<void>((resolve) => (release = resolve));
+    try {
+      await s.writing;
+      const groups = s.unflushed.splice(0);
+      if (groups.length === 0) return;
+      const first = groups[0]!;
+      const fenced = (await Promise.all(groups.map((g) => g.fence))).find((e) => e?.code === 'fenced');
+      // Fenced: nothing is acknowledged, and readers skip these frames; no cutting under the new owner.
+      if (fenced) return failFrom(s, groups, fenced);
+      const frames = concat(groups.map((g) => g.frames));
+      const size = await active.handle.stat().then(
+        (st) => st.size,
+        () => Number.POSITIVE_INFINITY,
+      );
+      if (size > first.start + frames.length) {
+        // Someone appended past these groups: cutting would hit their entries.
+        return failFrom(s, groups, fsError(cause, key, 'fdatasync the journal', first.first));
+      }
+      try {
+        await active.handle.truncate(first.start);
+        await active.handle.writeFile(frames);
+        await active.handle.datasync();
+      } catch (error) {
+        await cutBack(s, active, first.start, frames.length);
+        return failFrom(s, groups, fsError(error, key, 'fdatasync the journal', first.first));
+      }
+      active.size = first.start + frames.length;
+      for (const g of groups) g.resolve();
+    } finally {
+      s.recovering = undefined;
+      release();
+    }
+  };
+
+  /**
+   * Flushes the active segment while groups wait: each `fdatasync` covers
+   * every group written before it started, and the groups written meanwhile
+   * go with the next one, which starts as soon as this one returns. Groups
+   * are acknowledged in file order once their fencing check is in too.
+   */
+  const flushLoop = async (s: KeyState, active: Active, key: string): Promise<void> => {
+    try {
+      while (s.unflushed.length > 0) {
+        const count = s.unflushed.length;
+        let failure: unknown;
+        try {
+          await active.handle.datasync();
+        } catch (error) {
+          failure = error ?? new Error('fdatasync failed');
+        }
+        if (failure !== undefined) {
+          await recover(s, active, key, failure);
+          continue;
+        }
+        const groups = s.unflushed.splice(0, count);
+        for (let i = 0; i < groups.length; i++) {
+          const fenced = await groups[i]!.fence;
+          if (!fenced) {
+            groups[i]!.resolve();
+            continue;
+          }
+          // The check after the act: not acknowledged, and neither is anything after it.
+          failFrom(s, [...groups.slice(i), ...s.unflushed.splice(0)], fenced);
+          break;
+        }
+      }
+    } finally {
+      s.flushing = undefined;
+    }
+  };
+
+  /**
+   * Writes one group to the active segment and queues it for the flush loop;
+   * returns its acknowledgement without waiting for it, so the next group can
+   * be written while this one is flushed. The fencing check (a listing of the
+   * key folder for a newer lock) starts once the bytes are in the file: a new
+   * owner that took the lock after the listing read them when it restored
+   * (and continues after them); one that took it before is in the listing,
+   * and the group is not acknowledged.
+   */
+  const writeGroup = async (
+    fs: JournalFileSystem,
+    s: KeyState,
+    key: string,
+    frames: Uint8Array,
+    first: number,
+    epoch: number,
+  ): Promise<{ durable: Promise<void> }> => {
+    while (s.recovering) await s.recovering;
+    const active = s.active!;
+    const start = active.size;
+    let done: () => void = noop;
+    s.writing = new Promise<void>((resolve) => (done = resolve));
+    try {
+      try {
+        await active.handle.writeFile(frames);
+      } catch (error) {
+        await cutBack(s, active, start, frames.length);
+        s.verified = false;
+        s.failedFrom = Math.min(s.failedFrom ?? Number.POSITIVE_INFINITY, first);
+        throw fsError(error, key, 'append to the journal', first);
+      }
+      active.size = start + frames.length;
+      const fence = confirmNotFenced({ fs, dir: dirname(active.path), key }, epoch, first).then(
+        () => undefined,
+        (error: unknown) => fsError(error, key, 'check the lock after appending', first),
+      );
+      const durable = new Promise<void>((resolve, reject) => {
+        s.unflushed.push({ first, start, frames, fence, resolve, reject });
+      });
+      s.flushing ??= flushLoop(s, active, key);
+      return { durable };
+    } finally {
+      s.writing = undefined;
+      done();
+    }
+  };
+
   const journal: FileJournal = {
+    pipelined: true,
     append: (key, entries, epoch) =>
-      use(key).then((fs) =>
-        serial(key, async (s) => {
-          const last = checkJournalOrder(key, NAME, entries);
-          if (!Number.isSafeInteger(epoch) || epoch < 0) {
-            throw new CheckpointError('invalid-option', {
-              key,
-              adapter: NAME,
-              detail: `epoch must be a non-negative integer, got ${epoch}`,
-            });
-          }
-          if (entries.length === 0) return;
-          const dir = await ensureDir(fs, s, key);
-          const first = entries[0]!.seq;
-          // The steady state lists nothing and stats nothing: the tail is what this journal
-          // last wrote. The folder is read once per key, after a failure and per new segment.
-          if (!s.verified || !s.active || s.rollNext) await learnTail(fs, s, key, dir, first, epoch);
-          const current = Math.max(s.lockEpoch, s.lastEpoch);
-          if (epoch < current) {
-            throw new CheckpointError('fenced', {
-              key,
-              adapter: NAME,
-              seq: first,
-              detail: `epoch ${epoch} is older than the key's epoch ${current}`,
-            });
-          }
-          if (first <= s.lastSeq) {
-            throw new CheckpointError('conflict', {
-              key,
-              adapter: NAME,
-              seq: first,
-              detail: `journal entry ${s.lastSeq} already exists`,
-            });
-          }
-          const frames = encodeJournalFrames(entries, epoch);
-          if (!s.active || s.rollNext) {
-            await createSegment(fs, s, dir, key, first, frames, epoch);
+      use(key)
+        .then((fs) =>
+          serial(key, async (s): Promise<{ durable?: Promise<void> }> => {
+            const last = checkJournalOrder(key, NAME, entries);
+            if (!Number.isSafeInteger(epoch) || epoch < 0) {
+              throw new CheckpointError('invalid-option', {
+                key,
+                adapter: NAME,
+                detail: `epoch must be a non-negative integer, got ${epoch}`,
+              });
+            }
+            if (entries.length === 0) return {};
+            const first = entries[0]!.seq;
+            if (s.failedFrom !== undefined && first !== s.failedFrom) {
+              throw new CheckpointError('io', {
+                key,
+                adapter: NAME,
+                seq: first,
+                detail: `the append of entries from ${s.failedFrom} on failed; they are appended again first`,
+              });
+            }
+            s.failedFrom = undefined;
+            const dir = await ensureDir(fs, s, key);
+            // The steady state lists nothing and stats nothing: the tail is what this journal
+            // last wrote. The folder is read once per key, after a failure and per new segment.
+            if (!s.verified || !s.active || s.rollNext) {
+              await drain(s);
+              await learnTail(fs, s, key, dir, first, epoch);
+            }
+            const current = Math.max(s.lockEpoch, s.lastEpoch);
+            if (epoch < current) {
+              throw new CheckpointError('fenced', {
+                key,
+                adapter: NAME,
+                seq: first,
+                detail: `epoch ${epoch} is older than the key's epoch ${current}`,
+              });
+            }
+            if (first <= s.lastSeq) {
+              throw new CheckpointError('conflict', {
+                key,
+                adapter: NAME,
+                seq: first,
+                detail: `journal entry ${s.lastSeq} already exists`,
+              });
+            }
+            const frames = encodeJournalFrames(entries, epoch);
+            if (!s.active || s.rollNext) {
+              try {
+                await createSegment(fs, s, dir, key, first, frames, epoch);
+              } catch (error) {
+                s.failedFrom = first;
+                throw error;
+              }
+              s.lastSeq = last;
+              s.lastEpoch = epoch;
+              return {};
+            }
+            const written = await writeGroup(fs, s, key, frames, first, epoch);
             s.lastSeq = last;
             s.lastEpoch = epoch;
-            return;
-          }
-          const fenced = await write(fs, s, s.active, frames, key, first, epoch);
-          s.lastSeq = last;
-          s.lastEpoch = epoch;
-          if (fenced) {
-            s.verified = false;
-            throw fenced;
-          }
-        }),
-      ),
+            return written;
+          }),
+        )
+        .then((written) => written.durable),
     read: (key, afterSeq) =>
       use(key).then((fs) =>
         serial(key, async (s): Promise<JournalReadResult> => {
@@ -536,6 +732,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     truncate: (key, uptoSeq) =>
       use(key).then((fs) =>
         serial(key, async (s) => {
+          await drain(s);
           const dir = keyDir(key);
           const segments = segmentsOf(await readNames(fs, dir, key));
           let removed = false;
@@ -564,6 +761,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
       await Promise.all(
         [...states.values()].map(async (s) => {
           await s.chain.catch(noop);
+          await drain(s);
           await s.active?.handle.close().catch(noop);
           s.active = undefined;
         }),

@@ -154,3 +154,127 @@ describe('fs journal: layout', () => {
     await reopened.dispose();
   });
 });
+
+/** node:fs/promises whose journal fdatasyncs wait at a gate, counting writes and flushes. */
+function gatedFs() {
+  const counts = { writes: 0, datasyncs: 0, failNext: 0 };
+  let gate: Promise<void> | undefined;
+  let openGate: () => void = () => undefined;
+  const fs: JournalFileSystem = {
+    ...(nodeFs as unknown as JournalFileSystem),
+    async open(path, flags) {
+      const handle = (await nodeFs.open(path, flags)) as unknown as JournalFileHandle;
+      if (!path.endsWith('.journal')) return handle;
+      return {
+        read: (...args) => handle.read(...args),
+        sync: () => handle.sync(),
+        close: () => handle.close(),
+        stat: () => handle.stat(),
+        truncate: (n) => handle.truncate(n),
+        async writeFile(data) {
+          counts.writes++;
+          await handle.writeFile(data);
+        },
+        async datasync() {
+          counts.datasyncs++;
+          if (gate) await gate;
+          if (counts.failNext > 0) {
+            counts.failNext--;
+            throw Object.assign(new Error('EIO: injected fsync failure'), { code: 'EIO' });
+          }
+          await handle.datasync();
+        },
+      };
+    },
+  };
+  const hold = () => {
+    gate = new Promise<void>((resolve) => (openGate = resolve));
+  };
+  const release = () => {
+    gate = undefined;
+    openGate();
+  };
+  return { fs, counts, hold, release };
+}
+const settled = (p: Promise<unknown>) => {
+  const state = { done: false };
+  void p.then(
+    () => (state.done = true),
+    () => (state.done = true),
+  );
+  return state;
+};
+/** Waits (a few seconds at most) until `condition` holds. */
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 5000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+  expect(condition()).toBe(true);
+};
+
+describe('fs journal: pipelined appends', () => {
+  it('writes the next group while the previous one is being flushed, and acknowledges both in order once durable', async () => {
+    const { fs, counts, hold, release } = gatedFs();
+    const journal = fileJournal({ dir, fs });
+    expect(journal.pipelined).toBe(true);
+    await journal.append('k', entries(1, 2), 0); // creates the segment
+    hold();
+    const order: number[] = [];
+    const syncs = counts.datasyncs;
+    const a = journal.append('k', entries(3, 4), 0).then(() => order.push(3));
+    await until(() => counts.datasyncs === syncs + 1); // A's flush is held
+    const writes = counts.writes;
+    const b = journal.append('k', entries(5, 6), 0).then(() => order.push(5));
+    const bState = settled(b);
+    // B's bytes go to the file while A's fdatasync is still held; B is not acknowledged.
+    await until(() => counts.writes === writes + 1);
+    expect(counts.datasyncs).toBe(syncs + 1);
+    expect(bState.done).toBe(false);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    release();
+    await Promise.all([a, b]);
+    expect(order).toEqual([3, 5]);
+    await journal.dispose();
+  });
+
+  it('a failed flush fails every group written behind it too, refuses appends past the hole, and takes the retry', async () => {
+    const { fs, counts, hold, release } = gatedFs();
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 2), 0);
+    hold();
+    counts.failNext = 2; // the flush and the rewrite's flush both fail
+    const syncs = counts.datasyncs;
+    const a = codeOf(journal.append('k', entries(3, 4), 0));
+    await until(() => counts.datasyncs === syncs + 1);
+    const writes = counts.writes;
+    const b = codeOf(journal.append('k', entries(5, 6), 0));
+    await until(() => counts.writes === writes + 1);
+    release();
+    expect(await a).toBe('io');
+    expect(await b).toBe('io');
+    // A later group would leave a hole: refused until 3-4 come again.
+    expect(await codeOf(journal.append('k', entries(7, 7), 0))).toBe('io');
+    expect(await seqs(journal)).toEqual([1, 2]);
+    await journal.append('k', entries(3, 6), 0);
+    await journal.append('k', entries(7, 7), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect((await journal.read('k', 0)).corrupt).toBeUndefined();
+    await journal.dispose();
+  });
+
+  it('one failed flush rewrites every group waiting for it from memory, each stored once', async () => {
+    const { fs, counts, hold, release } = gatedFs();
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 2), 0);
+    hold();
+    counts.failNext = 1;
+    const syncs = counts.datasyncs;
+    const a = journal.append('k', entries(3, 4), 0);
+    await until(() => counts.datasyncs === syncs + 1);
+    const writes = counts.writes;
+    const b = journal.append('k', entries(5, 6), 0);
+    await until(() => counts.writes === writes + 1);
+    release();
+    await Promise.all([a, b]);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    await journal.dispose();
+  });
+});

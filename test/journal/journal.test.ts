@@ -517,3 +517,78 @@ describe('observeDeliveries', () => {
     expect(await run('inspect')).toEqual(relay);
   });
 });
+
+describe('journal writer with a pipelined store', () => {
+  /** A memory journal that says it is pipelined; each append waits until the test lets it finish. */
+  function pipelinedStore() {
+    const base = memoryAdapter();
+    const inner = base.journal!;
+    const calls: Array<{ seqs: number[]; finish: (error?: CheckpointError) => void }> = [];
+    const journal: JournalStore = {
+      pipelined: true,
+      append(key, entries, epoch) {
+        return new Promise<void>((resolve, reject) => {
+          calls.push({
+            seqs: entries.map((e) => e.seq),
+            finish: (error) => {
+              if (error) reject(error);
+              else void inner.append(key, entries, epoch).then(resolve, reject);
+            },
+          });
+        });
+      },
+      read: (key, after) => inner.read(key, after),
+      truncate: (key, upto) => inner.truncate(key, upto),
+    };
+    return { adapter: { ...base, journal } as CheckpointAdapter, calls };
+  }
+  const until = async (condition: () => boolean) => {
+    for (let i = 0; i < 1000 && !condition(); i++) await new Promise((resolve) => setTimeout(resolve, 1));
+    expect(condition()).toBe(true);
+  };
+
+  it('hands the next group over while one is in flight (two at most), acknowledging in order', async () => {
+    const { adapter, calls } = pipelinedStore();
+    const p = await persistJournaled(counter, { key: 'k', adapter, journal: true, flushOnExit: false });
+    const acks: number[] = [];
+    const a = p.send({ type: 'INC' }).then((seq) => acks.push(seq));
+    await until(() => calls.length === 1);
+    const b = p.send({ type: 'INC' }).then((seq) => acks.push(seq));
+    await until(() => calls.length === 2);
+    const c = p.send({ type: 'INC' }).then((seq) => acks.push(seq));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls.length).toBe(2); // the third waits: one group flushing, one written behind it
+    calls[0]!.finish();
+    calls[1]!.finish();
+    await until(() => calls.length === 3);
+    calls[2]!.finish();
+    await Promise.all([a, b, c]);
+    expect(acks).toEqual([1, 2, 3]);
+    await p.close();
+  });
+
+  it('a failure fails the round: every group in flight is appended again, in order, after the backoff', async () => {
+    const { adapter, calls } = pipelinedStore();
+    const errors: string[] = [];
+    const p = await persistJournaled(counter, {
+      key: 'k',
+      adapter,
+      journal: true,
+      flushOnExit: false,
+      onError: (error) => errors.push(error.code),
+    });
+    const a = p.send({ type: 'INC' });
+    await until(() => calls.length === 1);
+    const b = p.send({ type: 'INC' });
+    await until(() => calls.length === 2);
+    const io = new CheckpointError('io', { key: 'k', detail: 'injected' });
+    calls[0]!.finish(io);
+    calls[1]!.finish(io);
+    await until(() => calls.length === 3);
+    expect(calls[2]!.seqs).toEqual([1, 2]);
+    calls[2]!.finish();
+    expect(await Promise.all([a, b])).toEqual([1, 2]);
+    expect(errors).toEqual(['io']);
+    await p.close();
+  });
+});
