@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { encodeJournalFrames, scanJournalFrames, type JournalEntry } from 'xstate-checkpoint';
+import { encodeJournalFrames, scanJournalFrames, type JournalEntry } from 'xstate-checkpoint/journal';
 
 // The reader's fencing rules: a stale writer's frames (an older epoch) are skipped or
 // superseded, so writers need no I/O per append to keep them out of a restore.

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { isCheckpointError, persistJournaled, scanJournalFrames, type JournalEntry } from 'xstate-checkpoint';
+import { isCheckpointError, type JournalEntry } from 'xstate-checkpoint';
+import { persistJournaled, scanJournalFrames } from 'xstate-checkpoint/journal';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import {
   fileJournal,
