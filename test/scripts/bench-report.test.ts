@@ -41,6 +41,18 @@ const inputs: BenchInput[] = [
     },
   },
   { name: 'fs', measuredAt: 'x', data: { rows: [{ metric: 'flush 1 KB', oursMs: 7, baselineMs: 6, ratio: 1.17 }] } },
+  {
+    name: 'journal',
+    measuredAt: 'z',
+    data: {
+      groupCommit: {
+        rows: [
+          { metric: 'fs, 1 sender', journalPerSecond: 900, baselinePerSecond: 1000, ratio: 0.9 },
+          { metric: 'fs, 64 senders', journalPerSecond: 40_000, baselinePerSecond: 50_000, ratio: 0.8 },
+        ],
+      },
+    },
+  },
   { name: 'something-new', measuredAt: 'y', data: { results: { a: { ms: 1.5 }, b: { ms: 3 } }, items: 10 } },
 ];
 
@@ -59,16 +71,18 @@ describe('bench report', () => {
     expect(md.indexOf('## Codec')).toBeLessThan(md.indexOf('## File adapter'));
   });
 
-  it('charts persisted vs bare vs recipe, codec vs JSON floor vs superjson, flush vs fsync floor', () => {
+  it('charts persisted vs bare vs recipe, codec vs JSON floor vs superjson, flush vs fsync floor, journal vs its floor', () => {
     const panels = chartPanels(inputs);
     expect(panels.map((p) => p.bars.map((b) => b.value))).toEqual([
       [100_000, 90_000, 20_000],
       [6, 8, 120],
       [7, 6],
+      [40_000, 50_000],
     ]);
     const svg = renderChart(panels, 'caption & more');
     expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
-    expect(svg.match(/<rect /g)).toHaveLength(1 + 3 + 3 + 2);
+    expect(svg.match(/<rect /g)).toHaveLength(1 + 3 + 3 + 2 + 2);
+    expect(svg).toContain('50,000 events/s · ours 0.80x');
     expect(svg).toContain('90,000 events/s');
     expect(svg).toContain('20,000 events/s · ours 4.50x');
     expect(svg).toContain('6 ms · ours 1.17x');
