@@ -166,6 +166,19 @@ export function journalConformance(name: string, target: JournalConformanceTarge
       sameEntries(await entries(journal, 'k'), range(1, 36), 'read after 12 concurrent appends');
     });
 
+    it('resolves concurrent appends in call order (what a pipelined journal promises)', async () => {
+      const resolved: number[] = [];
+      await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          journal.append('k', range(i * 2 + 1, i * 2 + 2), 0).then(() => resolved.push(i)),
+        ),
+      );
+      check(
+        resolved.every((value, i) => value === i),
+        `appends resolved in the order ${resolved.join(', ')}; a journal${journal.pipelined ? ' that says it is pipelined' : ''} must resolve them in call order`,
+      );
+    });
+
     it('fences an append whose epoch is older than the key epoch', async () => {
       await journal.append('k', range(1, 2), 3);
       equal(await codeOf(journal.append('k', range(3, 3), 2)), 'fenced', 'append with epoch 2 after epoch 3');
