@@ -43,6 +43,14 @@ export interface FileJournalOptions {
 export interface FileJournal extends JournalStore {
   /** Waits for running calls, closes the segment files; later calls reject with `closed`. */
   dispose(): Promise<void>;
+  /**
+   * Told by {@link fileJournalAdapter} when this process holds the key's lock:
+   * appends with `epoch` that finish writing before `until` (this journal's
+   * `now()`) skip the listing beside their flush, because no one can take the
+   * lock over before then. `undefined` forgets it (a lock being taken or
+   * released). Without it every append lists the folder.
+   */
+  trustLease(key: string, lease: { readonly epoch: number; readonly until: number } | undefined): void;
 }
 
 const NAME = 'fs';
@@ -96,6 +104,8 @@ interface KeyState {
   recovering: Promise<void> | undefined;
   /** After a failure: appends are refused until the entries from this seq come again (no holes). */
   failedFrom: number | undefined;
+  /** The lock this process holds on the key, as {@link FileJournal.trustLease} was told. */
+  lease: { readonly epoch: number; readonly until: number } | undefined;
 }
 
 /** A group in the active segment whose flush is pending. */
@@ -196,6 +206,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
         writing: undefined,
         recovering: undefined,
         failedFrom: undefined,
+        lease: undefined,
       };
       states.set(key, s);
     }
@@ -626,10 +637,14 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
         throw fsError(error, key, 'append to the journal', first);
       }
       active.size = start + frames.length;
-      const fence = confirmNotFenced({ fs, dir: dirname(active.path), key }, epoch, first).then(
-        () => undefined,
-        (error: unknown) => fsError(error, key, 'check the lock after appending', first),
-      );
+      // Read after the write: a taker needs the lease expired, so it restores after these bytes.
+      const held = s.lease !== undefined && s.lease.epoch === epoch && now() < s.lease.until;
+      const fence = held
+        ? Promise.resolve(undefined)
+        : confirmNotFenced({ fs, dir: dirname(active.path), key }, epoch, first).then(
+            () => undefined,
+            (error: unknown) => fsError(error, key, 'check the lock after appending', first),
+          );
       const durable = new Promise<void>((resolve, reject) => {
         s.unflushed.push({ first, start, frames, fence, resolve, reject });
       });
@@ -755,6 +770,9 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
           if (removed) await syncDir(fs, dir).catch(noop);
         }),
       ),
+    trustLease(key, lease) {
+      stateOf(key).lease = lease;
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;
@@ -787,14 +805,35 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
  */
 export function fileJournalAdapter(options: FileAdapterOptions & Pick<FileJournalOptions, 'fs'>): CheckpointAdapter {
   const files = fileAdapter(options);
+  const clock = adapterClock(options);
   const journal = fileJournal({
     dir: options.dir,
     ...(options.fs ? { fs: options.fs } : {}),
-    now: adapterClock(options).now,
+    now: clock.now,
   });
+  const acquire = files.acquire!.bind(files);
   return {
     ...files,
     journal,
+    // The journal learns of the locks taken here, so appends under a live lock skip the
+    // listing beside their flush: a lock without a lease is only taken over once this
+    // process is dead, and one with a lease only once it expired (minus a margin for
+    // clocks of other hosts on a shared folder). Any acquire or release forgets it first.
+    async acquire(key, acquireOptions) {
+      journal.trustLease(key, undefined);
+      const asked = clock.now();
+      const lease = await acquire(key, acquireOptions);
+      const ttl = acquireOptions?.ttlMs;
+      const until = ttl === undefined ? Number.POSITIVE_INFINITY : asked + ttl - Math.min(1000, ttl / 4);
+      journal.trustLease(key, { epoch: lease.epoch, until });
+      return {
+        epoch: lease.epoch,
+        release() {
+          journal.trustLease(key, undefined);
+          return lease.release();
+        },
+      };
+    },
     async dispose() {
       const results = await Promise.allSettled([journal.dispose(), files.dispose()]);
       const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');

@@ -201,3 +201,70 @@ describe('a stale writer that keeps appending after a takeover', () => {
     await adapterC.dispose();
   });
 });
+
+describe('file journal under a lock this process holds', () => {
+  const counter = createMachine({
+    id: 'counter',
+    context: { n: 0 },
+    on: { INC: { actions: assign(({ context }) => ({ n: context.n + 1 })) } },
+  });
+  const listingFs = () => {
+    const calls = { readdir: 0 };
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      readdir: (path: string) => {
+        calls.readdir++;
+        return nodeFs.readdir(path);
+      },
+    };
+    return { fs, calls };
+  };
+
+  it('appends without listing the folder while the lock cannot be taken over', async () => {
+    const { fs, calls } = listingFs();
+    const adapter = fileJournalAdapter({ dir: join(work, `store-${n++}`), fs });
+    const p = await persistJournaled(counter, {
+      key: 'k',
+      adapter,
+      lock: true,
+      journal: { compactEvery: 1e9 },
+      flushOnExit: false,
+    });
+    await p.send({ type: 'INC' }); // the first append learns the tail (one listing)
+    const before = calls.readdir;
+    for (let i = 0; i < 20; i++) await p.send({ type: 'INC' });
+    expect(calls.readdir).toBe(before);
+    await p.close();
+    await adapter.dispose();
+  });
+
+  it('lists again once the lease may have expired, and a second lock on the same adapter fences the first', async () => {
+    const { fs, calls } = listingFs();
+    let clock = 1_700_000_000_000;
+    const adapter = fileJournalAdapter({ dir: join(work, `store-${n++}`), fs, now: () => clock });
+    const options = { key: 'k', adapter, journal: { compactEvery: 1e9 }, flushOnExit: false } as const;
+    const a = await persistJournaled(counter, { ...options, lock: { ttlMs: 10_000 }, onError: () => undefined });
+    await a.send({ type: 'INC' });
+    let before = calls.readdir;
+    await a.send({ type: 'INC' });
+    expect(calls.readdir).toBe(before);
+    clock += 9500; // within the margin before the lease ends: no longer trusted
+    before = calls.readdir;
+    await a.send({ type: 'INC' });
+    expect(calls.readdir).toBeGreaterThan(before);
+    // The same adapter takes the key again (a second owner in this process): A is fenced.
+    const b = await persistJournaled(counter, { ...options, lock: true });
+    expect(b.actor.getSnapshot().context.n).toBe(3);
+    expect(await codeOf(a.send({ type: 'INC' }))).toBe('fenced');
+    await b.send({ type: 'INC' });
+    await b.close();
+    await a.close().catch(() => undefined);
+    await adapter.dispose();
+    const c = await persistJournaled(counter, {
+      key: 'k',
+      adapter: fileJournalAdapter({ dir: join(work, `store-${n - 1}`) }),
+    });
+    expect(c.actor.getSnapshot().context.n).toBe(4);
+    await c.close();
+  });
+});
