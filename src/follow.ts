@@ -1,17 +1,13 @@
+import { createActor, type Actor, type AnyActorLogic } from 'xstate';
 import type { AcquireOptions, CheckpointAdapter, Lease } from './adapter.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { toCheckpointError, type CheckpointError } from './errors.js';
-import type { LoadedGeneration } from './restore.js';
+import { loadFromHistory } from './history.js';
+import type { FollowOptions, ResolvedOptions } from './options.js';
+import type { LoadedGeneration, RestoreReport } from './restore.js';
+import { createRestoredActor } from './restored-actor.js';
 
-/** Options of `PersistOptions.follow`. */
-export interface FollowOptions {
-  /** How often a follower polls for new generations when the adapter has no `subscribe`. @default 1000 */
-  readonly pollMs?: number;
-  /** With an adapter that has `subscribe`: a slower poll for notices missed (a frozen tab). @default 10000 */
-  readonly resyncMs?: number;
-  /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
-  readonly takeOver?: boolean;
-}
+export type { FollowOptions } from './options.js';
 
 /** Options of {@link watchGenerations}. */
 export interface WatchGenerationsOptions {
@@ -204,4 +200,67 @@ async function takeOver<A>(host: FollowHost<A>, stopWatching: () => void): Promi
     await host.promote();
     return;
   }
+}
+
+/** The snapshot-mode state a follower reads and replaces (persist.ts's session). */
+export interface FollowingSession<TLogic extends AnyActorLogic> {
+  readonly options: ResolvedOptions<TLogic>;
+  /** When `persistActor` was called (the `restore` event's duration counts from it). */
+  readonly started: number;
+  readonly closed: boolean;
+  readonly role: 'writer' | 'follower';
+  /** The mirrored actor; `undefined` until the first mirror. */
+  current: Actor<TLogic> | undefined;
+  restoreReport: RestoreReport;
+  lease: Lease | undefined;
+  /** Restores as the writer under the lease just taken. */
+  promote(): Promise<void>;
+}
+
+/**
+ * Runs {@link followKey} for a snapshot-mode session: mirrors go into
+ * `session.current` and its report, the `follow` and `restore` events go out,
+ * a lease taken is the session's, and `session.promote` takes over.
+ *
+ * @returns A function that stops watching for generations.
+ * @example
+ * ```ts
+ * import type { AnyActorLogic } from 'xstate';
+ * import { followAsSession, type FollowingSession } from './follow.js';
+ * declare const session: FollowingSession<AnyActorLogic>;
+ * const stop = await followAsSession(session);
+ * stop();
+ * ```
+ */
+export function followAsSession<TLogic extends AnyActorLogic>(session: FollowingSession<TLogic>): Promise<() => void> {
+  const o = session.options;
+  return followKey<Actor<TLogic>>({
+    key: o.key,
+    adapter: o.adapter,
+    clock: o.clock,
+    options: o.follow ?? {},
+    lockOptions: o.lock ?? {},
+    load: (seq) => loadFromHistory(o, seq),
+    create: (snapshot) => createRestoredActor(o.logic, snapshot, o.actorOptions).actor,
+    hasActor: () => session.current !== undefined,
+    following: () => !session.closed && session.role === 'follower',
+    closed: () => session.closed,
+    adopt: (next, generation, seq, announce) => {
+      session.current = next;
+      const { storedVersion, migrationsApplied } = generation;
+      session.restoreReport = { ...session.restoreReport, source: 'checkpoint', seq, storedVersion, migrationsApplied };
+      if (announce) o.events.emit({ type: 'follow', key: o.key, seq });
+    },
+    ready: () => {
+      session.current ??= createActor(o.logic, o.actorOptions);
+      const report = { ...session.restoreReport, durationMs: o.clock.now() - session.started };
+      session.restoreReport = report;
+      o.events.emit({ type: 'restore', key: o.key, report, durationMs: report.durationMs });
+    },
+    took: (taken) => {
+      session.lease = taken;
+    },
+    promote: () => session.promote(),
+    onError: o.onError,
+  });
 }

@@ -5,7 +5,6 @@ import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js
 import { checkCompress, type CompressOptions } from './compression.js';
 import { CheckpointError } from './errors.js';
 import { CheckpointEmitter, type CheckpointEvent } from './events.js';
-import type { FollowOptions } from './follow.js';
 import type { JournalOptions } from './journal-options.js';
 import { checkKey } from './keys.js';
 import type { LifecycleEnv } from './lifecycle.js';
@@ -14,6 +13,16 @@ import type { OnRestoreError, RestoreContext } from './restore.js';
 import { checkRetention, type RetentionOptions } from './retention.js';
 import type { DebounceOptions } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
+
+/** Options of `PersistOptions.follow`. */
+export interface FollowOptions {
+  /** How often a follower polls for new generations when the adapter has no `subscribe`. @default 1000 */
+  readonly pollMs?: number;
+  /** With an adapter that has `subscribe`: a slower poll for notices missed (a frozen tab). @default 10000 */
+  readonly resyncMs?: number;
+  /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
+  readonly takeOver?: boolean;
+}
 
 /** Options of `persistActor`. */
 export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<

@@ -68,11 +68,11 @@ async function takeLock(o: ResolvedOptions<AnyActorLogic>): Promise<Lease | 'hel
  */
 class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogic> {
   current: Actor<TLogic> = undefined as unknown as Actor<TLogic>;
-  private report_: RestoreReport = freshReport(0);
+  restoreReport: RestoreReport = freshReport(0);
   role: 'writer' | 'follower' = 'writer';
-  private lease: Lease | undefined;
+  lease: Lease | undefined;
   private writer: GenerationWriter | undefined;
-  private closed = false;
+  closed = false;
   private launched = false;
   // With `start: false` the writer's actor waits for `persisted.start()` (or its own
   // `start()`): timers are armed, writes open and the `restore` event goes out then.
@@ -81,7 +81,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
   private needsWrite = false;
   private removeHooks: () => void = noop;
   private stopWatching: () => void = noop;
-  private readonly started: number;
+  readonly started: number;
   private readonly scheduler: WriteScheduler;
   private readonly tree: TreeTracker;
 
@@ -106,7 +106,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
   }
 
   report(): RestoreReport {
-    return this.report_;
+    return this.restoreReport;
   }
 
   /** One generation of the running actor: capture, encode, write, prune, `save` event. */
@@ -141,9 +141,10 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
       this.current = accepted?.value.actor ?? createActor(o.logic, o.actorOptions);
       this.role = 'writer';
       this.pendingTimers = accepted?.prepared.data.timers ?? [];
-      this.report_ = buildRestoreReport(outcome, accepted?.value, o.clock.now() - since);
-      this.needsWrite = !accepted || this.report_.migrationsApplied.length > 0 || this.report_.rejected.length > 0;
-      await announceRestore(o.key, o.adapter.name, this.report_, o.notices);
+      this.restoreReport = buildRestoreReport(outcome, accepted?.value, o.clock.now() - since);
+      this.needsWrite =
+        !accepted || this.restoreReport.migrationsApplied.length > 0 || this.restoreReport.rejected.length > 0;
+      await announceRestore(o.key, o.adapter.name, this.restoreReport, o.notices);
       if (!this.startWanted) return this.launchOnOwnStart(this.current);
       this.launch();
     } catch (error) {
@@ -181,7 +182,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
       this.closed = true;
       throw toCheckpointError(error, 'invalid-state', { key: o.key, adapter: o.adapter.name });
     }
-    this.report_ = { ...this.report_, timersRestored };
+    this.restoreReport = { ...this.restoreReport, timersRestored };
     // Fresh, migrated or fallen-back state is written as a new generation at once
     // (the stored originals stay until retention drops them). A clean restore
     // writes nothing: a copy of the newest generation would push an older,
@@ -190,7 +191,12 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     else this.scheduler.settle();
     this.scheduler.open();
     if (o.flushOnExit) this.removeHooks = installLifecycleHooks(() => this.scheduler.flush(), o.lifecycle);
-    o.events.emit({ type: 'restore', key: o.key, report: this.report_, durationMs: this.report_.durationMs });
+    o.events.emit({
+      type: 'restore',
+      key: o.key,
+      report: this.restoreReport,
+      durationMs: this.restoreReport.durationMs,
+    });
   }
 
   private startActor(actor: Actor<TLogic>, timers: readonly PendingTimer[]): number {
@@ -226,41 +232,12 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
 
   /** Follow mode (`follow.ts`, loaded only here): mirrors the writer, takes over when the lock frees. */
   async follow(): Promise<void> {
-    const o = this.options;
     this.role = 'follower';
-    const { followKey } = await import('./follow.js');
-    this.stopWatching = await followKey<Actor<TLogic>>({
-      key: o.key,
-      adapter: o.adapter,
-      clock: o.clock,
-      options: o.follow ?? {},
-      lockOptions: o.lock ?? {},
-      load: async (seq) => (await import('./history.js')).loadFromHistory(o, seq),
-      create: (snapshot) => createRestoredActor(o.logic, snapshot, o.actorOptions).actor,
-      hasActor: () => this.current !== undefined,
-      following: () => !this.closed && this.role === 'follower',
-      closed: () => this.closed,
-      adopt: (next, generation, seq, announce) => {
-        this.current = next;
-        const { storedVersion, migrationsApplied } = generation;
-        this.report_ = { ...this.report_, source: 'checkpoint', seq, storedVersion, migrationsApplied };
-        if (announce) o.events.emit({ type: 'follow', key: o.key, seq });
-      },
-      ready: () => {
-        if (this.current === undefined) this.current = createActor(o.logic, o.actorOptions);
-        this.report_ = { ...this.report_, durationMs: o.clock.now() - this.started };
-        o.events.emit({ type: 'restore', key: o.key, report: this.report_, durationMs: this.report_.durationMs });
-      },
-      took: (taken) => {
-        this.lease = taken;
-      },
-      promote: () => this.promote(),
-      onError: o.onError,
-    });
+    this.stopWatching = await (await import('./follow.js')).followAsSession(this);
   }
 
   /** A follower took the lock: it restores as the writer and stops its mirror. */
-  private async promote(): Promise<void> {
+  async promote(): Promise<void> {
     const o = this.options;
     const follower = this.current;
     try {
@@ -346,7 +323,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
         return session.role;
       },
       get restored() {
-        return session.report_;
+        return session.restoreReport;
       },
       // A follower, or a writer not started yet, has nothing of its own to write.
       flush: () => (this.role === 'writer' && this.launched ? this.scheduler.flush() : Promise.resolve(undefined)),
