@@ -75,27 +75,9 @@ const headerDecoder = new TextDecoder('utf-8', { fatal: true });
  * ```
  */
 export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uint8Array {
-  // Refuse here what readEnvelopeHeader would refuse: never write an envelope that cannot be read.
-  for (const name of ['version', 'seq', 'epoch', 'createdAt'] as const) {
-    const v = fields[name];
-    if (!Number.isSafeInteger(v) || v < 0) {
-      throw new CheckpointError('encode', {
-        detail: `envelope field "${name}" must be a non-negative integer, got ${String(v)}`,
-      });
-    }
-  }
-  if (fields.journal !== undefined && !(Number.isSafeInteger(fields.journal) && fields.journal >= 0)) {
-    throw new CheckpointError('encode', { detail: `envelope field "journal" must be a non-negative integer` });
-  }
-  if (typeof fields.machine !== 'string' || typeof fields.codec !== 'string') {
-    throw new CheckpointError('encode', { detail: 'envelope fields "machine" and "codec" must be strings' });
-  }
   const compressed = fields.compression !== undefined;
-  if (compressed && !(typeof fields.compression === 'string' && Number.isSafeInteger(fields.rawLength))) {
-    throw new CheckpointError('encode', { detail: 'a compressed envelope needs "compression" and "rawLength"' });
-  }
   const format = compressed ? COMPRESSED_ENVELOPE_FORMAT : ENVELOPE_FORMAT;
-  const header: EnvelopeHeader = {
+  const raw = {
     format,
     machine: fields.machine,
     version: fields.version,
@@ -105,9 +87,16 @@ export function encodeEnvelope(fields: EnvelopeFields, payload: Uint8Array): Uin
     codec: fields.codec,
     length: payload.length,
     crc: crc32(payload),
-    ...(compressed ? { compression: fields.compression, rawLength: fields.rawLength! } : {}),
+    ...(compressed ? { compression: fields.compression, rawLength: fields.rawLength } : {}),
     ...(fields.journal === undefined ? {} : { journal: fields.journal }),
   };
+  let header: EnvelopeHeader;
+  // Refuse here what readEnvelopeHeader would refuse: never write an envelope that cannot be read.
+  try {
+    header = checkHeader(raw, format);
+  } catch (error) {
+    throw new CheckpointError('encode', { detail: (error as CheckpointError).detail });
+  }
   const headerBytes = encoder.encode(JSON.stringify(header));
   if (headerBytes.length > MAX_HEADER) {
     throw new CheckpointError('encode', { detail: 'envelope header is over 64 KiB (is the machine id that long?)' });
