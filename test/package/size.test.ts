@@ -58,7 +58,6 @@ async function bundle(source: string): Promise<AppBundle> {
     build: {
       write: false,
       minify: true,
-      modulePreload: false,
       rollupOptions: { input: entry, external: (id) => external.test(id) },
     },
   });
