@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { createMachine } from 'xstate';
+import { taggedJsonCodec, type Codec } from 'xstate-checkpoint';
+import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+import { resolveOptions } from '../../src/options.js';
+import { errorOf } from '../helpers/errors.js';
+
+const machine = createMachine({ id: 'cart' });
+const other: Codec = { id: 'other', encode: taggedJsonCodec.encode, decode: taggedJsonCodec.decode };
+
+describe('resolveOptions: one check and one set of defaults for both modes', () => {
+  it('fills in every default', () => {
+    const o = resolveOptions(machine, { key: 'cart-1', adapter: memoryAdapter() });
+    expect(o.restore).toMatchObject({ machineId: 'cart', version: 1 });
+    expect(o.codec).toBe(taggedJsonCodec);
+    expect(o.codecs).toEqual([taggedJsonCodec]);
+    expect(o.debounce).toEqual({ wait: 100, maxWait: 1000 });
+    expect(o.retain).toEqual({});
+    expect(o.onRestoreError).toBe('fallback');
+    expect([o.lock, o.follow, o.journal]).toEqual([undefined, undefined, undefined]);
+    expect([o.start, o.flushOnExit]).toEqual([true, true]);
+    expect(o.actorOptions).toEqual({});
+  });
+
+  it('lists the write codec first and drops read codecs with the same id', () => {
+    const o = resolveOptions(machine, {
+      key: 'k',
+      adapter: memoryAdapter(),
+      codec: other,
+      readCodecs: [taggedJsonCodec, { ...other }],
+    });
+    expect(o.codecs.map((c) => c.id)).toEqual(['other', taggedJsonCodec.id]);
+  });
+
+  it('passes only the actor options XState takes, and only those given', () => {
+    const o = resolveOptions(machine, { key: 'k', adapter: memoryAdapter(), id: 'a', input: undefined, systemId: 's' });
+    expect(o.actorOptions).toEqual({ id: 'a', systemId: 's' });
+  });
+
+  it('fills in journal defaults and checks them', () => {
+    const o = resolveOptions(machine, { key: 'k', adapter: memoryAdapter(), journal: { compactEvery: 5 } });
+    expect(o.journal).toEqual({ compactEvery: 5, compactAfterMs: 60_000, verifyReplay: true, compactOnClose: true });
+    const error = errorOf(() =>
+      resolveOptions(machine, { key: 'k', adapter: memoryAdapter(), journal: { compactEvery: 0 } }),
+    );
+    expect([error.code, error.detail]).toEqual(['invalid-option', '`journal.compactEvery` must be an integer >= 1']);
+  });
+
+  it('refuses follow in journal mode before anything else, and follow without lock', () => {
+    const both = errorOf(() =>
+      resolveOptions(machine, { key: '', adapter: memoryAdapter(), journal: true, follow: true }),
+    );
+    expect(both.detail).toBe('`follow` is not available in journal mode');
+    const unlocked = errorOf(() => resolveOptions(machine, { key: 'k', adapter: memoryAdapter(), follow: true }));
+    expect(unlocked.detail).toMatch(/`follow` needs `lock`/);
+  });
+
+  it('refuses journal mode on an adapter without a journal, in both entry points alike', () => {
+    const { journal: _journal, ...plain } = memoryAdapter();
+    const error = errorOf(() => resolveOptions(machine, { key: 'k', adapter: plain, journal: true }));
+    expect(error.code).toBe('invalid-option');
+    expect(error.detail).toMatch(/needs an adapter with a journal/);
+  });
+});
