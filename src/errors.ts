@@ -84,46 +84,37 @@ export interface CheckpointErrorDetails {
   data?: Record<string, unknown> | undefined;
 }
 
+// One short, actionable sentence per code (it ships in every browser bundle).
 const advice: Record<CheckpointErrorCode, string> = {
-  conflict:
-    'Another writer published this generation first. Restore again (persistActor) to continue from the newest generation, or give each writer its own key.',
-  fenced: 'A newer owner holds this key. Stop this actor: its writes are refused so the new owner is not overwritten.',
-  'lock-held': 'Another live process or tab owns this key. Wait for it to close, use another key, or open read-only.',
-  corrupt:
-    'The stored bytes are damaged. Restore passes over damaged data (to an older generation, or the last good journal entry) and reports whether it could be quarantined; check the store with `xstate-checkpoint verify`.',
-  decode: 'The payload is not valid for its codec. Check that the `codec` option matches the one that wrote it.',
-  'unsafe-payload':
-    'The payload contains a `__proto__` key or a prototype path and was refused. Treat the store as tampered with.',
-  'too-large': 'Raise the `maxBytes` or `maxValues` limit (the `limits` option) if this size is expected.',
-  'too-deep': 'Raise the `maxDepth` limit if this nesting is expected.',
-  encode:
-    'Keep context to data: functions, symbols, class instances with hidden state and live handles cannot be checkpointed.',
-  'machine-mismatch': 'The checkpoint belongs to another machine. Use a different `key` per machine.',
-  'migration-missing': 'Add the missing step to `migrations` (one function per version step).',
-  'migration-failed': 'Fix the migration step named here; the stored checkpoint is unchanged.',
-  'version-too-new':
-    'The stored checkpoint comes from a newer release. Deploy the newer code, or roll back the checkpoint with `history.rollback`.',
-  validation: 'Fix the data or add a migration that brings it to the current schema.',
-  'invalid-state':
-    'The stored state no longer exists in the machine. Add a migration that maps the old state to a new one.',
-  'unknown-child':
-    'Register the child logic under the same name in the machine (`setup({ actors })`) or add a migration that removes the child.',
-  'restore-failed':
-    'No generation could be restored. See `error.data.rejected` for each generation and its reason, or set `onRestoreError: "fallback"` to start fresh.',
-  'storage-full': 'Free space (or quota), or lower `retain.latest`; the previous generation is intact.',
+  conflict: 'Another writer got there first: restore again, or give each writer its own key.',
+  fenced: 'A newer owner holds this key: stop this actor.',
+  'lock-held': 'Another process or tab owns this key: wait for it, or use another key.',
+  corrupt: 'The stored bytes are damaged; run `xstate-checkpoint verify`.',
+  decode: 'Check that the `codec` option matches the one that wrote it.',
+  'unsafe-payload': 'Refused a `__proto__` key or prototype path: treat the store as tampered with.',
+  'too-large': 'Raise `limits.maxBytes` or `limits.maxValues` if this size is expected.',
+  'too-deep': 'Raise `limits.maxDepth` if this nesting is expected.',
+  encode: 'Keep context to data: no functions, symbols or live handles.',
+  'machine-mismatch': 'Use a different `key` per machine.',
+  'migration-missing': 'Add the missing step to `migrations`.',
+  'migration-failed': 'Fix the migration step named here; the checkpoint is unchanged.',
+  'version-too-new': 'Deploy the newer code, or roll back with `history.rollback`.',
+  validation: 'Fix the data, or add a migration to the current schema.',
+  'invalid-state': 'Add a migration that maps the old state to a new one.',
+  'unknown-child': 'Register the child logic in `setup({ actors })`, or migrate the child away.',
+  'restore-failed': 'See `error.data.rejected` for each generation, or set `onRestoreError: "fallback"`.',
+  'storage-full': 'Free space or lower `retain.latest`; the previous generation is intact.',
   permission: 'Give the process write access to the storage location.',
-  'read-only': 'The storage is read-only: restore works, saves do not. Point the adapter at a writable location.',
-  io: 'The storage failed; the previous generation is intact. Check the device and retry.',
-  connection:
-    'The storage server is unreachable or the connection was lost. Check that it is running and the connection settings; a persisted actor retries the save on the next change or flush.',
-  auth: 'The storage server refused to log in: check the user name, the password and the connection string (or PGUSER / PGPASSWORD, the Redis ACL user).',
-  'driver-missing':
-    'Install the driver the adapter needs next to xstate-checkpoint: `npm install pg` for PostgreSQL, `npm install ioredis` for Redis.',
+  'read-only': 'Point the adapter at a writable location; restore still works.',
+  io: 'The previous generation is intact; check the device and retry.',
+  connection: 'Check that the server runs and the connection settings; the next change or flush retries.',
+  auth: 'Check the user name, the password and the connection string (PGUSER/PGPASSWORD, the Redis ACL user).',
+  'driver-missing': 'Install the driver: `npm install pg` (PostgreSQL) or `npm install ioredis` (Redis).',
   'invalid-key': 'Use a non-empty key without NUL characters.',
   'invalid-option': 'Correct the option as described.',
   'not-found': 'List what exists first (`history.list()` or `xstate-checkpoint ls`).',
-  closed: 'Create a new persisted actor or adapter; this one was closed.',
-  timeout: 'The operation took too long; check the storage and retry.',
+  closed: 'This one was closed: create a new one.',
+  timeout: 'Check the storage and retry.',
 };
 
 const brand = Symbol.for('xstate-checkpoint.error');
