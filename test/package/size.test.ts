@@ -17,7 +17,7 @@ const START_TARGET = 9 * KB;
  * What the start bundle may weigh today: the goal is not reached yet (see the table this test
  * prints); this bound keeps it from growing back while the rest moves out.
  */
-const START_BUDGET = 24 * KB;
+const START_BUDGET = 23.5 * KB;
 
 // The peers a browser app bundles anyway are left out, as the issue measures.
 const external = /^(xstate|react|zod|superjson)(\/|$)/;
