@@ -326,8 +326,11 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
     // Stopped from outside: nothing more is written, as in snapshot mode (forced: capture throws `closed`).
     if (!force && (this.current.getSnapshot() as { status?: string }).status === 'stopped') return this.lastInfo;
     const t0 = o.clock.now();
-    // Encoded at once: the captured snapshot shares objects with the live context.
-    const payload = this.gens.encode(this.gens.capture(this.current));
+    // Encoded at once: the captured snapshot shares objects with the live context. The position also stays
+    // in the payload, where releases before the header field look for it: a reader not yet upgraded during
+    // a rolling deploy would otherwise replay the whole journal onto a snapshot that already holds it.
+    const data = { ...this.gens.capture(this.current), journal: upto };
+    const payload = this.gens.encode(data);
     // The first generation goes out before any append (appends wait for it); later ones
     // only once the journal they cover is durable, so the journal never has holes.
     if (!initial) await this.log.whenDurable(upto);
