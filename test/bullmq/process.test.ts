@@ -89,9 +89,39 @@ describe('processWithActor', () => {
     expect(sent).toHaveLength(5);
   });
 
-  it("fails the job with the actor's error", async () => {
-    const process = processWithActor(orderMachine([]), { adapter: memoryAdapter(), lockDuration: 5_000 });
-    await expect(process(fakeJob('2', { items: 1, fail: true }), 'token-1')).rejects.toThrow(/card declined/);
+  it("fails the job with the actor's error; a retry resumes from the checkpoint before the failure", async () => {
+    const adapter = memoryAdapter();
+    let attempts = 0;
+    const flaky = fromPromise(async () => {
+      // Long enough for the checkpoint of "charging" to land before the failure.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (++attempts === 1) throw new Error('card declined');
+      return 'charged';
+    });
+    const reserved: number[] = [];
+    const reserve = fromPromise(async () => {
+      reserved.push(attempts);
+    });
+    const machine = setup({ actors: { flaky, reserve } }).createMachine({
+      id: 'retry',
+      initial: 'reserving',
+      states: {
+        reserving: { invoke: { id: 'reserve', src: 'reserve', onDone: 'charging' } },
+        charging: { invoke: { id: 'charge', src: 'flaky', onDone: 'done' } },
+        done: { type: 'final' },
+      },
+      output: () => 'ok',
+    });
+    const process = processWithActor(machine, {
+      adapter,
+      lockDuration: 5_000,
+      persist: { debounce: { wait: 0, maxWait: 0 } },
+    });
+    await expect(process(fakeJob('2', { items: 1 }), 'token-1')).rejects.toThrow(/card declined/);
+    // BullMQ's retry: the charge runs again, the reservation before it does not.
+    await expect(process(fakeJob('2', { items: 1 }), 'token-1')).resolves.toBe('ok');
+    expect(attempts).toBe(2);
+    expect(reserved).toEqual([0]);
   });
 
   it('a worker that lost the job lock writes nothing more, stops its actor and does not complete', async () => {
