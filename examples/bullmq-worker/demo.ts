@@ -53,8 +53,12 @@ const allDone = new Promise<void>((resolve) => (finished = resolve));
 
 const kill = (w: WorkerProcess, job: string, why: string) => {
   if (killedAt.has(job) || w.child.exitCode !== null || w.child.signalCode !== null) return;
-  const a = acked.get(job) ?? { seq: 0, emailsDone: 0 };
-  killedAt.set(job, { acked: { seq: a.seq, emailsDone: a.emailsDone }, worker: w.name });
+  // Every unfinished job the worker holds dies with it (concurrency 2), not only the one named.
+  for (const [held, by] of holder) {
+    if (by !== w || completions.has(held)) continue;
+    const a = acked.get(held) ?? { seq: 0, emailsDone: 0 };
+    killedAt.set(held, { acked: { seq: a.seq, emailsDone: a.emailsDone }, worker: w.name });
+  }
   print(Date.now(), `SIGKILL ${w.name} (${why}; no chance to flush or clean up)`);
   w.signal('SIGKILL');
   spawnWorker(); // a replacement process, as a supervisor would start
