@@ -1,3 +1,4 @@
+import type { Processor } from 'bullmq';
 import { assign, fromPromise, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { isCheckpointError, type CheckpointAdapter } from 'xstate-checkpoint';
@@ -44,6 +45,7 @@ function orderMachine(sent: string[], gate?: Promise<void>) {
     types: {
       input: {} as { items: number; fail?: boolean },
       context: {} as { items: number; fail: boolean; sent: number },
+      output: {} as { sent: number },
     },
     actors: { emails, failIfAsked },
   }).createMachine({
@@ -147,6 +149,14 @@ describe('processWithActor', () => {
     );
     expect(isCheckpointError(error) && error.code).toBe('fenced');
     expect(await adapter.list('bullmq:orders:3')).toEqual(before);
+  });
+
+  it("is a BullMQ Processor as it is (typed by the machine's input and output, no cast)", () => {
+    const processor: Processor<{ items: number; fail?: boolean }, { sent: number }> = processWithActor(
+      orderMachine([]),
+      { adapter: memoryAdapter() },
+    );
+    expect(processor).toBeTypeOf('function');
   });
 
   it('refuses an adapter without locks and a call without the lock token', async () => {
