@@ -73,7 +73,8 @@ export interface ProcessWithActorOptions<TLogic extends AnyActorLogic, TData = u
   >;
   /**
    * Called with the restored actor before it starts (attach listeners, read
-   * `persisted.restored`, send events from elsewhere).
+   * `persisted.restored`, send events from elsewhere). On a retry that rolled
+   * a failed actor back, the actor already runs when it is called.
    */
   readonly onActor?: (persisted: PersistedActor<TLogic>, job: JobLike<TData>) => void | Promise<void>;
 }
