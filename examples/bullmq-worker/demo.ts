@@ -53,8 +53,12 @@ const allDone = new Promise<void>((resolve) => (finished = resolve));
 
 const kill = (w: WorkerProcess, job: string, why: string) => {
   if (killedAt.has(job) || w.child.exitCode !== null || w.child.signalCode !== null) return;
-  const a = acked.get(job) ?? { seq: 0, emailsDone: 0 };
-  killedAt.set(job, { acked: { seq: a.seq, emailsDone: a.emailsDone }, worker: w.name });
+  // Every unfinished job the worker holds dies with it (concurrency 2), not only the one named.
+  for (const [held, by] of holder) {
+    if (by !== w || completions.has(held)) continue;
+    const a = acked.get(held) ?? { seq: 0, emailsDone: 0 };
+    killedAt.set(held, { acked: { seq: a.seq, emailsDone: a.emailsDone }, worker: w.name });
+  }
   print(Date.now(), `SIGKILL ${w.name} (${why}; no chance to flush or clean up)`);
   w.signal('SIGKILL');
   spawnWorker(); // a replacement process, as a supervisor would start
@@ -76,8 +80,11 @@ const onLine = (line: WorkerLine) => {
   } else if (line.type === 'started' && Number(line['timers']) > 0) {
     print(line.at, `${line.name} re-armed ${String(line['timers'])} pending timer of ${job} at its original deadline`);
   } else if (line.type === 'save' && holder.get(job) === w) {
-    const emailsDone = typeof line['emailsDone'] === 'number' ? line['emailsDone'] : 0;
-    acked.set(job, { seq: Number(line['seq']), emailsDone, state: line['state'] });
+    const before = acked.get(job) ?? { seq: 0, emailsDone: 0, state: undefined };
+    const emailsDone = Math.max(before.emailsDone, typeof line['emailsDone'] === 'number' ? line['emailsDone'] : 0);
+    // Lines may come out of order (each reads its generation back); the newest generation counts.
+    if (Number(line['seq']) > before.seq)
+      acked.set(job, { seq: Number(line['seq']), emailsDone, state: line['state'] });
     if (job === 'order-1' && emailsDone >= 5)
       kill(w, job, `order-1 is in the middle of its emails, ${emailsDone} sent`);
     if (job === unpaid && line['state'] === 'awaitingPayment') {

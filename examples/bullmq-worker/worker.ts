@@ -38,7 +38,7 @@ const process_ = processWithActor(orderMachine(store), {
   adapter,
   lockDuration: config.lockDuration,
   // Short debounce: a step is acknowledged (durable) within 50 ms of finishing.
-  persist: { debounce: { wait: 10, maxWait: 50 }, retain: { latest: 2 }, onError: () => undefined },
+  persist: { debounce: { wait: 10, maxWait: 50 }, retain: { latest: 5 }, onError: () => undefined },
   onActor: (persisted, job) => {
     const { restored } = persisted;
     const snapshot = persisted.actor.getPersistedSnapshot() as { value?: unknown };
@@ -50,9 +50,19 @@ const process_ = processWithActor(orderMachine(store), {
       state: snapshot.value,
       emailsDone: emailCursor(snapshot),
     });
+    // What generation `seq` holds, read back: the live actor may already be a step further.
     persisted.on('save', ({ seq }) => {
-      const now = persisted.actor.getPersistedSnapshot() as { value?: unknown };
-      say({ type: 'save', job: job.id, seq, state: now.value, emailsDone: emailCursor(now) });
+      persisted.history.load(seq).then(
+        ({ snapshot }) =>
+          say({
+            type: 'save',
+            job: job.id,
+            seq,
+            state: (snapshot as { value?: unknown }).value,
+            emailsDone: emailCursor(snapshot),
+          }),
+        () => say({ type: 'save', job: job.id, seq }), // pruned already: a newer one is durable
+      );
     });
     persisted.on('restore', ({ report }) => say({ type: 'started', job: job.id, timers: report.timersRestored }));
   },

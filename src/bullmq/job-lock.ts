@@ -6,10 +6,11 @@ import type { JobLike } from './job.js';
 
 /** A job lock held by this worker: `confirm` proves it is still ours (and extends it). */
 export interface JobLock {
-  /** Resolves when the job's lock is still held with this worker's token; rejects with `fenced` otherwise. */
+  /**
+   * Resolves when the job's lock is still held with this worker's token;
+   * rejects with `fenced` otherwise (and on every later call, without asking Redis again).
+   */
   confirm(): Promise<void>;
-  /** True once a `confirm` found the lock gone. */
-  readonly lost: boolean;
 }
 
 /**
@@ -32,9 +33,6 @@ export interface JobLock {
 export function jobLock(job: JobLike, token: string, lockDuration: number, key: string): JobLock {
   let lost = false;
   return {
-    get lost() {
-      return lost;
-    },
     async confirm() {
       if (!lost) {
         let held: number;
@@ -72,7 +70,7 @@ export function jobLock(job: JobLike, token: string, lockDuration: number, key: 
  * ```ts
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
  * import { fencedByJobLock } from './job-lock.js';
- * const adapter = fencedByJobLock(memoryAdapter(), { lost: false, confirm: async () => undefined });
+ * const adapter = fencedByJobLock(memoryAdapter(), { confirm: async () => undefined });
  * ```
  */
 export function fencedByJobLock(adapter: CheckpointAdapter, lock: JobLock): CheckpointAdapter {
@@ -100,7 +98,7 @@ export function fencedByJobLock(adapter: CheckpointAdapter, lock: JobLock): Chec
  * ```ts
  * import { systemClock } from 'xstate-checkpoint';
  * import { watchJobLock } from './job-lock.js';
- * const stop = watchJobLock({ lost: false, confirm: async () => undefined }, systemClock, 10_000, console.error);
+ * const stop = watchJobLock({ confirm: async () => undefined }, systemClock, 10_000, console.error);
  * stop();
  * ```
  */

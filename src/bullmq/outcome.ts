@@ -32,6 +32,8 @@ export function actorOutcome<TLogic extends AnyActorLogic>(
   const done = new Promise<OutputFrom<TLogic>>((resolve, reject) => {
     settle = { resolve, reject };
   });
+  // Rejections are awaited later (after `onActor`); until then they must not count as unhandled.
+  done.catch(() => undefined);
   const check = () => {
     const snapshot = persisted.actor.getSnapshot() as { status: string; output?: unknown; error?: unknown };
     if (snapshot.status === 'done') settle.resolve(snapshot.output as OutputFrom<TLogic>);

@@ -29,6 +29,7 @@ import { fencedByJobLock, jobLock, watchJobLock } from '../bullmq/job-lock.js';
 import type { JobLike } from '../bullmq/job.js';
 import { actorOutcome } from '../bullmq/outcome.js';
 import { defaultJobProgress, forwardProgress, type ActorProgressEvent } from '../bullmq/progress.js';
+import { rewindFailed } from '../bullmq/rewind.js';
 import { systemClock } from '../clock.js';
 import { CheckpointError } from '../errors.js';
 import { persistActor, type PersistedActor, type PersistOptions } from '../persist.js';
@@ -72,7 +73,8 @@ export interface ProcessWithActorOptions<TLogic extends AnyActorLogic, TData = u
   >;
   /**
    * Called with the restored actor before it starts (attach listeners, read
-   * `persisted.restored`, send events from elsewhere).
+   * `persisted.restored`, send events from elsewhere). On a retry that rolled
+   * a failed actor back, the actor already runs when it is called.
    */
   readonly onActor?: (persisted: PersistedActor<TLogic>, job: JobLike<TData>) => void | Promise<void>;
 }
@@ -103,7 +105,9 @@ function checkOptions(o: ProcessWithActorOptions<AnyActorLogic, unknown>, lockDu
  * id: restored from the newest checkpoint (or started fresh with the job's
  * data as input), checkpointed with `lock: true`, the job's progress taken
  * from the actor's progress events. The job completes with the actor's output
- * and fails with its error. A worker whose job lock is gone (it stalled and
+ * and fails with its error; a retry of a failed job (BullMQ's `attempts`)
+ * resumes from the newest checkpoint before the failure. A worker whose job
+ * lock is gone (it stalled and
  * BullMQ gave the job to another worker) is fenced: it writes no checkpoint,
  * stops its actor and never completes the job (BullMQ refuses it too).
  *
@@ -155,6 +159,11 @@ export function processWithActor<TLogic extends AnyActorLogic, TData = InputFrom
       lock: options.lease ?? { ttlMs: lockDuration, waitMs: lockDuration },
       input: inputOf(job),
       start: false,
+    });
+    // A retry of a job whose actor failed: from the newest checkpoint before the failure (already started then).
+    await rewindFailed(persisted).catch(async (error: unknown) => {
+      await persisted.close().catch(() => undefined);
+      throw error;
     });
     const progress = forwardProgress(
       (value) => job.updateProgress(value),

@@ -1,3 +1,4 @@
+import type { Processor } from 'bullmq';
 import { assign, fromPromise, setup } from 'xstate';
 import { describe, expect, it } from 'vitest';
 import { isCheckpointError, type CheckpointAdapter } from 'xstate-checkpoint';
@@ -44,6 +45,7 @@ function orderMachine(sent: string[], gate?: Promise<void>) {
     types: {
       input: {} as { items: number; fail?: boolean },
       context: {} as { items: number; fail: boolean; sent: number },
+      output: {} as { sent: number },
     },
     actors: { emails, failIfAsked },
   }).createMachine({
@@ -89,9 +91,39 @@ describe('processWithActor', () => {
     expect(sent).toHaveLength(5);
   });
 
-  it("fails the job with the actor's error", async () => {
-    const process = processWithActor(orderMachine([]), { adapter: memoryAdapter(), lockDuration: 5_000 });
-    await expect(process(fakeJob('2', { items: 1, fail: true }), 'token-1')).rejects.toThrow(/card declined/);
+  it("fails the job with the actor's error; a retry resumes from the checkpoint before the failure", async () => {
+    const adapter = memoryAdapter();
+    let attempts = 0;
+    const flaky = fromPromise(async () => {
+      // Long enough for the checkpoint of "charging" to land before the failure.
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      if (++attempts === 1) throw new Error('card declined');
+      return 'charged';
+    });
+    const reserved: number[] = [];
+    const reserve = fromPromise(async () => {
+      reserved.push(attempts);
+    });
+    const machine = setup({ actors: { flaky, reserve } }).createMachine({
+      id: 'retry',
+      initial: 'reserving',
+      states: {
+        reserving: { invoke: { id: 'reserve', src: 'reserve', onDone: 'charging' } },
+        charging: { invoke: { id: 'charge', src: 'flaky', onDone: 'done' } },
+        done: { type: 'final' },
+      },
+      output: () => 'ok',
+    });
+    const process = processWithActor(machine, {
+      adapter,
+      lockDuration: 5_000,
+      persist: { debounce: { wait: 0, maxWait: 0 } },
+    });
+    await expect(process(fakeJob('2', { items: 1 }), 'token-1')).rejects.toThrow(/card declined/);
+    // BullMQ's retry: the charge runs again, the reservation before it does not.
+    await expect(process(fakeJob('2', { items: 1 }), 'token-1')).resolves.toBe('ok');
+    expect(attempts).toBe(2);
+    expect(reserved).toEqual([0]);
   });
 
   it('a worker that lost the job lock writes nothing more, stops its actor and does not complete', async () => {
@@ -117,6 +149,14 @@ describe('processWithActor', () => {
     );
     expect(isCheckpointError(error) && error.code).toBe('fenced');
     expect(await adapter.list('bullmq:orders:3')).toEqual(before);
+  });
+
+  it("is a BullMQ Processor as it is (typed by the machine's input and output, no cast)", () => {
+    const processor: Processor<{ items: number; fail?: boolean }, { sent: number }> = processWithActor(
+      orderMachine([]),
+      { adapter: memoryAdapter() },
+    );
+    expect(processor).toBeTypeOf('function');
   });
 
   it('refuses an adapter without locks and a call without the lock token', async () => {
