@@ -9,7 +9,7 @@ import {
   type JournalStart,
   replayIdentity,
 } from './journal-session.js';
-import { resolveOptions, type PersistOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
 import { Replay } from './replay.js';
 import { createRestoredActor } from './restored-actor.js';
 import { restoreNewest } from './restore.js';
@@ -82,14 +82,8 @@ export async function runJournaled<TLogic extends AnyActorLogic>(
 async function restoreJournaled<TLogic extends AnyActorLogic>(o: ResolvedOptions<TLogic>): Promise<JournalStart> {
   const identity = replayIdentity(o);
   const outcome = await restoreNewest({
-    ...o.restore,
-    adapter: o.adapter,
-    key: o.key,
-    codecs: o.codecs,
-    limits: o.limits,
-    onRestoreError: o.onRestoreError,
+    ...restoreRequest(o),
     accept: (prepared) => createRestoredActor(o.logic, prepared.data.snapshot, identity).actor,
-    onQuarantine: (seq, reason) => o.events.emit({ type: 'quarantine', key: o.key, seq, reason }),
   });
   const accepted = outcome.accepted;
   // The header carries the position (envelope field `journal`; restore reads older payloads' own field).

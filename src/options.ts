@@ -9,7 +9,7 @@ import type { JournalOptions } from './journal-options.js';
 import { checkKey } from './keys.js';
 import type { LifecycleEnv } from './lifecycle.js';
 import { checkMigrations, type Migrations } from './migrate.js';
-import type { OnRestoreError, RestoreContext } from './restore.js';
+import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
 import { checkRetention, type RetentionOptions } from './retention.js';
 import type { DebounceOptions } from './scheduler.js';
 import type { StandardSchema } from './validate.js';
@@ -259,5 +259,35 @@ export function resolveOptions<TLogic extends AnyActorLogic>(
       }),
     notices: { logger: options.logger, onError: options.onError },
     events: new CheckpointEmitter(options.onEvent),
+  };
+}
+
+/**
+ * What the restore pipeline takes from resolved options, for either mode;
+ * the mode adds only `accept`, its way of creating the actor. Quarantines are
+ * announced on the options' event emitter.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { resolveOptions, restoreRequest } from './options.js';
+ * import { restoreNewest } from './restore.js';
+ * const machine = createMachine({ id: 'cart' });
+ * const o = resolveOptions(machine, { key: 'cart-1', adapter: memoryAdapter() });
+ * const outcome = await restoreNewest({ ...restoreRequest(o), accept: (p) => createActor(machine, { snapshot: p.data.snapshot as never }) });
+ * ```
+ */
+export function restoreRequest<TLogic extends AnyActorLogic>(
+  o: ResolvedOptions<TLogic>,
+): Omit<RestoreNewestOptions<unknown>, 'accept'> {
+  return {
+    ...o.restore,
+    adapter: o.adapter,
+    key: o.key,
+    codecs: o.codecs,
+    limits: o.limits,
+    onRestoreError: o.onRestoreError,
+    onQuarantine: (seq, reason) => o.events.emit({ type: 'quarantine', key: o.key, seq, reason }),
   };
 }

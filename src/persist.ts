@@ -4,7 +4,7 @@ import { rearmTimers, type PendingTimer } from './capture.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
-import { resolveOptions, type PersistOptions, type ResolvedOptions } from './options.js';
+import { resolveOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
 import type { PersistedActor, PersistedHistory } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
@@ -127,14 +127,8 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     this.lease = lease;
     try {
       const outcome = await restoreNewest({
-        ...o.restore,
-        adapter: o.adapter,
-        key: o.key,
-        codecs: o.codecs,
-        limits: o.limits,
-        onRestoreError: o.onRestoreError,
+        ...restoreRequest(o),
         accept: (prepared) => createRestoredActor(o.logic, prepared.data.snapshot, o.actorOptions),
-        onQuarantine: (seq, reason) => o.events.emit({ type: 'quarantine', key: o.key, seq, reason }),
       });
       this.writer = this.newWriter(outcome.newestSeq + 1, lease?.epoch ?? outcome.newestEpoch, outcome.generations);
       const accepted = outcome.accepted;
