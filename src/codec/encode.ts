@@ -50,6 +50,12 @@ export class Streamed {
 /** Thrown by a walk that meets a "__proto__" key without escaping keys; never leaves {@link walk}. */
 const RESTART = new CheckpointError('encode', { detail: 'internal: the walk restarts with escaped keys' });
 
+/** True when for-in over `obj` yields any key. */
+function hasEnumerableKey(obj: object): boolean {
+  for (const _ in obj) return true;
+  return false;
+}
+
 /** True when `obj` has an own key that a document with escaped keys writes differently. */
 function hasEscapedKey(obj: object): boolean {
   for (const k in obj) {
@@ -69,6 +75,12 @@ let encoding = false;
 
 export class Encoder {
   flags = 0;
+  /**
+   * Object.prototype has no enumerable key (as in any sane realm), so for-in
+   * over an object whose prototype is Object.prototype yields own keys only.
+   * Checked once per encode: a library can add one at any time.
+   */
+  readonly ownOnly = !hasEnumerableKey(ObjectProto);
   /** Estimated JSON length of what was walked so far. */
   size = 0;
   /** Containers of the output whose JSON is estimated over PIECE chars, with that estimate. */
@@ -174,7 +186,7 @@ export class Encoder {
     const proto: unknown = getProto(obj);
     if (proto === ObjectProto || proto === null) {
       if (typeof (obj as Obj)['toJSON'] === 'function') return this.toJSON(obj, depth);
-      return this.enter(obj) ? this.plain(obj as Obj, depth) : this.ref(obj);
+      return this.enter(obj) ? this.plain(obj as Obj, depth, proto === null || this.ownOnly) : this.ref(obj);
     }
     return this.special(obj, depth, true);
   }
@@ -294,14 +306,17 @@ export class Encoder {
     return this.escapeKeys && k.charCodeAt(0) === TILDE ? `~${k}` : k;
   }
 
-  private plain(obj: Obj, depth: number): unknown {
+  /** @param own Every key for-in yields is own (no enumerable key up the prototype chain). */
+  private plain(obj: Obj, depth: number, own: boolean): unknown {
     if (this.escapeKeys && hasEscapedKey(obj)) return this.renamed(obj, depth);
     const start = this.size;
     const inner = depth + 1;
     let est = 2;
     let copy: Obj | undefined;
     for (const k in obj) {
-      if (!hasOwn.call(obj, k)) continue;
+      // The own-key check is 10-25% of a plain walk; it is only needed when a
+      // prototype has enumerable keys.
+      if (!own && !hasOwn.call(obj, k)) continue;
       if (k === UNSAFE_KEY) throw RESTART;
       const v = obj[k];
       est += k.length + 4;
@@ -367,7 +382,7 @@ export class Encoder {
     if (isArray(data)) return this.enter(data) ? this.array(data, depth) : this.ref(data);
     const proto: unknown = getProto(data);
     if (proto === ObjectProto || proto === null)
-      return this.enter(data) ? this.plain(data as Obj, depth) : this.ref(data);
+      return this.enter(data) ? this.plain(data as Obj, depth, proto === null || this.ownOnly) : this.ref(data);
     return this.special(data, depth, false);
   }
 
@@ -380,7 +395,7 @@ export class Encoder {
       }
       if (useToJSON && typeof (obj as Obj)['toJSON'] === 'function') return this.toJSON(obj, depth);
       // Any other class instance is kept as its own enumerable data, like JSON.
-      return this.enter(obj) ? this.plain(obj as Obj, depth) : this.ref(obj);
+      return this.enter(obj) ? this.plain(obj as Obj, depth, false) : this.ref(obj);
     }
     if (!this.enter(obj)) return this.ref(obj);
     this.flags |= FLAG_MARKERS;

@@ -228,6 +228,28 @@ describe('taggedJsonCodec: supported values survive a round trip', () => {
     expect(roundTrip(nullProto)).toEqual({ a: 1 });
   });
 
+  // Guards the walk's own-keys shortcut: it skips the own-key check only while
+  // Object.prototype has no enumerable key, and checks that on every encode.
+  it('writes own keys only, also after a library adds an enumerable key to Object.prototype', () => {
+    class Base {}
+    (Base.prototype as unknown as Record<string, unknown>)['inherited'] = 'class';
+    const value = { a: 1, nested: { b: [2] }, p: Object.assign(new Base(), { c: 3 }) };
+    const before = textOf(value);
+    expect(before).toBe('[{"a":1,"nested":{"b":[2]},"p":{"c":3}}]');
+    const proto = Object.prototype as unknown as Record<string, unknown>;
+    // Values that the walk would rewrite or number if it took the key for its own.
+    proto['polluted'] = new Date(0);
+    proto['~tilde'] = '~x';
+    try {
+      expect(textOf(value)).toBe(before);
+      expect(textOf(Object.assign(Object.create(null) as object, { a: 1 }))).toBe('[{"a":1}]');
+    } finally {
+      delete proto['polluted'];
+      delete proto['~tilde'];
+    }
+    expect(textOf(value)).toBe(before);
+  });
+
   it('unwraps boxed primitives, like JSON', () => {
     const value = { s: new String('~x'), n: new Number(-0), b: new Boolean(false), big: Object(7n) as unknown };
     expect(roundTrip(value)).toEqual({ s: '~x', n: -0, b: false, big: 7n });
