@@ -26,6 +26,7 @@ import {
   keyFromFolderName,
 } from './layout.js';
 import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './lock.js';
+import { readWholeFile } from './read-file.js';
 
 import type { FileSystemLike } from './file-system.js';
 import type { Clock } from '../../src/clock.js';
@@ -53,6 +54,40 @@ export interface FileAdapterOptions {
 }
 
 const NAME = 'fs';
+
+/** The default file system's faster way to read a generation file (not part of {@link FileSystemLike}). */
+const readGenerationFile = Symbol('readGenerationFile');
+type DefaultFileSystem = FileSystemLike & {
+  [readGenerationFile]?: (path: string, seq: number) => Promise<Uint8Array>;
+};
+
+/**
+ * The default file system: `node:fs/promises`, with `readFile` from the
+ * callback API (for small files about 3x faster on Node 20: the promise
+ * version runs open, fstat, read and close as separate steps through a
+ * `FileHandle`), and generation files read without asking their size
+ * ({@link readWholeFile}: their header states it).
+ */
+async function nodeFileSystem(): Promise<DefaultFileSystem> {
+  const [promises, callbacks] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
+  const readFile = (path: string) =>
+    new Promise<Uint8Array>((resolve, reject) => {
+      callbacks.readFile(path, (error, data) => (error ? reject(error) : resolve(data)));
+    });
+  // The header states the file's length once it is in and intact (seq included).
+  const readGen = (path: string, seq: number) =>
+    readWholeFile(callbacks, path, (head) => {
+      const header = decodeGenerationHeader(head, seq);
+      return header && HEADER_SIZE + header.byteLength;
+    });
+  return { ...promises, readFile, [readGenerationFile]: readGen };
+}
+
+/** Reads generation `seq`'s file: the default file system's own way, or an injected one's `readFile`. */
+const readGeneration = (fs: DefaultFileSystem, dir: string, seq: number): Promise<Uint8Array> => {
+  const path = join(dir, generationName(seq));
+  return fs[readGenerationFile]?.(path, seq) ?? fs.readFile(path);
+};
 const noop = () => undefined;
 const decoder = new TextDecoder();
 const missing = (error: unknown) => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
@@ -112,14 +147,14 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
   const publishState: PublishState = { linkUnsupported: false };
   const prepared = new Map<string, Promise<void>>();
   const leases = new Set<Lease>();
-  let fsModule: Promise<FileSystemLike> | undefined;
+  let fsModule: Promise<DefaultFileSystem> | undefined;
   let rootReady: Promise<void> | undefined;
   let disposed = false;
 
-  const use = async (key?: string): Promise<FileSystemLike> => {
+  const use = async (key?: string): Promise<DefaultFileSystem> => {
     if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
     if (key !== undefined) checkKey(key, NAME);
-    fsModule ??= options.fs ? Promise.resolve(options.fs) : import('node:fs/promises').then((m): FileSystemLike => m);
+    fsModule ??= options.fs ? Promise.resolve(options.fs) : nodeFileSystem();
     return fsModule;
   };
   const keyDir = (key: string) => join(root, keyFolderName(key));
@@ -344,7 +379,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       for (const seq of seqs) {
         let file: Uint8Array;
         try {
-          file = await fs.readFile(join(dir, generationName(seq)));
+          file = await readGeneration(fs, dir, seq);
         } catch (error) {
           if (missing(error)) continue; // removed since the folder was read
           throw fsError(error, key, 'read a generation', seq);
@@ -365,7 +400,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       const fs = await use(key);
       if (!Number.isSafeInteger(seq) || seq < 1) return undefined;
       try {
-        return envelopeBytesOf(await fs.readFile(join(keyDir(key), generationName(seq))));
+        return envelopeBytesOf(await readGeneration(fs, keyDir(key), seq));
       } catch (error) {
         if (missing(error)) return undefined;
         throw fsError(error, key, 'read a generation', seq);

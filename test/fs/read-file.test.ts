@@ -1,0 +1,126 @@
+import * as fs from 'node:fs';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeEnvelope, persistActor, taggedJsonCodec } from 'xstate-checkpoint';
+import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
+import { createMachine } from 'xstate';
+import { FIRST_READ, readWholeFile, type CallbackFs } from '../../adapters/fs/read-file.js';
+
+// The default file system reads generation files with readWholeFile: as few
+// trips as the stated size allows, and never less than the whole file.
+
+/** Node's callback fs, counting reads and optionally returning at most `chunk` bytes per read. */
+function countingFs(chunk = Infinity) {
+  const counts = { reads: 0, closes: 0 };
+  const cfs: CallbackFs = {
+    open: (path, flags, cb) => fs.open(path, flags, cb),
+    read: (fd, buffer, offset, length, position, cb) => {
+      counts.reads++;
+      fs.read(fd, buffer, offset, Math.min(length, chunk), position, (error, n) => cb(error, n));
+    },
+    close: (fd, cb) => {
+      counts.closes++;
+      fs.close(fd, cb);
+    },
+  };
+  return { cfs, counts };
+}
+
+function bytes(n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  for (let i = 0; i < n; i++) out[i] = (i * 7 + 3) & 0xff;
+  return out;
+}
+/** Byte equality without vitest's element-by-element diff (slow on large arrays). */
+const same = (a: Uint8Array, b: Uint8Array) => Buffer.from(a.buffer, a.byteOffset, a.length).equals(b);
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'xsc-read-file-'));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('readWholeFile', () => {
+  it('reads a small file of stated size in one read', async () => {
+    const path = join(dir, 'small');
+    await writeFile(path, bytes(1000));
+    const { cfs, counts } = countingFs();
+    const got = await readWholeFile(cfs, path, () => 1000);
+    expect(got).toEqual(bytes(1000));
+    expect(counts.reads).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(counts.closes).toBe(1);
+  });
+
+  it('reads until the end when the size is not known, and files larger than the first read', async () => {
+    const path = join(dir, 'large');
+    const data = bytes(FIRST_READ * 5 + 17);
+    await writeFile(path, data);
+    expect(same(await readWholeFile(countingFs().cfs, path, () => undefined), data)).toBe(true);
+    expect(same(await readWholeFile(countingFs().cfs, path, () => data.length), data)).toBe(true);
+  });
+
+  it('never takes a short read for the end: reads on until the stated size or the end', async () => {
+    const path = join(dir, 'chunked');
+    const data = bytes(5000);
+    await writeFile(path, data);
+    const { cfs, counts } = countingFs(512);
+    expect(await readWholeFile(cfs, path, () => data.length)).toEqual(data);
+    expect(counts.reads).toBe(10);
+    expect(await readWholeFile(countingFs(512).cfs, path, () => undefined)).toEqual(data);
+  });
+
+  it('returns a file longer than stated whole (up to a byte past the size), and a shorter one as it is', async () => {
+    const path = join(dir, 'mismatch');
+    const data = bytes(FIRST_READ * 3);
+    await writeFile(path, data);
+    // Stated smaller: what was read is returned, so a length check sees the extra bytes.
+    const longer = await readWholeFile(countingFs().cfs, path, () => FIRST_READ * 2);
+    expect(longer.length).toBeGreaterThan(FIRST_READ * 2);
+    expect(same(longer, data.subarray(0, longer.length))).toBe(true);
+    // Stated larger (a truncated file): everything there is, nothing invented.
+    expect(same(await readWholeFile(countingFs().cfs, path, () => FIRST_READ * 10), data)).toBe(true);
+    // A crafted size of 4 GB on a small file: read as it is, no 4 GB buffer.
+    expect(same(await readWholeFile(countingFs().cfs, path, () => 2 ** 32), data)).toBe(true);
+  });
+
+  it('rejects with the open error (ENOENT stays ENOENT)', async () => {
+    await expect(readWholeFile(countingFs().cfs, join(dir, 'absent'), () => 1)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
+  });
+});
+
+describe('fileAdapter with the default file system', () => {
+  it('restores through readWholeFile and still refuses a generation file with bytes past its stated length', async () => {
+    const store = join(dir, 'store');
+    const machine = createMachine({ id: 'm', initial: 'a', states: { a: { on: { GO: 'b' } }, b: {} } });
+    const adapter = fileAdapter({ dir: store });
+    const first = await persistActor(machine, { key: 'k', adapter, flushOnExit: false });
+    first.actor.send({ type: 'GO' });
+    await first.close();
+    const again = await persistActor(machine, { key: 'k', adapter, flushOnExit: false });
+    expect(again.restored.source).toBe('checkpoint');
+    expect(again.actor.getSnapshot().value).toBe('b');
+    await again.close();
+    // Append bytes to the newest generation: its stored length no longer matches.
+    const folder = join(store, (await readdir(store))[0]!);
+    const newest = (await readdir(folder))
+      .filter((n) => n.endsWith('.gen'))
+      .sort()
+      .at(-1)!;
+    const extra = encodeEnvelope(
+      { machine: 'm', version: 1, seq: 99, epoch: 0, createdAt: 0, codec: taggedJsonCodec.id },
+      taggedJsonCodec.encode({}),
+    );
+    await writeFile(join(folder, newest), extra, { flag: 'a' });
+    const third = await persistActor(machine, { key: 'k', adapter, flushOnExit: false });
+    expect(third.restored.rejected.map((r) => r.code)).toEqual(['corrupt']);
+    await third.close();
+    await adapter.dispose();
+  });
+});
