@@ -96,14 +96,25 @@ export class WriteScheduler {
     return this.lastInfo;
   }
 
-  /** Records a change. Cheap: no timer is reset per call. */
+  /**
+   * Records a change. After the first change of a task it is one counter
+   * increment: the task's time, the armed timer or the write in flight that
+   * will pick the change up, and the state are then already settled.
+   */
   notify(): void {
+    if (this.counting) {
+      this.changes++;
+      return;
+    }
     if (this.state === 'closed' || this.stopped) return;
     const now = this.changeTime();
     if (this.changes === this.written) this.firstUnwrittenAt = now;
     this.changes++;
     this.lastChangeAt = now;
     if (this.state === 'open' && this.timer === undefined && this.inflight === undefined) this.arm(now);
+    // Only while open with a timer armed or a write in flight: either looks at
+    // `changes` when it runs, so a change counted without the rest is written.
+    this.counting = this.state === 'open' && (this.timer !== undefined || this.inflight !== undefined);
   }
 
   /**
@@ -112,6 +123,7 @@ export class WriteScheduler {
    * checkpoint reports changes while it starts).
    */
   settle(): void {
+    this.counting = false;
     if (this.state === 'gated') this.written = this.changes;
   }
 
@@ -119,8 +131,15 @@ export class WriteScheduler {
   // synchronous run share its time (no timer can fire inside it), which takes
   // the clock read (about 5% of an XState transition) off the hot path.
   private stamp: number | undefined;
+  /**
+   * True while {@link notify} need only count: set by a full notify, cleared
+   * by anything that changes what a full one would do (a new task and so a new
+   * time, a timer that fired or was cancelled, a finished write, a state change).
+   */
+  private counting = false;
   private readonly expireStamp = (): void => {
     this.stamp = undefined;
+    this.counting = false;
   };
   private changeTime(): number {
     if (this.stamp !== undefined) return this.stamp;
@@ -132,6 +151,7 @@ export class WriteScheduler {
 
   /** Starts writing (after restore is complete). Changes recorded while gated are scheduled now. */
   open(): void {
+    this.counting = false;
     if (this.state !== 'gated') return;
     this.state = 'open';
     if (this.pending) this.arm(this.o.clock.now());
@@ -160,6 +180,7 @@ export class WriteScheduler {
 
   /** Flushes, then refuses any further change. Idempotent. */
   async close(): Promise<void> {
+    this.counting = false;
     if (this.state === 'closed') return;
     if (this.state === 'gated') this.state = 'open';
     this.state = 'closing';
@@ -167,6 +188,7 @@ export class WriteScheduler {
       if (!this.stopped) await this.flush();
     } finally {
       this.state = 'closed';
+      this.counting = false;
       this.cancelTimer();
     }
   }
@@ -174,6 +196,7 @@ export class WriteScheduler {
   /** Stops all writing for good with `error` (e.g. the writer was fenced); pending flushes reject with it. */
   halt(error: CheckpointError): void {
     this.stopped = error;
+    this.counting = false;
     this.cancelTimer();
     for (const w of this.waiters.splice(0)) w.reject(error);
   }
@@ -193,6 +216,7 @@ export class WriteScheduler {
   }
 
   private cancelTimer(): void {
+    this.counting = false;
     if (this.timer !== undefined) {
       this.o.clock.clearTimeout(this.timer);
       this.timer = undefined;
@@ -201,6 +225,7 @@ export class WriteScheduler {
 
   private onTimer(): void {
     this.timer = undefined;
+    this.counting = false;
     if (this.inflight !== undefined || !this.pending || this.stopped) return;
     const now = this.o.clock.now();
     // Changes since the timer was armed pushed the deadline: sleep the rest.
@@ -230,6 +255,7 @@ export class WriteScheduler {
       this.retryAt = this.o.clock.now() + (this.o.backoff ?? defaultBackoff)(this.failures);
     }
     this.inflight = undefined;
+    this.counting = false;
     const still: Waiter[] = [];
     for (const w of this.waiters) {
       if (error) w.reject(error);

@@ -57,11 +57,14 @@ export function trackTree(
       progress: undefined as ProgressInfo | undefined,
     };
     subscriptions.set(ref, entry);
+    // A machine's snapshot has no `progress`: its actors (most of the tree, the root on
+    // every event) skip the look, so that per event only the change is counted.
+    const reports = !isMachineLogic((ref as { logic?: unknown }).logic);
     const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef> } | undefined) => {
       target.notify();
       // Durable work (fromResumable, withRetry) reports `progress` in its snapshot; compared by
       // value, as watchProgress does, since every snapshot of such a child carries a new object.
-      const progress = readProgress(snapshot);
+      const progress = reports ? readProgress(snapshot) : undefined;
       if (progress !== undefined && (entry.progress === undefined || !sameProgress(entry.progress, progress))) {
         entry.progress = progress;
         emitProgress(key, events, childPath(ref, root()), progress);
@@ -89,6 +92,11 @@ export function trackTree(
     subscriptions.clear();
   };
   return { track, untrackAll };
+}
+
+/** Whether `logic` is a state machine (its snapshots are XState's machine snapshots). */
+function isMachineLogic(logic: unknown): boolean {
+  return typeof logic === 'object' && logic !== null && 'root' in logic && 'getStateNodeById' in logic;
 }
 
 /** Reports one progress change; `path` runs from the root (only actors of the tracked tree are tracked). */

@@ -113,6 +113,34 @@ describe('WriteScheduler', () => {
     expect(s.timers.size).toBe(1);
   });
 
+  // Guards notify's counting fast path: it must end with the task, a fired or
+  // cancelled timer, a finished write and a state change, never leak past them.
+  it('counts changes of one task with one full notify, and none after close', async () => {
+    const s = setup();
+    s.scheduler.open();
+    for (let i = 0; i < 5; i++) s.change();
+    expect(s.timers.size).toBe(1);
+    await s.scheduler.close();
+    expect(s.writes).toEqual([5]);
+    s.change();
+    expect(s.scheduler.pending).toBe(false);
+    await s.advance(5000);
+    expect(s.writes).toEqual([5]);
+  });
+
+  it('writes a change made in the same task right after the timer started a write', async () => {
+    const s = setup();
+    s.scheduler.open();
+    s.change();
+    const [id, timer] = [...s.timers][0]!;
+    s.timers.delete(id);
+    timer.fn(); // the write of version 1 starts in this task
+    s.change();
+    await s.advance(1000);
+    expect(s.writes).toEqual([1, 2]);
+    expect(s.scheduler.pending).toBe(false);
+  });
+
   it('writes at least every maxWait under continuous changes', async () => {
     const s = setup(100, 300);
     s.scheduler.open();
