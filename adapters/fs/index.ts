@@ -39,7 +39,7 @@ export type { FileHandleLike, FileSystemLike } from './file-system.js';
 export interface FileAdapterOptions {
   /** Root folder of the store; created (with its parents) on the first write. Reading never creates it. */
   readonly dir: string;
-  /** The file system. @default `node:fs/promises`, imported on first use */
+  /** The file system. @default `node:fs/promises` (files read through `node:fs` callbacks), imported on first use */
   readonly fs?: FileSystemLike;
   /**
    * Time for lock leases and waits, quarantine timestamps (the core's `Clock`, as every adapter takes it).
