@@ -89,6 +89,18 @@ describe('readWholeFile', () => {
     expect(same(await readWholeFile(countingFs().cfs, path, () => 2 ** 32), data)).toBe(true);
   });
 
+  it('returns copies: a later read into the reused first-read buffer leaves earlier results alone', async () => {
+    const a = join(dir, 'a');
+    const b = join(dir, 'b');
+    await writeFile(a, new Uint8Array(100).fill(1));
+    await writeFile(b, new Uint8Array(100).fill(2));
+    const first = await readWholeFile(countingFs().cfs, a, () => 100);
+    const both = await Promise.all([b, a, b].map((p) => readWholeFile(countingFs().cfs, p, () => 100)));
+    expect(first.every((x) => x === 1)).toBe(true);
+    expect(both.map((r) => r[0])).toEqual([2, 1, 2]);
+    expect(both[0]!.buffer).not.toBe(both[2]!.buffer);
+  });
+
   it('rejects with the open error (ENOENT stays ENOENT)', async () => {
     await expect(readWholeFile(countingFs().cfs, join(dir, 'absent'), () => 1)).rejects.toMatchObject({
       code: 'ENOENT',
