@@ -5,11 +5,12 @@ import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
+import { lazyHistory } from './history-handle.js';
 import { decodeJournaledEvent, encodeJournaledEvent } from './journal-entry.js';
 import { JournalWriter, nextTurn } from './journal-writer.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
 import type { ResolvedJournalOptions, ResolvedOptions } from './options.js';
-import type { PersistedActor, PersistedHistory } from './persisted-actor.js';
+import type { PersistedActor } from './persisted-actor.js';
 import { Replay } from './replay.js';
 import type { RestoreOutcome, RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
@@ -489,12 +490,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
   /** The object `persistActor` resolves with in journal mode. */
   handle(): JournaledActor<TLogic> {
     const o = this.options;
-    const history = () => import('./history.js');
-    const historyApi: PersistedHistory = {
-      list: async () => (await history()).listHistory(o),
-      load: async (seq) => (await history()).loadFromHistory(o, seq),
-      rollback: async (seq) => (await history()).rollbackTo(this, seq),
-    };
+    const historyApi = lazyHistory(this);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read the live session
     const session = this;
     return withAsyncDispose<Omit<JournaledActor<TLogic>, keyof AsyncDisposableLike>>({
@@ -515,7 +511,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
       },
       compact: async () => (await this.compact(true))!,
       history: historyApi,
-      clear: async () => (await history()).clearHistory(this),
+      clear: async () => (await import('./history.js')).clearHistory(this),
       close: () => this.close(),
     });
   }

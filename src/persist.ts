@@ -3,9 +3,10 @@ import type { Lease } from './adapter.js';
 import { rearmTimers, type PendingTimer } from './capture.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
+import { lazyHistory } from './history-handle.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
 import { resolveOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
-import type { PersistedActor, PersistedHistory } from './persisted-actor.js';
+import type { PersistedActor } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
 import { createRestoredActor } from './restored-actor.js';
@@ -300,12 +301,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
   /** The object `persistActor` resolves with. */
   handle(): PersistedActor<TLogic> {
     const o = this.options;
-    const history = () => import('./history.js');
-    const historyApi: PersistedHistory = {
-      list: async () => (await history()).listHistory(o),
-      load: async (seq) => (await history()).loadFromHistory(o, seq),
-      rollback: async (seq) => (await history()).rollbackTo(this, seq),
-    };
+    const historyApi = lazyHistory(this);
     // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read the live session
     const session = this;
     return withAsyncDispose<Omit<PersistedActor<TLogic>, keyof AsyncDisposableLike>>({
@@ -324,7 +320,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
       start: () => this.start(),
       on: (type, listener) => o.events.on(type, listener),
       history: historyApi,
-      clear: async () => (await history()).clearHistory(this),
+      clear: async () => (await import('./history.js')).clearHistory(this),
       close: () => this.close(),
     });
   }
