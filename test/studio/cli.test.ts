@@ -96,3 +96,14 @@ it('`studio --help` describes it; bad options are usage errors', async () => {
     '--write is not an option of ls',
   );
 });
+
+it('`studio --port N` on a port in use says so and what to do, without a stack trace', async () => {
+  const first = await startCli(['--dir', store]);
+  const port = new URL(first.url).port;
+  const second = await runNode(cli.entry, ['studio', '--dir', store, '--port', port]);
+  await first.stop();
+  expect(second.code).not.toBe(0);
+  expect(second.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
+  expect(second.stderr).toContain('--port');
+  expect(second.stderr).not.toMatch(/unexpected failure|at Server\./);
+});
