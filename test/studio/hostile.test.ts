@@ -316,3 +316,37 @@ describe.each([
     expect((await get('info')).status).toBe(200);
   });
 });
+
+describe('studio with --machine against a hostile store', () => {
+  it('shared or self-containing state values get the verify verdict, and their active paths stay small', async () => {
+    const { loadMachineModule } = await import('../../cli/machine.js');
+    const { writeMachine } = await import('./fixture.js');
+    const { path } = await writeMachine(work);
+    const adapter = await hostileStore();
+    const cyclic: Record<string, unknown> = {};
+    cyclic['checkout'] = cyclic;
+    const bytes = envelope(1, payload({ value: cyclic, context: { count: 0 } }));
+    await adapter.write('machine-cycle', { seq: 1, epoch: 0, byteLength: bytes.length, createdAt: 1, bytes });
+    const s = await startStudio({
+      adapter,
+      assetsDir: assets,
+      cwd: work,
+      machine: await loadMachineModule(path, work),
+    });
+    open.push(s, { close: () => adapter.dispose() });
+    for (const [key, code] of [
+      [HOSTILE.dag, 'invalid-state'],
+      [HOSTILE.cycle, 'invalid-state'],
+      ['machine-cycle', 'invalid-state'],
+      [HOSTILE.markup, 'machine-mismatch'],
+    ] as const) {
+      const res = await request(s.port, `/${s.token}/api/generation?${q({ key, seq: 1 })}`);
+      expect(res.status, key).toBe(200);
+      const view = JSON.parse(res.body);
+      expect(view.machine, key).toMatchObject({ ok: false, code });
+      expect(view.machine.active.length, key).toBeLessThanOrEqual(2000);
+      expect(Math.max(...view.machine.active.map((p: string) => p.split('.').length)), key).toBeLessThanOrEqual(64);
+      expect(res.body.length, key).toBeLessThan(500_000);
+    }
+  });
+});
