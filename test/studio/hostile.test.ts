@@ -7,7 +7,9 @@ import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { encodeEnvelope, openEnvelope } from '../../src/envelope.js';
+import { KeyIndex, MAX_PAGE, ROW_READS } from '../../studio/keys.js';
 import { startStudio, type Studio } from '../../studio/server.js';
+import { taggedJsonCodec } from '../../src/codec/index.js';
 import type { TreeNode } from '../../studio/tree.js';
 import { removeDir, workDir } from './fixture.js';
 import { BAD_JOURNAL, envelope, HOSTILE, hostileStore, payload, XSS } from './hostile-store.js';
@@ -348,5 +350,40 @@ describe('studio with --machine against a hostile store', () => {
       expect(Math.max(...view.machine.active.map((p: string) => p.split('.').length)), key).toBeLessThanOrEqual(64);
       expect(res.body.length, key).toBeLessThan(500_000);
     }
+  });
+});
+
+describe('studio key list against many large generations', () => {
+  it(`reads and decodes at most ${ROW_READS} newest generations at once, whatever the page size`, async () => {
+    const inner = memoryAdapter();
+    for (let i = 0; i < 60; i++) {
+      const bytes = envelope(1, payload({ value: 'idle', context: {} }));
+      await inner.write(`big-${String(i).padStart(2, '0')}`, {
+        seq: 1,
+        epoch: 0,
+        byteLength: bytes.length,
+        createdAt: 1,
+        bytes,
+      });
+    }
+    let running = 0;
+    let most = 0;
+    // Each read stays open a moment, as a 64 MiB generation would.
+    const adapter: CheckpointAdapter = {
+      ...inner,
+      async read(key, seq) {
+        most = Math.max(most, ++running);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        running--;
+        return inner.read(key, seq);
+      },
+    };
+    const index = new KeyIndex({ adapter, codecs: [taggedJsonCodec], now: () => 0 });
+    const page = await index.page({ offset: 0, limit: MAX_PAGE, search: 'big-' });
+    expect(page.rows.map((r) => r.key)).toEqual(
+      Array.from({ length: 60 }, (_, i) => `big-${String(i).padStart(2, '0')}`),
+    );
+    expect(page.rows.every((r) => r.newest?.state === 'idle')).toBe(true);
+    expect(most).toBe(ROW_READS);
   });
 });
