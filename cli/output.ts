@@ -64,9 +64,14 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** Milliseconds since 1970 as an ISO date (or `unknown` for 0, a damaged header's stand-in). */
+/**
+ * Milliseconds since 1970 as an ISO date, or `unknown` for 0 (a damaged
+ * header's stand-in) and for what no Date can hold (a header may say 2^53 - 1,
+ * past the year 275760, where `toISOString` throws).
+ */
 export function formatTime(ms: number): string {
-  return ms > 0 && Number.isFinite(ms) ? new Date(ms).toISOString() : 'unknown';
+  const date = new Date(ms);
+  return ms > 0 && !Number.isNaN(date.getTime()) ? date.toISOString() : 'unknown';
 }
 
 /** A value for people: nested, with Maps, Dates, BigInts and so on shown as such. */

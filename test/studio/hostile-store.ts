@@ -25,6 +25,8 @@ export const HOSTILE = {
   cycle: 'cycle-state',
   /** A context of 300 nested levels and of 200 × 200 objects. */
   deep: 'deep-context',
+  /** A generation written (its header says) at 2^53 - 1 ms, past what a Date holds, with a timer due then. */
+  farFuture: 'far-future',
   /** Generations 1 and 2 whose contexts are the same 40-level DAG (2^40 paths), different at the bottom. */
   dagDiff: 'dag-diff',
 } as const;
@@ -140,6 +142,21 @@ export async function hostileStore(adapter: CheckpointAdapter = memoryAdapter())
   await put(adapter, HOSTILE.deep, 1, envelope(1, payload({ value: 'idle', context: { deep: nested(300), wide } })));
   await put(adapter, HOSTILE.dagDiff, 1, envelope(1, payload({ value: 'idle', context: dag(40, 1) })));
   await put(adapter, HOSTILE.dagDiff, 2, envelope(2, payload({ value: 'idle', context: dag(40, 2) })));
+  const far = Number.MAX_SAFE_INTEGER;
+  const farTimer = { ...timer, id: 't', event: { type: 'LATE' }, deadline: far };
+  const farBytes = envelope(
+    1,
+    payload({ value: 'idle', context: { at: new Date(8.64e15) } }, [farTimer]),
+    'order',
+    far,
+  );
+  await adapter.write(HOSTILE.farFuture, {
+    seq: 1,
+    epoch: 0,
+    byteLength: farBytes.length,
+    createdAt: far,
+    bytes: farBytes,
+  });
   for (const [name, raw] of Object.entries(BAD_JOURNAL)) {
     await put(
       adapter,

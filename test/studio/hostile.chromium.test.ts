@@ -132,6 +132,15 @@ describe('studio page on a hostile store, in Chromium', () => {
     expect(page.errors).toEqual([]);
   });
 
+  it('a generation written at 2^53 - 1 ms says its time is unknown', async () => {
+    const page = await open(keyHash(HOSTILE.farFuture));
+    await page.waitForSelector('.detail');
+    expect(await page.locator('.facts').innerText()).toMatch(/written\s+unknown/i);
+    expect(await page.locator('#timeline').innerText()).not.toContain('NaN');
+    expect(await page.locator('tr.timer').innerText()).not.toContain('NaN');
+    expect(page.errors).toEqual([]);
+  });
+
   it('shared, cyclic, deep and wide values and bad journal headers draw, capped, without a page error', async () => {
     for (const hash of [
       keyHash(HOSTILE.dag),

@@ -7,6 +7,7 @@ import type { CheckpointAdapter } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { encodeEnvelope, openEnvelope } from '../../src/envelope.js';
+import { formatTime } from '../../cli/output.js';
 import { KeyIndex, MAX_PAGE, ROW_READS } from '../../studio/keys.js';
 import { startStudio, type Studio } from '../../studio/server.js';
 import { taggedJsonCodec } from '../../src/codec/index.js';
@@ -198,6 +199,15 @@ describe.each([
       bytes: withJournal,
     });
     expect((await get('generation', { key: 'journal-ok', seq: 1 })).json.header.journal).toBe(2 ** 40);
+  });
+
+  it('a header written at 2^53 - 1 ms (past what a Date holds) is shown, and the CLI prints it as unknown', async () => {
+    const g = await get('generation', { key: HOSTILE.farFuture, seq: 1 });
+    expect(g.status).toBe(200);
+    expect(g.json.header.createdAt).toBe(Number.MAX_SAFE_INTEGER);
+    expect(g.json.timers[0].deadline).toBe(Number.MAX_SAFE_INTEGER);
+    expect(formatTime(Number.MAX_SAFE_INTEGER)).toBe('unknown');
+    expect(formatTime(8.64e15)).toBe('+275760-09-13T00:00:00.000Z');
   });
 
   it('keys shaped like paths, with NUL, over the limit or unknown get their own answer or a typed error', async () => {
