@@ -28,7 +28,8 @@ const same = (a: unknown, b: unknown) => JSON.stringify(jsonSafe(a)) === JSON.st
  * Every difference between two decoded values: plain objects key by key,
  * arrays index by index, Maps with string, number or boolean keys entry by
  * entry (`prices.get("a")`), anything else (Dates, Sets, BigInts, ...) as a
- * whole, compared by value.
+ * whole, compared by value. Objects shared between paths are compared once,
+ * at the first path (so a cycle or a value of shared objects stays cheap).
  *
  * @example
  * ```ts
@@ -37,13 +38,27 @@ const same = (a: unknown, b: unknown) => JSON.stringify(jsonSafe(a)) === JSON.st
  * // [{ path: 'count', kind: 'changed', from: 1, to: 2 }, { path: 'items[1]', kind: 'added', to: 'b' }]
  * ```
  */
-export function changes(from: unknown, to: unknown, path = '', out: Change[] = []): Change[] {
+export function changes(
+  from: unknown,
+  to: unknown,
+  path = '',
+  out: Change[] = [],
+  compared = new WeakMap<object, WeakSet<object>>(),
+): Change[] {
+  // Stored values may share objects or contain themselves: each pair of objects is compared
+  // once (its differences listed at the first path it is reached by), so a value with 2^60 paths
+  // through 120 shared objects costs 120 comparisons, and a cycle ends.
+  if (typeof from === 'object' && from !== null && typeof to === 'object' && to !== null) {
+    const seen = compared.get(from) ?? compared.set(from, new WeakSet()).get(from)!;
+    if (seen.has(to)) return out;
+    seen.add(to);
+  }
   if (isPlainObject(from) && isPlainObject(to)) {
     for (const key of new Set([...Object.keys(from), ...Object.keys(to)])) {
       const p = child(path, key);
       if (!Object.hasOwn(to, key)) out.push({ path: p, kind: 'removed', from: from[key] });
       else if (!Object.hasOwn(from, key)) out.push({ path: p, kind: 'added', to: to[key] });
-      else changes(from[key], to[key], p, out);
+      else changes(from[key], to[key], p, out, compared);
     }
     return out;
   }
@@ -52,7 +67,7 @@ export function changes(from: unknown, to: unknown, path = '', out: Change[] = [
       const p = `${path}[${i}]`;
       if (i >= to.length) out.push({ path: p, kind: 'removed', from: from[i] });
       else if (i >= from.length) out.push({ path: p, kind: 'added', to: to[i] });
-      else changes(from[i], to[i], p, out);
+      else changes(from[i], to[i], p, out, compared);
     }
     return out;
   }
@@ -61,7 +76,7 @@ export function changes(from: unknown, to: unknown, path = '', out: Change[] = [
       const p = `${path}.get(${JSON.stringify(key)})`;
       if (!to.has(key)) out.push({ path: p, kind: 'removed', from: from.get(key) });
       else if (!from.has(key)) out.push({ path: p, kind: 'added', to: to.get(key) });
-      else changes(from.get(key), to.get(key), p, out);
+      else changes(from.get(key), to.get(key), p, out, compared);
     }
     return out;
   }

@@ -64,9 +64,14 @@ export function formatBytes(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MB`;
 }
 
-/** Milliseconds since 1970 as an ISO date (or `unknown` for 0, a damaged header's stand-in). */
+/**
+ * Milliseconds since 1970 as an ISO date, or `unknown` for 0 (a damaged
+ * header's stand-in) and for what no Date can hold (a header may say 2^53 - 1,
+ * past the year 275760, where `toISOString` throws).
+ */
 export function formatTime(ms: number): string {
-  return ms > 0 && Number.isFinite(ms) ? new Date(ms).toISOString() : 'unknown';
+  const date = new Date(ms);
+  return ms > 0 && !Number.isNaN(date.getTime()) ? date.toISOString() : 'unknown';
 }
 
 /** A value for people: nested, with Maps, Dates, BigInts and so on shown as such. */
@@ -74,23 +79,50 @@ export function pretty(value: unknown, colors = false): string {
   return inspect(value, { depth: null, colors, breakLength: 100, maxArrayLength: 50, maxStringLength: 500 });
 }
 
+/** Caps of {@link formatStateValue}: a machine's state value is as deep and wide as the machine. */
+const STATE_TEXT = { regions: 2000, depth: 64, chars: 1000 } as const;
+
 /**
  * An XState state value as dotted paths: `'idle'`, `{ checkout: 'payment' }`
- * → `checkout.payment`, parallel regions joined with `, `.
+ * → `checkout.payment`, parallel regions joined with `, `. Stored bytes are
+ * hostile: a value that shares objects (2^60 paths through 120 objects) or
+ * contains itself is cut with `…` after 2,000 regions or 64 levels, and the
+ * text after 1,000 characters.
+ *
+ * @example
+ * ```ts
+ * import { formatStateValue } from './output.js';
+ * formatStateValue({ checkout: 'payment' }); // 'checkout.payment'
+ * ```
  */
 export function formatStateValue(value: unknown): string {
-  if (typeof value === 'string') return value;
+  const text = stateText(value, 0, { left: STATE_TEXT.regions });
+  return text.length > STATE_TEXT.chars ? `${text.slice(0, STATE_TEXT.chars)}…` : text;
+}
+
+function stateText(value: unknown, depth: number, budget: { left: number }): string {
+  if (typeof value === 'string')
+    return value.length > STATE_TEXT.chars ? `${value.slice(0, STATE_TEXT.chars)}…` : value;
   if (typeof value !== 'object' || value === null) return String(value);
+  if (depth >= STATE_TEXT.depth) return '…';
   const parts: string[] = [];
-  for (const [region, inner] of Object.entries(value)) {
-    const rest = formatStateValue(inner);
-    parts.push(
-      rest === '' || (typeof inner === 'object' && inner !== null && Object.keys(inner).length === 0)
-        ? region
-        : `${region}.${rest}`,
-    );
+  for (const region in value) {
+    if (!Object.hasOwn(value, region)) continue;
+    if (--budget.left < 0) {
+      parts.push('…');
+      break;
+    }
+    const inner = (value as Record<string, unknown>)[region];
+    const rest = stateText(inner, depth + 1, budget);
+    const empty = typeof inner === 'object' && inner !== null && isEmpty(inner);
+    parts.push(rest === '' || empty ? region : `${region}.${rest}`);
   }
   return parts.length > 1 ? `{ ${parts.join(', ')} }` : (parts[0] ?? '');
+}
+
+function isEmpty(value: object): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return false;
+  return true;
 }
 
 /**

@@ -2,12 +2,25 @@ import { flagValue, intFlag } from './args.js';
 import type { Command } from './command.js';
 import { loadMachineModule } from './machine.js';
 
-/** The store as the page names it: `--dir` as given, or `--url` without its password. */
-function storeLabel(dir: string | undefined, url: string | undefined): string {
+/**
+ * The store as the page names it: `--dir` as given, or `--url` without its
+ * password, in the user part or in a query parameter (`?password=`,
+ * `?sslpassword=`, anything named like a secret or token).
+ *
+ * @example
+ * ```ts
+ * import { storeLabel } from './studio.js';
+ * storeLabel(undefined, 'postgres://app:pw@db/test?sslpassword=x'); // 'postgres://app:***@db/test?sslpassword=***'
+ * ```
+ */
+export function storeLabel(dir: string | undefined, url: string | undefined): string {
   if (dir !== undefined) return dir;
   try {
     const parsed = new URL(url ?? '');
     if (parsed.password !== '') parsed.password = '***';
+    for (const name of [...parsed.searchParams.keys()]) {
+      if (/pass|secret|token|key/i.test(name)) parsed.searchParams.set(name, '***');
+    }
     return parsed.toString();
   } catch {
     return 'store';

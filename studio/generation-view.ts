@@ -44,12 +44,21 @@ export interface GenerationView {
   readonly state: string;
   readonly value: TreeNode;
   readonly context: TreeNode;
+  /** The first 500 children. */
   readonly children: ChildView[];
+  /** How many children the snapshot has (`children` holds at most 500). */
+  readonly childCount: number;
+  /** The first 500 pending timers. */
   readonly timers: TimerView[];
+  /** How many pending timers the generation has (`timers` holds at most 500). */
+  readonly timerCount: number;
   readonly now: number;
   /** With `--machine`: would it restore into that machine, and which states are active in it. */
   readonly machine?: MachineVerdict & { readonly active: string[] };
 }
+
+/** Children and timers shown per generation. */
+const MAX_ROWS = 500;
 
 const text = (v: unknown, fallback: string) => (typeof v === 'string' ? v : fallback);
 
@@ -88,8 +97,11 @@ export async function generationView(
   }
   const children = snapshot['children'];
   const childViews: ChildView[] = [];
+  let childCount = 0;
   if (typeof children === 'object' && children !== null) {
-    for (const [id, c] of Object.entries(children as Record<string, unknown>).slice(0, 500)) {
+    const all = Object.entries(children as Record<string, unknown>);
+    childCount = all.length;
+    for (const [id, c] of all.slice(0, MAX_ROWS)) {
       const child = (typeof c === 'object' && c !== null ? c : {}) as {
         src?: unknown;
         snapshot?: Record<string, unknown>;
@@ -112,10 +124,13 @@ export async function generationView(
     value: toTree(snapshot['value']),
     context: toTree(snapshot['context']),
     children: childViews,
-    timers: decoded.data.timers.map((t) => ({
+    childCount,
+    timerCount: decoded.data.timers.length,
+    // Stored bytes may list a million timers: the page shows the first 500, each event small.
+    timers: decoded.data.timers.slice(0, MAX_ROWS).map((t) => ({
       id: t.id,
       event: text(t.event.type, '?'),
-      payload: toTree(t.event),
+      payload: toTree(t.event, { nodes: 100 }),
       source: t.source.length === 0 ? '(root)' : t.source.join('/'),
       target: t.target.length === 0 ? '(root)' : t.target.join('/'),
       deadline: t.deadline,

@@ -25,6 +25,8 @@ interface NodeLike {
 }
 
 const MAX_BOXES = 2000;
+/** State value levels {@link activePaths} follows. */
+const MAX_NESTING = 64;
 
 /**
  * The machine's states as nested boxes (at most 2,000, deeper or further ones
@@ -69,7 +71,8 @@ export function machineBoxes(logic: AnyActorLogic): StateBox {
 /**
  * The key paths of the states a state value makes active, parents included:
  * `{ checkout: 'payment' }` gives `['checkout', 'checkout.payment']`. Stored
- * values are hostile: only strings and plain objects are followed.
+ * values are hostile: only strings and plain objects are followed, at most
+ * 2,000 paths and 64 levels.
  *
  * @example
  * ```ts
@@ -78,11 +81,14 @@ export function machineBoxes(logic: AnyActorLogic): StateBox {
  * ```
  */
 export function activePaths(value: unknown, prefix: string[] = [], out: string[] = []): string[] {
-  if (out.length > MAX_BOXES) return out;
+  // A value that contains itself would give 2,000 paths of up to 2,000 keys each (10 MB): no
+  // machine nests 64 levels, and a path is only drawn when the machine has that state.
+  if (out.length >= MAX_BOXES || prefix.length >= MAX_NESTING) return out;
   if (typeof value === 'string') {
     out.push([...prefix, value].join('.'));
   } else if (typeof value === 'object' && value !== null && !Array.isArray(value)) {
     for (const [key, inner] of Object.entries(value as Record<string, unknown>)) {
+      if (out.length >= MAX_BOXES) break;
       out.push([...prefix, key].join('.'));
       activePaths(inner, [...prefix, key], out);
     }

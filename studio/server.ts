@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { CheckpointAdapter } from '../src/adapter.js';
 import { taggedJsonCodec } from '../src/codec/index.js';
 import { systemClock, type Clock } from '../src/clock.js';
-import { isCheckpointError } from '../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../src/errors.js';
 import { UsageError } from '../cli/args.js';
 import { failureText } from '../cli/failure.js';
 import type { MachineModule } from '../cli/machine.js';
@@ -142,7 +142,7 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
     handle(req, res).catch((error: unknown) => failure(res, error));
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error: NodeJS.ErrnoException) => reject(listenError(error, options.port ?? 0)));
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
   });
   port = (server.address() as AddressInfo).port;
@@ -156,6 +156,17 @@ export async function startStudio(options: StudioOptions): Promise<Studio> {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+}
+
+/** A port that cannot be listened on, said as what to do (the CLI prints it without a stack). */
+function listenError(error: NodeJS.ErrnoException, port: number): Error {
+  const why =
+    error.code === 'EADDRINUSE'
+      ? `port ${port} on 127.0.0.1 is in use (another studio?); pass another --port, or none for a free one`
+      : error.code === 'EACCES'
+        ? `port ${port} needs privileges; pass a --port above 1023, or none for a free one`
+        : undefined;
+  return why === undefined ? error : new CheckpointError('invalid-option', { detail: why, cause: error });
 }
 
 function json(res: ServerResponse, status: number, body: unknown): void {

@@ -39,8 +39,9 @@ export function bytes(n: number): string {
 
 /** A time as `2026-12-04 17:58:39` (local), or `unknown`. */
 export function time(ms: number): string {
-  if (!(ms > 0) || !Number.isFinite(ms)) return 'unknown';
   const d = new Date(ms);
+  // A stored header may say 2^53 - 1: past what a Date holds (year 275760).
+  if (!(ms > 0) || Number.isNaN(d.getTime())) return 'unknown';
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

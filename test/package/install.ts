@@ -50,8 +50,9 @@ export interface PackedPackage {
 }
 
 /**
- * Builds the package (the two steps of `npm run build`: `vite build` and,
- * unless `types` is false, `tsc -p tsconfig.build.json`) into a staging
+ * Builds the package (the steps of `npm run build`: `vite build`, the
+ * studio page (`vite build --config studio/vite.config.ts`) and, unless
+ * `types` is false, `tsc -p tsconfig.build.json`) into a staging
  * folder holding what the `files` field ships, so the repository's own
  * `dist/` is left alone, and packs it with `npm pack` into `dir`. The staging
  * folder is removed.
@@ -89,6 +90,19 @@ export async function packPackage(dir: string, { types = true }: { types?: boole
           )
         : undefined,
     ]);
+    // The third step of `npm run build`, after the library build (which empties dist/): the studio page.
+    await run(
+      node,
+      [
+        join(repoRoot, 'node_modules/vite/bin/vite.js'),
+        'build',
+        '--config',
+        'studio/vite.config.ts',
+        '--outDir',
+        join(out, 'studio'),
+      ],
+      options,
+    );
     const build = lap();
     // Whatever else `files` names is copied as it is, so npm packs the same set it would from the repository.
     await copyFile(join(repoRoot, 'package.json'), join(stage, 'package.json'));

@@ -340,4 +340,53 @@ describe('installed in a clean folder', () => {
     const usage = await run(link, ['nonsense']).catch((error: { code: number }) => error);
     expect(usage).toMatchObject({ code: 2 });
   });
+
+  it('serves the studio page, its assets and its API from the installed package (`studio --dir`)', async () => {
+    if (!(await stat(join(installed.dir, 'state')).catch(() => undefined))) await node<unknown>(['cli-state.mjs']);
+    const link = join(installed.dir, 'node_modules/.bin/xstate-checkpoint');
+    const child = spawn(link, ['studio', '--dir', './state'], {
+      cwd: installed.dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    try {
+      let printed = '';
+      const url = await new Promise<string>((resolve, reject) => {
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          printed += d;
+          const match = /open (http:\/\/127\.0\.0\.1:\d+\/[\w-]+\/)/.exec(printed);
+          if (match) resolve(match[1]!);
+        });
+        child.stderr.setEncoding('utf8').on('data', (d: string) => (printed += d));
+        void exited.then((code) => reject(new Error(`studio exited (${code}): ${printed}`)));
+      });
+      const page = await fetch(url);
+      expect(page.status).toBe(200);
+      expect(page.headers.get('referrer-policy')).toBe('no-referrer');
+      const html = await page.text();
+      const assets = [...html.matchAll(/(?:src|href)="\.\/(assets\/[^"]+)"/g)].map((m) => m[1]!);
+      expect(assets.some((a) => a.endsWith('.js'))).toBe(true);
+      expect(assets.some((a) => a.endsWith('.css'))).toBe(true);
+      for (const asset of assets) {
+        const res = await fetch(`${url}${asset}`);
+        expect(res.status, asset).toBe(200);
+        expect((await res.arrayBuffer()).byteLength, asset).toBeGreaterThan(1000);
+      }
+      expect(await (await fetch(`${url}api/keys`)).json()).toMatchObject({ total: 1, rows: [{ key: 'smoke-1' }] });
+    } finally {
+      child.kill('SIGINT');
+    }
+    expect(await exited).toBe(0);
+  });
+
+  it('imports nothing of bullmq (an optional peer) from any file of the build', async () => {
+    const files = installed.files.filter((f) => f.path.endsWith('.js')).map((f) => f.path);
+    expect(files).toContain('dist/bullmq.js');
+    for (const file of files) {
+      const text = await readFile(inPackage(file), 'utf8');
+      // Statements only: the TSDoc examples kept in the build do `import { Worker } from 'bullmq'`.
+      expect(text, file).not.toMatch(/^\s*(?:import|export)\b[^\n]*\bfrom\s*['"]bullmq['"]/m);
+      expect(text, file).not.toMatch(/\b(?:import|require)\s*\(\s*['"]bullmq['"]\s*\)/);
+    }
+  });
 });

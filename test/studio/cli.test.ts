@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { storeLabel } from '../../cli/studio.js';
 import { buildCli, runNode } from '../cli/harness.js';
 import { buildPage, populate, removeDir, workDir, writeMachine } from './fixture.js';
 
@@ -95,4 +96,26 @@ it('`studio --help` describes it; bad options are usage errors', async () => {
   expect((await runNode(cli.entry, ['ls', '--dir', store, '--write'])).stderr).toContain(
     '--write is not an option of ls',
   );
+});
+
+it('`studio --port N` on a port in use says so and what to do, without a stack trace', async () => {
+  const first = await startCli(['--dir', store]);
+  const port = new URL(first.url).port;
+  const second = await runNode(cli.entry, ['studio', '--dir', store, '--port', port]);
+  await first.stop();
+  expect(second.code).not.toBe(0);
+  expect(second.stderr).toContain(`port ${port} on 127.0.0.1 is in use`);
+  expect(second.stderr).toContain('--port');
+  expect(second.stderr).not.toMatch(/unexpected failure|at Server\./);
+});
+
+it('the store label of a --url hides the password, in the user part and in query parameters', () => {
+  expect(storeLabel(undefined, 'postgres://app:pw@127.0.0.1/test?sslpassword=x&application_name=a')).toBe(
+    'postgres://app:***@127.0.0.1/test?sslpassword=***&application_name=a',
+  );
+  expect(storeLabel(undefined, 'redis://127.0.0.1:6379/0?password=s3cret')).toBe(
+    'redis://127.0.0.1:6379/0?password=***',
+  );
+  expect(storeLabel('./state', undefined)).toBe('./state');
+  expect(storeLabel(undefined, 'not a url')).toBe('store');
 });

@@ -88,6 +88,9 @@ export function verdict(g: GenerationView): HTMLElement | null {
   return h('div', { class: 'verdict bad' }, `✗ would not restore: ${m.detail ?? m.code ?? 'unknown problem'}`);
 }
 
+/** `12`, or `600, the first 500 shown`. */
+const count = (total: number, shown: number) => (total > shown ? `${total}, the first ${shown} shown` : String(total));
+
 /** Every section of one generation: state, machine, context, timers, children. */
 export function generationDetail(
   g: GenerationView,
@@ -110,8 +113,8 @@ export function generationDetail(
     verdict(g),
     machine && g.machine ? section('Machine', machineDrawing(machine, new Set(g.machine.active))) : null,
     section('Context', h('div', { class: 'tree' }, tree(g.context, 'context'))),
-    section(`Pending timers (${g.timers.length})`, timersTable(g)),
-    section(`Children (${g.children.length})`, childrenTable(g)),
+    section(`Pending timers (${count(g.timerCount, g.timers.length)})`, timersTable(g)),
+    section(`Children (${count(g.childCount, g.children.length)})`, childrenTable(g)),
   );
 }
 
