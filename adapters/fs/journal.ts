@@ -656,6 +656,58 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     }
   };
 
+  /**
+   * The part of an append after its order checks: learns the tail when it is
+   * not known, refuses a fenced or repeated epoch/seq, then writes the group
+   * (a new segment is durable before it returns; otherwise the returned
+   * `durable` settles once the group is flushed).
+   */
+  const appendAfterTail = async (
+    fs: JournalFileSystem,
+    s: KeyState,
+    key: string,
+    entries: readonly JournalEntry[],
+    epoch: number,
+    last: number,
+  ): Promise<{ durable?: Promise<void> }> => {
+    const first = entries[0]!.seq;
+    const dir = await ensureDir(fs, s, key);
+    // The steady state lists nothing and stats nothing: the tail is what this journal
+    // last wrote. The folder is read once per key, after a failure and per new segment.
+    if (!s.verified || !s.active || s.rollNext) {
+      await drain(s);
+      await learnTail(fs, s, key, dir, first, epoch);
+    }
+    const current = Math.max(s.lockEpoch, s.lastEpoch);
+    if (epoch < current) {
+      throw new CheckpointError('fenced', {
+        key,
+        adapter: NAME,
+        seq: first,
+        detail: `epoch ${epoch} is older than the key's epoch ${current}`,
+      });
+    }
+    if (first <= s.lastSeq) {
+      throw new CheckpointError('conflict', {
+        key,
+        adapter: NAME,
+        seq: first,
+        detail: `journal entry ${s.lastSeq} already exists`,
+      });
+    }
+    const frames = encodeJournalFrames(entries, epoch);
+    if (!s.active || s.rollNext) {
+      await createSegment(fs, s, dir, key, first, frames, epoch);
+      s.lastSeq = last;
+      s.lastEpoch = epoch;
+      return {};
+    }
+    const written = await writeGroup(fs, s, key, frames, first, epoch);
+    s.lastSeq = last;
+    s.lastEpoch = epoch;
+    return written;
+  };
+
   const journal: FileJournal = {
     pipelined: true,
     append: (key, entries, epoch) =>
@@ -681,46 +733,18 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
               });
             }
             s.failedFrom = undefined;
-            const dir = await ensureDir(fs, s, key);
-            // The steady state lists nothing and stats nothing: the tail is what this journal
-            // last wrote. The folder is read once per key, after a failure and per new segment.
-            if (!s.verified || !s.active || s.rollNext) {
-              await drain(s);
-              await learnTail(fs, s, key, dir, first, epoch);
-            }
-            const current = Math.max(s.lockEpoch, s.lastEpoch);
-            if (epoch < current) {
-              throw new CheckpointError('fenced', {
-                key,
-                adapter: NAME,
-                seq: first,
-                detail: `epoch ${epoch} is older than the key's epoch ${current}`,
-              });
-            }
-            if (first <= s.lastSeq) {
-              throw new CheckpointError('conflict', {
-                key,
-                adapter: NAME,
-                seq: first,
-                detail: `journal entry ${s.lastSeq} already exists`,
-              });
-            }
-            const frames = encodeJournalFrames(entries, epoch);
-            if (!s.active || s.rollNext) {
-              try {
-                await createSegment(fs, s, dir, key, first, frames, epoch);
-              } catch (error) {
-                s.failedFrom = first;
-                throw error;
+            try {
+              return await appendAfterTail(fs, s, key, entries, epoch, last);
+            } catch (error) {
+              // A group that failed before its bytes were written leaves a hole too: the groups
+              // behind it are refused until it comes again (the pipelined contract). Not when
+              // another writer owns the key: its appends must not wait for this writer's entries.
+              const code = isCheckpointError(error) ? error.code : undefined;
+              if (code !== 'fenced' && code !== 'conflict') {
+                s.failedFrom = Math.min(s.failedFrom ?? Number.POSITIVE_INFINITY, first);
               }
-              s.lastSeq = last;
-              s.lastEpoch = epoch;
-              return {};
+              throw error;
             }
-            const written = await writeGroup(fs, s, key, frames, first, epoch);
-            s.lastSeq = last;
-            s.lastEpoch = epoch;
-            return written;
           }),
         )
         .then((written) => written.durable),

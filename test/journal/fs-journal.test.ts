@@ -278,3 +278,32 @@ describe('fs journal: pipelined appends', () => {
     await journal.dispose();
   });
 });
+
+describe('fs journal: a failure before the write', () => {
+  it('refuses the appends behind a group that failed before its bytes were written (no hole)', async () => {
+    let failReaddir = 0;
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      async readdir(path) {
+        if (failReaddir > 0) {
+          failReaddir--;
+          throw Object.assign(new Error('EMFILE: injected'), { code: 'EMFILE' });
+        }
+        return nodeFs.readdir(path);
+      },
+    };
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 2), 0);
+    await journal.truncate('k', 2); // the next append starts a segment, after a listing
+    failReaddir = 1;
+    // Two groups in flight, as the journal writer sends them to a pipelined store.
+    const a = codeOf(journal.append('k', entries(3, 4), 0));
+    const b = codeOf(journal.append('k', entries(5, 6), 0));
+    expect(await a).toBe('io');
+    expect(await b).toBe('io');
+    expect(await seqs(journal)).toEqual([1, 2]);
+    await journal.append('k', entries(3, 6), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    await journal.dispose();
+  });
+});
