@@ -3,8 +3,10 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { JournalEntry } from 'xstate-checkpoint';
-import { keyFolderName } from 'xstate-checkpoint/adapters/fs';
+import type { CheckpointAdapter, JournalEntry } from 'xstate-checkpoint';
+import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
+import { persistJournaled } from 'xstate-checkpoint/journal';
+import { assign, createMachine } from 'xstate';
 import {
   fileJournal,
   type FileJournal,
@@ -305,5 +307,54 @@ describe('fs journal: a failure before the write', () => {
     await journal.append('k', entries(3, 6), 0);
     expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
     await journal.dispose();
+  });
+
+  it('end to end: the journal writer retries both groups and every event is restored', async () => {
+    let failReaddir = 0;
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      async readdir(path) {
+        if (failReaddir > 0) {
+          failReaddir--;
+          // Fails late, once the writer has handed the next group over too.
+          await new Promise((resolve) => setTimeout(resolve, 30));
+          throw Object.assign(new Error('EMFILE: injected'), { code: 'EMFILE' });
+        }
+        return nodeFs.readdir(path);
+      },
+    };
+    const machine = createMachine({
+      id: 'counter',
+      context: { n: 0 },
+      on: { INC: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    });
+    const adapter = (): CheckpointAdapter => ({ ...fileAdapter({ dir }), journal: fileJournal({ dir, fs }) });
+    const errors: string[] = [];
+    const options = { key: 'k', journal: true, flushOnExit: false } as const;
+    const setup = adapter();
+    const p0 = await persistJournaled(machine, { ...options, adapter: setup });
+    expect(await p0.send({ type: 'INC' })).toBe(1);
+    await p0.close();
+    await setup.dispose?.();
+    // A clean restore appends at once: its first append lists the key folder.
+    const first = adapter();
+    const p = await persistJournaled(machine, {
+      ...options,
+      adapter: first,
+      onError: (error) => errors.push(error.code),
+    });
+    failReaddir = 1;
+    const a = p.send({ type: 'INC' });
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    const b = p.send({ type: 'INC' });
+    expect(await Promise.all([a, b])).toEqual([2, 3]);
+    expect(errors).toEqual(['io']);
+    await p.close();
+    await first.dispose?.();
+    const again = adapter();
+    const q = await persistJournaled(machine, { ...options, adapter: again });
+    expect(q.actor.getSnapshot().context.n).toBe(3);
+    await q.close();
+    await again.dispose?.();
   });
 });
