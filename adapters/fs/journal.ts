@@ -102,8 +102,12 @@ interface KeyState {
   writing: Promise<void> | undefined;
   /** Rewriting unflushed groups after a failed flush: writes wait for it. */
   recovering: Promise<void> | undefined;
-  /** After a failure: appends are refused until the entries from this seq come again (no holes). */
-  failedFrom: number | undefined;
+  /**
+   * After a failure: appends of that epoch are refused until the entries from
+   * `seq` come again (no holes). A newer epoch is another owner, who continues
+   * after what it restored: it clears this.
+   */
+  failed: { readonly seq: number; readonly epoch: number } | undefined;
   /** The lock this process holds on the key, as {@link FileJournal.trustLease} was told. */
   lease: { readonly epoch: number; readonly until: number } | undefined;
 }
@@ -111,6 +115,7 @@ interface KeyState {
 /** A group in the active segment whose flush is pending. */
 interface Unflushed {
   readonly first: number;
+  readonly epoch: number;
   /** Offset of its first byte in the segment. */
   readonly start: number;
   readonly frames: Uint8Array;
@@ -118,6 +123,19 @@ interface Unflushed {
   readonly fence: Promise<CheckpointError | undefined>;
   readonly resolve: () => void;
   readonly reject: (error: CheckpointError) => void;
+}
+
+/**
+ * Notes that the append of `epoch`'s entries from `seq` on failed: that
+ * writer's later groups are refused until these come again. A fenced writer
+ * is not waited for (the new owner continues after what it restored), and an
+ * older epoch's failure never replaces a newer one's.
+ */
+function noteFailed(s: KeyState, seq: number, epoch: number, error: unknown): void {
+  if (isCheckpointError(error) && (error.code === 'fenced' || error.code === 'conflict')) return;
+  const f = s.failed;
+  if (!f || epoch > f.epoch) s.failed = { seq, epoch };
+  else if (epoch === f.epoch) s.failed = { seq: Math.min(seq, f.seq), epoch };
 }
 
 function segmentsOf(names: readonly string[]): Segment[] {
@@ -205,7 +223,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
         flushing: undefined,
         writing: undefined,
         recovering: undefined,
-        failedFrom: undefined,
+        failed: undefined,
         lease: undefined,
       };
       states.set(key, s);
@@ -522,7 +540,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
   /** Fails `groups` and every later one: the next append must start again at the first of them. */
   const failFrom = (s: KeyState, groups: readonly Unflushed[], error: CheckpointError) => {
     s.verified = false;
-    s.failedFrom = Math.min(s.failedFrom ?? Number.POSITIVE_INFINITY, groups[0]!.first);
+    noteFailed(s, groups[0]!.first, groups[0]!.epoch, error);
     for (const g of groups) g.reject(error);
   };
 
@@ -633,8 +651,9 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
       } catch (error) {
         await cutBack(s, active, start, frames.length);
         s.verified = false;
-        s.failedFrom = Math.min(s.failedFrom ?? Number.POSITIVE_INFINITY, first);
-        throw fsError(error, key, 'append to the journal', first);
+        const failure = fsError(error, key, 'append to the journal', first);
+        noteFailed(s, first, epoch, failure);
+        throw failure;
       }
       active.size = start + frames.length;
       // Read after the write: a taker needs the lease expired, so it restores after these bytes.
@@ -646,7 +665,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
             (error: unknown) => fsError(error, key, 'check the lock after appending', first),
           );
       const durable = new Promise<void>((resolve, reject) => {
-        s.unflushed.push({ first, start, frames, fence, resolve, reject });
+        s.unflushed.push({ first, epoch, start, frames, fence, resolve, reject });
       });
       s.flushing ??= flushLoop(s, active, key);
       return { durable };
@@ -724,25 +743,23 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
             }
             if (entries.length === 0) return {};
             const first = entries[0]!.seq;
-            if (s.failedFrom !== undefined && first !== s.failedFrom) {
+            const failed = s.failed;
+            if (failed && epoch === failed.epoch && first !== failed.seq) {
               throw new CheckpointError('io', {
                 key,
                 adapter: NAME,
                 seq: first,
-                detail: `the append of entries from ${s.failedFrom} on failed; they are appended again first`,
+                detail: `the append of entries from ${failed.seq} on failed; they are appended again first`,
               });
             }
-            s.failedFrom = undefined;
+            // The failed entries again, or a newer owner (it continues after what it restored).
+            if (failed && epoch >= failed.epoch) s.failed = undefined;
             try {
               return await appendAfterTail(fs, s, key, entries, epoch, last);
             } catch (error) {
               // A group that failed before its bytes were written leaves a hole too: the groups
-              // behind it are refused until it comes again (the pipelined contract). Not when
-              // another writer owns the key: its appends must not wait for this writer's entries.
-              const code = isCheckpointError(error) ? error.code : undefined;
-              if (code !== 'fenced' && code !== 'conflict') {
-                s.failedFrom = Math.min(s.failedFrom ?? Number.POSITIVE_INFINITY, first);
-              }
+              // behind it are refused until it comes again (the pipelined contract).
+              noteFailed(s, first, epoch, error);
               throw error;
             }
           }),

@@ -268,3 +268,42 @@ describe('file journal under a lock this process holds', () => {
     await c.close();
   });
 });
+
+describe('a new owner in the same process after the old one was fenced', () => {
+  it('appends after what it restored, though the fenced writer’s entry it read failed its check', async () => {
+    const dir = join(work, `store-${n++}`);
+    let gate: { reached: () => void; release: Promise<void> } | undefined;
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      async readdir(path: string) {
+        const g = gate;
+        gate = undefined;
+        if (g) {
+          g.reached();
+          await g.release;
+        }
+        return nodeFs.readdir(path);
+      },
+    };
+    // One journal for both writers, as one fileJournalAdapter serves every lock of its process.
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 10, 1), 1);
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      gate = { reached: resolve, release: new Promise<void>((r) => (release = r)) };
+    });
+    const appendA = codeOf(journal.append('k', entries(11, 11, 1), 1));
+    await reached; // A's bytes are in the file; its check after the act waits
+    // B takes the lock (epoch 2) and restores: it reads A's entry 11 and continues after it.
+    await nodeFs.writeFile(join(dir, keyFolderName('k'), `lock-${String(2).padStart(16, '0')}`), '{}');
+    const restored = (await journal.read('k', 0)).entries.map((e) => e.seq);
+    expect(restored.at(-1)).toBe(11);
+    release();
+    expect(await appendA).toBe('fenced');
+    expect(await codeOf(journal.append('k', entries(12, 13, 2), 2))).toBe('ok');
+    expect((await fileJournal({ dir }).read('k', 0)).entries.map((e) => e.seq)).toEqual(
+      Array.from({ length: 13 }, (_, i) => i + 1),
+    );
+    await journal.dispose();
+  });
+});
