@@ -490,13 +490,20 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     }
     const active: Active = { path, name: segmentName(firstSeq), handle, size: 0 };
     try {
-      // A fenced writer's new segment goes again: a later name could hide the owner's entries.
+      // A fenced writer's new segment goes again (unless the owner appended to it, below):
+      // a later name could hide the owner's entries.
       const fenced = await write(fs, s, active, frames, key, firstSeq, epoch);
       if (fenced) throw fenced;
       await syncDir(fs, dir);
     } catch (error) {
+      // A file grown past these bytes has a new owner's entries after them: it read this
+      // writer's and continues in this segment, so removing it would lose acknowledged ones.
+      const size = await handle.stat().then(
+        (st) => st.size,
+        () => Number.POSITIVE_INFINITY,
+      );
       await handle.close().catch(noop);
-      await fs.unlink(path).catch(noop);
+      if (size <= frames.length) await fs.unlink(path).catch(noop);
       throw fsError(error, key, 'create a journal segment', firstSeq);
     }
     const old = s.active;

@@ -307,3 +307,50 @@ describe('a new owner in the same process after the old one was fenced', () => {
     await journal.dispose();
   });
 });
+
+describe('a writer fenced while it creates a segment', () => {
+  it('keeps what the new owner appended to that segment after reading it', async () => {
+    const dir = join(work, `store-${n++}`);
+    let armed = false;
+    let gate: { reached: () => void; release: Promise<void> } | undefined;
+    let release!: () => void;
+    const reached = new Promise<void>((resolve) => {
+      gate = { reached: resolve, release: new Promise<void>((r) => (release = r)) };
+    });
+    const fsA: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      async open(path, flags) {
+        const handle = (await nodeFs.open(path, flags)) as unknown as JournalFileHandle;
+        if (!path.endsWith('.journal')) return handle;
+        return Object.assign(Object.create(handle) as JournalFileHandle, {
+          async writeFile(data: Uint8Array) {
+            await handle.writeFile(data);
+            armed = true; // A's check after the act (the next listing) waits
+          },
+        });
+      },
+      async readdir(path: string) {
+        if (armed && gate) {
+          const g = gate;
+          gate = undefined;
+          g.reached();
+          await g.release;
+        }
+        return nodeFs.readdir(path);
+      },
+    };
+    const journalA = fileJournal({ dir, fs: fsA });
+    const appendA = codeOf(journalA.append('k', entries(1, 3, 1), 1)); // a new segment
+    await reached; // A's bytes are in the new segment; A stops before its listing
+    // B takes the lock (A's lease expired meanwhile), restores A's entries and appends after them.
+    await nodeFs.writeFile(join(dir, keyFolderName('k'), `lock-${String(2).padStart(16, '0')}`), '{}');
+    const journalB = fileJournal({ dir });
+    expect((await journalB.read('k', 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(await codeOf(journalB.append('k', entries(4, 5, 2), 2))).toBe('ok'); // acknowledged
+    release();
+    expect(await appendA).toBe('fenced');
+    expect((await fileJournal({ dir }).read('k', 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5]);
+    await journalA.dispose();
+    await journalB.dispose();
+  });
+});
