@@ -219,17 +219,24 @@ export class JournalWriter {
 
   private done(group: JournalEntry[]): void {
     this.inflight.splice(this.inflight.indexOf(group), 1);
-    if (this.failedGroups.length > 0) {
-      // A pipelined store fails every call after a failed one; a success here breaks that rule.
+    const first = group[0]!.seq;
+    // A pipelined store fails every call after a failed one; a success there breaks that rule.
+    // A group before the failed one may still settle after it (its flush outlasted the next
+    // group's failed write): it is durable, and only the failed groups go again.
+    if (this.failedGroups.some((f) => f[0]!.seq < first)) {
       this.failed(group, this.lastFailure);
       return;
     }
-    this.failures = 0;
+    if (this.failedGroups.length === 0) this.failures = 0;
     this.durable = group[group.length - 1]!.seq;
     let i = 0;
     while (i < this.waiters.length && this.waiters[i]!.seq <= this.durable) this.waiters[i++]!.resolve();
     if (i > 0) this.waiters.splice(0, i);
     this.o.onDurable?.(group);
+    if (this.failedGroups.length > 0) {
+      if (this.inflight.length === 0) this.endRound();
+      return;
+    }
     this.kick();
   }
 
@@ -240,6 +247,11 @@ export class JournalWriter {
     if (this.failedGroups.length === 1) this.lastFailure = caught;
     // The round ends when every group in flight has settled: then all go back, in order.
     if (this.inflight.length > 0) return;
+    this.endRound();
+  }
+
+  /** Every group of a failed round has settled: the failed ones go back in front, in order, after the backoff. */
+  private endRound(): void {
     const groups = this.failedGroups.sort((a, b) => a[0]!.seq - b[0]!.seq);
     this.failedGroups = [];
     const first = groups[0]!;

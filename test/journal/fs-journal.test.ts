@@ -159,7 +159,7 @@ describe('fs journal: layout', () => {
 
 /** node:fs/promises whose journal fdatasyncs wait at a gate, counting writes and flushes. */
 function gatedFs() {
-  const counts = { writes: 0, datasyncs: 0, failNext: 0 };
+  const counts = { writes: 0, datasyncs: 0, failNext: 0, failWrite: 0 };
   let gate: Promise<void> | undefined;
   let openGate: () => void = () => undefined;
   const fs: JournalFileSystem = {
@@ -175,6 +175,10 @@ function gatedFs() {
         truncate: (n) => handle.truncate(n),
         async writeFile(data) {
           counts.writes++;
+          if (counts.failWrite > 0) {
+            counts.failWrite--;
+            throw Object.assign(new Error('ENOSPC: injected'), { code: 'ENOSPC' });
+          }
           await handle.writeFile(data);
         },
         async datasync() {
@@ -349,6 +353,42 @@ describe('fs journal: a failure before the write', () => {
     const b = p.send({ type: 'INC' });
     expect(await Promise.all([a, b])).toEqual([2, 3]);
     expect(errors).toEqual(['io']);
+    await p.close();
+    await first.dispose?.();
+    const again = adapter();
+    const q = await persistJournaled(machine, { ...options, adapter: again });
+    expect(q.actor.getSnapshot().context.n).toBe(3);
+    await q.close();
+    await again.dispose?.();
+  });
+});
+
+describe('fs journal: a group that fails while the one before it is being flushed', () => {
+  it('the journal writer appends both again and every event is acknowledged and restored', async () => {
+    const { fs, counts, hold, release } = gatedFs();
+    const machine = createMachine({
+      id: 'counter',
+      context: { n: 0 },
+      on: { INC: { actions: assign({ n: ({ context }) => context.n + 1 }) } },
+    });
+    const adapter = (): CheckpointAdapter => ({ ...fileAdapter({ dir }), journal: fileJournal({ dir, fs }) });
+    const options = { key: 'k', journal: true, flushOnExit: false } as const;
+    const errors: string[] = [];
+    const first = adapter();
+    const p = await persistJournaled(machine, { ...options, adapter: first, onError: (e) => errors.push(e.code) });
+    expect(await p.send({ type: 'INC' })).toBe(1);
+    hold();
+    const syncs = counts.datasyncs;
+    const a = p.send({ type: 'INC' });
+    await until(() => counts.datasyncs === syncs + 1); // A's flush is held
+    counts.failWrite = 1; // B's write fails at once (a full disk), before A is durable
+    const writes = counts.writes;
+    const b = p.send({ type: 'INC' });
+    await until(() => counts.writes === writes + 1);
+    release();
+    const timeout = new Promise((resolve) => setTimeout(() => resolve('stuck'), 3000));
+    expect(await Promise.race([Promise.all([a, b]), timeout])).toEqual([2, 3]);
+    expect(errors[0]).toBe('storage-full');
     await p.close();
     await first.dispose?.();
     const again = adapter();

@@ -593,4 +593,30 @@ describe('journal writer with a pipelined store', () => {
     expect(errors).toEqual(['io']);
     await p.close();
   });
+
+  it('a group that settles after the failed one behind it counts as durable: only the failed one goes again', async () => {
+    const { adapter, calls } = pipelinedStore();
+    const errors: string[] = [];
+    const p = await persistJournaled(counter, {
+      key: 'k',
+      adapter,
+      journal: true,
+      flushOnExit: false,
+      onError: (error) => errors.push(error.code),
+    });
+    const a = p.send({ type: 'INC' });
+    await until(() => calls.length === 1);
+    const b = p.send({ type: 'INC' });
+    await until(() => calls.length === 2);
+    calls[1]!.finish(new CheckpointError('storage-full', { key: 'k', detail: 'injected' })); // B's write fails first
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    calls[0]!.finish(); // then A's flush returns
+    expect(await a).toBe(1);
+    await until(() => calls.length === 3);
+    expect(calls[2]!.seqs).toEqual([2]);
+    calls[2]!.finish();
+    expect(await b).toBe(2);
+    expect(errors).toEqual(['storage-full']);
+    await p.close();
+  });
 });
