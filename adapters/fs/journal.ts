@@ -270,6 +270,19 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     return dir;
   };
 
+  /** Whether every entry of the segment at `path` is at or below `uptoSeq` (a missing one is). */
+  const coveredBy = async (fs: JournalFileSystem, path: string, key: string, uptoSeq: number) => {
+    let bytes: Uint8Array;
+    try {
+      bytes = await fs.readFile(path);
+    } catch (error) {
+      if (missing(error)) return true;
+      throw fsError(error, key, 'read a journal segment');
+    }
+    const scan = scanJournalFrames(bytes, uptoSeq);
+    return scan.entries.length === 0 && scan.corrupt === undefined && scan.torn === undefined;
+  };
+
   /** Scans segments in order; stops at the first damage. */
   const scanAll = async (
     fs: JournalFileSystem,
@@ -277,17 +290,14 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     key: string,
     segments: readonly Segment[],
     afterSeq: number,
-    readCovered = false,
   ) => {
     const entries: JournalEntry[] = [];
     let lastSeq = 0;
     let lastEpoch = 0;
-    let skipUntil = 0;
-    // Segments whose every entry is at or below afterSeq need not be read.
-    if (!readCovered) {
-      for (let i = 0; i + 1 < segments.length; i++) if (segments[i + 1]!.firstSeq <= afterSeq + 1) skipUntil = i + 1;
-    }
-    for (let i = skipUntil; i < segments.length; i++) {
+    // Every segment is read: a fenced writer's leftover segment can carry a later name than the one the lock
+    // holder still appends to, so a name says nothing about which entries a segment holds. Truncation removes
+    // covered segments, so what is read past is small.
+    for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
       let bytes: Uint8Array;
       try {
@@ -329,7 +339,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     s.active = undefined;
     const segments = segmentsOf(names);
     // Every segment is checked: damage in an older one would hide all later entries from readers.
-    const scan = await scanAll(fs, dir, key, segments, Number.MAX_SAFE_INTEGER, true);
+    const scan = await scanAll(fs, dir, key, segments, Number.MAX_SAFE_INTEGER);
     if ('reason' in scan && scan.segment) {
       const path = join(dir, scan.segment.name);
       const stamp = `${now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -802,6 +812,9 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
           for (let i = 0; i + 1 < segments.length; i++) {
             if (segments[i + 1]!.firstSeq > uptoSeq + 1) break;
             const path = join(dir, segments[i]!.name);
+            // The names only suggest the segment is covered (a fenced writer's leftover can carry a later
+            // name): it goes only when what it holds says so.
+            if (!(await coveredBy(fs, path, key, uptoSeq))) break;
             if (s.active?.path === path) {
               await s.active.handle.close().catch(noop);
               s.active = undefined;
