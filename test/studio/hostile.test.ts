@@ -13,6 +13,7 @@ import { startStudio, type Studio } from '../../studio/server.js';
 import { taggedJsonCodec } from '../../src/codec/index.js';
 import type { TreeNode } from '../../studio/tree.js';
 import { removeDir, workDir } from './fixture.js';
+import { request } from './http.js';
 import { BAD_JOURNAL, envelope, HOSTILE, hostileStore, payload, XSS } from './hostile-store.js';
 
 // The studio against a store an attacker wrote: markup in every string the page draws, values
@@ -39,31 +40,6 @@ afterAll(async () => {
   for (const o of open.reverse()) await o.close().catch(() => undefined);
   if (work) await removeDir(work);
 });
-
-function request(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { host: `127.0.0.1:${port}`, ...options.headers },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
-}
 
 const q = (params: Record<string, string | number>) =>
   new URLSearchParams(Object.entries(params).map(([k, v]) => [k, String(v)])).toString();

@@ -11,6 +11,7 @@ import { taggedJsonCodec } from '../../src/codec/index.js';
 import { KeyIndex } from '../../studio/keys.js';
 import { startStudio, type Studio } from '../../studio/server.js';
 import { buildPage, cloneKeys, populate, removeDir, workDir, writeMachine } from './fixture.js';
+import { request } from './http.js';
 
 // Answers are checked field by field with toMatchObject; their static shape is the server's business.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -65,32 +66,6 @@ async function studio(
   });
   open.push(s);
   return s;
-}
-
-/** A raw request, so the Host and Origin headers are exactly what the test says. */
-function request(
-  port: number,
-  path: string,
-  options: { method?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: options.method ?? 'GET',
-        headers: { host: `127.0.0.1:${port}`, ...options.headers },
-      },
-      (res) => {
-        let body = '';
-        res.setEncoding('utf8').on('data', (d: string) => (body += d));
-        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
-      },
-    );
-    req.on('error', reject);
-    req.end(options.body);
-  });
 }
 
 const api = async <T>(s: Studio, path: string) => {
