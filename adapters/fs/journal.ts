@@ -270,15 +270,20 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     return dir;
   };
 
-  /** Whether every entry of the segment at `path` is at or below `uptoSeq` (a missing one is). */
-  const coveredBy = async (fs: JournalFileSystem, path: string, key: string, uptoSeq: number) => {
-    let bytes: Uint8Array;
+  /** A segment's bytes; `undefined` when another writer truncated it away since the listing. */
+  const readSegment = async (fs: JournalFileSystem, path: string, key: string): Promise<Uint8Array | undefined> => {
     try {
-      bytes = await fs.readFile(path);
+      return await fs.readFile(path);
     } catch (error) {
-      if (missing(error)) return true;
+      if (missing(error)) return undefined;
       throw fsError(error, key, 'read a journal segment');
     }
+  };
+
+  /** Whether every entry of the segment at `path` is at or below `uptoSeq` (a missing one is). */
+  const coveredBy = async (fs: JournalFileSystem, path: string, key: string, uptoSeq: number) => {
+    const bytes = await readSegment(fs, path, key);
+    if (!bytes) return true;
     const scan = scanJournalFrames(bytes, uptoSeq);
     return scan.entries.length === 0 && scan.corrupt === undefined && scan.torn === undefined;
   };
@@ -299,13 +304,8 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     // covered segments, so what is read past is small.
     for (let i = 0; i < segments.length; i++) {
       const segment = segments[i]!;
-      let bytes: Uint8Array;
-      try {
-        bytes = await fs.readFile(join(dir, segment.name));
-      } catch (error) {
-        if (missing(error)) continue; // truncated by another writer since the listing
-        throw fsError(error, key, 'read a journal segment');
-      }
+      const bytes = await readSegment(fs, join(dir, segment.name), key);
+      if (!bytes) continue;
       // One list across segments: a new owner's frame can supersede an older segment's tail.
       const scan: FrameScan = scanJournalFrames(bytes, afterSeq, lastSeq, lastEpoch, entries);
       lastSeq = scan.lastSeq;
