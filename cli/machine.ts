@@ -5,7 +5,7 @@ import { taggedJsonCodec, type Codec } from '../src/codec/index.js';
 import type { Migrations } from '../src/migrate.js';
 import { prepareCheckpoint, type DecodedCheckpoint } from '../src/restore.js';
 import { CheckpointError } from '../src/errors.js';
-import type { StandardSchema } from '../src/validate.js';
+import type { StandardSchema } from '../src/schema.js';
 import { UsageError } from './args.js';
 
 /**

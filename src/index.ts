@@ -71,4 +71,4 @@ export type { LoadedGeneration, OnRestoreError, RejectedGeneration, RestoreRepor
 export { checkRetention, explainRetention } from './retention.js';
 export type { RetainedGeneration, RetentionOptions, RetentionRule } from './retention.js';
 export type { DebounceOptions, FlushInfo } from './scheduler.js';
-export type { StandardResult, StandardSchema } from './validate.js';
+export type { StandardResult, StandardSchema } from './schema.js';

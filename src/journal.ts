@@ -9,7 +9,7 @@ import {
   type JournalStart,
   replayIdentity,
 } from './journal-session.js';
-import { resolveOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
+import { prepareOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
 import { Replay } from './replay.js';
 import { createRestoredActor } from './restored-actor.js';
 import { restoreNewest } from './restore.js';
@@ -43,7 +43,7 @@ export async function persistJournaled<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): Promise<JournaledActor<TLogic>> {
-  return runJournaled(resolveOptions(logic, { ...options, journal: options.journal || true }));
+  return runJournaled(await prepareOptions(logic, { ...options, journal: options.journal || true }));
 }
 
 /**

@@ -8,11 +8,11 @@ import { CheckpointEmitter, type CheckpointEvent } from './events.js';
 import type { JournalOptions } from './journal-options.js';
 import { checkKey } from './keys.js';
 import type { LifecycleEnv } from './lifecycle.js';
-import { checkMigrations, type Migrations } from './migrate.js';
+import type { Migrations } from './migrate.js';
 import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
 import { checkRetention, type RetentionOptions } from './retention.js';
 import type { DebounceOptions } from './scheduler.js';
-import type { StandardSchema } from './validate.js';
+import type { StandardSchema } from './schema.js';
 
 /** Options of `PersistOptions.follow`. */
 export interface FollowOptions {
@@ -180,7 +180,6 @@ function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOpt
   if (o.follow && !o.lock) throw bad('`follow` needs `lock`: it follows whoever holds the lock');
   checkRetention(o.retain, o.key);
   checkCompress(o.compress, o.key);
-  checkMigrations(o.migrations ?? {}, version);
 }
 
 function resolveJournal(
@@ -260,6 +259,28 @@ export function resolveOptions<TLogic extends AnyActorLogic>(
     notices: { logger: options.logger, onError: options.onError },
     events: new CheckpointEmitter(options.onEvent),
   };
+}
+
+/**
+ * {@link resolveOptions}, then the checks whose code only apps using the
+ * option load (the `migrations` chain): what both modes start with.
+ *
+ * @example
+ * ```ts
+ * import { createMachine } from 'xstate';
+ * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+ * import { prepareOptions } from './options.js';
+ * const o = await prepareOptions(createMachine({ id: 'cart' }), { key: 'cart-1', adapter: memoryAdapter(), version: 2, migrations: { 1: (s) => s } });
+ * ```
+ */
+export async function prepareOptions<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  options: PersistOptions<TLogic>,
+): Promise<ResolvedOptions<TLogic>> {
+  const o = resolveOptions(logic, options);
+  const { migrations, version } = o.restore;
+  if (migrations !== undefined) (await import('./migrate.js')).checkMigrations(migrations, version);
+  return o;
 }
 
 /**

@@ -5,7 +5,7 @@ import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
 import { lazyHistory } from './history-handle.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
-import { resolveOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
+import { prepareOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
 import type { PersistedActor } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
@@ -43,7 +43,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
-  const o = resolveOptions(logic, options);
+  const o = await prepareOptions(logic, options);
   if (o.journal) return (await import('./journal.js')).runJournaled(o);
   const session = new SnapshotSession(o);
   const lease = await takeLock(o);

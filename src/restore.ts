@@ -5,11 +5,12 @@ import type { Codec, DecodeLimits } from './codec/index.js';
 import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
-import { migrateSnapshot, type Migrations } from './migrate.js';
+import type { Migrations } from './migrate.js';
 import { readNewestOf } from './read-newest.js';
 import { checkTimerPaths } from './stored-ids.js';
 import type { DroppedRef } from './refs.js';
-import { validateContext, validateSnapshot, type StandardSchema } from './validate.js';
+import type { StandardSchema } from './schema.js';
+import { validateSnapshot } from './validate.js';
 
 /** A checkpoint as `PersistedHistory.load` returns it. */
 export interface LoadedGeneration {
@@ -151,12 +152,21 @@ export interface PreparedCheckpoint {
 export async function prepareCheckpoint(decoded: DecodedCheckpoint, ctx: RestoreContext): Promise<PreparedCheckpoint> {
   const { header } = decoded;
   checkIdentity(header, ctx.machineId);
-  const { snapshot, applied } = migrateSnapshot(decoded.data.snapshot, header.version, ctx.version, ctx.migrations);
+  // The migration and schema code loads only for a checkpoint that needs it.
+  const { snapshot, applied } =
+    header.version === ctx.version
+      ? { snapshot: decoded.data.snapshot, applied: [] }
+      : (await import('./migrate.js')).migrateSnapshot(
+          decoded.data.snapshot,
+          header.version,
+          ctx.version,
+          ctx.migrations,
+        );
   validateSnapshot(ctx.logic, snapshot);
   checkTimerPaths(snapshot, decoded.data.timers);
   if (ctx.schema) {
     const s = snapshot as Record<string, unknown>;
-    s['context'] = await validateContext(ctx.schema, s['context']);
+    s['context'] = await (await import('./schema.js')).validateContext(ctx.schema, s['context']);
   }
   return { data: { snapshot, timers: decoded.data.timers }, applied };
 }

@@ -34,8 +34,8 @@ export type {
 } from '../restore.js';
 export { checkMigrations, migrateSnapshot } from '../migrate.js';
 export type { MigrationResult, Migrations } from '../migrate.js';
-export { validateContext, validateSnapshot } from '../validate.js';
-export type { StandardResult, StandardSchema } from '../validate.js';
+export { validateContext, type StandardResult, type StandardSchema } from '../schema.js';
+export { validateSnapshot } from '../validate.js';
 export { checkRetention, explainRetention, pruneGenerations, selectPrunable } from '../retention.js';
 export type { RetainedGeneration, RetentionOptions, RetentionRule } from '../retention.js';
 export { WriteScheduler } from '../scheduler.js';
