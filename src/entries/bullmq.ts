@@ -35,6 +35,12 @@ import { CheckpointError } from '../errors.js';
 import { persistActor, type PersistedActor, type PersistOptions } from '../persist.js';
 
 export type { JobLike } from '../bullmq/job.js';
+export {
+  removeCheckpointsOnComplete,
+  type CleanupOutcome,
+  type RemoveOnCompleteOptions,
+  type WorkerLike,
+} from '../bullmq/cleanup.js';
 export type { ActorProgressEvent } from '../bullmq/progress.js';
 
 /** Options of {@link processWithActor}. */
