@@ -4,12 +4,22 @@ export type Route =
   | { readonly view: 'key'; readonly key: string; readonly seq?: number }
   | { readonly view: 'diff'; readonly key: string; readonly a: number; readonly b: number };
 
+// A hash typed or pasted by hand may hold a bare `%` (`#/key/50%`), which decodeURIComponent
+// refuses with a URIError that would leave the page blank: such a part is the key as typed.
+function decoded(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 /** Reads the route from a location hash. */
 export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = hash.replace(/^#/, '').split('?');
   const parts = path.split('/').filter(Boolean);
   if (parts[0] === 'key' && parts[1] !== undefined) {
-    const key = decodeURIComponent(parts[1]);
+    const key = decoded(parts[1]);
     if (parts[2] === 'diff') return { view: 'diff', key, a: Number(parts[3]), b: Number(parts[4]) };
     const seq = Number(parts[2]);
     return Number.isSafeInteger(seq) && seq > 0 ? { view: 'key', key, seq } : { view: 'key', key };
