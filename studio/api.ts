@@ -8,6 +8,7 @@ import { previewQuarantineRestore, previewRollback, runAction, type ActionContex
 import { generationView } from './generation-view.js';
 import type { KeyIndex } from './keys.js';
 import { machineBoxes } from './machine-graph.js';
+import { quarantinedView } from './quarantined-view.js';
 import { toTree } from './tree.js';
 
 /** What the API handlers work with. */
@@ -81,6 +82,10 @@ export const reads: Record<string, (ctx: ApiContext, query: URLSearchParams) => 
     const key = text(query, 'key');
     const decoded = await readGeneration(ctx.adapter, key, int(query, 'seq'), ctx.codecs);
     return generationView(key, decoded, ctx.machine, ctx.now());
+  },
+  async '/api/quarantined'(ctx, query) {
+    const key = text(query, 'key');
+    return quarantinedView(ctx.adapter, key, text(query, 'id'), ctx.codecs, ctx.machine, ctx.now());
   },
   async '/api/diff'(ctx, query) {
     const key = text(query, 'key');

@@ -1,11 +1,12 @@
 import type { ActionPreview } from '../actions.js';
 import type { GenerationView } from '../generation-view.js';
 import type { KeyPage } from '../keys.js';
+import type { QuarantinedView } from '../quarantined-view.js';
 import type { StateBox } from '../machine-graph.js';
 import type { TreeNode } from '../tree.js';
 import type { GenerationInfo, QuarantineInfo } from '../../src/adapter.js';
 
-export type { ActionPreview, GenerationView, KeyPage, StateBox, TreeNode };
+export type { ActionPreview, GenerationView, KeyPage, QuarantinedView, StateBox, TreeNode };
 
 /** `/api/info`. */
 export interface Info {

@@ -50,7 +50,7 @@ async function render(reconnect = true): Promise<void> {
   cleanup = undefined;
   try {
     if (route.view === 'keys') await keysView(app, route.params);
-    else if (route.view === 'key') cleanup = await keyView(app, route.key, route.seq, { info, machine });
+    else if (route.view === 'key') cleanup = await keyView(app, route, { info, machine });
     else await diffView(app, route.key, route.a, route.b, machine);
   } catch (error) {
     if (ticket !== rendering) return;

@@ -113,6 +113,27 @@ describe('studio page on a hostile store, in Chromium', () => {
     expect(page.errors).toEqual([]);
   });
 
+  it('a quarantined generation opened: its markup contents, and damaged markup bytes, drawn as text', async () => {
+    const page = await open(keyHash(HOSTILE.markup));
+    await page.locator('#quarantined a.seq').first().click();
+    await page.waitForSelector('#quarantine-decodes');
+    expect(await page.locator('#quarantine-reason').innerText()).toContain(XSS);
+    expect(await page.locator('#state-value').innerText()).toBe(`${XSS}.${XSS}`);
+    expect(await injected(page)).toEqual(clean);
+    // Bytes that are not an envelope at all: the reason, and the bytes themselves as text and hex.
+    const key = `${HOSTILE.markup}-damaged`;
+    const bytes = new TextEncoder().encode(`${XSS}${XSS}`);
+    await adapter.write(key, { seq: 1, epoch: 0, createdAt: Date.now(), byteLength: bytes.length, bytes });
+    const info = await adapter.quarantine(key, 1, XSS);
+    const damaged = await open(keyHash(key, `/q/${encodeURIComponent(info.id)}`));
+    await damaged.waitForSelector('#quarantine-text');
+    expect(await damaged.locator('#quarantine-problem').innerText()).toMatch(/^corrupt: /);
+    expect(await damaged.locator('#quarantine-text').innerText()).toBe(`${XSS}${XSS}`);
+    expect(await damaged.locator('#quarantine-hex').innerText()).toMatch(/^[0-9a-f]{2}( [0-9a-f]{2})+$/);
+    expect(await injected(damaged)).toEqual(clean);
+    expect([...page.errors, ...damaged.errors]).toEqual([]);
+  });
+
   it('the restore confirmation quotes the markup reason as text', async () => {
     const page = await open(keyHash(HOSTILE.markup));
     const restore = page.locator('#quarantined button.danger');

@@ -214,6 +214,31 @@ describe('studio API', () => {
     expect((await request(s.port, `/${s.token}/api/key?key=nope`)).status).toBe(404);
   });
 
+  it('quarantined: a generation whose bytes still decode shows its contents; unknown ids are 404', async () => {
+    const k = await api<{ quarantined: Array<{ id: string; seq: number }> }>(s, 'key?key=order-3');
+    const id = k.quarantined[0]!.id;
+    const q = await api<Record<string, Any>>(s, `quarantined?key=order-3&id=${encodeURIComponent(id)}`);
+    expect(q).toMatchObject({ key: 'order-3', info: { id, seq: 2 }, generation: { seq: 2, state: 'cart' } });
+    expect(q.problem).toBeUndefined();
+    expect((await request(s.port, `/${s.token}/api/quarantined?key=order-3&id=nope`)).status).toBe(404);
+    expect((await request(s.port, `/${s.token}/api/quarantined?key=order-3`)).status).toBe(400);
+  });
+
+  it('quarantined: damaged bytes show why they do not decode and a bounded preview of the bytes', async () => {
+    const { adapter } = await store('quarantined-damaged');
+    const garbage = new TextEncoder().encode(`<img src=x onerror=alert(1)>${'x'.repeat(5000)}`);
+    await adapter.write('order-9', { seq: 1, epoch: 0, createdAt: NOW, byteLength: garbage.length, bytes: garbage });
+    const info = await adapter.quarantine('order-9', 1, 'corrupt: test');
+    const own = await studio(adapter);
+    const q = await api<Record<string, Any>>(own, `quarantined?key=order-9&id=${encodeURIComponent(info.id)}`);
+    expect(q.generation).toBeUndefined();
+    expect(q.problem.code).toBe('corrupt');
+    expect(q.byteLength).toBe(garbage.length);
+    expect(q.text).toBe(new TextDecoder().decode(garbage.subarray(0, 2048)));
+    expect(q.hex.split(' ')).toHaveLength(64);
+    expect(q.hex.startsWith('3c 69 6d 67')).toBe(true); // "<img"
+  });
+
   it('generation: state, context with rich values typed, timers with time left, machine verdict and active states', async () => {
     const g = await api<Record<string, Any>>(s, 'generation?key=order-1&seq=5');
     expect(g.state).toBe('checkout.payment');

@@ -129,7 +129,12 @@ describe('studio page in Chromium', () => {
     await page.waitForSelector('#quarantined');
     expect(await page.locator('#quarantined').innerText()).toMatch(
       /#2[\s\S]*validation: context\.count must be a number/,
-    );
+    ); // Opened, it shows what it holds (its bytes decode: it failed validation, not the checksum).
+    await page.locator('#quarantined a.seq').click();
+    await page.waitForSelector('#quarantine-decodes');
+    expect(page.url()).toMatch(/#\/key\/order-3\/q\//);
+    expect(await page.locator('#quarantined .q-item.selected').count()).toBe(1);
+    expect(await page.locator('#quarantine-reason').innerText()).toContain('validation');
   });
 
   it('two generations side by side, the differences listed and marked', async () => {

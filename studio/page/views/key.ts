@@ -1,8 +1,9 @@
-import { get, type GenerationView, type Info, type KeyHistory, type StateBox } from '../api.js';
+import { get, type GenerationView, type Info, type KeyHistory, type QuarantinedView, type StateBox } from '../api.js';
 import { ago, bytes, h, time } from '../dom.js';
-import { diffHref, go, keyHref } from '../route.js';
+import { diffHref, go, keyHref, quarantinedHref, type Route } from '../route.js';
 import { confirmAction } from './confirm.js';
 import { generationDetail, tickTimers } from './generation.js';
+import { quarantinedDetail } from './quarantined.js';
 
 /** What the key view needs besides the route. */
 export interface KeyViewEnv {
@@ -22,15 +23,19 @@ function writeButton(info: Info, label: string, id: string, run: () => void): HT
 /** One key: its generations as a timeline, quarantined ones apart, and the chosen generation in full. */
 export async function keyView(
   app: HTMLElement,
-  key: string,
-  chosen: number | undefined,
+  route: Extract<Route, { view: 'key' }>,
   env: KeyViewEnv,
 ): Promise<() => void> {
+  const { key, quarantined: chosenQuarantined } = route;
   const history = await get<KeyHistory>('key', { key });
   const newest = history.generations[0]?.seq;
-  const seq = chosen ?? newest;
+  const seq = chosenQuarantined === undefined ? (route.seq ?? newest) : undefined;
   const generation =
     seq === undefined ? undefined : await get<GenerationView>('generation', { key, seq }).catch((e: Error) => e);
+  const inQuarantine =
+    chosenQuarantined === undefined
+      ? undefined
+      : await get<QuarantinedView>('quarantined', { key, id: chosenQuarantined }).catch((e: Error) => e);
   const refresh = () => window.dispatchEvent(new HashChangeEvent('hashchange'));
 
   const timeline = h(
@@ -70,11 +75,11 @@ export async function keyView(
           history.quarantined.map((q) =>
             h(
               'div',
-              { class: 'q-item', 'data-id': q.id },
+              { class: `q-item${q.id === chosenQuarantined ? ' selected' : ''}`, 'data-id': q.id },
               h(
                 'div',
                 {},
-                h('strong', {}, `#${q.seq}`),
+                h('a', { class: 'seq', href: quarantinedHref(key, q.id), title: 'look inside' }, `#${q.seq}`),
                 h('span', { class: 'muted small' }, ` set aside ${time(q.quarantinedAt)} · ${bytes(q.byteLength)}`),
               ),
               h('div', { class: 'reason' }, q.reason),
@@ -97,11 +102,19 @@ export async function keyView(
           );
         });
   const detail =
-    generation === undefined
-      ? h('p', { class: 'empty' }, 'This key has no readable generations, only quarantined ones.')
-      : generation instanceof Error
-        ? h('div', { class: 'verdict bad' }, `Generation #${seq} cannot be read: ${generation.message}`)
-        : generationDetail(generation, env.machine, actions);
+    inQuarantine instanceof Error
+      ? h('div', { class: 'verdict bad' }, `Quarantined ${chosenQuarantined} cannot be read: ${inQuarantine.message}`)
+      : inQuarantine
+        ? quarantinedDetail(inQuarantine, env.machine)
+        : generation === undefined
+          ? h(
+              'p',
+              { class: 'empty' },
+              'This key has no readable generations, only quarantined ones: open one to look inside.',
+            )
+          : generation instanceof Error
+            ? h('div', { class: 'verdict bad' }, `Generation #${seq} cannot be read: ${generation.message}`)
+            : generationDetail(generation, env.machine, actions);
 
   app.replaceChildren(
     h('nav', { class: 'crumbs' }, h('a', { href: '#/' }, 'Keys'), ' / ', h('strong', {}, key)),
