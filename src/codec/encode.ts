@@ -239,31 +239,34 @@ export class Encoder {
   /**
    * The rest of a long array from item `from` on, turned into JSON as the walk
    * goes, about PIECE chars at a time: the copies made for its items die young
-   * instead of living until the whole value is walked. `done` holds the
-   * results of the items before `from`.
+   * instead of living until the whole value is walked, and each run is
+   * stringified while its objects are still in the CPU's cache. `done` holds
+   * the results of the items before `from`.
    */
   private stream(arr: unknown[], from: number, done: unknown[], start: number, est: number, depth: number): Streamed {
     const inner = depth + 1;
-    const large = (this.big ??= new Map());
     const items: Array<string | object> = [];
-    let batch: unknown[] = [];
-    let batchStart = this.size + est;
-    const flush = (): void => {
-      if (batch.length > 0) items.push(JSON.stringify(batch).slice(1, -1));
-      batch = [];
-      batchStart = this.size + est;
-    };
-    const add = (r: unknown): void => {
-      if (typeof r === 'object' && r !== null && large.has(r)) {
-        flush();
-        items.push(r);
-      } else {
-        batch.push(r);
-        if (this.size + est - batchStart > PIECE) flush();
-      }
-    };
-    for (let i = 0; i < from; i++) add(done[i]);
+    // The current run is arr[runFrom..i), with the replaced items in `run`
+    // (a copy made at the first replacement, then grown item by item).
+    let runFrom = 0;
+    let run: unknown[] | undefined = done === arr ? undefined : done.slice(0, from);
+    // array() streams from the item after the one that took it over PIECE, so
+    // of the items before `from` only the last can be large.
+    const last = done[from - 1];
+    if (typeof last === 'object' && last !== null && this.big?.has(last) === true) {
+      if (from > 1) items.push(JSON.stringify(done.slice(0, from - 1)).slice(1, -1));
+      items.push(last);
+      runFrom = from;
+      run = undefined;
+    }
+    let runStart = this.size + est;
     for (let i = from; i < arr.length; i++) {
+      if (this.size + est - runStart > PIECE) {
+        items.push(JSON.stringify(run ?? arr.slice(runFrom, i)).slice(1, -1));
+        runFrom = i;
+        run = undefined;
+        runStart = this.size + est;
+      }
       const v = arr[i];
       let r: unknown;
       if (typeof v === 'object') {
@@ -272,7 +275,17 @@ export class Encoder {
           r = null;
         } else {
           this.keys[inner] = i;
+          const before = this.size;
           r = this.object(v, inner);
+          // A large child (in `big`) is written by the writer, between runs.
+          if (this.size - before > PIECE && typeof r === 'object' && r !== null) {
+            if (i > runFrom) items.push(JSON.stringify(run ?? arr.slice(runFrom, i)).slice(1, -1));
+            items.push(r);
+            runFrom = i + 1;
+            run = undefined;
+            runStart = this.size + est;
+            continue;
+          }
         }
       } else if (typeof v === 'string') {
         est += v.length + 2;
@@ -287,12 +300,16 @@ export class Encoder {
         est += 6;
         r = this.other(v, inner) ?? null;
       }
-      add(r);
+      if (run !== undefined) run.push(r);
+      else if (r !== v) {
+        run = arr.slice(runFrom, i);
+        run.push(r);
+      }
     }
-    flush();
+    if (arr.length > runFrom) items.push(JSON.stringify(run ?? arr.slice(runFrom)).slice(1, -1));
     this.size += est;
     const out = new Streamed(items);
-    large.set(out, this.size - start);
+    (this.big ??= new Map()).set(out, this.size - start);
     return out;
   }
 

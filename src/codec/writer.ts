@@ -97,8 +97,10 @@ class PieceWriter {
  */
 export function pieces(root: unknown, enc: Encoder): string[] {
   const big = enc.big;
+  // The document array itself, not "[" + text + "]": a joined string is a
+  // rope, which the UTF-8 step would first copy into a flat one.
+  if (big === undefined) return [JSON.stringify(enc.flags === 0 ? [root] : [root, enc.flags])];
   const tail = enc.flags === 0 ? ']' : `,${enc.flags}]`;
-  if (big === undefined) return [`[${JSON.stringify(root)}${tail}`];
   const writer = new PieceWriter(big);
   writer.out.push('[');
   writer.write(root);
@@ -108,6 +110,11 @@ export function pieces(root: unknown, enc: Encoder): string[] {
 
 /** UTF-8 bytes of the concatenated pieces. */
 export function utf8Bytes(parts: readonly string[]): Uint8Array {
+  if (parts.length === 1) {
+    const text = parts[0]!;
+    const out = new Uint8Array(text.length);
+    return textEncoder.encodeInto(text, out).read === text.length ? out : textEncoder.encode(text);
+  }
   let length = 0;
   for (const p of parts) length += p.length;
   // Snapshots are nearly always ASCII: one char, one byte, so encodeInto an

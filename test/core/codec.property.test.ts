@@ -199,6 +199,51 @@ describe('codec property: round trip', () => {
   });
 });
 
+describe('codec property: long values, walked and written in pieces', () => {
+  // Over the encoder's PIECE (32 K chars): long arrays are turned into JSON in
+  // runs as they are walked, and large children are written between runs.
+  const padded = fc.tuple(richValue, fc.nat({ max: 6000 })).map(([v, n]) => ({ pad: 'p'.repeat(n), v }));
+  const huge = fc
+    .tuple(richValue, fc.integer({ min: 33_000, max: 40_000 }))
+    .map(([v, n]) => ({ huge: ['q'.repeat(n), v] }));
+  const long = fc
+    .tuple(
+      fc.array(fc.oneof(richValue, padded, huge), { minLength: 20, maxLength: 50 }),
+      fc.array(fc.tuple(fc.nat(), fc.nat(), fc.nat()), { maxLength: 8 }),
+    )
+    .map(([items, links]) => {
+      const root: unknown[] = [...items];
+      // References to objects of other items, before or after them: shared across runs and pieces.
+      for (const [at, from, pick] of links) {
+        const all = objectsOf(items[from % items.length]);
+        if (all.length > 0) root.splice(at % (root.length + 1), 0, { far: all[pick % all.length] });
+      }
+      return root;
+    });
+
+  it('decode(encode(v)) equals v, with the same sharing and cycles', () => {
+    let pieces = 0;
+    fc.assert(
+      fc.property(long, (value) => {
+        const bytes = codec.encode(value);
+        if (bytes.length > 64 * 1024) pieces++;
+        expect(difference(codec.decode(bytes), value)).toBeUndefined();
+      }),
+      { numRuns: 40 },
+    );
+    // The generator must really produce values over several pieces.
+    expect(pieces).toBeGreaterThan(10);
+  });
+
+  it('an array of more items than PIECE chars round-trips, with markers and references', () => {
+    const shared = { s: 1 };
+    const value = Array.from({ length: 40_000 }, (_, i) => (i % 9973 === 0 ? shared : i % 101 === 0 ? -0 : i));
+    const back = codec.decode(codec.encode(value)) as unknown[];
+    expect(difference(back, value)).toBeUndefined();
+    expect(back[9973]).toBe(back[0]);
+  });
+});
+
 describe('codec property: any own enumerable key round-trips as an own property', () => {
   // Keys a dictionary keyed by user words (or an API response) can have.
   const wordKey = fc.oneof(
