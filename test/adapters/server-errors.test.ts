@@ -1,24 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { isCheckpointError } from 'xstate-checkpoint';
-import type { CheckpointError } from 'xstate-checkpoint';
 import { postgresAdapter, postgresErrorCode } from 'xstate-checkpoint/adapters/postgres';
 import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
 import { pgConfig, postgresAvailable, redisAvailable, redisUrl } from '../server/support.js';
+import { errorOf } from '../helpers/errors.js';
 
 // Errors of the server adapters that say what happened: a login refused is `auth` with
 // advice about the user, password and connection string (not "give the process write
 // access"), and a driver that is not installed is `driver-missing` naming the package.
 const [pgReady, redisReady] = await Promise.all([postgresAvailable(), redisAvailable()]);
-
-async function failureOf(promise: Promise<unknown>): Promise<CheckpointError> {
-  try {
-    await promise;
-  } catch (error) {
-    if (isCheckpointError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a failure');
-}
 
 // What Node throws for `import('pg')` when pg is not installed.
 const notInstalled = (pkg: string) => () =>
@@ -31,7 +20,7 @@ const notInstalled = (pkg: string) => () =>
 describe('driver-missing', () => {
   it('postgres: names pg and how to install it', async () => {
     const adapter = postgresAdapter({ driver: notInstalled('pg') });
-    const error = await failureOf(adapter.list('k'));
+    const error = await errorOf(adapter.list('k'));
     expect(error.code).toBe('driver-missing');
     expect(error.message).toContain('npm install pg');
     expect(error.message).not.toMatch(/Check the device|write access/);
@@ -40,7 +29,7 @@ describe('driver-missing', () => {
 
   it('redis: names ioredis and how to install it', async () => {
     const adapter = redisAdapter({ driver: notInstalled('ioredis'), onWarning: () => undefined });
-    const error = await failureOf(
+    const error = await errorOf(
       adapter.write('k', { seq: 1, epoch: 0, createdAt: 0, byteLength: 1, bytes: new Uint8Array(1) }),
     );
     expect(error.code).toBe('driver-missing');
@@ -61,7 +50,7 @@ describe('auth', () => {
       poolConfig: { ...pgConfig(), user: 'xsc_no_such_role' },
       retry: { attempts: 1 },
     });
-    const error = await failureOf(adapter.list('k'));
+    const error = await errorOf(adapter.list('k'));
     expect(error.code).toBe('auth');
     expect(error.message).toContain('xsc_no_such_role@');
     expect(error.message).toMatch(/user name, the password and the connection string/);
@@ -73,7 +62,7 @@ describe('auth', () => {
     url.username = 'xsc-no-such-user';
     url.password = 's3cret-pw';
     const adapter = redisAdapter({ url: url.toString(), onWarning: () => undefined, attempts: 1 });
-    const error = await failureOf(adapter.list('k'));
+    const error = await errorOf(adapter.list('k'));
     expect(error.code).toBe('auth');
     expect(error.message).not.toContain('s3cret-pw');
     expect(error.message).toContain('xsc-no-such-user@');

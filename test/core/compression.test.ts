@@ -1,7 +1,7 @@
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { assign, createMachine } from 'xstate';
-import { isCheckpointError, persistActor, taggedJsonCodec } from 'xstate-checkpoint';
+import { persistActor, taggedJsonCodec } from 'xstate-checkpoint';
 import {
   COMPRESSED_ENVELOPE_FORMAT,
   checkCompress,
@@ -16,6 +16,7 @@ import {
 import { decodeCheckpoint } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 import { republish } from '../../cli/republish.js';
+import { errorOf } from '../helpers/errors.js';
 
 const fields = { machine: 'order', version: 1, seq: 7, epoch: 0, createdAt: 1_700_000_000_000, codec: 'xsc1' };
 const rich = (n: number) => ({
@@ -33,15 +34,6 @@ const rich = (n: number) => ({
   },
   timers: [],
 });
-const errorOf = async (p: Promise<unknown>) => {
-  try {
-    await p;
-  } catch (error) {
-    if (isCheckpointError(error)) return error;
-    throw error;
-  }
-  throw new Error('expected a rejection');
-};
 
 describe('sealEnvelope and inflatePayload', () => {
   it('below the threshold, or without compress, writes format 1 byte for byte as encodeEnvelope', async () => {
@@ -122,7 +114,7 @@ describe('sealEnvelope and inflatePayload', () => {
     const damaged = stored.slice();
     damaged[Math.floor(damaged.length / 2)]! ^= 0xff;
     const bytes = encodeEnvelope({ ...fields, compression: 'gzip', rawLength: header.rawLength! }, damaged);
-    expect((await errorOf(decodeCheckpoint(bytes, [taggedJsonCodec]))).code).toMatch(/^(decode|too-large)$/);
+    expect((await errorOf(decodeCheckpoint(bytes, [taggedJsonCodec]))).code).toBe('decode');
     const cut = encodeEnvelope(
       { ...fields, compression: 'gzip', rawLength: header.rawLength! },
       stored.subarray(0, 100),
