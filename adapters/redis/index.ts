@@ -13,8 +13,8 @@ import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/erro
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { backoffDelay } from '../shared/backoff.js';
 import { pause } from '../shared/clock.js';
-import { acquirePause, checkTtl, releaseAll, renewingLease, type HeldLease } from '../shared/lease.js';
-import { checkRecord, inDoubtWrites } from '../shared/records.js';
+import { checkTtl, releaseAll, renewingLease, waitForLease, type HeldLease } from '../shared/lease.js';
+import { checkRecord, inDoubtWrites, refusedWrite } from '../shared/records.js';
 import { checkKey } from '../../src/keys.js';
 import { redisNotices } from './notices.js';
 import type { NoticeHub } from '../shared/notice-listeners.js';
@@ -558,22 +558,7 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       const outcome = text(reply[0]);
       if (outcome === 'ok') return;
       const [, headSeq, headEpoch] = reply;
-      if (outcome === 'fenced') {
-        throw new CheckpointError('fenced', {
-          key,
-          seq,
-          adapter: NAME,
-          detail: `epoch ${epoch} is older than the key's epoch ${headEpoch}`,
-          data: { epoch, currentEpoch: headEpoch },
-        });
-      }
-      throw new CheckpointError('conflict', {
-        key,
-        seq,
-        adapter: NAME,
-        detail: `generation ${headSeq} already exists`,
-        data: { newest: headSeq },
-      });
+      throw refusedWrite({ adapter: NAME, key, seq, epoch, headSeq, headEpoch });
     },
 
     async remove(key, seq) {
@@ -661,27 +646,23 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
       openKey(key);
       const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
       checkTtl(NAME, ttlMs, 'ttlMs');
-      const deadline = clock.now() + (acquireOptions.waitMs ?? 0);
-      for (;;) {
-        const [epoch, holder, expires, now] = (await run(
-          { key },
-          scripts.acquire,
-          [k.head(key)],
-          [owner, ttlMs],
-          false,
-        )) as [number, Buffer, number, number];
-        if (epoch > 0) return makeLease(key, epoch, expires, ttlMs);
-        const remaining = deadline - clock.now();
-        if (remaining <= 0) {
-          throw new CheckpointError('lock-held', {
-            key,
-            adapter: NAME,
-            detail: `held by ${text(holder)} for another ${expires - now} ms`,
-            data: { owner: text(holder), expiresAt: expires },
-          });
-        }
-        await pause(clock, acquirePause(remaining, expires - now));
-      }
+      return waitForLease({
+        adapter: NAME,
+        key,
+        waitMs: acquireOptions.waitMs,
+        clock,
+        attempt: async () => {
+          const [epoch, holder, expires, now] = (await run(
+            { key },
+            scripts.acquire,
+            [k.head(key)],
+            [owner, ttlMs],
+            false,
+          )) as [number, Buffer, number, number];
+          if (epoch > 0) return { lease: makeLease(key, epoch, expires, ttlMs) };
+          return { holder: { owner: text(holder), expiresAt: expires, untilExpiry: expires - now } };
+        },
+      });
     },
 
     async dispose() {

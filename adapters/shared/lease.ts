@@ -1,6 +1,6 @@
 import type { Clock, TimerHandle } from '../../src/clock.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
-import { unrefTimer } from './clock.js';
+import { pause, unrefTimer } from './clock.js';
 
 /** A held lease as the adapter's `dispose` sees it: stop renewing, then give it up. */
 export interface HeldLease {
@@ -160,3 +160,58 @@ export function checkTtl(adapter: string, ms: number, name: string): void {
  */
 export const acquirePause = (remaining: number, untilExpiry: number): number =>
   Math.max(10, Math.min(remaining, untilExpiry, 250));
+
+/** Who holds a key that one try at acquiring did not get, by the server's clock. */
+export interface LeaseHolder {
+  /** The holder's owner name, when the key has one. */
+  readonly owner: string | undefined;
+  /** When the held lease expires (ms since 1970), when it has an expiry. */
+  readonly expiresAt: number | undefined;
+  /** How long until then, when it has an expiry. */
+  readonly untilExpiry: number | undefined;
+}
+
+/** Options of {@link waitForLease}. */
+export interface WaitForLeaseOptions<L> {
+  /** The adapter's name, for errors. */
+  readonly adapter: string;
+  readonly key: string;
+  /** How long to keep trying (`acquire({ waitMs })`). @default 0 (one try) */
+  readonly waitMs: number | undefined;
+  /** The adapter's clock: it times the deadline and the pauses. */
+  readonly clock: Clock;
+  /** One try: the lease, or who holds the key. */
+  readonly attempt: () => Promise<{ readonly lease: L } | { readonly holder: LeaseHolder }>;
+}
+
+/**
+ * The acquire loop of the server adapters: tries, and while the key is held
+ * and `waitMs` is not used up, pauses ({@link acquirePause}) on the adapter's
+ * clock and tries again; then refuses with `lock-held`, naming the holder.
+ *
+ * @example
+ * ```ts
+ * import { waitForLease } from './lease.js';
+ * declare const tryOnce: () => Promise<{ lease: Lease } | { holder: LeaseHolder }>;
+ * const lease = await waitForLease({ adapter: 'redis', key: 'k', waitMs: 5_000, clock: systemClock, attempt: tryOnce });
+ * ```
+ */
+export async function waitForLease<L>(o: WaitForLeaseOptions<L>): Promise<L> {
+  const deadline = o.clock.now() + (o.waitMs ?? 0);
+  for (;;) {
+    const result = await o.attempt();
+    if ('lease' in result) return result.lease;
+    const { owner, expiresAt, untilExpiry } = result.holder;
+    const remaining = deadline - o.clock.now();
+    if (remaining <= 0) {
+      throw new CheckpointError('lock-held', {
+        key: o.key,
+        adapter: o.adapter,
+        detail: owner === undefined ? undefined : `held by ${owner} for another ${Math.max(0, untilExpiry ?? 0)} ms`,
+        data: { owner, expiresAt },
+      });
+    }
+    // A holder without an expiry is on its way out (released mid-try): look again soon.
+    await pause(o.clock, acquirePause(remaining, untilExpiry ?? 50));
+  }
+}
