@@ -1,7 +1,8 @@
 /**
  * The channel adapter: a `CheckpointAdapter` served in one context (Electron's main process,
  * a worker) and used from another. `client.ts` is the side that calls, `server.ts` the side that
- * serves, `transport.ts` carries requests over a `postMessage` endpoint, `wire.ts` is what crosses.
+ * serves (`methods.ts` answers each method, `subscription.ts` holds a client's notices), `transport.ts`
+ * carries requests over a `postMessage` endpoint, `wire.ts` is what crosses.
  *
  * @module
  */

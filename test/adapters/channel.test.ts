@@ -233,6 +233,42 @@ describe('channel adapter behaviour', () => {
     expect(await server.handler({ method: 'keys', args: [] })).toMatchObject({ ok: false, error: { code: 'closed' } });
   });
 
+  it('checks the key of every keyed method before the adapter runs, and takes none for the others', async () => {
+    const served = memoryAdapter();
+    const server = serveAdapter(served, () => undefined);
+    const keyed = [
+      'list',
+      'readNewest',
+      'read',
+      'write',
+      'remove',
+      'quarantine',
+      'listQuarantine',
+      'readQuarantined',
+      'deleteQuarantined',
+      'acquire',
+      'subscribe',
+    ];
+    for (const method of keyed) {
+      expect(await server.handler({ method, args: [7, 1, 'why'] }), method).toMatchObject({
+        ok: false,
+        error: { code: 'invalid-option', detail: `${method}: the key must be a string` },
+      });
+    }
+    // Without arguments listQuarantine lists every key's quarantine.
+    expect(await server.handler({ method: 'listQuarantine', args: [] })).toEqual({ ok: true, value: [] });
+    expect(await server.handler({ method: 'keys', args: [] })).toEqual({ ok: true, value: [] });
+    expect(await server.handler({ method: 'describe', args: [] })).toMatchObject({
+      ok: true,
+      value: { name: 'memory' },
+    });
+    expect(await server.handler({ method: 'release', args: ['no-such-lease'] })).toEqual({
+      ok: true,
+      value: undefined,
+    });
+    await server.close();
+  });
+
   it('rejects calls waiting on a closed port with connection', async () => {
     const { port1, port2 } = new MessageChannel();
     const invoke = portInvoke(port1);
