@@ -1,8 +1,9 @@
-import type { CheckpointAdapter, CheckpointRecord, GenerationInfo, QuarantineInfo } from '../../src/adapter.js';
+import type { CheckpointAdapter, CheckpointRecord, QuarantineInfo } from '../../src/adapter.js';
 import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
+import { parseKeyIndex, rebuildKeyIndex, type KeyIndex } from './key-index.js';
 
 /** The part of the Web Storage API the adapter uses (`localStorage`, `sessionStorage` or a stand-in). */
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
@@ -18,20 +19,13 @@ export interface LocalStorageAdapterOptions {
    * @default systemClock
    */
   readonly clock?: Clock;
+  /** A damaged key index that was rebuilt is reported here. @default console.warn */
+  readonly onWarning?: (message: string) => void;
   /**
    * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
    * @default Date.now
    */
   readonly now?: () => number;
-}
-
-interface Meta {
-  /** Highest sequence ever written: never reused. */
-  top: number;
-  epoch: number;
-  /** Live generations, newest first. */
-  gens: GenerationInfo[];
-  quarantine: QuarantineInfo[];
 }
 
 const name = 'localstorage';
@@ -73,6 +67,7 @@ const fromBase64 = (text: string): Uint8Array => {
 export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): CheckpointAdapter {
   const prefix = options.prefix ?? 'xsc:';
   const clock = adapterClock(options);
+  const warn = options.onWarning ?? ((message: string) => console.warn(message));
   let disposed = false;
 
   // The item names: a fixed tag and (for bytes) the sequence before the key, so no key can collide with another.
@@ -92,14 +87,18 @@ export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): C
     }
     return s;
   };
-  const load = (s: StorageLike, key: string): Meta => {
+  const load = (s: StorageLike, key: string): KeyIndex => {
     const raw = s.getItem(metaName(key));
     if (raw === null) return { top: 0, epoch: 0, gens: [], quarantine: [] };
-    try {
-      return JSON.parse(raw) as Meta;
-    } catch (cause) {
-      throw new CheckpointError('corrupt', { key, adapter: name, cause, detail: 'the key index is not valid JSON' });
-    }
+    const parsed = parseKeyIndex(raw, key);
+    if (parsed) return parsed;
+    // A damaged index must not hide (or let a write overwrite) the generations it listed: they
+    // are rebuilt from the items that hold them, and restore verifies each as always.
+    const rebuilt = rebuildKeyIndex(s, key, `${prefix}g:`);
+    warn(
+      `xstate-checkpoint [localstorage]: the index of "${key}" is damaged; rebuilt from its ${rebuilt.gens.length} stored generation(s) (quarantine marks are lost: restore checks each again)`,
+    );
+    return rebuilt;
   };
   const set = (s: StorageLike, item: string, value: string, key: string, seq?: number) => {
     try {
@@ -109,7 +108,7 @@ export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): C
       throw new CheckpointError(full ? 'storage-full' : 'io', { key, adapter: name, seq, cause: error });
     }
   };
-  const metas = function* (s: StorageLike): Generator<[string, Meta]> {
+  const metas = function* (s: StorageLike): Generator<[string, KeyIndex]> {
     const tag = `${prefix}m:`;
     const keys: string[] = [];
     for (let i = 0; i < s.length; i++) {
