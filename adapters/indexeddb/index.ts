@@ -12,6 +12,7 @@ import { checkKey } from '../../src/keys.js';
 import { idbConnection, opened } from './connection.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
+import { checkKeyIndex, rebuiltKeyIndex, rebuiltWarning, type KeyIndex } from '../shared/key-index.js';
 
 /** The part of the Web Locks API the adapter uses (`navigator.locks`). */
 export interface LocksLike {
@@ -59,6 +60,8 @@ export interface IndexedDbAdapterOptions {
    * @default systemClock
    */
   readonly clock?: Clock;
+  /** A damaged key index that was rebuilt is reported here. @default console.warn */
+  readonly onWarning?: (message: string) => void;
   /**
    * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
    * @default Date.now
@@ -75,15 +78,7 @@ export interface IndexedDbAdapter extends CheckpointAdapter {
   subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
 }
 
-interface Meta {
-  /** Highest sequence ever written, also of removed and quarantined generations: never reused. */
-  top: number;
-  /** Highest epoch acquired or written. */
-  epoch: number;
-  /** Live generations, newest first. */
-  gens: GenerationInfo[];
-  quarantine: QuarantineInfo[];
-}
+type Meta = KeyIndex;
 
 type On = <R>(request: IDBRequest<R>, fn: (value: R) => void) => void;
 
@@ -128,6 +123,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   const storeName = options.storeName ?? 'checkpoints';
   const durability = options.durability ?? 'strict';
   const clock = adapterClock(options);
+  const warn = options.onWarning ?? ((message: string) => console.warn(message));
   const nav = (): Navigator | undefined => (globalThis as { navigator?: Navigator }).navigator;
   const channelName = `xstate-checkpoint:${dbName}/${storeName}`;
   const leases = new Set<() => void>();
@@ -135,15 +131,18 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   let channel: ChannelLike | undefined;
   let disposed = false;
 
-  const open = (version?: number): Promise<IDBDatabase> => {
-    const factory = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
-    if (!factory) {
+  const factory = (): IDBFactory => {
+    const found = options.indexedDB ?? (globalThis as { indexedDB?: IDBFactory }).indexedDB;
+    if (!found) {
       throw new CheckpointError('invalid-option', {
         adapter: name,
         detail: 'IndexedDB is not available here: pass options.indexedDB (e.g. from fake-indexeddb)',
       });
     }
-    const request = version === undefined ? factory.open(dbName) : factory.open(dbName, version);
+    return found;
+  };
+  const open = (version?: number): Promise<IDBDatabase> => {
+    const request = version === undefined ? factory().open(dbName) : factory().open(dbName, version);
     request.onupgradeneeded = () => {
       if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
     };
@@ -225,13 +224,61 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     }
   };
 
-  const meta = (value: unknown): Meta => (value as Meta | undefined) ?? { top: 0, epoch: 0, gens: [], quarantine: [] };
+  const emptyMeta = (): Meta => ({ top: 0, epoch: 0, gens: [], quarantine: [] });
 
-  const allMetas = (store: IDBObjectStore, on: On, each: (key: string, m: Meta) => void) => {
+  /** `[seq, byteLength]` of every stored `[key, seq]` record, then `done` (in the same transaction). */
+  const storedGenerations = (
+    store: IDBObjectStore,
+    on: On,
+    key: string,
+    done: (pairs: Array<[number, number]>) => void,
+  ) => {
+    const from = [key, 1];
+    const pairs: Array<[number, number]> = [];
+    let jumped = false;
+    // A cursor from the start, moved to [key, 1] (no IDBKeyRange needed: it may not be global).
+    on(store.openCursor(), (cursor) => {
+      if (!cursor) return done(pairs);
+      if (!jumped) {
+        jumped = true;
+        if (factory().cmp(cursor.key, from) < 0) return cursor.continue(from);
+      }
+      const k = cursor.key;
+      if (!Array.isArray(k) || k[0] !== key) return done(pairs);
+      const seq = k[1];
+      if (Number.isSafeInteger(seq) && (seq as number) >= 1) {
+        const v: unknown = cursor.value;
+        pairs.push([seq as number, v instanceof Uint8Array ? v.length : 0]);
+      }
+      cursor.continue();
+    });
+  };
+
+  /**
+   * Reads the key's index record as hostile storage and calls `fn` with it. A
+   * damaged one must not hide (or let a write overwrite) the generations it
+   * listed: it is rebuilt from the stored records, reported, and restore
+   * verifies each as always.
+   */
+  const withMeta = (store: IDBObjectStore, on: On, key: string, fn: (m: Meta) => void) => {
+    on(store.get(key), (value) => {
+      if (value === undefined) return fn(emptyMeta());
+      const m = checkKeyIndex(value, key);
+      if (m) return fn(m);
+      storedGenerations(store, on, key, (pairs) => {
+        const rebuilt = rebuiltKeyIndex(pairs);
+        warn(rebuiltWarning(name, key, rebuilt.gens.length));
+        fn(rebuilt);
+      });
+    });
+  };
+
+  /** Every key's index record; `undefined` for a damaged one (its own key's calls rebuild it). */
+  const allMetas = (store: IDBObjectStore, on: On, each: (key: string, m: Meta | undefined) => void) => {
     // Metadata records are keyed by plain strings, which sort before every [key, seq] array key.
     on(store.openCursor(), (cursor) => {
       if (!cursor || typeof cursor.key !== 'string') return;
-      each(cursor.key, meta(cursor.value));
+      each(cursor.key, checkKeyIndex(cursor.value, cursor.key));
       cursor.continue();
     });
   };
@@ -245,8 +292,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   const drop = async (key: string, list: 'gens' | 'quarantine', match: (g: GenerationInfo) => boolean) => {
     const step = (bytesOnly: boolean) =>
       run('readwrite', key, (store, on) => {
-        on(store.get(key), (value) => {
-          const m = meta(value);
+        withMeta(store, on, key, (m) => {
           const g = m[list].find(match);
           if (!g) return;
           store.delete([key, g.seq]);
@@ -288,7 +334,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     list(key) {
       return run('readonly', key, (store, on) => {
         let out: GenerationInfo[] = [];
-        on(store.get(key), (m) => (out = meta(m).gens));
+        withMeta(store, on, key, (m) => (out = m.gens));
         return () => out;
       });
     },
@@ -297,7 +343,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       return run('readonly', key, (store, on) => {
         let live = false;
         let bytes: Uint8Array | undefined;
-        on(store.get(key), (m) => (live = meta(m).gens.some((g) => g.seq === seq)));
+        withMeta(store, on, key, (m) => (live = m.gens.some((g) => g.seq === seq)));
         on(store.get([key, seq]), (b) => (bytes = b as Uint8Array | undefined));
         return () => (live ? bytes : undefined);
       });
@@ -312,13 +358,13 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
         'readwrite',
         key,
         (store, on) => {
-          // Put first, check in the same transaction: a refused write aborts and leaves nothing.
-          store.put(bytes, [key, seq]);
-          on(store.get(key), (value) => {
-            const m = meta(value);
+          // Checked, then put, in one transaction: a refused write leaves nothing, and a rebuilt
+          // index (withMeta) sees only what was stored before this write.
+          withMeta(store, on, key, (m) => {
             if (epoch < m.epoch)
               throw fail('fenced', key, seq, `epoch ${epoch} is older than the key's epoch ${m.epoch}`);
             if (seq <= m.top) throw fail('conflict', key, seq, `generation ${m.top} already exists`);
+            store.put(bytes, [key, seq]);
             m.top = seq;
             m.epoch = epoch;
             m.gens.unshift({ seq, epoch, byteLength: bytes.length, createdAt });
@@ -338,7 +384,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     keys() {
       return run('readonly', undefined, (store, on) => {
         const out: string[] = [];
-        allMetas(store, on, (key, m) => m.gens.length > 0 && out.push(key));
+        allMetas(store, on, (key, m) => (!m || m.gens.length > 0) && out.push(key));
         return () => out;
       });
     },
@@ -346,8 +392,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     quarantine(key, seq, reason) {
       return run('readwrite', key, (store, on) => {
         let info: QuarantineInfo | undefined;
-        on(store.get(key), (value) => {
-          const m = meta(value);
+        withMeta(store, on, key, (m) => {
           const g = m.gens.find((x) => x.seq === seq);
           if (!g) throw fail('not-found', key, seq);
           // The bytes stay under [key, seq]: the sequence is never reused, so the id can name it.
@@ -363,8 +408,8 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     listQuarantine(key) {
       return run('readonly', key, (store, on) => {
         const out: QuarantineInfo[] = [];
-        if (key === undefined) allMetas(store, on, (_, m) => out.push(...m.quarantine));
-        else on(store.get(key), (m) => out.push(...meta(m).quarantine));
+        if (key === undefined) allMetas(store, on, (_, m) => m && out.push(...m.quarantine));
+        else withMeta(store, on, key, (m) => out.push(...m.quarantine));
         return () => out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
       });
     },
@@ -372,8 +417,8 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     readQuarantined(key, id) {
       return run('readonly', key, (store, on) => {
         let bytes: Uint8Array | undefined;
-        on(store.get(key), (m) => {
-          const q = meta(m).quarantine.find((x) => x.id === id);
+        withMeta(store, on, key, (m) => {
+          const q = m.quarantine.find((x) => x.id === id);
           if (q) on(store.get([key, q.seq]), (b) => (bytes = b as Uint8Array | undefined));
         });
         return () => bytes;
@@ -415,8 +460,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       let epoch = 0;
       try {
         await run('readwrite', key, (store, on) => {
-          on(store.get(key), (value) => {
-            const m = meta(value);
+          withMeta(store, on, key, (m) => {
             m.epoch = Math.max(m.epoch, ...m.gens.map((g) => g.epoch)) + 1;
             epoch = m.epoch;
             store.put(m, key);

@@ -3,7 +3,7 @@ import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
-import { parseKeyIndex, rebuildKeyIndex, type KeyIndex } from './key-index.js';
+import { checkKeyIndex, rebuiltKeyIndex, rebuiltWarning, type KeyIndex } from '../shared/key-index.js';
 
 /** The part of the Web Storage API the adapter uses (`localStorage`, `sessionStorage` or a stand-in). */
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
@@ -73,6 +73,23 @@ export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): C
   // The item names: a fixed tag and (for bytes) the sequence before the key, so no key can collide with another.
   const metaName = (key: string) => `${prefix}m:${key}`;
   const bytesName = (key: string, seq: number) => `${prefix}g:${seq}:${key}`;
+  /** `[seq, byteLength]` of every generation item of `key` (`<prefix>g:<seq>:<key>`; keys may hold ':'). */
+  const storedGenerations = (s: StorageLike, key: string): Array<[number, number]> => {
+    const head = `${prefix}g:`;
+    const tail = `:${key}`;
+    const out: Array<[number, number]> = [];
+    for (let i = 0; i < s.length; i++) {
+      const item = s.key(i);
+      if (!item?.startsWith(head) || !item.endsWith(tail)) continue;
+      const digits = item.slice(head.length, item.length - tail.length);
+      const text = s.getItem(item) ?? '';
+      // Base64 length to bytes: the index only reports it.
+      const byteLength = Math.floor((text.length * 3) / 4) - (text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0);
+      if (/^[1-9]\d{0,15}$/.test(digits) && Number.isSafeInteger(Number(digits)))
+        out.push([Number(digits), Math.max(0, byteLength)]);
+    }
+    return out;
+  };
 
   const storage = (key?: string): StorageLike => {
     if (disposed) throw new CheckpointError('closed', { key, adapter: name });
@@ -90,14 +107,17 @@ export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): C
   const load = (s: StorageLike, key: string): KeyIndex => {
     const raw = s.getItem(metaName(key));
     if (raw === null) return { top: 0, epoch: 0, gens: [], quarantine: [] };
-    const parsed = parseKeyIndex(raw, key);
+    let parsed: KeyIndex | undefined;
+    try {
+      parsed = checkKeyIndex(JSON.parse(raw), key);
+    } catch {
+      parsed = undefined;
+    }
     if (parsed) return parsed;
     // A damaged index must not hide (or let a write overwrite) the generations it listed: they
     // are rebuilt from the items that hold them, and restore verifies each as always.
-    const rebuilt = rebuildKeyIndex(s, key, `${prefix}g:`);
-    warn(
-      `xstate-checkpoint [localstorage]: the index of "${key}" is damaged; rebuilt from its ${rebuilt.gens.length} stored generation(s) (quarantine marks are lost: restore checks each again)`,
-    );
+    const rebuilt = rebuiltKeyIndex(storedGenerations(s, key));
+    warn(rebuiltWarning(name, key, rebuilt.gens.length));
     return rebuilt;
   };
   const set = (s: StorageLike, item: string, value: string, key: string, seq?: number) => {

@@ -197,6 +197,71 @@ describe('indexedDbAdapter connection handling', () => {
     },
   );
 
+  it('a damaged index record is rebuilt from the stored generations, loudly; no write reuses a stored seq', async () => {
+    const damaged: unknown[] = [
+      { gens: 5 },
+      'text',
+      [1, 2],
+      { top: 3, epoch: 0, gens: [{ seq: '3', epoch: 0, byteLength: 4, createdAt: 3 }], quarantine: [] },
+      { top: 1, epoch: 0, gens: [{ seq: 3, epoch: 0, byteLength: 4, createdAt: 3 }], quarantine: [] },
+      {
+        top: 3,
+        epoch: 0,
+        gens: [],
+        quarantine: [{ seq: 2, epoch: 0, byteLength: 4, createdAt: 2, id: 'q2', key: 'x' }],
+      },
+    ];
+    for (const bad of damaged) {
+      const factory = new IDBFactory();
+      const warnings: string[] = [];
+      const adapter = indexedDbAdapter({
+        indexedDB: factory,
+        locks: false,
+        broadcastChannel: false,
+        onWarning: (m) => warnings.push(m),
+      });
+      const bytes = (n: number) => new Uint8Array([n, n, n, n, n]);
+      for (const seq of [1, 2, 3])
+        await adapter.write('a', { seq, epoch: 0, createdAt: seq, byteLength: 5, bytes: bytes(seq) });
+      await adapter.write('b', { seq: 9, epoch: 0, createdAt: 9, byteLength: 5, bytes: bytes(9) });
+      // The index record of "a" replaced behind the adapter's back.
+      const db = await new Promise<IDBDatabase>((resolve, reject) => {
+        const r = factory.open('xstate-checkpoint');
+        r.onsuccess = () => resolve(r.result);
+        r.onerror = () => reject(r.error);
+      });
+      await new Promise<void>((resolve, reject) => {
+        const tx = db.transaction('checkpoints', 'readwrite');
+        tx.objectStore('checkpoints').put(bad, 'a');
+        tx.oncomplete = () => resolve();
+        tx.onerror = () => reject(tx.error);
+      });
+      db.close();
+      const label = JSON.stringify(bad);
+      expect(
+        (await adapter.list('a')).map((g) => [g.seq, g.byteLength]),
+        label,
+      ).toEqual([
+        [3, 5],
+        [2, 5],
+        [1, 5],
+      ]);
+      for (const seq of [1, 2, 3]) expectBytes(await adapter.read('a', seq), bytes(seq));
+      expect(warnings[0], label).toMatch(/index of "a" is damaged; rebuilt from its 3 stored generation/);
+      expect((await adapter.keys()).sort()).toEqual(['a', 'b']);
+      const refused = await errorOf(
+        adapter.write('a', { seq: 2, epoch: 0, createdAt: 8, byteLength: 5, bytes: bytes(8) }),
+      );
+      expect(refused.code, label).toBe('conflict');
+      await adapter.write('a', { seq: 4, epoch: 0, createdAt: 4, byteLength: 5, bytes: bytes(4) });
+      const before = warnings.length;
+      expect((await adapter.list('a')).map((g) => g.seq)).toEqual([4, 3, 2, 1]);
+      expect(warnings.length, `${label}: whole again after the write`).toBe(before);
+      expect((await adapter.list('b')).map((g) => g.seq)).toEqual([9]);
+      await adapter.dispose();
+    }
+  });
+
   it('says how to fix a missing IndexedDB', async () => {
     const adapter = indexedDbAdapter({ locks: false, broadcastChannel: false });
     const error = await errorOf(adapter.list('k'));

@@ -1,0 +1,74 @@
+// One key's index record (its generations and quarantine) as the browser adapters store it, read as hostile storage.
+import type { GenerationInfo, QuarantineInfo } from '../../src/adapter.js';
+
+/** What the index item of one key holds. */
+export interface KeyIndex {
+  /** Highest sequence ever written: never reused. */
+  top: number;
+  epoch: number;
+  /** Live generations, newest first. */
+  gens: GenerationInfo[];
+  quarantine: QuarantineInfo[];
+}
+
+const count = (v: unknown, min: number): v is number => Number.isSafeInteger(v) && (v as number) >= min;
+const own = (o: object, name: string): unknown =>
+  Object.hasOwn(o, name) ? (o as Record<string, unknown>)[name] : undefined;
+const isObject = (v: unknown): v is object => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function isGeneration(v: unknown): v is GenerationInfo {
+  return (
+    isObject(v) &&
+    count(own(v, 'seq'), 1) &&
+    count(own(v, 'epoch'), 0) &&
+    count(own(v, 'byteLength'), 0) &&
+    Number.isFinite(own(v, 'createdAt'))
+  );
+}
+
+function isQuarantined(v: unknown, key: string): v is QuarantineInfo {
+  return (
+    isGeneration(v) &&
+    typeof own(v, 'id') === 'string' &&
+    own(v, 'key') === key &&
+    typeof own(v, 'reason') === 'string' &&
+    Number.isFinite(own(v, 'quarantinedAt'))
+  );
+}
+
+/**
+ * The index record when every field has its type and range (own properties
+ * only) and no sequence appears twice or above `top`; `undefined` otherwise
+ * (the caller rebuilds it from the stored generations, which loses nothing).
+ */
+export function checkKeyIndex(value: unknown, key: string): KeyIndex | undefined {
+  if (!isObject(value)) return undefined;
+  const top = own(value, 'top');
+  const epoch = own(value, 'epoch');
+  const gens = own(value, 'gens');
+  const quarantine = own(value, 'quarantine');
+  if (!count(top, 0) || !count(epoch, 0) || !Array.isArray(gens) || !Array.isArray(quarantine)) return undefined;
+  if (!gens.every(isGeneration) || !quarantine.every((q) => isQuarantined(q, key))) return undefined;
+  const seqs = [...gens, ...quarantine].map((g: GenerationInfo) => g.seq);
+  if (new Set(seqs).size !== seqs.length || seqs.some((s) => s > top)) return undefined;
+  // Checked entries as stored (own data of JSON or a structured clone: no prototype tricks).
+  return { top, epoch, gens: gens, quarantine: quarantine };
+}
+
+/**
+ * An index rebuilt from the generations whose bytes are stored (`[seq,
+ * byteLength]` pairs): every one listed as a live generation, newest first
+ * (epoch and time unknown, so 0), `top` their highest sequence, so that no
+ * later write reuses one. Restore verifies each; what still fails is
+ * quarantined again.
+ */
+export function rebuiltKeyIndex(stored: ReadonlyArray<readonly [seq: number, byteLength: number]>): KeyIndex {
+  const gens = [...stored]
+    .sort((a, b) => b[0] - a[0])
+    .map(([seq, byteLength]) => ({ seq, epoch: 0, byteLength, createdAt: 0 }));
+  return { top: gens[0]?.seq ?? 0, epoch: 0, gens, quarantine: [] };
+}
+
+/** The warning a rebuilt index is reported with. */
+export const rebuiltWarning = (adapter: string, key: string, count: number): string =>
+  `xstate-checkpoint [${adapter}]: the index of "${key}" is damaged; rebuilt from its ${count} stored generation(s) (quarantine marks are lost: restore checks each again)`;
