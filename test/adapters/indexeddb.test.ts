@@ -228,13 +228,13 @@ describe('indexedDbAdapter connection handling', () => {
       const db = await new Promise<IDBDatabase>((resolve, reject) => {
         const r = factory.open('xstate-checkpoint');
         r.onsuccess = () => resolve(r.result);
-        r.onerror = () => reject(r.error);
+        r.onerror = () => reject(new Error(String(r.error)));
       });
       await new Promise<void>((resolve, reject) => {
         const tx = db.transaction('checkpoints', 'readwrite');
         tx.objectStore('checkpoints').put(bad, 'a');
         tx.oncomplete = () => resolve();
-        tx.onerror = () => reject(tx.error);
+        tx.onerror = () => reject(new Error(String(tx.error)));
       });
       db.close();
       const label = JSON.stringify(bad);
