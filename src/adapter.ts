@@ -1,3 +1,4 @@
+import type { CheckpointError } from './errors.js';
 /**
  * What an adapter knows about one stored generation without reading its bytes.
  */
@@ -212,6 +213,16 @@ export interface CheckpointAdapter {
    * per generation, a quarantine listing and a second file read).
    */
   readNewest?(key: string): Promise<NewestRead>;
+  /**
+   * Optional fast path for restoring many keys (`persistAll`): what
+   * `readNewest` answers for each key, in the order of `keys`, or the typed
+   * error it would reject with. Only a cheaper way to the same answers: each
+   * one must be what `readNewest` (or `list`, `listQuarantine` and `read`)
+   * returns for that key at some moment during the call (the file adapter
+   * reads common key folders with synchronous calls in slices of a few
+   * milliseconds, and the others with `readNewest`).
+   */
+  readNewestMany?(keys: readonly string[]): Promise<Array<NewestRead | CheckpointError>>;
   /**
    * Calls `listener` when another writer publishes a generation of `key` (for
    * followers that mirror a key they do not own). Optional: without it,

@@ -66,6 +66,8 @@ export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';
 export type { PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
+export { persistAll } from './restore-many.js';
+export type { PersistAllOptions, PersistAllResult } from './restore-many.js';
 export type { JournalOptions } from './journal-options.js';
 export type { LoadedGeneration, OnRestoreError, RejectedGeneration, RestoreReport } from './restore.js';
 export { checkRetention, explainRetention } from './retention.js';

@@ -27,6 +27,7 @@ import {
 } from './layout.js';
 import { acquireFileLock, confirmNotFenced, isFencedLeftover, lockEpoch, readFenceRule } from './lock.js';
 import { readWholeFile } from './read-file.js';
+import { readManyInSlices, readNewestCommon, type SyncFs } from './read-many.js';
 
 import type { FileSystemLike } from './file-system.js';
 import type { Clock } from '../../src/clock.js';
@@ -57,8 +58,11 @@ const NAME = 'fs';
 
 /** The default file system's faster way to read a generation file (not part of {@link FileSystemLike}). */
 const readGenerationFile = Symbol('readGenerationFile');
+/** The default file system's synchronous calls, for `readNewestMany` (an injected one has none). */
+const syncCalls = Symbol('syncCalls');
 type DefaultFileSystem = FileSystemLike & {
   [readGenerationFile]?: (path: string, seq: number) => Promise<Uint8Array>;
+  [syncCalls]?: SyncFs;
 };
 
 /**
@@ -80,7 +84,7 @@ async function nodeFileSystem(): Promise<DefaultFileSystem> {
       const header = decodeGenerationHeader(head, seq);
       return header && HEADER_SIZE + header.byteLength;
     });
-  return { ...promises, readFile, [readGenerationFile]: readGen };
+  return { ...promises, readFile, [readGenerationFile]: readGen, [syncCalls]: callbacks };
 }
 
 /** Reads generation `seq`'s file: the default file system's own way, or an injected one's `readFile`. */
@@ -353,7 +357,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
     });
   };
 
-  return {
+  const adapter: CheckpointAdapter = {
     name: NAME,
     capabilities: { durable: true, crossProcess: true, locks: true },
     async list(key) {
@@ -395,6 +399,17 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
         return { seqs, quarantinedSeq: Math.max(0, ...qseqs), epoch, newest: { seq, bytes: envelopeBytesOf(file) } };
       }
       return { seqs: [], quarantinedSeq: Math.max(0, ...qseqs), epoch: 0 };
+    },
+    async readNewestMany(keys) {
+      const fs = await use();
+      const sync = fs[syncCalls];
+      const common =
+        sync &&
+        ((key: string) => {
+          const dir = keyDir(key);
+          return readNewestCommon(sync, { dir, generationPath: (seq) => join(dir, generationName(seq)) });
+        });
+      return readManyInSlices({ clock, name: NAME, common, readNewest: (key) => adapter.readNewest!(key) }, keys);
     },
     async read(key, seq) {
       const fs = await use(key);
@@ -507,6 +522,7 @@ export function fileAdapter(options: FileAdapterOptions): CheckpointAdapter {
       leases.clear();
     },
   };
+  return adapter;
 }
 
 function utf8(text: string): Uint8Array {

@@ -4,12 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, bench, describe } from 'vitest';
 import { assign, createActor, setup, type Actor } from 'xstate';
-import { persistActor, taggedJsonCodec, type PersistedActor } from 'xstate-checkpoint';
+import { persistActor, persistAll, taggedJsonCodec, type PersistedActor } from 'xstate-checkpoint';
 import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, type FileSystemLike } from 'xstate-checkpoint/adapters/fs';
 
 // 10,000 actors, one checkpoint each in one fileAdapter folder: restore them all
-// (persistActor: list, read, verify, decode, create, start) against reading the
+// (persistActor: list, read, verify, decode, create, start; and persistAll, the
+// batch API: the same per key after one readNewestMany per 256 keys) against reading the
 // same snapshots as JSON files and JSON.parse (the issue's baseline), and against
 // that plus createActor({ snapshot }).start() (what a hand-rolled restore also does).
 // 32 restores in flight in every variant; rounds alternate which variant goes first.
@@ -120,6 +121,28 @@ const variants = {
     await adapter.dispose();
     return ms;
   },
+  async persistAll(count: number) {
+    const adapter = fileAdapter({ dir: storeDir });
+    const keys = Array.from({ length: count }, (_, i) => keyOf(i));
+    const t0 = performance.now();
+    const { actors, failed } = await persistAll(order, keys, {
+      adapter,
+      flushOnExit: false,
+      concurrency: IN_FLIGHT,
+      perKey: (_key, i) => ({ input: { n: i } }),
+    });
+    const ms = performance.now() - t0;
+    const all = [...actors.values()];
+    if (
+      failed.size > 0 ||
+      all.some((p) => p.restored.source !== 'checkpoint' || !p.actor.getSnapshot().matches('payment'))
+    ) {
+      throw new Error('an actor was not restored from its checkpoint');
+    }
+    await Promise.all(all.map((p) => p.close()));
+    await adapter.dispose();
+    return ms;
+  },
   async readParse(count: number) {
     const parsed: unknown[] = [];
     const t0 = performance.now();
@@ -158,18 +181,21 @@ afterAll(async () => {
   const fdBefore = openFds();
   const times: Record<keyof typeof variants, number[]> = {
     persistActor: [],
+    persistAll: [],
     readParse: [],
     readParseCallback: [],
     readParseStart: [],
   };
   const cpus: Record<keyof typeof variants, number[]> = {
     persistActor: [],
+    persistAll: [],
     readParse: [],
     readParseCallback: [],
     readParseStart: [],
   };
   const names = Object.keys(variants) as Array<keyof typeof variants>;
   await variants.persistActor(1000); // warm-up: JIT and the page cache of every file
+  await variants.persistAll(1000);
   await variants.readParse(ACTORS);
   for (let round = 0; round < ROUNDS; round++) {
     for (let j = 0; j < names.length; j++) {
@@ -182,33 +208,36 @@ afterAll(async () => {
   }
   const fdAfter = openFds();
   const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)]!;
-  const ours = median(times.persistActor);
-  const oursCpu = median(cpus.persistActor);
-  const row = (baseline: string, name: keyof typeof variants, target?: number) => ({
+  const ourNames = {
+    persistActor: 'persistActor (list, read, verify, decode, create, start)',
+    persistAll: 'persistAll (batch: readNewestMany per 256 keys, then the same per key)',
+  } as const;
+  const row = (ourName: keyof typeof ourNames, baseline: string, name: keyof typeof variants, target?: number) => ({
     metric: `restore ${ACTORS} actors`,
-    ours: 'persistActor (list, read, verify, decode, create, start)',
+    ours: ourNames[ourName],
     baseline,
-    oursMs: ours,
+    oursMs: median(times[ourName]),
     baselineMs: median(times[name]),
-    ratio: ours / median(times[name]),
-    cpuRatio: oursCpu / median(cpus[name]),
+    ratio: median(times[ourName]) / median(times[name]),
+    cpuRatio: median(cpus[ourName]) / median(cpus[name]),
     ...(target === undefined ? {} : { target }),
   });
-  const rows = [
-    row('readFile + JSON.parse of the same snapshots', 'readParse', 1.5),
-    row('fs.readFile (callback) + JSON.parse', 'readParseCallback'),
-    row('readFile + JSON.parse + createActor({ snapshot }).start()', 'readParseStart'),
-  ];
+  const rows = (['persistActor', 'persistAll'] as const).flatMap((ourName) => [
+    row(ourName, 'readFile + JSON.parse of the same snapshots', 'readParse', 1.5),
+    row(ourName, 'fs.readFile (callback) + JSON.parse', 'readParseCallback'),
+    row(ourName, 'readFile + JSON.parse + createActor({ snapshot }).start()', 'readParseStart'),
+  ]);
+  const ours = median(times.persistActor);
   const perActorUs = (ours / ACTORS) * 1000;
   console.log(
     [
       `restore of ${ACTORS} actors from one fileAdapter folder, ${IN_FLIGHT} in flight, median of ${ROUNDS} rounds:`,
       ...rows.map(
         (r) =>
-          `  ${r.baseline.padEnd(58)} ours ${r.oursMs.toFixed(0)} ms vs ${r.baselineMs.toFixed(0)} ms: ${r.ratio.toFixed(2)}x (cpu ${r.cpuRatio.toFixed(2)}x)` +
+          `  ${r.ours.split(' ')[0]!.padEnd(12)} vs ${r.baseline.padEnd(58)} ours ${r.oursMs.toFixed(0)} ms vs ${r.baselineMs.toFixed(0)} ms: ${r.ratio.toFixed(2)}x (cpu ${r.cpuRatio.toFixed(2)}x)` +
           (r.target ? ` (target <= ${r.target}x: ${r.ratio <= r.target ? 'met' : 'NOT met'})` : ''),
       ),
-      `  ${perActorUs.toFixed(0)} µs per actor; open file descriptors ${fdBefore} before, ${fdAfter} after`,
+      `  ${perActorUs.toFixed(0)} µs per actor (persistActor), ${((median(times.persistAll) / ACTORS) * 1000).toFixed(0)} µs (persistAll); open file descriptors ${fdBefore} before, ${fdAfter} after`,
     ].join('\n'),
   );
   const out = new URL('../.tmp/bench/', import.meta.url);
@@ -236,5 +265,6 @@ afterAll(async () => {
 describe(`restore many (vitest's table: 200 actors per task; the ${ACTORS}-actor ratios print after)`, () => {
   const opts = { time: 300, warmupTime: 0, setup: prepare } as const;
   bench('persistActor', () => variants.persistActor(200).then(() => undefined), opts);
+  bench('persistAll', () => variants.persistAll(200).then(() => undefined), opts);
   bench('readFile + JSON.parse', () => variants.readParse(200).then(() => undefined), opts);
 });
