@@ -1,5 +1,6 @@
 import type { Clock, TimerHandle } from './clock.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
+import { backoffDelay } from './backoff.js';
 
 /** When checkpoints are written after changes. */
 export interface DebounceOptions {
@@ -271,6 +272,7 @@ export class WriteScheduler {
   }
 }
 
+// The kit's one backoff; the scheduler counts attempts from 1.
 function defaultBackoff(attempt: number): number {
-  return Math.min(30_000, 100 * 2 ** (attempt - 1));
+  return backoffDelay(attempt - 1, { minMs: 100, maxMs: 30_000 });
 }
