@@ -1,6 +1,6 @@
 import type { EventObject } from 'xstate';
 import type { JournalEntry } from './adapter.js';
-import type { Codec, DecodeLimits } from './codec/index.js';
+import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js';
 import { CheckpointError } from './errors.js';
 
 /** One event delivery inside a persisted actor's tree, as the journal keeps it. */
@@ -35,9 +35,54 @@ function prefixOf(codecId: string): Uint8Array {
   return prefix;
 }
 
+const TILDE = '~';
+const objectProto = Object.prototype;
+
+/** A string the tagged-JSON codec writes as JSON writes it: no leading "~" (the codec's marker). */
+const plainString = (v: string) => v.length === 0 || v[0] !== TILDE;
+
+/** A number JSON writes as the codec does: finite, and not -0. */
+const plainNumber = (v: number) => Number.isFinite(v) && !(v === 0 && 1 / v < 0);
+
+function plainPath(path: readonly string[]): boolean {
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i];
+    if (typeof part !== 'string' || !plainString(part)) return false;
+  }
+  return true;
+}
+
+/**
+ * Whether the tagged-JSON codec writes `event` exactly as `JSON.stringify`
+ * does: a plain object (own data properties only, no `__proto__` key) of
+ * strings without a leading "~", finite numbers other than -0, booleans and
+ * null. Anything else (nested objects, Dates, undefined, ...) goes through
+ * the codec.
+ */
+function plainEvent(event: EventObject): boolean {
+  if (Object.getPrototypeOf(event) !== objectProto) return false;
+  const keys = Object.keys(event);
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (key === '__proto__') return false;
+    const d = Object.getOwnPropertyDescriptor(event, key);
+    if (!d || !('value' in d)) return false;
+    const v: unknown = d.value;
+    if (typeof v === 'string') {
+      if (!plainString(v)) return false;
+    } else if (typeof v === 'number') {
+      if (!plainNumber(v)) return false;
+    } else if (typeof v !== 'boolean' && v !== null) return false;
+  }
+  return true;
+}
+
 /**
  * Encodes one delivery for the journal: the codec id (length byte + UTF-8),
- * then the codec's bytes of `[at, event, target, source?]`.
+ * then the codec's bytes of `[at, event, target, source?]`. With the default
+ * codec and a flat event of plain values (the common case) the bytes are
+ * built by `JSON.stringify` directly: the same bytes the codec writes for
+ * plain data (its format is the JSON of `[value]` then), without its walk.
  *
  * @example
  * ```ts
@@ -53,8 +98,22 @@ export function encodeJournaledEvent(
   target: readonly string[],
   source?: readonly string[],
 ): Uint8Array {
-  const payload = codec.encode(source === undefined ? [at, event, target] : [at, event, target, source]);
+  const record = source === undefined ? [at, event, target] : [at, event, target, source];
   const prefix = prefixOf(codec.id);
+  const plain =
+    codec === taggedJsonCodec &&
+    plainNumber(at) &&
+    plainPath(target) &&
+    (source === undefined || plainPath(source)) &&
+    plainEvent(event);
+  if (plain) {
+    const text = JSON.stringify([record]);
+    // Sized for ASCII (one byte per unit); any other character needs more bytes, so it does not fit.
+    const out = new Uint8Array(prefix.length + text.length);
+    out.set(prefix, 0);
+    if (utf8.encodeInto(text, out.subarray(prefix.length)).read === text.length) return out;
+  }
+  const payload = plain ? utf8.encode(JSON.stringify([record])) : codec.encode(record);
   const out = new Uint8Array(prefix.length + payload.length);
   out.set(prefix, 0);
   out.set(payload, prefix.length);
