@@ -12,7 +12,7 @@ import { checkKey } from '../../src/keys.js';
 import { idbConnection, opened } from './connection.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
-import { checkKeyIndex, rebuiltKeyIndex, rebuiltWarning, type KeyIndex } from '../shared/key-index.js';
+import { checkKeyIndex, rebuiltKeyIndex, rebuildReporter, type KeyIndex } from '../shared/key-index.js';
 
 /** The part of the Web Locks API the adapter uses (`navigator.locks`). */
 export interface LocksLike {
@@ -123,7 +123,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   const storeName = options.storeName ?? 'checkpoints';
   const durability = options.durability ?? 'strict';
   const clock = adapterClock(options);
-  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  const reportRebuilt = rebuildReporter(name, options.onWarning ?? ((message: string) => console.warn(message)));
   const nav = (): Navigator | undefined => (globalThis as { navigator?: Navigator }).navigator;
   const channelName = `xstate-checkpoint:${dbName}/${storeName}`;
   const leases = new Set<() => void>();
@@ -267,7 +267,7 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       if (m) return fn(m);
       storedGenerations(store, on, key, (pairs) => {
         const rebuilt = rebuiltKeyIndex(pairs);
-        warn(rebuiltWarning(name, key, rebuilt.gens.length));
+        reportRebuilt(key, rebuilt.gens.length);
         fn(rebuilt);
       });
     });

@@ -3,7 +3,7 @@ import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
-import { checkKeyIndex, rebuiltKeyIndex, rebuiltWarning, type KeyIndex } from '../shared/key-index.js';
+import { checkKeyIndex, rebuiltKeyIndex, rebuildReporter, type KeyIndex } from '../shared/key-index.js';
 
 /** The part of the Web Storage API the adapter uses (`localStorage`, `sessionStorage` or a stand-in). */
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;
@@ -67,7 +67,7 @@ const fromBase64 = (text: string): Uint8Array => {
 export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): CheckpointAdapter {
   const prefix = options.prefix ?? 'xsc:';
   const clock = adapterClock(options);
-  const warn = options.onWarning ?? ((message: string) => console.warn(message));
+  const reportRebuilt = rebuildReporter(name, options.onWarning ?? ((message: string) => console.warn(message)));
   let disposed = false;
 
   // The item names: a fixed tag and (for bytes) the sequence before the key, so no key can collide with another.
@@ -117,7 +117,7 @@ export function localStorageAdapter(options: LocalStorageAdapterOptions = {}): C
     // A damaged index must not hide (or let a write overwrite) the generations it listed: they
     // are rebuilt from the items that hold them, and restore verifies each as always.
     const rebuilt = rebuiltKeyIndex(storedGenerations(s, key));
-    warn(rebuiltWarning(name, key, rebuilt.gens.length));
+    reportRebuilt(key, rebuilt.gens.length);
     return rebuilt;
   };
   const set = (s: StorageLike, item: string, value: string, key: string, seq?: number) => {

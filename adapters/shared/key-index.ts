@@ -69,6 +69,20 @@ export function rebuiltKeyIndex(stored: ReadonlyArray<readonly [seq: number, byt
   return { top: gens[0]?.seq ?? 0, epoch: 0, gens, quarantine: [] };
 }
 
-/** The warning a rebuilt index is reported with. */
-export const rebuiltWarning = (adapter: string, key: string, count: number): string =>
-  `xstate-checkpoint [${adapter}]: the index of "${key}" is damaged; rebuilt from its ${count} stored generation(s) (quarantine marks are lost: restore checks each again)`;
+/**
+ * Reports a rebuilt index once per key: every call on a damaged key rebuilds
+ * it again until the next write stores a whole one, and one warning says it.
+ */
+export function rebuildReporter(
+  adapter: string,
+  warn: (message: string) => void,
+): (key: string, count: number) => void {
+  const told = new Set<string>();
+  return (key, count) => {
+    if (told.has(key)) return;
+    told.add(key);
+    warn(
+      `xstate-checkpoint [${adapter}]: the index of "${key}" is damaged; rebuilt from its ${count} stored generation(s); restore checks each again`,
+    );
+  };
+}

@@ -120,6 +120,8 @@ describe('localStorageAdapter', () => {
         [1, 4],
       ]);
       for (const seq of [1, 2, 3]) expectBytes(await adapter.read('a:b', seq), bytes(seq));
+      // Said once, though every call until the next write rebuilds it.
+      expect(warnings, text).toHaveLength(1);
       expect(warnings[0], text).toMatch(/index of "a:b" is damaged; rebuilt from its 3 stored generation/);
       // No later write reuses a stored sequence.
       const error = await errorOf(
