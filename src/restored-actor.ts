@@ -1,6 +1,7 @@
 import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
 import { CheckpointError } from './errors.js';
 import { attachRefs, detachRefs, type DroppedRef } from './refs.js';
+import { logicOf } from './xstate-internals.js';
 
 /** What {@link createRestoredActor} returns. */
 export interface RestoredActor<TLogic extends AnyActorLogic> {
@@ -17,7 +18,7 @@ export interface RestoredActor<TLogic extends AnyActorLogic> {
 
 /** Actors XState restarts from their beginning: active ones whose logic has a `start` and no state nodes. */
 function restarts(ref: AnyActorRef): boolean {
-  const logic = (ref as unknown as { logic?: Record<string, unknown> }).logic;
+  const logic = logicOf(ref);
   const snap = ref.getSnapshot() as { status?: unknown; children?: Record<string, AnyActorRef> } | undefined;
   if (logic && typeof logic['start'] === 'function' && !('getStateNodeById' in logic) && snap?.status === 'active')
     return true;

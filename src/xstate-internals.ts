@@ -38,6 +38,7 @@ interface ActorInternals {
   _snapshot?: unknown;
   readonly _syncSnapshot?: unknown;
   readonly _parent?: AnyActorRef;
+  readonly logic?: unknown;
 }
 
 interface SystemInternals {
@@ -81,6 +82,15 @@ export function childPath(ref: AnyActorRef | undefined, root?: AnyActorRef): str
     current = parentOf(current);
   }
   return current === root ? path.reverse() : undefined;
+}
+
+/**
+ * The logic an actor runs (XState keeps it on the actor as `logic`; the
+ * `ActorRef` type does not list it). Undefined when the field is missing.
+ */
+export function logicOf(ref: object): Record<string, unknown> | undefined {
+  const logic = actorOf(ref).logic;
+  return typeof logic === 'object' && logic !== null ? (logic as Record<string, unknown>) : undefined;
 }
 
 /** The `syncSnapshot` option a child was created with (XState persists it beside the child). */

@@ -4,6 +4,7 @@ import {
   canSchedule,
   childPath,
   clockOf,
+  logicOf,
   parentOf,
   replaceOnReRegister,
   scheduledEventsOf,
@@ -64,6 +65,16 @@ describe('xstate-internals: the private fields the kit relies on', () => {
       moved('actor._syncSnapshot', 'a child spawned with syncSnapshot: true does not say so'),
     ).toBe(true);
     expect(syncSnapshotOf(plain!), moved('actor._syncSnapshot', 'a child spawned without it says true')).toBeFalsy();
+    root.stop();
+  });
+
+  it('logic is the logic an actor was created from', () => {
+    const child = fromPromise(() => new Promise<never>(() => {}));
+    const root = createActor(createMachine({ invoke: { id: 'p', src: child } })).start();
+    expect(logicOf(root), moved('actor.logic', 'the root does not hold its machine')).toBe(root.logic);
+    const p = root.getSnapshot().children['p']!;
+    expect(logicOf(p), moved('actor.logic', 'an invoked promise actor does not hold its logic')).toBe(child);
+    expect(typeof logicOf(p)?.['start'], moved('actor.logic', 'promise logic has no start')).toBe('function');
     root.stop();
   });
 
