@@ -2,7 +2,7 @@ import type { AnyActorRef, Subscription } from 'xstate';
 import { CheckpointError } from './errors.js';
 import type { CheckpointEmitter } from './events.js';
 import { readProgress, sameProgress, type ProgressInfo } from './progress.js';
-import { childPath } from './xstate-internals.js';
+import { childPath, logicOf } from './xstate-internals.js';
 
 /** What the tree tracker tells about changes: the write scheduler's two entry points. */
 export interface TriggerTarget {
@@ -59,7 +59,7 @@ export function trackTree(
     subscriptions.set(ref, entry);
     // A machine's snapshot has no `progress`: its actors (most of the tree, the root on
     // every event) skip the look, so that per event only the change is counted.
-    const reports = !isMachineLogic((ref as { logic?: unknown }).logic);
+    const reports = !isMachineLogic(logicOf(ref));
     const onSnapshot = (snapshot: { children?: Record<string, AnyActorRef> } | undefined) => {
       target.notify();
       // Durable work (fromResumable, withRetry) reports `progress` in its snapshot; compared by
