@@ -116,6 +116,7 @@ export class Replay {
     }
     if (ref === this.root) this.snapshot = next;
     else setSnapshotOf(ref, next);
+    if (next.status !== 'active') stopChildrenOf(next);
     this.schedule(ref, e.target, this.sink, e.at);
     this.afterStep(e.at);
     return 'applied';
@@ -262,6 +263,23 @@ export class Replay {
         visit(child, childPath);
       }
       this.walk(child.getSnapshot() as AnySnapshot, childPath, visit, all);
+    }
+  }
+}
+
+/**
+ * What XState does to the children of an actor that finished or failed: each
+ * active one is stopped (its own children gone) and stays listed, stopped, in
+ * the finished actor's snapshot.
+ */
+function stopChildrenOf(snapshot: AnySnapshot): void {
+  const children = snapshot.children;
+  if (!children) return;
+  for (const id in children) {
+    const child = children[id];
+    const s = child?.getSnapshot() as AnySnapshot | undefined;
+    if (child && s?.status === 'active') {
+      setSnapshotOf(child, { ...s, status: 'stopped', ...(s.children ? { children: {} } : {}) });
     }
   }
 }

@@ -78,10 +78,14 @@ export function validateSnapshot(logic: AnyActorLogic, snapshot: unknown, path: 
   if (typeof s !== 'object' || s === null) {
     throw new CheckpointError('invalid-state', { path, detail: 'snapshot is not an object' });
   }
-  if (s['status'] !== 'active' && s['status'] !== 'done' && s['status'] !== 'error') {
+  const status = s['status'];
+  // A child may be stopped: XState stops every child when its parent finishes and persists
+  // them so inside the done snapshot (and restores them stopped). A stopped root is never written.
+  const restorable = status === 'active' || status === 'done' || status === 'error';
+  if (!restorable && !(status === 'stopped' && path.length > 0)) {
     throw new CheckpointError('invalid-state', {
       path: [...path, 'status'],
-      detail: `status "${String(s['status'])}" cannot be restored`,
+      detail: `status "${String(status)}" cannot be restored`,
     });
   }
   checkValue(logic.root, s['value'], []);

@@ -101,6 +101,22 @@ describe('restore steps, each alone', () => {
     expect(() => validateSnapshot(v1, { ...snapshotOf(v1, []), status: 'stopped' })).toThrow(
       expect.objectContaining({ code: 'invalid-state' }),
     );
+    // A child may be stopped (XState stops the children of a finished machine and keeps them listed).
+    const child = createMachine({ id: 'kid', initial: 'k', states: { k: {} } });
+    const finishes = setup({ actors: { child } }).createMachine({
+      initial: 'done',
+      states: { done: { type: 'final' } },
+    });
+    const kid = { src: 'child', snapshot: { status: 'stopped', value: 'k', context: {}, children: {} } };
+    validateSnapshot(finishes, { status: 'done', value: 'done', context: {}, children: { kid } });
+    expect(() =>
+      validateSnapshot(finishes, {
+        status: 'done',
+        value: 'done',
+        context: {},
+        children: { kid: { ...kid, snapshot: { ...kid.snapshot, status: 'paused' } } },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'invalid-state', path: ['children', 'kid', 'snapshot', 'status'] }));
     const parallel = createMachine({
       type: 'parallel',
       states: { a: { initial: 'x', states: { x: {} } }, b: { initial: 'y', states: { y: {} } } },

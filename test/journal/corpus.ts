@@ -190,6 +190,35 @@ const withPromise = setup({
 });
 
 /** The differential corpus: machine, steps, and whether every cut point can be restored mid-flight. */
+// A machine that finishes while it holds an invoked and a spawned child: XState stops both
+// and persists them as "stopped" inside the done snapshot (a JSON round trip restores it).
+const finishesWithChildren = setup({
+  actors: {
+    helper: createMachine({
+      id: 'helper',
+      invoke: { id: 'grandchild', src: createMachine({ id: 'grandchild' }) },
+      initial: 'idle',
+      states: { idle: { on: { PING: 'pinged' } }, pinged: {} },
+    }),
+    pending: fromPromise(() => new Promise<never>(() => undefined)),
+  },
+}).createMachine({
+  id: 'finishes',
+  context: { ref: undefined },
+  entry: assign({ ref: ({ spawn }) => spawn('helper', { id: 'spawned' }) }),
+  invoke: [
+    { id: 'invoked', src: 'helper' },
+    { id: 'waiting', src: 'pending' },
+  ],
+  initial: 'running',
+  states: {
+    running: {
+      on: { PING: { actions: sendTo('invoked', { type: 'PING' }) }, FINISH: 'done' },
+    },
+    done: { type: 'final' },
+  },
+});
+
 export const corpus: Array<{ name: string; machine: AnyStateMachine; steps: Step[] }> = [
   {
     name: 'nested states',
@@ -260,5 +289,10 @@ export const corpus: Array<{ name: string; machine: AnyStateMachine; steps: Step
     name: 'a promise child',
     machine: withPromise,
     steps: [{ type: 'FETCH' }, { wait: 0 }, { type: 'FETCH' }, { wait: 0 }],
+  },
+  {
+    name: 'a machine that finishes holding an invoked and a spawned child',
+    machine: finishesWithChildren,
+    steps: [{ type: 'PING' }, { type: 'FINISH' }, { type: 'PING' }],
   },
 ];
