@@ -65,7 +65,7 @@ export type { AsyncDisposableLike, EventTargetLike, LifecycleEnv, ProcessLike } 
 export { checkMigrations, migrateSnapshot } from './migrate.js';
 export type { MigrationResult, Migrations } from './migrate.js';
 export { persistActor } from './persist.js';
-export type { PersistOptions, PersistedActor, PersistedHistory } from './persist.js';
+export type { PersistOptions, PersistedActor, PersistedHistory, RequiredInput } from './persist.js';
 export { persistAll } from './restore-many.js';
 export type { PersistAllOptions, PersistAllResult } from './restore-many.js';
 export type { JournalOptions } from './journal-options.js';

@@ -9,7 +9,13 @@ import {
   type JournalStart,
   replayIdentity,
 } from './journal-session.js';
-import { prepareOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
+import {
+  prepareOptions,
+  restoreRequest,
+  type PersistOptions,
+  type RequiredInput,
+  type ResolvedOptions,
+} from './options.js';
 import { Replay } from './replay.js';
 import { createRestoredActor } from './restored-actor.js';
 import { restoreNewest } from './restore.js';
@@ -41,7 +47,7 @@ export type { JournalRestoreInfo, JournalRestoreReport, JournaledActor, JournalS
  */
 export async function persistJournaled<TLogic extends AnyActorLogic>(
   logic: TLogic,
-  options: PersistOptions<TLogic>,
+  options: PersistOptions<TLogic> & RequiredInput<TLogic>,
 ): Promise<JournaledActor<TLogic>> {
   return runJournaled(await prepareOptions(logic, { ...options, journal: options.journal || true }));
 }

@@ -1,4 +1,4 @@
-import type { ActorOptions, AnyActorLogic } from 'xstate';
+import type { ActorOptions, AnyActorLogic, InputFrom } from 'xstate';
 import type { AcquireOptions, CheckpointAdapter } from './adapter.js';
 import { systemClock, type Clock } from './clock.js';
 import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js';
@@ -23,6 +23,21 @@ export interface FollowOptions {
   /** Become the writer when the lock frees (a tab closed, a lease expired). @default true */
   readonly takeOver?: boolean;
 }
+
+/**
+ * `input` made required for logic whose input type does not admit
+ * `undefined`, as XState's `createActor` requires it; nothing for other logic.
+ *
+ * @example
+ * ```ts
+ * import { setup } from 'xstate';
+ * import type { RequiredInput } from 'xstate-checkpoint';
+ * const order = setup({ types: { input: {} as { orderId: string } } }).createMachine({});
+ * const needs: RequiredInput<typeof order> = { input: { orderId: 'o-1' } };
+ * ```
+ */
+export type RequiredInput<TLogic extends AnyActorLogic> =
+  undefined extends InputFrom<TLogic> ? unknown : { readonly input: InputFrom<TLogic> };
 
 /** Options of `persistActor`. */
 export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<

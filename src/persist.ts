@@ -5,7 +5,13 @@ import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
 import { lazyHistory } from './history-handle.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
-import { prepareOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
+import {
+  prepareOptions,
+  restoreRequest,
+  type PersistOptions,
+  type RequiredInput,
+  type ResolvedOptions,
+} from './options.js';
 import type { PersistedActor } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
@@ -14,7 +20,7 @@ import { GenerationWriter } from './save.js';
 import { WriteScheduler, type FlushInfo } from './scheduler.js';
 import { trackTree, type TreeTracker } from './trigger.js';
 
-export type { PersistOptions } from './options.js';
+export type { PersistOptions, RequiredInput } from './options.js';
 export type { PersistedActor, PersistedHistory } from './persisted-actor.js';
 
 const noop = (): undefined => undefined;
@@ -41,7 +47,7 @@ const noop = (): undefined => undefined;
  */
 export async function persistActor<TLogic extends AnyActorLogic>(
   logic: TLogic,
-  options: PersistOptions<TLogic>,
+  options: PersistOptions<TLogic> & RequiredInput<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
   const o = await prepareOptions(logic, options);
   if (o.journal) return (await import('./journal.js')).runJournaled(o);

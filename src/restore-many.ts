@@ -1,7 +1,7 @@
 import type { AnyActorLogic } from 'xstate';
 import type { CheckpointAdapter, NewestRead } from './adapter.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
-import type { PersistOptions } from './options.js';
+import type { PersistOptions, RequiredInput } from './options.js';
 import { persistActor } from './persist.js';
 import type { PersistedActor } from './persisted-actor.js';
 import { readNewestOf } from './read-newest.js';
@@ -85,7 +85,8 @@ export async function persistAll<TLogic extends AnyActorLogic>(
       while (next < chunk.length) {
         const c = chunk[next++]!;
         const adapter = c.prefetch ? view : shared.adapter;
-        settled[c.index] = await persistActor(logic, { ...c.options, adapter }).catch((error: unknown) =>
+        settled[c.index] = await persistActor(logic, { ...c.options, adapter } as PersistOptions<TLogic> &
+          RequiredInput<TLogic>).catch((error: unknown) =>
           toCheckpointError(error, 'io', { key: c.key, adapter: shared.adapter?.name }),
         );
       }

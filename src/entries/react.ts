@@ -2,7 +2,7 @@ import { useEffect, useRef, useState, type ReactNode } from 'react';
 import type { Actor, AnyActorLogic } from 'xstate';
 import type { CheckpointAdapter } from '../adapter.js';
 import { toCheckpointError, type CheckpointError } from '../errors.js';
-import { persistActor, type PersistOptions, type PersistedActor } from '../persist.js';
+import { persistActor, type PersistOptions, type PersistedActor, type RequiredInput } from '../persist.js';
 import type { RestoreReport } from '../restore.js';
 
 /** What {@link usePersistedActor} returns, discriminated by `status`. */
@@ -61,7 +61,7 @@ const closing = new WeakMap<CheckpointAdapter, Map<string, Promise<void>>>();
 
 function open<TLogic extends AnyActorLogic>(
   logic: TLogic,
-  options: PersistOptions<TLogic>,
+  options: PersistOptions<TLogic> & RequiredInput<TLogic>,
   notify: Session<TLogic>['notify'],
 ): Session<TLogic> {
   const { key, adapter } = options;
@@ -160,7 +160,7 @@ function open<TLogic extends AnyActorLogic>(
  */
 export function usePersistedActor<TLogic extends AnyActorLogic>(
   logic: TLogic,
-  options: PersistOptions<TLogic>,
+  options: PersistOptions<TLogic> & RequiredInput<TLogic>,
 ): PersistedActorState<TLogic> {
   const [state, setState] = useState<PersistedActorState<TLogic>>(restoring);
   const latest = useRef(options);
@@ -196,7 +196,7 @@ export function usePersistedActor<TLogic extends AnyActorLogic>(
 /** Props of {@link PersistGate}. */
 export interface PersistGateProps<TLogic extends AnyActorLogic> {
   readonly logic: TLogic;
-  readonly options: PersistOptions<TLogic>;
+  readonly options: PersistOptions<TLogic> & RequiredInput<TLogic>;
   /** Rendered while the actor restores. @default null */
   readonly fallback?: ReactNode;
   /** Rendered when restoring fails. @default rethrows the error to the nearest error boundary */

@@ -14,7 +14,7 @@ import {
   type AnyActorLogic,
   type AnyActorRef,
 } from 'xstate';
-import { persistActor, taggedJsonCodec, type PersistOptions } from 'xstate-checkpoint';
+import { persistActor, taggedJsonCodec, type PersistOptions, type RequiredInput } from 'xstate-checkpoint';
 import { encodeEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { createRestoredActor, persistedTree } from 'xstate-checkpoint/pipeline';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
@@ -35,7 +35,7 @@ async function persisted<T extends AnyActorLogic>(
     flushOnExit: false,
     logger: () => undefined,
     ...extra,
-  });
+  } as PersistOptions<T> & RequiredInput<T>);
 }
 
 /** Runs `before` on a first actor, checkpoints, "crashes", restores a second one. */

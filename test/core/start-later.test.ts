@@ -2,7 +2,7 @@
 // before entry actions and children run (XState's createActor, listen, start()).
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { assign, emit, fromCallback, setup, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { persistActor, type PersistOptions } from 'xstate-checkpoint';
+import { persistActor, type PersistOptions, type RequiredInput } from 'xstate-checkpoint';
 import { persistJournaled } from 'xstate-checkpoint/journal';
 import { createMemoryStore, memoryAdapter, type MemoryStore } from 'xstate-checkpoint/adapters/memory';
 
@@ -32,7 +32,7 @@ function open<T extends AnyActorLogic>(logic: T, store: MemoryStore, extra: Part
     flushOnExit: false,
     logger: () => undefined,
     ...extra,
-  });
+  } as PersistOptions<T> & RequiredInput<T>);
 }
 
 const journal = [false, true] as const;

@@ -1,7 +1,7 @@
 // Type-checked in the clean-install folder by test/package/package.test.ts,
 // under nodenext, bundler and node10 resolution: a strict consumer of the
 // installed package's declarations.
-import { assign, createMachine } from 'xstate';
+import { assign, createMachine, setup } from 'xstate';
 import { CheckpointError, isCheckpointError, persistActor, type PersistOptions } from 'xstate-checkpoint';
 import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { indexedDbAdapter } from 'xstate-checkpoint/adapters/indexeddb';
@@ -27,6 +27,21 @@ export async function main(): Promise<number> {
   const seq: number | undefined = (await persisted.flush())?.seq;
   await persisted.close();
   return count + (seq ?? 0);
+}
+
+const order = setup({ types: { input: {} as { orderId: string }, context: {} as { orderId: string } } }).createMachine({
+  id: 'order',
+  context: ({ input }) => ({ orderId: input.orderId }),
+});
+
+/** A machine that requires input needs it here too, as createActor does. */
+export async function withInput(): Promise<string> {
+  // @ts-expect-error the machine requires input
+  void persistActor(order, { key: 'order-0', adapter: memoryAdapter() });
+  // @ts-expect-error the input has the wrong shape
+  void persistActor(order, { key: 'order-0', adapter: memoryAdapter(), input: { id: 1 } });
+  const persisted = await persistActor(order, { key: 'order-1', adapter: memoryAdapter(), input: { orderId: 'o-1' } });
+  return persisted.actor.getSnapshot().context.orderId;
 }
 
 export const adapters = [
