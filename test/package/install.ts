@@ -106,8 +106,9 @@ export async function packPackage(dir: string, { types = true }: { types?: boole
     const build = lap();
     // Whatever else `files` names is copied as it is, so npm packs the same set it would from the repository.
     await copyFile(join(repoRoot, 'package.json'), join(stage, 'package.json'));
-    for (const entry of pkg.files.filter((f) => f !== 'dist'))
-      await cp(join(repoRoot, entry), join(stage, entry), { recursive: true });
+    // A pattern (docs/*.md) copies its top folder; npm's own matching then picks the files.
+    const tops = new Set(pkg.files.filter((f) => f !== 'dist').map((f) => f.split('/')[0]!));
+    for (const top of tops) await cp(join(repoRoot, top), join(stage, top), { recursive: true });
     const packed = await run('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', dir], { cwd: stage });
     const [info] = JSON.parse(packed.stdout) as Array<{
       filename: string;

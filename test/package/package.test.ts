@@ -96,12 +96,48 @@ const exists = (path: string) =>
   );
 
 describe('the packed tarball', () => {
-  it('ships the build, package.json and README, and no TypeScript sources', () => {
+  it('ships the build, package.json, README, LICENSE and docs, and no TypeScript sources', () => {
     const paths = installed.files.map((f) => f.path);
-    expect(paths.filter((p) => !p.startsWith('dist/'))).toEqual(['README.md', 'package.json']);
+    expect(paths.filter((p) => !p.startsWith('dist/')).sort()).toEqual([
+      'LICENSE',
+      'README.md',
+      'docs/adapters.md',
+      'docs/benchmarks.md',
+      'docs/benchmarks.svg',
+      'docs/durable-work.md',
+      'docs/format.md',
+      'docs/journal.md',
+      'docs/recovery.md',
+      'package.json',
+    ]);
     // Raw .ts next to the build made node10 consumers compile (and fail on) them.
     expect(paths.filter((p) => /(?<!\.d)\.tsx?$/.test(p))).toEqual([]);
     expect(paths).toContain('dist/index.js');
+  });
+
+  it('resolves every relative link of its README and docs inside the package, but those it says are in the repository', async () => {
+    // Links into the examples, the tests and the screenshots point at the source repository; the text says so.
+    const repositoryOnly = /^(\.\.\/)?(examples|test|docs\/studio)\//;
+    const pages = installed.files.map((f) => f.path).filter((p) => p.endsWith('.md'));
+    const broken: string[] = [];
+    for (const page of pages) {
+      const text = await readFile(inPackage(page), 'utf8');
+      for (const [, target] of text.matchAll(/\]\(([^)#\s]+)(#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(target!) || repositoryOnly.test(target!)) continue;
+        const path = join(page, '..', target!);
+        if (
+          !(await stat(inPackage(path)).then(
+            () => true,
+            () => false,
+          ))
+        )
+          broken.push(`${page}: ${target}`);
+      }
+      const outside = [...text.matchAll(/\]\(([^)#\s]+)/g)].map(([, t]) => t!).filter((t) => repositoryOnly.test(t));
+      if (outside.length > 0)
+        expect(text, `${page} links into the repository without saying so`).toMatch(/source repository/);
+    }
+    expect(broken).toEqual([]);
   });
 
   it('packs the file set npm packs from the repository', async () => {
