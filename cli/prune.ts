@@ -17,7 +17,7 @@ import { retentionFromArgs } from './retention-flags.js';
  */
 export const pruneCommand: Command = {
   name: 'prune',
-  usage: 'prune (--keep n | --keep-daily n | ...) [key...] [--dry-run] [--machine module]',
+  usage: 'prune (--keep n, --keep-daily n, ...) [key...] [--dry-run] [--machine module]',
   summary: 'delete the generations no retention rule keeps (keeps the newest valid one)',
   description:
     'Deletes the generations of each key that no rule keeps: --keep n (the newest n, none older than\n--max-age), --keep-hourly / --keep-daily / --keep-weekly n (the newest of each of the n latest\nhours, days, weeks that have one; UTC unless --utc-offset), as retain of persistActor. Never the\nnewest one that verifies (decodes, and with --machine restores). A key with no generation that\nverifies is left alone and reported (exit 1). Quarantined generations are never pruned.',

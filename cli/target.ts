@@ -49,7 +49,13 @@ export async function openTarget(args: ParsedArgs, cwd: string, options: TargetO
   if (scheme === 'redis' || scheme === 'rediss') {
     const { redisAdapter } = await import('../adapters/redis/index.js');
     const prefix = flagValue(args, 'prefix');
-    return redisAdapter({ url: url!, renewLeases: false, ...(prefix === undefined ? {} : { prefix }) });
+    return redisAdapter({
+      url: url!,
+      renewLeases: false,
+      ...(prefix === undefined ? {} : { prefix }),
+      // The durability warning is about writes; a command that only reads says nothing of it.
+      ...(options.writes ? {} : { onWarning: () => undefined }),
+    });
   }
   throw new UsageError(`--url must start with postgres://, postgresql://, redis:// or rediss://, got "${url!}"`);
 }

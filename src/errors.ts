@@ -112,7 +112,7 @@ const advice: Record<CheckpointErrorCode, string> = {
   'driver-missing': 'Install the driver: `npm install pg` (PostgreSQL) or `npm install ioredis` (Redis).',
   'invalid-key': 'Use a non-empty key without NUL characters.',
   'invalid-option': 'Correct the option as described.',
-  'not-found': 'List what exists first (`history.list()` or `xstate-checkpoint ls`).',
+  'not-found': 'List what exists first (`persisted.history.list()` in code, `npx xstate-checkpoint ls` from a shell).',
   closed: 'This one was closed: create a new one.',
   timeout: 'Check the storage and retry.',
 };

@@ -16,7 +16,7 @@
  * const machine = createMachine({ id: 'order' });
  * try {
  *   const { actor } = await persistActor(machine, { key: 'order-1', adapter: memoryAdapter() });
- *   actor.start();
+ *   actor.send({ type: 'PAY' }); // running: persistActor started it (pass start: false to start it yourself)
  * } catch (error) {
  *   if (isCheckpointError(error)) console.error(error.code, error.message);
  * }

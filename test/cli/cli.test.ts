@@ -9,7 +9,7 @@ import { persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
 import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { expectBytes } from '../conformance/suite.js';
-import { run } from '../../cli/run.js';
+import { commands, run } from '../../cli/run.js';
 import { describePostgres } from '../helpers/servers.js';
 import { pgUrl } from '../server/support.js';
 import { buildCli, machineModule, repoRoot } from './harness.js';
@@ -440,6 +440,11 @@ describe('xstate-checkpoint CLI', () => {
     const help = await cli.run(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('Usage: xstate-checkpoint <command>');
+    // Each usage line of the command list starts with a command name (a usage split mid-form did not).
+    const names = new Set(commands.map((c) => c.name));
+    const section = help.stdout.slice(help.stdout.indexOf('Commands:\n'));
+    const listed = section.slice(0, section.indexOf('\n\n')).split('\n').slice(1);
+    expect(listed.filter((l) => !names.has(l.trim().split(' ')[0]!))).toEqual([]);
   });
 
   it('each command has its own --help; --version prints the package version', async () => {
