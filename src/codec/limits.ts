@@ -2,7 +2,10 @@
 export interface DecodeLimits {
   /** Refuse payloads larger than this many bytes. @default 64 MiB */
   readonly maxBytes?: number;
-  /** Refuse payloads nested deeper than this. @default 512 */
+  /**
+   * Refuse payloads nested deeper than this (saving checks it too). Plain JSON overflows
+   * Node's stack near 4,000 levels; the walks here stay well inside what it leaves. @default 2048
+   */
   readonly maxDepth?: number;
   /**
    * Refuse payloads of more values than this, counted before parsing (each
@@ -16,7 +19,7 @@ export interface DecodeLimits {
 }
 
 /**
- * Default {@link DecodeLimits}: 64 MiB, 512 levels of nesting, 2,000,000 values.
+ * Default {@link DecodeLimits}: 64 MiB, 2,048 levels of nesting, 2,000,000 values.
  *
  * @example
  * ```ts
@@ -27,6 +30,6 @@ export interface DecodeLimits {
  */
 export const DEFAULT_LIMITS: Required<DecodeLimits> = {
   maxBytes: 64 * 1024 * 1024,
-  maxDepth: 512,
+  maxDepth: 2048,
   maxValues: 2_000_000,
 };

@@ -778,7 +778,8 @@ describe('superjsonCodec', () => {
 
   it('applies the size and depth caps before parsing', () => {
     const big = sj.encode({ a: 'x'.repeat(100) });
-    const deep = `{"json":${'['.repeat(1000)}${']'.repeat(1000)}}`;
+    const over = DEFAULT_LIMITS.maxDepth + 100;
+    const deep = `{"json":${'['.repeat(over)}${']'.repeat(over)}}`;
     const parse = vi.spyOn(JSON, 'parse');
     const deserialize = vi.spyOn(superjson, 'deserialize');
     try {

@@ -370,4 +370,24 @@ describe('restore through persistActor', () => {
     expect(b.actor.getSnapshot().context.n).toBe(2);
     await b.close();
   });
+
+  it('saves and restores a context nested 2,000 levels deep, as a JSON round trip does', async () => {
+    type Node = { readonly i: number; readonly next: Node | null };
+    let list: Node | null = null;
+    for (let i = 0; i < 2000; i++) list = { i, next: list };
+    const deep = createMachine({ types: {} as { context: { list: Node | null } }, id: 'deep', context: { list } });
+    // Compared as text: a deep equality walk of 2,000 levels overflows the test runner's stack.
+    const text = JSON.stringify(list);
+    const viaJson = JSON.parse(JSON.stringify(createActor(deep).getPersistedSnapshot())) as { context: unknown };
+    expect(JSON.stringify(viaJson.context)).toBe(JSON.stringify({ list }));
+    const adapter = memoryAdapter();
+    const a = await persistActor(deep, { key: 'deep', adapter, flushOnExit: false });
+    a.actor.send({ type: 'ANY' });
+    expect(await a.flush()).toMatchObject({ seq: 1 });
+    await a.close();
+    const b = await persistActor(deep, { key: 'deep', adapter, flushOnExit: false });
+    expect(b.restored.source).toBe('checkpoint');
+    expect(JSON.stringify(b.actor.getSnapshot().context.list)).toBe(text);
+    await b.close();
+  });
 });
