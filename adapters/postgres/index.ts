@@ -14,7 +14,7 @@ import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/erro
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { backoffDelay } from '../shared/backoff.js';
 import { pause } from '../shared/clock.js';
-import { checkTtl, releaseAll, renewingLease, waitForLease, type HeldLease } from '../shared/lease.js';
+import { serverLeases } from '../shared/server-leases.js';
 import { checkRecord, inDoubtWrites, refusedWrite } from '../shared/records.js';
 import { adapterStatements, names, schemaSql } from './statements.js';
 import { checkKey } from '../../src/keys.js';
@@ -342,14 +342,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   const notify = options.notify ?? true;
   const minDelay = options.retry?.minDelayMs ?? 50;
   const maxDelay = options.retry?.maxDelayMs ?? 1000;
-  checkTtl(NAME, defaultTtl, 'leaseTtlMs');
 
   let pool: Pool | undefined = options.pool;
   let ownPool: Pool | undefined;
   let poolPromise: Promise<Pool> | undefined;
   let ready: Promise<void> | undefined;
   let disposed = false;
-  const leases = new Set<HeldLease>();
   // Writes whose outcome is unknown (connection lost after sending): a retry of
   // the same bytes that then meets its own generation reports success.
   const inDoubt = inDoubtWrites();
@@ -529,26 +527,42 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
   const sameBytes = (a: Uint8Array, b: Uint8Array) => a.length === b.length && toBuffer(a).equals(toBuffer(b));
 
-  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): PostgresLease =>
-    renewingLease({
-      adapter: NAME,
-      key,
-      epoch,
-      expiresAt,
-      ttlMs,
-      renewInBackground: renewLeases,
-      clock,
-      disposed: () => disposed,
-      held: leases,
-      extend: async (ttl) => {
+  const leases = serverLeases({
+    adapter: NAME,
+    clock,
+    defaultTtl,
+    renewInBackground: renewLeases,
+    disposed: () => disposed,
+    statements: {
+      take: async (key, ttlMs) => {
+        const result = await run({ key }, false, (c) =>
+          query<{ epoch: string; expires_ms: number }>(c, sql.acquire, [key, owner, ttlMs]),
+        );
+        const row = result.rows[0];
+        if (row) return { epoch: num(row.epoch), expiresAt: num(row.expires_ms) };
+        const holder = await run({ key }, true, (c) =>
+          query<{ owner: string | null; expires_ms: number | null; now_ms: number }>(c, sql.holder, [key]),
+        );
+        const h = holder.rows[0];
+        const expiresAt = h?.expires_ms == null ? undefined : num(h.expires_ms);
+        return {
+          holder: {
+            owner: h?.owner ?? undefined,
+            expiresAt,
+            untilExpiry: expiresAt === undefined ? undefined : expiresAt - num(h!.now_ms),
+          },
+        };
+      },
+      extend: async (key, epoch, ttl) => {
         const result = await run({ key }, true, (c) => query(c, sql.renew, [key, owner, epoch, ttl]));
         const row = result.rows[0] as { expires_ms: number } | undefined;
         return row ? num(row.expires_ms) : undefined;
       },
-      free: async () => {
+      free: async (key, epoch) => {
         await run({ key }, true, (c) => query(c, sql.release, [key, owner, epoch]));
       },
-    });
+    },
+  });
 
   return {
     name: NAME,
@@ -677,38 +691,12 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
 
     async acquire(key, acquireOptions = {}) {
       openKey(key);
-      const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
-      checkTtl(NAME, ttlMs, 'ttlMs');
-      return waitForLease({
-        adapter: NAME,
-        key,
-        waitMs: acquireOptions.waitMs,
-        clock,
-        attempt: async () => {
-          const result = await run({ key }, false, (c) =>
-            query<{ epoch: string; expires_ms: number }>(c, sql.acquire, [key, owner, ttlMs]),
-          );
-          const row = result.rows[0];
-          if (row) return { lease: makeLease(key, num(row.epoch), num(row.expires_ms), ttlMs) };
-          const holder = await run({ key }, true, (c) =>
-            query<{ owner: string | null; expires_ms: number | null; now_ms: number }>(c, sql.holder, [key]),
-          );
-          const h = holder.rows[0];
-          const expiresAt = h?.expires_ms == null ? undefined : num(h.expires_ms);
-          return {
-            holder: {
-              owner: h?.owner ?? undefined,
-              expiresAt,
-              untilExpiry: expiresAt === undefined ? undefined : expiresAt - num(h!.now_ms),
-            },
-          };
-        },
-      });
+      return leases.acquire(key, acquireOptions);
     },
 
     async dispose() {
       if (disposed) return;
-      await releaseAll(leases);
+      await leases.releaseAll();
       await Promise.all(announcing);
       disposed = true;
       inDoubt.clear();

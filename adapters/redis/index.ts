@@ -13,7 +13,7 @@ import type { CheckpointErrorCode, CheckpointErrorDetails } from '../../src/erro
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { backoffDelay } from '../shared/backoff.js';
 import { pause } from '../shared/clock.js';
-import { checkTtl, releaseAll, renewingLease, waitForLease, type HeldLease } from '../shared/lease.js';
+import { serverLeases } from '../shared/server-leases.js';
 import { checkRecord, inDoubtWrites, refusedWrite } from '../shared/records.js';
 import { checkKey } from '../../src/keys.js';
 import { redisNotices } from './notices.js';
@@ -340,14 +340,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
   const clock = options.clock ?? systemClock;
   const owner = options.owner ?? `xsc-${randomBytes(8).toString('hex')}`;
   const attempts = Math.max(1, options.attempts ?? 3);
-  checkTtl(NAME, defaultTtl, 'leaseTtlMs');
 
   let client: Redis | undefined = options.client;
   let ownClient: Redis | undefined;
   let clientPromise: Promise<Redis> | undefined;
   let checked: Promise<void> | undefined;
   let disposed = false;
-  const leases = new Set<HeldLease>();
   const inDoubt = inDoubtWrites();
   let notices: NoticeHub | undefined;
   const given = options.client?.options;
@@ -483,25 +481,33 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
     }
   };
 
-  const makeLease = (key: string, epoch: number, expiresAt: number, ttlMs: number): RedisLease =>
-    renewingLease({
-      adapter: NAME,
-      key,
-      epoch,
-      expiresAt,
-      ttlMs,
-      renewInBackground: renewLeases,
-      clock,
-      disposed: () => disposed,
-      held: leases,
-      extend: async (ttl) => {
+  const leases = serverLeases({
+    adapter: NAME,
+    clock,
+    defaultTtl,
+    renewInBackground: renewLeases,
+    disposed: () => disposed,
+    statements: {
+      take: async (key, ttlMs) => {
+        const [epoch, holder, expires, now] = (await run(
+          { key },
+          scripts.acquire,
+          [k.head(key)],
+          [owner, ttlMs],
+          false,
+        )) as [number, Buffer, number, number];
+        if (epoch > 0) return { epoch, expiresAt: expires };
+        return { holder: { owner: text(holder), expiresAt: expires, untilExpiry: expires - now } };
+      },
+      extend: async (key, epoch, ttl) => {
         const until = await run({ key }, scripts.renew, [k.head(key)], [owner, epoch, ttl], true);
         return until === null ? undefined : Number(until);
       },
-      free: async () => {
+      free: async (key, epoch) => {
         await run({ key }, scripts.release, [k.head(key)], [owner, epoch], true);
       },
-    });
+    },
+  });
 
   return {
     name: NAME,
@@ -644,30 +650,12 @@ export function redisAdapter(options: RedisAdapterOptions = {}): RedisAdapter {
 
     async acquire(key, acquireOptions = {}) {
       openKey(key);
-      const ttlMs = acquireOptions.ttlMs ?? defaultTtl;
-      checkTtl(NAME, ttlMs, 'ttlMs');
-      return waitForLease({
-        adapter: NAME,
-        key,
-        waitMs: acquireOptions.waitMs,
-        clock,
-        attempt: async () => {
-          const [epoch, holder, expires, now] = (await run(
-            { key },
-            scripts.acquire,
-            [k.head(key)],
-            [owner, ttlMs],
-            false,
-          )) as [number, Buffer, number, number];
-          if (epoch > 0) return { lease: makeLease(key, epoch, expires, ttlMs) };
-          return { holder: { owner: text(holder), expiresAt: expires, untilExpiry: expires - now } };
-        },
-      });
+      return leases.acquire(key, acquireOptions);
     },
 
     async dispose() {
       if (disposed) return;
-      await releaseAll(leases);
+      await leases.releaseAll();
       disposed = true;
       inDoubt.clear();
       await notices?.close();
