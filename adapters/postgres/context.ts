@@ -1,11 +1,12 @@
 import type { Pool } from 'pg';
 import { crc32 } from '../../src/checksum.js';
-import { systemClock, type Clock } from '../../src/clock.js';
+import { systemClock } from '../../src/clock.js';
 import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
-import type { NoticeHub } from '../shared/notice-listeners.js';
-import { inDoubtWrites, type InDoubtWrites } from '../shared/records.js';
+import { inDoubtWrites } from '../shared/records.js';
 import { loadDriver } from '../shared/server-driver.js';
+import type { ServerLeases } from '../shared/server-leases.js';
+import { disposeServer, type ServerState } from '../shared/server-state.js';
 import { connectConfig, postgresServerName } from './connection-config.js';
 import { closed, NAME } from './errors.js';
 import { adapterStatements, names, type Names } from './statements.js';
@@ -24,33 +25,20 @@ const MAX_KEY_BYTES = 2048;
  * const io: PostgresIo = postgresIo({ connectionString: 'postgresql://app@db/app' });
  * ```
  */
-export interface PostgresIo {
+export interface PostgresIo extends ServerState {
   readonly options: PostgresAdapterOptions;
   readonly n: Names;
   readonly sql: ReturnType<typeof adapterStatements>;
   readonly createTable: boolean;
-  readonly defaultTtl: number;
-  readonly renewLeases: boolean;
-  readonly clock: Clock;
-  /** The name this adapter writes into the lease table. */
-  readonly owner: string;
-  readonly attempts: number;
   readonly prepared: boolean;
   readonly notify: boolean;
   readonly minDelay: number;
   readonly maxDelay: number;
-  /** The server, without its password, for connection and login errors. */
-  readonly server: string;
   readonly loadPg: () => Promise<PgModule>;
   /** The NOTIFY channel of `key`'s writes. */
   readonly channelOf: (key: string) => string;
   /** Names of the prepared statements, by their text. */
   readonly statementNames: Map<string, string>;
-  /**
-   * Writes whose outcome is unknown (connection lost after sending): a retry of
-   * the same bytes that then meets its own generation reports success.
-   */
-  readonly inDoubt: InDoubtWrites;
   /** Notices in flight, so dispose() waits for them instead of ending the pool under them. */
   readonly announcing: Set<Promise<void>>;
   pool: Pool | undefined;
@@ -59,8 +47,6 @@ export interface PostgresIo {
   poolPromise: Promise<Pool> | undefined;
   /** The schema check (and creation), once it started. */
   ready: Promise<void> | undefined;
-  disposed: boolean;
-  notices: NoticeHub | undefined;
 }
 
 /**
@@ -136,4 +122,22 @@ export function openKey(io: PostgresIo, key: string): void {
       detail: `key is ${Buffer.byteLength(key, 'utf8')} bytes in UTF-8, PostgreSQL indexes take at most ${MAX_KEY_BYTES}`,
     });
   }
+}
+
+/**
+ * The adapter's `dispose` ({@link disposeServer}): waits for notices in
+ * flight before calls are refused, and ends the pool if the adapter created it.
+ *
+ * @example
+ * ```ts
+ * await disposeIo(io, leases);
+ * ```
+ */
+export function disposeIo(io: PostgresIo, leases: ServerLeases): Promise<void> {
+  return disposeServer(io, leases, {
+    settle: () => Promise.all(io.announcing),
+    close: async () => {
+      if (io.ownPool) await io.ownPool.end().catch(() => undefined);
+    },
+  });
 }

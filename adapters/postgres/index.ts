@@ -1,12 +1,11 @@
-import { openKey, postgresIo } from './context.js';
+import { disposeIo, postgresIo } from './context.js';
 import { NAME } from './errors.js';
-import { listGenerations, listKeys, readGeneration, readNewest, removeGeneration } from './generations.js';
+import { generationMethods } from './generations.js';
 import { postgresLeases } from './leases.js';
 import { subscribe } from './notify.js';
-import { deleteQuarantined, listQuarantine, quarantineGeneration, readQuarantined } from './quarantine.js';
+import { quarantineMethods } from './quarantine.js';
 import { names, schemaSql } from './statements.js';
 import type { PostgresAdapter, PostgresAdapterOptions, PostgresSchemaOptions } from './types.js';
-import { writeGeneration } from './write.js';
 
 export { postgresServerName } from './connection-config.js';
 export { postgresErrorCode } from './errors.js';
@@ -73,29 +72,10 @@ export function postgresAdapter(options: PostgresAdapterOptions = {}): PostgresA
   return {
     name: NAME,
     capabilities: { durable: true, crossProcess: true, locks: true },
-    list: (key) => listGenerations(io, key),
-    readNewest: (key) => readNewest(io, key),
-    read: (key, seq) => readGeneration(io, key, seq),
-    write: (key, record) => writeGeneration(io, key, record),
-    remove: (key, seq) => removeGeneration(io, key, seq),
-    keys: () => listKeys(io),
-    quarantine: (key, seq, reason) => quarantineGeneration(io, key, seq, reason),
-    listQuarantine: (key) => listQuarantine(io, key),
-    readQuarantined: (key, id) => readQuarantined(io, key, id),
-    deleteQuarantined: (key, id) => deleteQuarantined(io, key, id),
+    ...generationMethods(io),
+    ...quarantineMethods(io),
     subscribe: (key, listener) => subscribe(io, key, listener),
-    async acquire(key, acquireOptions = {}) {
-      openKey(io, key);
-      return leases.acquire(key, acquireOptions);
-    },
-    async dispose() {
-      if (io.disposed) return;
-      await leases.releaseAll();
-      await Promise.all(io.announcing);
-      io.disposed = true;
-      io.inDoubt.clear();
-      await io.notices?.close();
-      if (io.ownPool) await io.ownPool.end().catch(() => undefined);
-    },
+    acquire: (key, acquireOptions = {}) => leases.acquire(key, acquireOptions),
+    dispose: () => disposeIo(io, leases),
   };
 }

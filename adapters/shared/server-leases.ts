@@ -23,26 +23,23 @@ export interface LeaseStatements {
   readonly free: (key: string, epoch: number) => Promise<void>;
 }
 
-/** Options of {@link serverLeases}. */
-export interface ServerLeasesOptions {
-  /** The adapter's name, for errors. */
-  readonly adapter: string;
+/** What {@link serverLeases} reads of its adapter (live: `disposed` flips on `dispose`). */
+export interface LeaseSettings {
   /** The adapter's clock: it times the wait of `acquire({ waitMs })` and the background renewals. */
   readonly clock: Clock;
   /** Lease lifetime when `acquire()` is called without `ttlMs` (the adapter's `leaseTtlMs`). */
   readonly defaultTtl: number;
   /** Renew held leases in the background every third of their lifetime. */
-  readonly renewInBackground: boolean;
+  readonly renewLeases: boolean;
   /** True once the adapter is disposed: no more background renewals. */
-  readonly disposed: () => boolean;
-  readonly statements: LeaseStatements;
+  readonly disposed: boolean;
 }
 
 /** The leases of one server adapter: its `acquire`, and giving every held lease up on `dispose`. */
 export interface ServerLeases {
   /**
-   * Takes `key` (the adapter checked the key first): `invalid-option` for a
-   * bad `ttlMs`, then tries until it holds the key or `waitMs` is used up
+   * Takes `key`: the adapter's key check, `invalid-option` for a bad
+   * `ttlMs`, then tries until it holds the key or `waitMs` is used up
    * (`lock-held`).
    */
   acquire(key: string, options: AcquireOptions): Promise<RenewingLease>;
@@ -53,27 +50,33 @@ export interface ServerLeases {
 /**
  * What the server adapters' leases share, written once: the `ttlMs` check,
  * the wait loop ({@link waitForLease}), the renewing lease and the set of
- * held leases `dispose` gives up. Refuses a bad `defaultTtl` with
+ * held leases `dispose` gives up. `adapter` names the adapter in errors;
+ * `checkKey` (the adapter's, `closed` after dispose included) runs first in
+ * `acquire`; `statements` are the adapter's own. Refuses a bad `defaultTtl` with
  * `invalid-option` (as `leaseTtlMs`).
  *
  * @example
  * ```ts
  * import { systemClock } from '../../src/clock.js';
+ * import { checkKey } from '../../src/keys.js';
  * import { serverLeases } from './server-leases.js';
- * const leases = serverLeases({
- *   adapter: 'example', clock: systemClock, defaultTtl: 30_000, renewInBackground: true, disposed: () => false,
- *   statements: {
- *     take: async (_key, ttlMs) => ({ epoch: 1, expiresAt: Date.now() + ttlMs }),
- *     extend: async (_key, _epoch, ttlMs) => Date.now() + ttlMs,
- *     free: async () => undefined,
- *   },
+ * const settings = { clock: systemClock, defaultTtl: 30_000, renewLeases: true, disposed: false };
+ * const leases = serverLeases('example', settings, (key) => checkKey(key, 'example'), {
+ *   take: async (_key, ttlMs) => ({ epoch: 1, expiresAt: Date.now() + ttlMs }),
+ *   extend: async (_key, _epoch, ttlMs) => Date.now() + ttlMs,
+ *   free: async () => undefined,
  * });
  * const lease = await leases.acquire('order-1', { waitMs: 5_000 });
  * await leases.releaseAll();
  * ```
  */
-export function serverLeases(o: ServerLeasesOptions): ServerLeases {
-  const { adapter, clock, statements } = o;
+export function serverLeases(
+  adapter: string,
+  o: LeaseSettings,
+  checkKey: (key: string) => void,
+  statements: LeaseStatements,
+): ServerLeases {
+  const { clock } = o;
   checkTtl(adapter, o.defaultTtl, 'leaseTtlMs');
   const held = new Set<HeldLease>();
   const lease = (key: string, epoch: number, expiresAt: number, ttlMs: number): RenewingLease =>
@@ -83,15 +86,16 @@ export function serverLeases(o: ServerLeasesOptions): ServerLeases {
       epoch,
       expiresAt,
       ttlMs,
-      renewInBackground: o.renewInBackground,
+      renewInBackground: o.renewLeases,
       clock,
-      disposed: o.disposed,
+      disposed: () => o.disposed,
       held,
       extend: (ttl) => statements.extend(key, epoch, ttl),
       free: () => statements.free(key, epoch),
     });
   return {
     async acquire(key, options) {
+      checkKey(key);
       const ttlMs = options.ttlMs ?? o.defaultTtl;
       checkTtl(adapter, ttlMs, 'ttlMs');
       return waitForLease({
