@@ -1,0 +1,94 @@
+import type { PoolClient, QueryResultRow } from 'pg';
+import type { CheckpointErrorDetails } from '../../src/errors.js';
+import { backoffDelay } from '../shared/backoff.js';
+import { pause } from '../shared/clock.js';
+import { crc32 } from '../../src/checksum.js';
+import type { PostgresIo } from './context.js';
+import { closed, failure } from './errors.js';
+import { ensureSchema, getPool, ignore } from './pool.js';
+
+/**
+ * Runs one statement on `c`: as a named prepared statement (parsed and planned
+ * once per connection) unless `preparedStatements` is off.
+ *
+ * @example
+ * ```ts
+ * const result = await query<{ payload: Buffer }>(io, client, io.sql.read, ['order-1', 3]);
+ * ```
+ */
+export function query<R extends QueryResultRow = QueryResultRow>(
+  io: PostgresIo,
+  c: PoolClient,
+  text: string,
+  values?: unknown[],
+) {
+  if (!io.prepared) return c.query<R>(text, values);
+  let name = io.statementNames.get(text);
+  if (name === undefined) {
+    // Named after the text (which includes the table names), so adapters sharing a pool never clash.
+    name = `xsc_${crc32(new TextEncoder().encode(text)).toString(16)}_${text.length}`;
+    io.statementNames.set(text, name);
+  }
+  return c.query<R>({ name, text, ...(values === undefined ? {} : { values }) });
+}
+
+const backoff = (io: PostgresIo, attempt: number) =>
+  pause(io.clock, backoffDelay(attempt, { minMs: io.minDelay, maxMs: io.maxDelay, jitter: true }));
+
+/**
+ * Runs `fn` on a pooled client. Connection failures before anything was sent
+ * are always retried; after sending only when `retrySent` (the statement is
+ * idempotent, or `onSentFailure` makes its retry safe).
+ *
+ * @example
+ * ```ts
+ * const result = await run(io, { key }, true, (c) => query(io, c, io.sql.list, [key]));
+ * ```
+ */
+export async function run<R>(
+  io: PostgresIo,
+  details: CheckpointErrorDetails,
+  retrySent: boolean,
+  fn: (client: PoolClient) => Promise<R>,
+  onSentFailure?: () => void,
+): Promise<R> {
+  for (let attempt = 0; ; attempt++) {
+    if (io.disposed) throw closed(details.key);
+    const last = attempt + 1 >= io.attempts;
+    let client: PoolClient;
+    try {
+      const p = await getPool(io);
+      if (io.createTable) await ensureSchema(io, p);
+      client = await p.connect();
+    } catch (error) {
+      const mapped = failure(error, details, io.server);
+      if (mapped.code === 'connection' && !last) {
+        await backoff(io, attempt);
+        continue;
+      }
+      throw mapped;
+    }
+    // A checked-out client re-emits a lost connection as an 'error' event after
+    // failing its query; unheard, that event would crash the process.
+    client.on('error', ignore);
+    try {
+      const result = await fn(client);
+      client.off('error', ignore);
+      client.release();
+      return result;
+    } catch (error) {
+      const mapped = failure(error, details, io.server);
+      client.off('error', ignore);
+      // A client whose connection failed must not go back into the pool.
+      client.release(mapped.code === 'connection' ? (error as Error) : undefined);
+      if (mapped.code === 'connection') {
+        onSentFailure?.();
+        if (retrySent && !last) {
+          await backoff(io, attempt);
+          continue;
+        }
+      }
+      throw mapped;
+    }
+  }
+}
