@@ -9,11 +9,13 @@ import { persistJournaled } from 'xstate-checkpoint/journal';
 import { assign, createMachine } from 'xstate';
 import {
   fileJournal,
+  fileJournalAdapter,
   type FileJournal,
   type JournalFileHandle,
   type JournalFileSystem,
 } from 'xstate-checkpoint/adapters/fs-journal';
 import { codeOf } from '../helpers/errors.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const entries = (from: number, to: number): JournalEntry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, bytes: new Uint8Array([from + i, 7, 7]) }));
@@ -154,6 +156,83 @@ describe('fs journal: layout', () => {
     const names = (await readdir(join(dir, keyFolderName('k')))).sort();
     expect(names.filter((n) => n.includes('.damaged-'))).toHaveLength(2);
     await reopened.dispose();
+  });
+});
+
+describe('fs journal: clock (issue 14)', () => {
+  /** node:fs/promises counting the listings of the key folder (the fencing check beside a flush). */
+  const countingFs = () => {
+    const counts = { listings: 0 };
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      readdir(path) {
+        counts.listings++;
+        return nodeFs.readdir(path);
+      },
+    };
+    return { fs, counts };
+  };
+  /** Damages the last entry of the first segment but one, so the next append sets a part aside. */
+  const damageSecondToLast = async () => {
+    const first = join(dir, keyFolderName('k'), '0000000000000001.journal');
+    const bytes = new Uint8Array(await nodeFs.readFile(first));
+    const at = bytes.length - 2 * (28 + 3) + 28;
+    bytes[at] = bytes[at]! ^ 0xff;
+    await nodeFs.writeFile(first, bytes);
+  };
+
+  it('runs the trusted lease and the names of set-aside parts on the `clock` option (a fake clock here)', async () => {
+    const clock = manualClock();
+    const { fs, counts } = countingFs();
+    const journal = fileJournal({ dir, fs, clock });
+    await journal.append('k', entries(1, 1), 0);
+    journal.trustLease('k', { epoch: 0, until: clock.now() + 1_000 });
+    const listed = counts.listings;
+    await journal.append('k', entries(2, 2), 0);
+    expect(counts.listings).toBe(listed); // under the lease by the fake clock: no listing
+    await clock.advance(1_000);
+    await journal.append('k', entries(3, 3), 0);
+    expect(counts.listings).toBe(listed + 1); // expired by the same clock: listed beside the flush
+    await journal.dispose();
+
+    await damageSecondToLast();
+    await clock.advance(123_456);
+    const reopened = fileJournal({ dir, clock });
+    await reopened.append('k', entries(2, 2), 0);
+    const names = await readdir(join(dir, keyFolderName('k')));
+    const aside = names.filter((n) => n.includes('.damaged-'));
+    expect(aside).toEqual([`0000000000000001.journal.damaged-${clock.now().toString(36)}-${aside[0]!.slice(-8)}`]);
+    await reopened.dispose();
+  });
+
+  it('keeps the deprecated `now` option working as the clock’s now()', async () => {
+    const at = 1_234_567;
+    const journal = fileJournal({ dir, now: () => at });
+    await journal.append('k', entries(1, 3), 0);
+    journal.trustLease('k', { epoch: 0, until: at + 1 });
+    await journal.dispose();
+    await damageSecondToLast();
+    const reopened = fileJournal({ dir, now: () => at });
+    await reopened.append('k', entries(2, 2), 0);
+    const names = await readdir(join(dir, keyFolderName('k')));
+    expect(names.filter((n) => n.includes('.damaged-')).map((n) => n.split('-')[1])).toEqual([at.toString(36)]);
+    await reopened.dispose();
+  });
+
+  it('fileJournalAdapter passes its `clock` to the journal (lease trust by the same fake clock)', async () => {
+    const clock = manualClock();
+    const { fs, counts } = countingFs();
+    const adapter = fileJournalAdapter({ dir, fs, clock });
+    const lease = await adapter.acquire!('k', { ttlMs: 10_000 });
+    await adapter.journal!.append('k', entries(1, 1), lease.epoch); // the first append lists the folder
+    const listed = counts.listings;
+    await adapter.journal!.append('k', entries(2, 2), lease.epoch);
+    expect(counts.listings).toBe(listed);
+    await clock.advance(10_000);
+    await adapter.journal!.append('k', entries(3, 3), lease.epoch);
+    expect(counts.listings).toBe(listed + 1);
+    await lease.release();
+    await adapter.dispose();
   });
 });
 

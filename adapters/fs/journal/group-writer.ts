@@ -173,7 +173,7 @@ export async function writeGroup(
     }
     active.size = start + frames.length;
     // Read after the write: a taker needs the lease expired, so it restores after these bytes.
-    const held = s.lease !== undefined && s.lease.epoch === epoch && io.now() < s.lease.until;
+    const held = s.lease !== undefined && s.lease.epoch === epoch && io.clock.now() < s.lease.until;
     const fence = held
       ? Promise.resolve(undefined)
       : confirmNotFenced({ fs: io.fs, dir: dirname(active.path), key }, epoch, first).then(

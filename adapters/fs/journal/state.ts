@@ -1,3 +1,4 @@
+import type { Clock } from '../../../src/clock.js';
 import { CheckpointError, isCheckpointError } from '../../../src/errors.js';
 import { errnoOf, type PublishState } from '../durable.js';
 import type { JournalFileHandle, JournalFileSystem } from './types.js';
@@ -33,17 +34,17 @@ export const noop = (): undefined => undefined;
 export const missing = (error: unknown): boolean => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
 
 /**
- * What every part of one journal shares: the file system, the clock for names
- * of set-aside parts, and the publish state of `publishFile`.
+ * What every part of one journal shares: the file system, the clock (names of
+ * set-aside parts, lease expiry), and the publish state of `publishFile`.
  *
  * @example
  * ```ts
- * const io: JournalIo = { fs, now: Date.now, publishState: { linkUnsupported: false } };
+ * const io: JournalIo = { fs, clock: systemClock, publishState: { linkUnsupported: false } };
  * ```
  */
 export interface JournalIo {
   readonly fs: JournalFileSystem;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly publishState: PublishState;
 }
 

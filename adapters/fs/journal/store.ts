@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../../src/errors.js';
 import { checkKey } from '../../../src/keys.js';
+import { adapterClock } from '../../shared/clock.js';
 import type { PublishState } from '../durable.js';
 import { keyFolderName } from '../layout.js';
 import { appendGroup } from './append.js';
@@ -57,7 +58,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
   }
   const root = options.dir;
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   const publishState: PublishState = { linkUnsupported: false };
   const states = new Map<string, KeyState>();
   let io: Promise<JournalIo> | undefined;
@@ -70,7 +71,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
       options.fs
         ? Promise.resolve(options.fs)
         : import('node:fs/promises').then((m) => m as unknown as JournalFileSystem)
-    ).then((fs) => ({ fs, now, publishState }));
+    ).then((fs) => ({ fs, clock, publishState }));
     return io;
   };
   const stateOf = (key: string): KeyState => {

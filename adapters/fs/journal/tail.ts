@@ -6,7 +6,7 @@ import { lockEpoch } from '../lock.js';
 import { readNames, scanAll, segmentsOf } from './segment.js';
 import { noop, type JournalIo, type KeyState } from './state.js';
 
-const stampOf = (io: JournalIo) => `${io.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+const stampOf = (io: JournalIo) => `${io.clock.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
 /**
  * Finds the last good entry, cuts a torn tail, sets damage aside (as

@@ -1,4 +1,5 @@
 import type { JournalStore } from '../../../src/adapter.js';
+import type { Clock } from '../../../src/clock.js';
 import type { FileHandleLike, FileSystemLike } from '../file-system.js';
 
 /**
@@ -42,7 +43,16 @@ export interface FileJournalOptions {
   readonly dir: string;
   /** The file system. @default `node:fs/promises`, imported on first use */
   readonly fs?: JournalFileSystem;
-  /** Wall clock for the names of set-aside damaged parts. @default Date.now */
+  /**
+   * Time for the names of set-aside damaged parts and for the lease that
+   * `trustLease` passes (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -61,8 +71,8 @@ export interface FileJournal extends JournalStore {
   dispose(): Promise<void>;
   /**
    * Told by `fileJournalAdapter` when this process holds the key's lock:
-   * appends with `epoch` that finish writing before `until` (this journal's
-   * `now()`) skip the listing beside their flush, because no one can take the
+   * appends with `epoch` that finish writing before `until` (by this journal's
+   * `clock`) skip the listing beside their flush, because no one can take the
    * lock over before then. `undefined` forgets it (a lock being taken or
    * released). Without it every append lists the folder.
    */
