@@ -126,6 +126,38 @@ describe('fs journal: layout', () => {
     await journal.dispose();
   });
 
+  it('truncates beside the appends: a group is acknowledged while a truncate reads a covered segment', async () => {
+    let blocked = false;
+    let reached: () => void = () => undefined;
+    const reading = new Promise<void>((resolve) => (reached = resolve));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      async readFile(path) {
+        if (blocked && path.endsWith('.journal')) {
+          reached();
+          await gate;
+        }
+        return nodeFs.readFile(path);
+      },
+    };
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 3), 0);
+    await journal.truncate('k', 3);
+    await journal.append('k', entries(4, 5), 0); // a new segment
+    blocked = true;
+    const truncated = journal.truncate('k', 5);
+    await reading; // the truncate checks what segment 1 holds, and waits there
+    await journal.append('k', entries(6, 6), 0);
+    blocked = false;
+    release();
+    await truncated;
+    expect(await segmentFiles()).toEqual(['0000000000000004.journal']);
+    expect(await seqs(journal)).toEqual([4, 5, 6]);
+    await journal.dispose();
+  });
+
   it('writes the key file the file adapter keeps beside the generations', async () => {
     const journal = fileJournal({ dir });
     await journal.append('Order/1', entries(1, 1), 0);

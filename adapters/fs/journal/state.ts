@@ -94,6 +94,10 @@ export interface Unflushed {
  */
 export interface KeyState {
   chain: Promise<unknown>;
+  /** Truncates, one after another beside the appends (see `fileJournal`). */
+  truncating: Promise<unknown>;
+  /** A truncate beside the appends removing segments: a verify waits for it. */
+  removing: Promise<void> | undefined;
   dir?: string;
   /** The tail was checked (and repaired) by this journal: `lastSeq`, `lastEpoch` and `active` are current. */
   verified: boolean;
@@ -102,7 +106,11 @@ export interface KeyState {
   lastEpoch: number;
   /** The highest lock epoch in the key folder when this journal last listed it. */
   lockEpoch: number;
-  /** Start a new segment with the next append (after a truncate), so whole old segments can go. */
+  /**
+   * Start a new segment with the next append (after a truncate), so whole old
+   * segments can go. Truncates set it beside the appends: an append reads it
+   * once, and clears it when it starts that segment.
+   */
   rollNext: boolean;
   /** Groups written to the active segment and waiting for a flush, in file order. */
   unflushed: Unflushed[];
@@ -133,6 +141,8 @@ export interface KeyState {
 export function newKeyState(): KeyState {
   return {
     chain: Promise.resolve(),
+    truncating: Promise.resolve(),
+    removing: undefined,
     verified: false,
     active: undefined,
     lastSeq: 0,

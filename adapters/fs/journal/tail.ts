@@ -121,6 +121,8 @@ export async function learnTail(
   first: number,
   epoch: number,
 ): Promise<void> {
+  // A truncate beside the appends may be removing segments: list (and verify) after it.
+  while (s.removing) await s.removing;
   const names = await readNames(io.fs, dir, key);
   if (!s.verified || (s.active && !names.includes(s.active.name))) await verify(io, s, key, dir, names);
   s.lockEpoch = lockEpoch(names);
