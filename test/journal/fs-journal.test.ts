@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -109,6 +110,36 @@ describe('fs journal: failures while appending', () => {
     await journal.append('k', entries(3, 5), 0);
     expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5]);
     await journal.dispose();
+  });
+
+  it('writes a group with writeSync while nothing is being flushed, and a full disk there is handled alike', async () => {
+    const calls = { sync: 0, fail: false };
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      writeSync(fd, buffer, offset, length) {
+        calls.sync++;
+        if (calls.fail) {
+          calls.fail = false;
+          // Part of the data reached the file before the failure, as with a full disk.
+          writeSync(fd, buffer, offset, 17);
+          throw Object.assign(new Error('ENOSPC: injected'), { code: 'ENOSPC' });
+        }
+        return writeSync(fd, buffer, offset, length);
+      },
+    };
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 2), 0); // a new segment: written through its handle
+    await journal.append('k', entries(3, 3), 0);
+    expect(calls.sync).toBe(1);
+    calls.fail = true;
+    expect(await codeOf(journal.append('k', entries(4, 6), 0))).toBe('storage-full');
+    const read = await journal.read('k', 0);
+    expect(read.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(read.torn).toBeUndefined();
+    await journal.append('k', entries(4, 6), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    await journal.dispose();
+    expect((await fileJournal({ dir }).read('k', 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 });
 

@@ -11,6 +11,12 @@ import { NAME, newKeyState, noop, type JournalIo, type KeyState } from './state.
 import { truncateBeside, truncateJournal } from './truncate.js';
 import type { FileJournal, FileJournalOptions, JournalFileSystem } from './types.js';
 
+/** `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed. */
+async function nodeJournalFileSystem(): Promise<JournalFileSystem> {
+  const [promises, sync] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
+  return { ...(promises as unknown as JournalFileSystem), writeSync: sync.writeSync };
+}
+
 /**
  * The event journal of the file store: per key, append-only segment files
  * `<first seq>.journal` in the key's folder (next to its generations), each a
@@ -70,11 +76,11 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
   const use = async (key: string): Promise<JournalIo> => {
     if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
     checkKey(key, NAME);
-    io ??= (
-      options.fs
-        ? Promise.resolve(options.fs)
-        : import('node:fs/promises').then((m) => m as unknown as JournalFileSystem)
-    ).then((fs) => ({ fs, clock, publishState }));
+    io ??= (options.fs ? Promise.resolve(options.fs) : nodeJournalFileSystem()).then((fs) => ({
+      fs,
+      clock,
+      publishState,
+    }));
     return io;
   };
   const stateOf = (key: string): KeyState => {

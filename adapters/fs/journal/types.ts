@@ -15,6 +15,8 @@ export interface JournalFileHandle extends FileHandleLike {
   truncate(length: number): Promise<void>;
   datasync(): Promise<void>;
   stat(): Promise<{ size: number }>;
+  /** The file descriptor (Node's `FileHandle.fd`), for {@link JournalFileSystem.writeSync}. */
+  readonly fd?: number;
 }
 
 /**
@@ -28,6 +30,17 @@ export interface JournalFileHandle extends FileHandleLike {
  */
 export interface JournalFileSystem extends FileSystemLike {
   open(path: string, flags: string): Promise<JournalFileHandle>;
+  /**
+   * Node's `fs.writeSync(fd, buffer, offset, length)`: writes at the end of a
+   * segment opened for appending and returns how many bytes went in. With it
+   * (and the handle's `fd`), a group written while nothing of its segment is
+   * being flushed is written at once, a copy into the page cache, instead of
+   * a round trip through the thread pool before its `fdatasync` can start;
+   * while a flush runs, groups are written through `writeFile` as before (a
+   * page under writeback may make a write wait for the disk).
+   * @default `node:fs`'s, with the default file system; none with another
+   */
+  writeSync?(fd: number, buffer: Uint8Array, offset: number, length: number): number;
 }
 
 /**
