@@ -201,7 +201,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
       );
       if (found.rows[0]?.ready) return;
       const client = await p.connect();
-      client.on('error', () => undefined);
+      client.on('error', ignore);
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`xstate-checkpoint:${t.journal}`]);
@@ -217,6 +217,8 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
+        // A pooled client lives on: one listener left per journal that made its tables piled up.
+        client.off('error', ignore);
         client.release();
       }
     })().catch((error: unknown) => {

@@ -96,6 +96,20 @@ await describePostgres('postgres journal', 'pgjournal', (env) => {
     expect(listeners).toBeLessThan(3);
   });
 
+  it('leaves no listener behind on the pooled client after journals make their tables', async () => {
+    const pool = new pg.Pool({ ...pgConfig(), max: 1 });
+    for (let i = 0; i < 12; i++) {
+      const journal = postgresJournal({ pool, schema: env.schema, table: `made${i}` });
+      await journal.append('k', [{ seq: 1, bytes: new Uint8Array([1]) }], 0);
+      await journal.dispose();
+    }
+    const client = await pool.connect();
+    const listeners = client.listenerCount('error');
+    client.release();
+    await pool.end();
+    expect(listeners).toBeLessThan(3);
+  });
+
   it('truncates beside the appends: a truncate is not queued behind an append that waits', async () => {
     const pool = new pg.Pool({ ...pgConfig(), max: 3 });
     const journal = postgresJournal({ pool, schema: env.schema, table: 'j' });
