@@ -109,7 +109,7 @@ const flushLoop = async (s: KeyState, active: Active, key: string): Promise<void
       try {
         await active.handle.datasync();
       } catch (error) {
-        failure = error ?? new Error('fdatasync failed');
+        failure = error ?? new CheckpointError('io', { key, adapter: NAME, detail: 'fdatasync failed' });
       }
       if (failure !== undefined) {
         await recover(s, active, key, failure);
