@@ -44,6 +44,8 @@ const plainString = (v: string) => v.length === 0 || v[0] !== TILDE;
 /** A number JSON writes as the codec does: finite, and not -0. */
 const plainNumber = (v: number) => Number.isFinite(v) && !(v === 0 && 1 / v < 0);
 
+const pathJson = (path: readonly string[]) => (path.length === 0 ? '[]' : JSON.stringify(path));
+
 function plainPath(path: readonly string[]): boolean {
   for (let i = 0; i < path.length; i++) {
     const part = path[i];
@@ -78,11 +80,104 @@ function plainEvent(event: EventObject): boolean {
 }
 
 /**
+ * One delivery's journal entry as {@link journalEntry} leaves it: the entry's
+ * bytes, or a string whose UTF-8 encoding they are (the default codec and a
+ * flat event of plain values), turned into bytes with the rest of its group by
+ * {@link journalEntries}.
+ */
+export type PendingEntry = Uint8Array | string;
+
+// The default codec's id with its length byte, as text: both are ASCII, so its UTF-8 is the prefix.
+const plainPrefix = prefixText(taggedJsonCodec.id);
+
+/** The codec id with its length byte as text, when its UTF-8 is that prefix (an ASCII id); else ''. */
+function prefixText(id: string): string {
+  for (let i = 0; i < id.length; i++) if (id.charCodeAt(i) > 0x7f) return '';
+  return id.length < 0x80 ? String.fromCharCode(id.length) + id : '';
+}
+
+/**
  * Encodes one delivery for the journal: the codec id (length byte + UTF-8),
  * then the codec's bytes of `[at, event, target, source?]`. With the default
- * codec and a flat event of plain values (the common case) the bytes are
- * built by `JSON.stringify` directly: the same bytes the codec writes for
- * plain data (its format is the JSON of `[value]` then), without its walk.
+ * codec and a flat event of plain values (the common case) the entry is the
+ * UTF-8 of a string built by `JSON.stringify` directly (the bytes the codec
+ * writes for plain data: its format is the JSON of `[value]` then, without its
+ * walk); it stays a string here, so a whole group is encoded at once.
+ *
+ * @example
+ * ```ts
+ * import { taggedJsonCodec } from 'xstate-checkpoint';
+ * import { journalEntry } from './journal-entry.js';
+ * const entry = journalEntry(taggedJsonCodec, Date.now(), { type: 'PAY' }, []); // a string
+ * ```
+ */
+export function journalEntry(
+  codec: Codec,
+  at: number,
+  event: EventObject,
+  target: readonly string[],
+  source?: readonly string[],
+): PendingEntry {
+  const plain =
+    codec === taggedJsonCodec &&
+    plainPrefix !== '' &&
+    plainNumber(at) &&
+    plainPath(target) &&
+    (source === undefined || plainPath(source)) &&
+    plainEvent(event);
+  // JSON.stringify([record]) piece by piece (a finite number's JSON is its String()): a third less work.
+  if (plain) {
+    const tail = source === undefined ? ']]' : `,${pathJson(source)}]]`;
+    return `${plainPrefix}[[${at},${JSON.stringify(event)},${pathJson(target)}${tail}`;
+  }
+  const record = source === undefined ? [at, event, target] : [at, event, target, source];
+  const prefix = prefixOf(codec.id);
+  const payload = codec.encode(record);
+  const out = new Uint8Array(prefix.length + payload.length);
+  out.set(prefix, 0);
+  out.set(payload, prefix.length);
+  return out;
+}
+
+/**
+ * Numbers a group of {@link journalEntry} results from `firstSeq` on. The
+ * strings among them are encoded as UTF-8 in one call (then copied out, so
+ * each entry owns its buffer, as stores may keep it whole); a group with a
+ * character outside ASCII encodes its strings one by one instead.
+ *
+ * @example
+ * ```ts
+ * import { taggedJsonCodec } from 'xstate-checkpoint';
+ * import { journalEntries, journalEntry } from './journal-entry.js';
+ * const group = journalEntries(1, [journalEntry(taggedJsonCodec, 0, { type: 'A' }, [])]); // [{ seq: 1, bytes }]
+ * ```
+ */
+export function journalEntries(firstSeq: number, pending: readonly PendingEntry[]): JournalEntry[] {
+  let text = '';
+  for (const p of pending) if (typeof p === 'string') text += p;
+  let ascii: Uint8Array | undefined;
+  if (text.length > 0) {
+    ascii = new Uint8Array(text.length);
+    // Sized at one byte per unit: any character outside ASCII needs more, so not all of it is read.
+    if (utf8.encodeInto(text, ascii).read !== text.length) ascii = undefined;
+  }
+  const entries: JournalEntry[] = new Array<JournalEntry>(pending.length);
+  let at = 0;
+  for (let i = 0; i < pending.length; i++) {
+    const p = pending[i]!;
+    let bytes: Uint8Array;
+    if (typeof p !== 'string') bytes = p;
+    else if (ascii) bytes = ascii.slice(at, (at += p.length));
+    else bytes = utf8.encode(p);
+    entries[i] = { seq: firstSeq + i, bytes };
+  }
+  return entries;
+}
+
+/**
+ * Encodes one delivery for the journal: the codec id (length byte + UTF-8),
+ * then the codec's bytes of `[at, event, target, source?]` (see
+ * {@link journalEntry}, of which these are the bytes).
  *
  * @example
  * ```ts
@@ -98,29 +193,50 @@ export function encodeJournaledEvent(
   target: readonly string[],
   source?: readonly string[],
 ): Uint8Array {
-  const record = source === undefined ? [at, event, target] : [at, event, target, source];
-  const prefix = prefixOf(codec.id);
-  const plain =
-    codec === taggedJsonCodec &&
-    plainNumber(at) &&
-    plainPath(target) &&
-    (source === undefined || plainPath(source)) &&
-    plainEvent(event);
-  if (plain) {
-    const text = JSON.stringify([record]);
-    // Sized for ASCII (one byte per unit); any other character needs more bytes, so it does not fit.
-    const out = new Uint8Array(prefix.length + text.length);
-    out.set(prefix, 0);
-    if (utf8.encodeInto(text, out.subarray(prefix.length)).read === text.length) return out;
-  }
-  const payload = plain ? utf8.encode(JSON.stringify([record])) : codec.encode(record);
-  const out = new Uint8Array(prefix.length + payload.length);
-  out.set(prefix, 0);
-  out.set(payload, prefix.length);
-  return out;
+  const entry = journalEntry(codec, at, event, target, source);
+  return typeof entry === 'string' ? utf8.encode(entry) : entry;
 }
 
-const isPath = (p: unknown): p is string[] => Array.isArray(p) && p.every((x) => typeof x === 'string');
+function isPath(p: unknown): p is string[] {
+  if (!Array.isArray(p)) return false;
+  for (let i = 0; i < p.length; i++) if (typeof p[i] !== 'string') return false;
+  return true;
+}
+
+const bad = (seq: number, detail: string) => new CheckpointError('decode', { seq, detail });
+
+/** The codec among `codecs` whose id the entry starts with, compared as bytes (the first of them, as by id). */
+function codecFor(bytes: Uint8Array, codecs: readonly Codec[]): Codec | undefined {
+  for (let c = 0; c < codecs.length; c++) {
+    const codec = codecs[c]!;
+    let prefix: Uint8Array;
+    try {
+      prefix = prefixOf(codec.id);
+    } catch {
+      continue; // an id over 255 bytes is never written, so never found
+    }
+    if (bytes.length < prefix.length) continue;
+    let i = 0;
+    while (i < prefix.length && bytes[i] === prefix[i]) i++;
+    if (i === prefix.length) return codec;
+  }
+  return undefined;
+}
+
+/** Why no codec matched: the id unreadable, or not configured (as the entry spells it). */
+function unknownCodec(entry: JournalEntry): CheckpointError {
+  const { bytes } = entry;
+  const idLength = bytes[0];
+  if (idLength === undefined || bytes.length < 1 + idLength)
+    return bad(entry.seq, 'journal entry is shorter than its codec id');
+  let id: string;
+  try {
+    id = utf8Decoder.decode(bytes.subarray(1, 1 + idLength));
+  } catch (cause) {
+    return new CheckpointError('decode', { seq: entry.seq, detail: 'journal entry codec id is not UTF-8', cause });
+  }
+  return bad(entry.seq, `journal entry codec "${id}" is not configured; pass it in the codec or readCodecs option`);
+}
 
 /**
  * Decodes a journal entry written by {@link encodeJournaledEvent} with one of
@@ -139,25 +255,21 @@ export function decodeJournaledEvent(
   codecs: readonly Codec[],
   limits?: DecodeLimits,
 ): JournaledEvent {
-  const bad = (detail: string) => new CheckpointError('decode', { seq: entry.seq, detail });
-  const { bytes } = entry;
-  const idLength = bytes[0];
-  if (idLength === undefined || bytes.length < 1 + idLength) throw bad('journal entry is shorter than its codec id');
-  let id: string;
-  try {
-    id = utf8Decoder.decode(bytes.subarray(1, 1 + idLength));
-  } catch (cause) {
-    throw new CheckpointError('decode', { seq: entry.seq, detail: 'journal entry codec id is not UTF-8', cause });
-  }
-  const codec = codecs.find((c) => c.id === id);
-  if (!codec) throw bad(`journal entry codec "${id}" is not configured; pass it in the codec or readCodecs option`);
-  const value = codec.decode(bytes.subarray(1 + idLength), limits);
-  if (!Array.isArray(value) || value.length < 3 || value.length > 4) throw bad('journal entry is not an event record');
-  const [at, event, target, source] = value as unknown[];
-  const e = event as Record<string, unknown> | null;
-  if (typeof at !== 'number' || typeof e !== 'object' || e === null || typeof e['type'] !== 'string') {
-    throw bad('journal entry has no event');
-  }
-  if (!isPath(target) || (source !== undefined && !isPath(source))) throw bad('journal entry has a malformed path');
-  return { seq: entry.seq, at, event: event as EventObject, target, source };
+  const { bytes, seq } = entry;
+  // Matched as bytes: a replay decodes thousands of entries, all with one of a few ids.
+  const codec = codecFor(bytes, codecs);
+  if (!codec) throw unknownCodec(entry);
+  const value = codec.decode(bytes.subarray(1 + bytes[0]!), limits);
+  if (!Array.isArray(value) || value.length < 3 || value.length > 4)
+    throw bad(seq, 'journal entry is not an event record');
+  const at: unknown = value[0];
+  const event: unknown = value[1];
+  const target: unknown = value[2];
+  const source: unknown = value[3];
+  if (typeof at !== 'number' || typeof event !== 'object' || event === null)
+    throw bad(seq, 'journal entry has no event');
+  if (typeof (event as Record<string, unknown>)['type'] !== 'string') throw bad(seq, 'journal entry has no event');
+  if (!isPath(target) || (source !== undefined && !isPath(source)))
+    throw bad(seq, 'journal entry has a malformed path');
+  return { seq, at, event: event as EventObject, target, source };
 }

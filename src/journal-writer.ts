@@ -2,6 +2,7 @@ import type { JournalEntry, JournalStore } from './adapter.js';
 import { backoffDelay } from './backoff.js';
 import type { Clock, TimerHandle } from './clock.js';
 import { CheckpointError, toCheckpointError, type CheckpointErrorCode } from './errors.js';
+import { journalEntries, type PendingEntry } from './journal-entry.js';
 
 /** Options of {@link JournalWriter}. */
 export interface JournalWriterOptions {
@@ -23,9 +24,21 @@ export interface JournalWriterOptions {
 }
 
 interface Waiter {
-  readonly seq: number;
+  /** Resolved once this entry is durable (raised while the waiter is the batch's, see `JournalWriter.batch`). */
+  seq: number;
+  readonly promise: Promise<void>;
   readonly resolve: () => void;
   readonly reject: (error: CheckpointError) => void;
+}
+
+function waiterFor(seq: number): Waiter {
+  let resolve: () => void = () => undefined;
+  let reject: (error: CheckpointError) => void = () => undefined;
+  const promise = new Promise<void>((yes, no) => {
+    resolve = yes;
+    reject = no;
+  });
+  return { seq, promise, resolve, reject };
 }
 
 // Failures that retrying cannot fix: another writer owns the key, or the call itself is wrong.
@@ -37,6 +50,9 @@ const FATAL: ReadonlySet<CheckpointErrorCode> = new Set([
   'invalid-option',
   'encode',
 ]);
+
+// How many due appends quietTurn() lets go first before it resolves anyway.
+const QUIET_TURN_TRIES = 4;
 
 const g = globalThis as { setImmediate?: (fn: () => void) => unknown; MessageChannel?: typeof MessageChannel };
 /**
@@ -91,8 +107,16 @@ export class JournalWriter {
   private readonly o: JournalWriterOptions;
   private next: number;
   private durable: number;
-  private pending: JournalEntry[] = [];
+  /** Entries recorded and not handed to the store yet: seqs `pendingFirst` to `next - 1`. */
+  private pending: PendingEntry[] = [];
+  private pendingFirst: number;
   private waiters: Waiter[] = [];
+  /**
+   * The waiter every acknowledgement of a pending entry shares: they all go
+   * in the next group, so the group's durability resolves them at once
+   * (one promise per group instead of one per event).
+   */
+  private batch: Waiter | undefined;
   /** Groups handed to the store and not settled yet, in order. */
   private inflight: JournalEntry[][] = [];
   /** Groups of this round that failed, kept until every group in flight has settled. */
@@ -108,6 +132,7 @@ export class JournalWriter {
   constructor(options: JournalWriterOptions) {
     this.o = options;
     this.next = options.firstSeq;
+    this.pendingFirst = options.firstSeq;
     this.durable = options.firstSeq - 1;
   }
 
@@ -126,10 +151,13 @@ export class JournalWriter {
     return this.stopped;
   }
 
-  /** Numbers an entry and queues it for the next append. Synchronous and cheap. */
-  record(bytes: Uint8Array): number {
+  /**
+   * Numbers an entry and queues it for the next append (a string is the entry's
+   * UTF-8, encoded with its group: see `journalEntry`). Synchronous and cheap.
+   */
+  record(entry: PendingEntry): number {
     const seq = this.next++;
-    this.pending.push({ seq, bytes });
+    this.pending.push(entry);
     this.kick();
     return seq;
   }
@@ -138,20 +166,48 @@ export class JournalWriter {
   whenDurable(seq: number): Promise<void> {
     if (seq <= this.durable) return Promise.resolve();
     if (this.stopped) return Promise.reject(this.stopped);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ seq, resolve, reject });
-      // close() with failed appends: try again at once instead of after the backoff.
-      if (this.closing && this.retryTimer !== undefined) {
-        this.o.clock.clearTimeout(this.retryTimer);
-        this.retryTimer = undefined;
-        this.kick();
+    // close() with failed appends: try again at once instead of after the backoff.
+    if (this.closing && this.retryTimer !== undefined) {
+      this.o.clock.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+      this.kick();
+    }
+    if (seq >= this.pendingFirst) {
+      if (this.batch) {
+        this.batch.seq = Math.max(this.batch.seq, seq);
+        return this.batch.promise;
       }
-    });
+      this.batch = waiterFor(seq);
+      this.waiters.push(this.batch);
+      return this.batch.promise;
+    }
+    // An entry already handed to the store: a waiter of its own.
+    const waiter = waiterFor(seq);
+    this.waiters.push(waiter);
+    return waiter.promise;
   }
 
   /** Resolves when everything recorded so far is durable. */
   flush(): Promise<void> {
     return this.whenDurable(this.lastSeq);
+  }
+
+  /**
+   * Resolves on a later turn, behind the start of the next append when one is
+   * due (recorded entries waiting for their turn): background work that
+   * awaits this between slices yields to the group commit, so it runs while
+   * the store works instead of before a group is handed to it. It waits
+   * behind a few appends at most, so it always goes on.
+   */
+  quietTurn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let behind = 0;
+      const turn = () => {
+        if (this.scheduled && behind++ < QUIET_TURN_TRIES) nextTurn(turn);
+        else resolve();
+      };
+      nextTurn(turn);
+    });
   }
 
   /** Holds appends until `until` settles (e.g. the first snapshot generation is written). */
@@ -172,6 +228,7 @@ export class JournalWriter {
     if (!this.stopped) this.stopped = error;
     if (this.retryTimer !== undefined) this.o.clock.clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
+    this.batch = undefined;
     for (const w of this.waiters.splice(0)) w.reject(this.stopped);
   }
 
@@ -202,8 +259,11 @@ export class JournalWriter {
   private run(): void {
     this.scheduled = false;
     if (this.busy() || this.pending.length === 0 || this.stopped || this.gate) return;
-    const group = this.pending;
+    const group = journalEntries(this.pendingFirst, this.pending);
     this.pending = [];
+    this.pendingFirst = this.next;
+    // Later acknowledgements wait for a later group.
+    this.batch = undefined;
     this.inflight.push(group);
     let call: Promise<void>;
     try {
@@ -229,9 +289,13 @@ export class JournalWriter {
     }
     if (this.failedGroups.length === 0) this.failures = 0;
     this.durable = group[group.length - 1]!.seq;
-    let i = 0;
-    while (i < this.waiters.length && this.waiters[i]!.seq <= this.durable) this.waiters[i++]!.resolve();
-    if (i > 0) this.waiters.splice(0, i);
+    // A few waiters at most (one per group, and flushes): not kept in order.
+    const waiting: Waiter[] = [];
+    for (const w of this.waiters) {
+      if (w.seq <= this.durable) w.resolve();
+      else waiting.push(w);
+    }
+    this.waiters = waiting;
     this.o.onDurable?.(group);
     if (this.failedGroups.length > 0) {
       if (this.inflight.length === 0) this.endRound();
@@ -255,7 +319,10 @@ export class JournalWriter {
     const groups = this.failedGroups.sort((a, b) => a[0]!.seq - b[0]!.seq);
     this.failedGroups = [];
     const first = groups[0]!;
-    this.pending = groups.flat().concat(this.pending);
+    const again: PendingEntry[] = [];
+    for (const g of groups) for (const e of g) again.push(e.bytes);
+    this.pending = again.concat(this.pending);
+    this.pendingFirst = first[0]!.seq;
     this.failures++;
     const error = toCheckpointError(this.lastFailure, 'io', {
       key: this.o.key,

@@ -11,7 +11,9 @@ export type { FileJournal, FileJournalOptions, JournalFileHandle, JournalFileSys
 
 /**
  * {@link fileAdapter} with its {@link fileJournal}: the file store for journal
- * mode. `dispose()` closes both.
+ * mode. Both run on the one `clock` option (leases, lock waits, quarantine
+ * timestamps, the journal's trusted lease and set-aside names). `dispose()`
+ * closes both.
  *
  * @example
  * ```ts
@@ -26,11 +28,7 @@ export type { FileJournal, FileJournalOptions, JournalFileHandle, JournalFileSys
 export function fileJournalAdapter(options: FileAdapterOptions & Pick<FileJournalOptions, 'fs'>): CheckpointAdapter {
   const files = fileAdapter(options);
   const clock = adapterClock(options);
-  const journal = fileJournal({
-    dir: options.dir,
-    ...(options.fs ? { fs: options.fs } : {}),
-    now: clock.now,
-  });
+  const journal = fileJournal({ dir: options.dir, ...(options.fs ? { fs: options.fs } : {}), clock });
   const acquire = files.acquire!.bind(files);
   return {
     ...files,

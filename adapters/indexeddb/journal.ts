@@ -44,6 +44,14 @@ const ENTRIES = 'entries';
 const META = 'meta';
 const ASIDE = 'aside';
 const STORES = [ENTRIES, META, ASIDE];
+// The scopes of the calls that touch fewer stores (an append sets nothing aside without damage).
+const APPEND_STORES = [ENTRIES, META];
+const ENTRY_STORE = [ENTRIES];
+const META_STORE = [META];
+
+/** The bytes in a buffer of their own: a view of a larger one would be stored with all of it. */
+const ownBuffer = (bytes: Uint8Array): Uint8Array =>
+  bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 
 /**
  * The event journal in IndexedDB, in a database of its own: entries keyed
@@ -116,10 +124,12 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
   };
 
   /**
-   * Runs `body` in one transaction over the journal's stores; resolves with
-   * its result on `complete`. `abort(error)` undoes everything the body did.
+   * Runs `body` in one transaction over `stores` (only those it touches: a
+   * smaller scope is less work per transaction); resolves with its result on
+   * `complete`. `abort(error)` undoes everything the body did.
    */
   const run = async <T>(
+    stores: readonly string[],
     mode: IDBTransactionMode,
     key: string,
     body: (tx: IDBTransaction, abort: (error: CheckpointError) => void) => () => T,
@@ -131,7 +141,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
       let failure: CheckpointError | undefined;
       try {
         const db = await connection.get();
-        const tx = db.transaction(STORES, mode, { durability });
+        const tx = db.transaction(stores as string[], mode, { durability });
         const abort = (error: CheckpointError) => {
           failure = error;
           tx.abort();
@@ -171,6 +181,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
       const first = entries[0]!.seq;
       const cut = damagedAfter.get(key);
       await run(
+        cut === undefined ? APPEND_STORES : STORES,
         'readwrite',
         key,
         (tx, abort) => {
@@ -196,7 +207,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
           };
           const putAll = () => {
             for (const e of entries) {
-              const stored: Stored = { epoch, crc: crc32(e.bytes), bytes: e.bytes.slice() };
+              const stored: Stored = { epoch, crc: crc32(e.bytes), bytes: ownBuffer(e.bytes) };
               store.put(stored, [key, e.seq]);
             }
             // Not refused means epoch >= the stored one: it is the key's epoch from now on.
@@ -236,7 +247,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
       );
     },
     read(key, afterSeq) {
-      return run('readonly', key, (tx, abort) => {
+      return run(ENTRY_STORE, 'readonly', key, (tx, abort) => {
         const entries: JournalEntry[] = [];
         let last = afterSeq;
         let corrupt: { seq: number; bytes: number } | undefined;
@@ -264,13 +275,13 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
       });
     },
     truncate(key, uptoSeq) {
-      return run('readwrite', key, (tx) => {
+      return run(ENTRY_STORE, 'readwrite', key, (tx) => {
         tx.objectStore(ENTRIES).delete(range(key, Number.NEGATIVE_INFINITY, uptoSeq, false));
         return () => undefined;
       });
     },
     fence(key, epoch) {
-      return run('readwrite', key, (tx, abort) => {
+      return run(META_STORE, 'readwrite', key, (tx, abort) => {
         const meta = tx.objectStore(META);
         on(meta.get(key), abort, key, (value: Meta | undefined) => {
           const m: Meta = value ?? { last: 0, epoch: 0 };

@@ -97,7 +97,9 @@ function tableNames(options: Pick<PostgresJournalOptions, 'table' | 'schema'>) {
  * row under a share lock (a concurrent `acquire` waits for it, or it for the
  * `acquire`) and refuses an older epoch with `fenced`, a sequence at or below
  * the last stored one with `conflict`. Re-sending an append whose reply was
- * lost succeeds when its rows are there with the same checksums.
+ * lost succeeds when its rows are there with the same checksums. A truncate
+ * (one `DELETE`) runs beside the key's appends, so a compaction holds up no
+ * group.
  *
  * `read` verifies each row's checksum and stops at the first bad one; the
  * next append moves the rows from there on into `<table>_journal_aside`
@@ -121,6 +123,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
   // Keys whose read found a damaged row: the next append moves the rows from there on aside.
   const damagedAfter = new Map<string, number>();
   const chains = new Map<string, Promise<unknown>>();
+  const truncations = new Map<string, Promise<unknown>>();
 
   const sql = {
     append: `WITH head AS (SELECT epoch FROM ${t.heads} WHERE key = $1 FOR SHARE),
@@ -198,7 +201,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
       );
       if (found.rows[0]?.ready) return;
       const client = await p.connect();
-      client.on('error', () => undefined);
+      client.on('error', ignore);
       try {
         await client.query('BEGIN');
         await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`xstate-checkpoint:${t.journal}`]);
@@ -214,6 +217,8 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
         await client.query('ROLLBACK').catch(() => undefined);
         throw error;
       } finally {
+        // A pooled client lives on: one listener left per journal that made its tables piled up.
+        client.off('error', ignore);
         client.release();
       }
     })().catch((error: unknown) => {
@@ -247,16 +252,17 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     }
   };
 
-  /** Calls for one key run one after another, in call order. */
-  const serial = <R>(key: string, fn: () => Promise<R>): Promise<R> => {
-    const result = (chains.get(key) ?? Promise.resolve()).then(fn);
+  /** Calls for one key (in `queues`) run one after another, in call order. */
+  const serialIn = <R>(queues: Map<string, Promise<unknown>>, key: string, fn: () => Promise<R>): Promise<R> => {
+    const result = (queues.get(key) ?? Promise.resolve()).then(fn);
     const tail = result.catch(() => undefined);
-    chains.set(key, tail);
+    queues.set(key, tail);
     void tail.then(() => {
-      if (chains.get(key) === tail) chains.delete(key);
+      if (queues.get(key) === tail) queues.delete(key);
     });
     return result;
   };
+  const serial = <R>(key: string, fn: () => Promise<R>): Promise<R> => serialIn(chains, key, fn);
 
   return {
     append: (key, entries, epoch) =>
@@ -328,8 +334,11 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
           }
         }),
       ),
+    // Beside the key's appends and reads (in order among themselves): the DELETE never touches a row
+    // an append writes, and each statement sees the rows before or after it whole, so a compaction's
+    // truncate holds up no group behind it.
     truncate: (key, uptoSeq) =>
-      serial(key, () =>
+      serialIn(truncations, key, () =>
         withClient(key, 'truncate the journal', async (c) => {
           await query(c, sql.truncate, [key, uptoSeq]);
         }),
@@ -337,7 +346,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     async dispose() {
       if (disposed) return;
       disposed = true;
-      await Promise.all([...chains.values()]);
+      await Promise.all([...chains.values(), ...truncations.values()]);
       await ownPool?.end().catch(() => undefined);
     },
   };

@@ -40,7 +40,12 @@ import { pgConfig, postgresAvailable, randomSuffix } from '../server/support.js'
 // group per durable call (fs: write + fdatasync of the same frames; PostgreSQL:
 // one multi-row INSERT; IndexedDB: one readwrite transaction). The same groups
 // also go through the journal store alone, so the adapter's own share shows
-// apart from XState's transition and the codec. Every round runs all sides.
+// apart from XState's transition and the codec. The ceiling is the same closed
+// loop with no journal at all: bare XState `actor.send`, `JSON.stringify` of the
+// event, and the store's raw durable call per group (groups formed as a group
+// commit forms them: what arrived while the previous call was in flight), which
+// is what a journal with zero overhead of its own would reach. Every round runs
+// all sides.
 
 const machine = createMachine({
   id: 'counter',
@@ -219,12 +224,86 @@ interface FloorSide {
   raw(groups: readonly Group[]): Promise<number>;
   /** The same groups through the journal store alone. */
   store(groups: readonly Group[]): Promise<number>;
+  /** The closed loop with bare XState and the raw durable call (see {@link ceilingLoop}). */
+  ceiling(senders: number, events: number): Promise<{ rate: number; perGroup: number }>;
 }
+
+const utf8 = new TextEncoder();
+
+/**
+ * The ceiling of any journal on a store: `senders` closed loops over a bare
+ * actor, each sending, stringifying its event and awaiting a group commit that
+ * hands what arrived meanwhile to `commit` (the store's raw durable call), one
+ * call in flight; the turn after each call lets every woken sender queue its
+ * next event first, as the journal's writer does. The first call is untimed.
+ */
+async function ceilingLoop(
+  senders: number,
+  events: number,
+  commit: (payloads: readonly Uint8Array[], firstSeq: number) => Promise<void>,
+): Promise<{ rate: number; perGroup: number }> {
+  const actor = createActor(machine).start();
+  await commit([utf8.encode(JSON.stringify(INC))], 1);
+  let seq = 1;
+  let pending: Uint8Array[] = [];
+  let waiters: Array<() => void> = [];
+  let busy = false;
+  let groups = 0;
+  const run = async () => {
+    while (pending.length > 0) {
+      const payloads = pending;
+      const woken = waiters;
+      pending = [];
+      waiters = [];
+      await commit(payloads, seq + 1);
+      seq += payloads.length;
+      groups++;
+      for (const wake of woken) wake();
+      await tick();
+    }
+    busy = false;
+  };
+  const rate = await load(events, senders, () => {
+    actor.send(INC);
+    pending.push(utf8.encode(JSON.stringify(INC)));
+    const acknowledged = new Promise<void>((resolve) => waiters.push(resolve));
+    if (!busy) {
+      busy = true;
+      setImmediate(() => void run());
+    }
+    return acknowledged;
+  });
+  actor.stop();
+  return { rate, perGroup: events / groups };
+}
+
+const concatBytes = (parts: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+};
 
 const fsFloor: FloorSide = {
   journal: (senders, events) => journaledOn(fileJournalAdapter({ dir: freshDir() }), events, senders),
   raw: rawFrames,
   store: (groups) => storeOnly(fileJournal({ dir: freshDir() }), groups, 'k'),
+  async ceiling(senders, events) {
+    const dir = freshDir();
+    await mkdir(dir, { recursive: true });
+    const handle = await open(join(dir, 'ceiling.log'), 'a');
+    try {
+      return await ceilingLoop(senders, events, async (payloads) => {
+        await handle.writeFile(concatBytes(payloads));
+        await handle.datasync();
+      });
+    } finally {
+      await handle.close();
+    }
+  },
 };
 
 async function postgresFloor(): Promise<{ side: FloorSide; close(): Promise<void> } | undefined> {
@@ -249,6 +328,13 @@ async function postgresFloor(): Promise<{ side: FloorSide; close(): Promise<void
       return ((eventsIn(groups) - groups[0]!.entries.length) / (performance.now() - t0)) * 1000;
     },
     store: (groups) => storeOnly(postgresJournal({ pool, schema, table: `t${++run}` }), groups, 'k'),
+    ceiling(senders, events) {
+      const key = `ceiling-${++run}`;
+      return ceilingLoop(senders, events, async (payloads, firstSeq) => {
+        const seqs = payloads.map((_, i) => firstSeq + i);
+        await pool.query(insert, [key, seqs, 0, payloads.map((p) => Buffer.from(p))]);
+      });
+    },
   };
   return {
     side,
@@ -300,6 +386,16 @@ function indexedDbFloor(): FloorSide {
     },
     store: (groups) =>
       storeOnly(indexedDbJournal({ dbName: `s${++run}`, indexedDB: factory, keyRange: IDBKeyRange }), groups, 'k'),
+    async ceiling(senders, events) {
+      const db = await open(`ceiling${++run}`);
+      try {
+        return await ceilingLoop(senders, events, (payloads, firstSeq) =>
+          put(db, 'k', { epoch: 0, entries: payloads.map((bytes, i) => ({ seq: firstSeq + i, bytes })) }),
+        );
+      } finally {
+        db.close();
+      }
+    },
   };
 }
 
@@ -314,7 +410,10 @@ async function groupCommit(sides: Record<string, FloorSide>, rounds: number) {
     { senders: 8, events: 1600 },
     { senders: 64, events: 6400 },
   ];
-  const samples = new Map<string, { journal: number[]; raw: number[]; store: number[]; group: number[] }>();
+  const samples = new Map<
+    string,
+    { journal: number[]; raw: number[]; store: number[]; ceiling: number[]; group: number[]; ceilingGroup: number[] }
+  >();
   for (let round = -1; round < rounds; round++) {
     for (const [name, side] of Object.entries(sides)) {
       for (const { senders, events } of loads) {
@@ -322,13 +421,16 @@ async function groupCommit(sides: Record<string, FloorSide>, rounds: number) {
         const j = await side.journal(senders, events);
         const raw = await side.raw(j.groups);
         const store = await side.store(j.groups);
+        const ceiling = await side.ceiling(senders, events);
         if (round < 0) continue; // warm-up
-        const s = samples.get(id) ?? { journal: [], raw: [], store: [], group: [] };
+        const s = samples.get(id) ?? { journal: [], raw: [], store: [], ceiling: [], group: [], ceilingGroup: [] };
         samples.set(id, s);
         s.journal.push(j.rate);
         s.raw.push(raw);
         s.store.push(store);
+        s.ceiling.push(ceiling.rate);
         s.group.push(eventsIn(j.groups) / j.groups.length);
+        s.ceilingGroup.push(ceiling.perGroup);
       }
     }
   }
@@ -345,6 +447,11 @@ async function groupCommit(sides: Record<string, FloorSide>, rounds: number) {
     baselinePerSecond: Math.round(median(s.raw)),
     ratio: median(s.journal.map((j, i) => j / s.raw[i]!)),
     storeOnlyRatio: median(s.store.map((x, i) => x / s.raw[i]!)),
+    // Bare XState + JSON.stringify + the same raw call per group: no journal can pass it.
+    ceilingPerSecond: Math.round(median(s.ceiling)),
+    ceilingEventsPerGroup: median(s.ceilingGroup),
+    ceilingRatio: median(s.ceiling.map((c, i) => c / s.raw[i]!)),
+    journalVsCeiling: median(s.journal.map((j, i) => j / s.ceiling[i]!)),
     targetRatio: 0.8,
     met: median(s.journal.map((j, i) => j / s.raw[i]!)) >= 0.8,
   }));
@@ -471,7 +578,8 @@ afterAll(async () => {
       for (const r of rows) {
         console.log(
           `  ${r.metric.padEnd(36)} ${String(r.journalPerSecond).padStart(7)} ev/s vs ${String(r.baselinePerSecond).padStart(7)} raw: ` +
-            `${r.ratio.toFixed(2)}x (store alone ${r.storeOnlyRatio.toFixed(2)}x), ${r.eventsPerGroup.toFixed(1)} events/group`,
+            `${r.ratio.toFixed(2)}x (store alone ${r.storeOnlyRatio.toFixed(2)}x, ceiling ${r.ceilingRatio.toFixed(2)}x, ` +
+            `journal/ceiling ${r.journalVsCeiling.toFixed(2)}x), ${r.eventsPerGroup.toFixed(1)} events/group`,
         );
       }
       if (!pgSide) console.log('  postgres: skipped (no server at 127.0.0.1:5432)');

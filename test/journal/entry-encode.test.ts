@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { EventObject } from 'xstate';
 import { taggedJsonCodec, type Codec } from 'xstate-checkpoint';
 import { decodeJournaledEvent, encodeJournaledEvent } from 'xstate-checkpoint/journal';
+import { journalEntries, journalEntry } from '../../src/journal-entry.js';
 
 // encodeJournaledEvent writes flat plain events with JSON.stringify instead of the
 // codec's walk. The bytes must be the codec's, byte for byte: a copy of the codec
@@ -66,5 +67,35 @@ describe('encodeJournaledEvent', () => {
       target: ['c'],
       source: ['p'],
     });
+  });
+});
+
+describe('journalEntries (one UTF-8 encoding per group)', () => {
+  const one = (event: AnyEvent, target: readonly string[], source?: readonly string[]) =>
+    journalEntry(taggedJsonCodec, 1_700_000_000_000, event, target, source);
+  const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+
+  it('numbers a group from its first seq, each entry with the bytes encodeJournaledEvent writes', () => {
+    const asciiOnly = events.filter((e) => e.type !== 'UNI' && e.type !== 'QUOTE');
+    for (const group of [events, asciiOnly]) {
+      const pending = group.flatMap((e) => paths.map(([target, source]) => one(e, target, source)));
+      expect(pending.some((p) => typeof p === 'string')).toBe(true);
+      expect(pending.some((p) => typeof p !== 'string')).toBe(true); // the codec's path, mixed in
+      const entries = journalEntries(41, pending);
+      const expected = group.flatMap((e) =>
+        paths.map(([target, source]) => encodeJournaledEvent(viaCodec, 1_700_000_000_000, e, target, source)),
+      );
+      expect(entries.map((e) => e.seq)).toEqual(expected.map((_, i) => 41 + i));
+      expect(entries.map((e) => hex(e.bytes))).toEqual(expected.map(hex));
+    }
+  });
+
+  it('gives every entry a buffer of its own (a store may keep the whole buffer)', () => {
+    const entries = journalEntries(1, [one({ type: 'A' }, []), one({ type: 'B', n: 2 }, ['c'])]);
+    for (const e of entries) {
+      expect(e.bytes.byteOffset).toBe(0);
+      expect(e.bytes.buffer.byteLength).toBe(e.bytes.length);
+    }
+    expect(journalEntries(1, [])).toEqual([]);
   });
 });

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import * as nodeFs from 'node:fs/promises';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,11 +10,13 @@ import { persistJournaled } from 'xstate-checkpoint/journal';
 import { assign, createMachine } from 'xstate';
 import {
   fileJournal,
+  fileJournalAdapter,
   type FileJournal,
   type JournalFileHandle,
   type JournalFileSystem,
 } from 'xstate-checkpoint/adapters/fs-journal';
 import { codeOf } from '../helpers/errors.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const entries = (from: number, to: number): JournalEntry[] =>
   Array.from({ length: to - from + 1 }, (_, i) => ({ seq: from + i, bytes: new Uint8Array([from + i, 7, 7]) }));
@@ -108,6 +111,36 @@ describe('fs journal: failures while appending', () => {
     expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5]);
     await journal.dispose();
   });
+
+  it('writes a group with writeSync while nothing is being flushed, and a full disk there is handled alike', async () => {
+    const calls = { sync: 0, fail: false };
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      writeSync(fd, buffer, offset, length) {
+        calls.sync++;
+        if (calls.fail) {
+          calls.fail = false;
+          // Part of the data reached the file before the failure, as with a full disk.
+          writeSync(fd, buffer, offset, 17);
+          throw Object.assign(new Error('ENOSPC: injected'), { code: 'ENOSPC' });
+        }
+        return writeSync(fd, buffer, offset, length);
+      },
+    };
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 2), 0); // a new segment: written through its handle
+    await journal.append('k', entries(3, 3), 0);
+    expect(calls.sync).toBe(1);
+    calls.fail = true;
+    expect(await codeOf(journal.append('k', entries(4, 6), 0))).toBe('storage-full');
+    const read = await journal.read('k', 0);
+    expect(read.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
+    expect(read.torn).toBeUndefined();
+    await journal.append('k', entries(4, 6), 0);
+    expect(await seqs(journal)).toEqual([1, 2, 3, 4, 5, 6]);
+    await journal.dispose();
+    expect((await fileJournal({ dir }).read('k', 0)).entries.map((e) => e.seq)).toEqual([1, 2, 3, 4, 5, 6]);
+  });
 });
 
 describe('fs journal: layout', () => {
@@ -121,6 +154,38 @@ describe('fs journal: layout', () => {
     await journal.truncate('k', 7);
     expect(await segmentFiles()).toEqual(['0000000000000006.journal']);
     expect(await seqs(journal, 7)).toEqual([8]);
+    await journal.dispose();
+  });
+
+  it('truncates beside the appends: a group is acknowledged while a truncate reads a covered segment', async () => {
+    let blocked = false;
+    let reached: () => void = () => undefined;
+    const reading = new Promise<void>((resolve) => (reached = resolve));
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      async readFile(path) {
+        if (blocked && path.endsWith('.journal')) {
+          reached();
+          await gate;
+        }
+        return nodeFs.readFile(path);
+      },
+    };
+    const journal = fileJournal({ dir, fs });
+    await journal.append('k', entries(1, 3), 0);
+    await journal.truncate('k', 3);
+    await journal.append('k', entries(4, 5), 0); // a new segment
+    blocked = true;
+    const truncated = journal.truncate('k', 5);
+    await reading; // the truncate checks what segment 1 holds, and waits there
+    await journal.append('k', entries(6, 6), 0);
+    blocked = false;
+    release();
+    await truncated;
+    expect(await segmentFiles()).toEqual(['0000000000000004.journal']);
+    expect(await seqs(journal)).toEqual([4, 5, 6]);
     await journal.dispose();
   });
 
@@ -154,6 +219,83 @@ describe('fs journal: layout', () => {
     const names = (await readdir(join(dir, keyFolderName('k')))).sort();
     expect(names.filter((n) => n.includes('.damaged-'))).toHaveLength(2);
     await reopened.dispose();
+  });
+});
+
+describe('fs journal: clock (issue 14)', () => {
+  /** node:fs/promises counting the listings of the key folder (the fencing check beside a flush). */
+  const countingFs = () => {
+    const counts = { listings: 0 };
+    const fs: JournalFileSystem = {
+      ...(nodeFs as unknown as JournalFileSystem),
+      readdir(path) {
+        counts.listings++;
+        return nodeFs.readdir(path);
+      },
+    };
+    return { fs, counts };
+  };
+  /** Damages the last entry of the first segment but one, so the next append sets a part aside. */
+  const damageSecondToLast = async () => {
+    const first = join(dir, keyFolderName('k'), '0000000000000001.journal');
+    const bytes = new Uint8Array(await nodeFs.readFile(first));
+    const at = bytes.length - 2 * (28 + 3) + 28;
+    bytes[at] = bytes[at]! ^ 0xff;
+    await nodeFs.writeFile(first, bytes);
+  };
+
+  it('runs the trusted lease and the names of set-aside parts on the `clock` option (a fake clock here)', async () => {
+    const clock = manualClock();
+    const { fs, counts } = countingFs();
+    const journal = fileJournal({ dir, fs, clock });
+    await journal.append('k', entries(1, 1), 0);
+    journal.trustLease('k', { epoch: 0, until: clock.now() + 1_000 });
+    const listed = counts.listings;
+    await journal.append('k', entries(2, 2), 0);
+    expect(counts.listings).toBe(listed); // under the lease by the fake clock: no listing
+    await clock.advance(1_000);
+    await journal.append('k', entries(3, 3), 0);
+    expect(counts.listings).toBe(listed + 1); // expired by the same clock: listed beside the flush
+    await journal.dispose();
+
+    await damageSecondToLast();
+    await clock.advance(123_456);
+    const reopened = fileJournal({ dir, clock });
+    await reopened.append('k', entries(2, 2), 0);
+    const names = await readdir(join(dir, keyFolderName('k')));
+    const aside = names.filter((n) => n.includes('.damaged-'));
+    expect(aside).toEqual([`0000000000000001.journal.damaged-${clock.now().toString(36)}-${aside[0]!.slice(-8)}`]);
+    await reopened.dispose();
+  });
+
+  it('keeps the deprecated `now` option working as the clock’s now()', async () => {
+    const at = 1_234_567;
+    const journal = fileJournal({ dir, now: () => at });
+    await journal.append('k', entries(1, 3), 0);
+    journal.trustLease('k', { epoch: 0, until: at + 1 });
+    await journal.dispose();
+    await damageSecondToLast();
+    const reopened = fileJournal({ dir, now: () => at });
+    await reopened.append('k', entries(2, 2), 0);
+    const names = await readdir(join(dir, keyFolderName('k')));
+    expect(names.filter((n) => n.includes('.damaged-')).map((n) => n.split('-')[1])).toEqual([at.toString(36)]);
+    await reopened.dispose();
+  });
+
+  it('fileJournalAdapter passes its `clock` to the journal (lease trust by the same fake clock)', async () => {
+    const clock = manualClock();
+    const { fs, counts } = countingFs();
+    const adapter = fileJournalAdapter({ dir, fs, clock });
+    const lease = await adapter.acquire!('k', { ttlMs: 10_000 });
+    await adapter.journal!.append('k', entries(1, 1), lease.epoch); // the first append lists the folder
+    const listed = counts.listings;
+    await adapter.journal!.append('k', entries(2, 2), lease.epoch);
+    expect(counts.listings).toBe(listed);
+    await clock.advance(10_000);
+    await adapter.journal!.append('k', entries(3, 3), lease.epoch);
+    expect(counts.listings).toBe(listed + 1);
+    await lease.release();
+    await adapter.dispose();
   });
 });
 

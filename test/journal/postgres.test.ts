@@ -95,4 +95,46 @@ await describePostgres('postgres journal', 'pgjournal', (env) => {
     await pool.end();
     expect(listeners).toBeLessThan(3);
   });
+
+  it('leaves no listener behind on the pooled client after journals make their tables', async () => {
+    const pool = new pg.Pool({ ...pgConfig(), max: 1 });
+    for (let i = 0; i < 12; i++) {
+      const journal = postgresJournal({ pool, schema: env.schema, table: `made${i}` });
+      await journal.append('k', [{ seq: 1, bytes: new Uint8Array([1]) }], 0);
+      await journal.dispose();
+    }
+    const client = await pool.connect();
+    const listeners = client.listenerCount('error');
+    client.release();
+    await pool.end();
+    expect(listeners).toBeLessThan(3);
+  });
+
+  it('truncates beside the appends: a truncate is not queued behind an append that waits', async () => {
+    const pool = new pg.Pool({ ...pgConfig(), max: 3 });
+    const journal = postgresJournal({ pool, schema: env.schema, table: 'j' });
+    const key = 'beside';
+    await journal.append(
+      key,
+      [1, 2, 3].map((seq) => ({ seq, bytes: new Uint8Array([seq]) })),
+      0,
+    );
+    // Another session holds the key's heads row, so the next append waits for its share lock.
+    await env.admin.query(`INSERT INTO ${q('j')}_heads" (key, seq, epoch) VALUES ($1, 0, 0) ON CONFLICT DO NOTHING`, [
+      key,
+    ]);
+    const holder = await pool.connect();
+    await holder.query('BEGIN');
+    await holder.query(`SELECT 1 FROM ${q('j')}_heads" WHERE key = $1 FOR UPDATE`, [key]);
+    let appended = false;
+    const append = journal.append(key, [{ seq: 4, bytes: new Uint8Array([4]) }], 0).then(() => (appended = true));
+    await journal.truncate(key, 2);
+    expect(appended).toBe(false);
+    await holder.query('COMMIT');
+    holder.release();
+    await append;
+    expect((await journal.read(key, 0)).entries.map((e) => e.seq)).toEqual([3, 4]);
+    await journal.dispose();
+    await pool.end();
+  });
 });

@@ -25,9 +25,11 @@ const appendAfterTail = async (
 ): Promise<{ durable?: Promise<void> }> => {
   const first = entries[0]!.seq;
   const dir = await ensureDir(io, s, key, keyDir);
+  // Read once: a truncate beside this append may ask for a new segment meanwhile (the next append's).
+  const roll = s.rollNext;
   // The steady state lists nothing and stats nothing: the tail is what this journal
   // last wrote. The folder is read once per key, after a failure and per new segment.
-  if (!s.verified || !s.active || s.rollNext) {
+  if (!s.verified || !s.active || roll) {
     await drain(s);
     await learnTail(io, s, key, dir, first, epoch);
   }
@@ -49,8 +51,14 @@ const appendAfterTail = async (
     });
   }
   const frames = encodeJournalFrames(entries, epoch);
-  if (!s.active || s.rollNext) {
-    await createSegment(io, s, dir, key, first, frames, epoch);
+  if (!s.active || roll) {
+    s.rollNext = false;
+    try {
+      await createSegment(io, s, dir, key, first, frames, epoch);
+    } catch (error) {
+      if (roll) s.rollNext = true;
+      throw error;
+    }
     s.lastSeq = last;
     s.lastEpoch = epoch;
     return {};

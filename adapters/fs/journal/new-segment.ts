@@ -55,8 +55,9 @@ const write = async (
 
 /**
  * Starts a new segment `<firstSeq>.journal` with its first group: written,
- * flushed and made durable in its folder before it returns, then it becomes
- * the active segment (the previous one is closed).
+ * flushed and made durable in its folder (that fsync runs beside the write
+ * and flush) before it returns, then it becomes the active segment (the
+ * previous one is closed).
  *
  * @example
  * ```ts
@@ -89,13 +90,17 @@ export async function createSegment(
     throw fsError(error, key, 'create a journal segment', firstSeq);
   }
   const active: Active = { path, name: segmentName(firstSeq), handle, size: 0 };
+  // The new name is made durable beside the group's write and flush, so the two syncs share one wait.
+  const named = syncDir(fs, dir);
+  named.catch(noop); // awaited below, also when the write fails first
   try {
     // A fenced writer's new segment goes again (unless the owner appended to it, below):
     // a later name could hide the owner's entries.
     const fenced = await write(io, s, active, frames, key, firstSeq, epoch);
     if (fenced) throw fenced;
-    await syncDir(fs, dir);
+    await named;
   } catch (error) {
+    await named.catch(noop);
     // A file grown past these bytes has a new owner's entries after them: it read this
     // writer's and continues in this segment, so removing it would lose acknowledged ones.
     const size = await handle.stat().then(
@@ -108,6 +113,5 @@ export async function createSegment(
   }
   const old = s.active;
   s.active = active;
-  s.rollNext = false;
   await old?.handle.close().catch(noop);
 }

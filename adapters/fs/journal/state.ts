@@ -1,3 +1,4 @@
+import type { Clock } from '../../../src/clock.js';
 import { CheckpointError, isCheckpointError } from '../../../src/errors.js';
 import { errnoOf, type PublishState } from '../durable.js';
 import type { JournalFileHandle, JournalFileSystem } from './types.js';
@@ -33,17 +34,17 @@ export const noop = (): undefined => undefined;
 export const missing = (error: unknown): boolean => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
 
 /**
- * What every part of one journal shares: the file system, the clock for names
- * of set-aside parts, and the publish state of `publishFile`.
+ * What every part of one journal shares: the file system, the clock (names of
+ * set-aside parts, lease expiry), and the publish state of `publishFile`.
  *
  * @example
  * ```ts
- * const io: JournalIo = { fs, now: Date.now, publishState: { linkUnsupported: false } };
+ * const io: JournalIo = { fs, clock: systemClock, publishState: { linkUnsupported: false } };
  * ```
  */
 export interface JournalIo {
   readonly fs: JournalFileSystem;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly publishState: PublishState;
 }
 
@@ -93,6 +94,10 @@ export interface Unflushed {
  */
 export interface KeyState {
   chain: Promise<unknown>;
+  /** Truncates, one after another beside the appends (see `fileJournal`). */
+  truncating: Promise<unknown>;
+  /** A truncate beside the appends removing segments: a verify waits for it. */
+  removing: Promise<void> | undefined;
   dir?: string;
   /** The tail was checked (and repaired) by this journal: `lastSeq`, `lastEpoch` and `active` are current. */
   verified: boolean;
@@ -101,7 +106,11 @@ export interface KeyState {
   lastEpoch: number;
   /** The highest lock epoch in the key folder when this journal last listed it. */
   lockEpoch: number;
-  /** Start a new segment with the next append (after a truncate), so whole old segments can go. */
+  /**
+   * Start a new segment with the next append (after a truncate), so whole old
+   * segments can go. Truncates set it beside the appends: an append reads it
+   * once, and clears it when it starts that segment.
+   */
   rollNext: boolean;
   /** Groups written to the active segment and waiting for a flush, in file order. */
   unflushed: Unflushed[];
@@ -132,6 +141,8 @@ export interface KeyState {
 export function newKeyState(): KeyState {
   return {
     chain: Promise.resolve(),
+    truncating: Promise.resolve(),
+    removing: undefined,
     verified: false,
     active: undefined,
     lastSeq: 0,

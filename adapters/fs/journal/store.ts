@@ -1,14 +1,21 @@
 import { join } from 'node:path';
 import { CheckpointError } from '../../../src/errors.js';
 import { checkKey } from '../../../src/keys.js';
+import { adapterClock } from '../../shared/clock.js';
 import type { PublishState } from '../durable.js';
 import { keyFolderName } from '../layout.js';
 import { appendGroup } from './append.js';
 import { drain } from './group-writer.js';
 import { readJournal } from './read.js';
 import { NAME, newKeyState, noop, type JournalIo, type KeyState } from './state.js';
-import { truncateJournal } from './truncate.js';
+import { truncateBeside, truncateJournal } from './truncate.js';
 import type { FileJournal, FileJournalOptions, JournalFileSystem } from './types.js';
+
+/** `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed. */
+async function nodeJournalFileSystem(): Promise<JournalFileSystem> {
+  const [promises, sync] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
+  return { ...(promises as unknown as JournalFileSystem), writeSync: sync.writeSync };
+}
 
 /**
  * The event journal of the file store: per key, append-only segment files
@@ -19,7 +26,10 @@ import type { FileJournal, FileJournalOptions, JournalFileSystem } from './types
  * `fdatasync` runs, the next group is written, and its flush starts as soon as
  * the previous one returns (one flush covers every group written before it
  * started). Each append resolves once its group is flushed, in order. A new
- * segment file is made durable in its folder before it is acknowledged.
+ * segment file is made durable in its folder before it is acknowledged (that
+ * fsync runs beside the group's write and flush). A truncate runs beside the
+ * appends, never touching the segment they go to, so a compaction holds up
+ * no group.
  *
  * Crash handling: an append cut short by a crash leaves a torn tail, which
  * `read` reports and the next append cuts off (it was never acknowledged). A
@@ -57,7 +67,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
   }
   const root = options.dir;
-  const now = options.now ?? Date.now;
+  const clock = adapterClock(options);
   const publishState: PublishState = { linkUnsupported: false };
   const states = new Map<string, KeyState>();
   let io: Promise<JournalIo> | undefined;
@@ -66,11 +76,11 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
   const use = async (key: string): Promise<JournalIo> => {
     if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
     checkKey(key, NAME);
-    io ??= (
-      options.fs
-        ? Promise.resolve(options.fs)
-        : import('node:fs/promises').then((m) => m as unknown as JournalFileSystem)
-    ).then((fs) => ({ fs, now, publishState }));
+    io ??= (options.fs ? Promise.resolve(options.fs) : nodeJournalFileSystem()).then((fs) => ({
+      fs,
+      clock,
+      publishState,
+    }));
     return io;
   };
   const stateOf = (key: string): KeyState => {
@@ -88,6 +98,22 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     s.chain = result.catch(noop);
     return result;
   };
+  /**
+   * Truncates one after another, beside the key's appends: a compaction's
+   * truncate (listing, reading covered segments, removing them, a folder
+   * fsync) would otherwise hold up every group behind it. Only when the
+   * active segment is covered does it run again in the key's call order.
+   */
+  const truncateInTurn = (key: string, io: JournalIo, uptoSeq: number): Promise<void> => {
+    const s = stateOf(key);
+    const run = async () => {
+      if (await truncateBeside(io, s, key, keyDir(key), uptoSeq)) return;
+      await serial(key, (t) => truncateJournal(io, t, key, keyDir(key), uptoSeq));
+    };
+    const result = s.truncating.then(run);
+    s.truncating = result.catch(noop);
+    return result;
+  };
   const keyDir = (key: string) => join(root, keyFolderName(key));
 
   const journal: FileJournal = {
@@ -97,8 +123,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
         .then((io) => serial(key, (s) => appendGroup(io, s, key, keyDir(key), entries, epoch)))
         .then((written) => written.durable),
     read: (key, afterSeq) => use(key).then((io) => serial(key, (s) => readJournal(io, s, key, keyDir(key), afterSeq))),
-    truncate: (key, uptoSeq) =>
-      use(key).then((io) => serial(key, (s) => truncateJournal(io, s, key, keyDir(key), uptoSeq))),
+    truncate: (key, uptoSeq) => use(key).then((io) => truncateInTurn(key, io, uptoSeq)),
     trustLease(key, lease) {
       stateOf(key).lease = lease;
     },
@@ -107,6 +132,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
       disposed = true;
       await Promise.all(
         [...states.values()].map(async (s) => {
+          await s.truncating;
           await s.chain.catch(noop);
           await drain(s);
           await s.active?.handle.close().catch(noop);

@@ -6,7 +6,7 @@ import { lockEpoch } from '../lock.js';
 import { readNames, scanAll, segmentsOf } from './segment.js';
 import { noop, type JournalIo, type KeyState } from './state.js';
 
-const stampOf = (io: JournalIo) => `${io.now().toString(36)}-${randomBytes(4).toString('hex')}`;
+const stampOf = (io: JournalIo) => `${io.clock.now().toString(36)}-${randomBytes(4).toString('hex')}`;
 
 /**
  * Finds the last good entry, cuts a torn tail, sets damage aside (as
@@ -121,6 +121,8 @@ export async function learnTail(
   first: number,
   epoch: number,
 ): Promise<void> {
+  // A truncate beside the appends may be removing segments: list (and verify) after it.
+  while (s.removing) await s.removing;
   const names = await readNames(io.fs, dir, key);
   if (!s.verified || (s.active && !names.includes(s.active.name))) await verify(io, s, key, dir, names);
   s.lockEpoch = lockEpoch(names);

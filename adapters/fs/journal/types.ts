@@ -1,4 +1,5 @@
 import type { JournalStore } from '../../../src/adapter.js';
+import type { Clock } from '../../../src/clock.js';
 import type { FileHandleLike, FileSystemLike } from '../file-system.js';
 
 /**
@@ -14,6 +15,8 @@ export interface JournalFileHandle extends FileHandleLike {
   truncate(length: number): Promise<void>;
   datasync(): Promise<void>;
   stat(): Promise<{ size: number }>;
+  /** The file descriptor (Node's `FileHandle.fd`), for {@link JournalFileSystem.writeSync}. */
+  readonly fd?: number;
 }
 
 /**
@@ -27,6 +30,17 @@ export interface JournalFileHandle extends FileHandleLike {
  */
 export interface JournalFileSystem extends FileSystemLike {
   open(path: string, flags: string): Promise<JournalFileHandle>;
+  /**
+   * Node's `fs.writeSync(fd, buffer, offset, length)`: writes at the end of a
+   * segment opened for appending and returns how many bytes went in. With it
+   * (and the handle's `fd`), a group written while nothing of its segment is
+   * being flushed is written at once, a copy into the page cache, instead of
+   * a round trip through the thread pool before its `fdatasync` can start;
+   * while a flush runs, groups are written through `writeFile` as before (a
+   * page under writeback may make a write wait for the disk).
+   * @default `node:fs`'s, with the default file system; none with another
+   */
+  writeSync?(fd: number, buffer: Uint8Array, offset: number, length: number): number;
 }
 
 /**
@@ -42,7 +56,16 @@ export interface FileJournalOptions {
   readonly dir: string;
   /** The file system. @default `node:fs/promises`, imported on first use */
   readonly fs?: JournalFileSystem;
-  /** Wall clock for the names of set-aside damaged parts. @default Date.now */
+  /**
+   * Time for the names of set-aside damaged parts and for the lease that
+   * `trustLease` passes (the core's `Clock`, as every adapter takes it).
+   * @default systemClock
+   */
+  readonly clock?: Clock;
+  /**
+   * @deprecated Pass `clock` instead; `now` alone still sets the clock's `now()`.
+   * @default Date.now
+   */
   readonly now?: () => number;
 }
 
@@ -61,8 +84,8 @@ export interface FileJournal extends JournalStore {
   dispose(): Promise<void>;
   /**
    * Told by `fileJournalAdapter` when this process holds the key's lock:
-   * appends with `epoch` that finish writing before `until` (this journal's
-   * `now()`) skip the listing beside their flush, because no one can take the
+   * appends with `epoch` that finish writing before `until` (by this journal's
+   * `clock`) skip the listing beside their flush, because no one can take the
    * lock over before then. `undefined` forgets it (a lock being taken or
    * released). Without it every append lists the folder.
    */
