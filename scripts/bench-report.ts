@@ -59,7 +59,7 @@ const titles: Record<string, { title: string; about: string }> = {
   journal: {
     title: 'Journal mode',
     about:
-      "Events per second with every event durable before `send` resolves (group commit), against a snapshot flush per event and bare XState; `groupCommit`: 1, 8 and 64 senders against each store's floor in the same round (fs: raw write + fdatasync of the same frames, one per group; PostgreSQL: one raw multi-row INSERT per group; IndexedDB: one raw readwrite transaction per group), `ratio` end to end and `storeOnlyRatio` for the same groups through the journal store alone; the background replay check against the live actor; replay time of a journal.",
+      "Events per second with every event durable before `send` resolves (group commit), against a snapshot flush per event and bare XState; `groupCommit`: 1, 8 and 64 senders against each store's floor in the same round (fs: raw write + fdatasync of the same frames, one per group; PostgreSQL: one raw multi-row INSERT per group; IndexedDB: one raw readwrite transaction per group), `ratio` end to end and `storeOnlyRatio` for the same groups through the journal store alone; `ceilingRatio` is what a journal with no cost of its own could reach in the same closed loop (bare XState `actor.send`, `JSON.stringify` of the event, the store's raw durable call per group, one group in flight), and `journalVsCeiling` the journal against that ceiling; the background replay check against the live actor; replay time of a journal.",
   },
   compress: {
     title: 'Compression of large checkpoints',

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { assign, createActor, createMachine, sendTo, setup } from 'xstate';
 import {
   CheckpointError,
+  DEFAULT_LIMITS,
   persistActor,
   taggedJsonCodec,
   type CheckpointAdapter,
@@ -177,7 +178,7 @@ describe('journal mode: acknowledgements and group commit', () => {
     );
     // Nesting past the codec's depth limit: the journal cannot hold it, so it stops rather than skip it.
     let deep: Record<string, unknown> = {};
-    for (let i = 0; i < 600; i++) deep = { deep };
+    for (let i = 0; i < DEFAULT_LIMITS.maxDepth + 100; i++) deep = { deep };
     const code = await codeOf(p.send({ type: 'INC', deep }));
     expect(code).toBe('too-deep');
     expect(errors.map((e) => e.code)).toContain('too-deep');
