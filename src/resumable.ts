@@ -13,16 +13,7 @@ import type {
 import { childPath } from './xstate-internals.js';
 
 export { readProgress, type ProgressInfo } from './progress.js';
-export type {
-  AnyActorSystem,
-  ResumableCursor,
-  ResumableEvent,
-  ResumableItemArgs,
-  ResumableLogic,
-  ResumableOptions,
-  ResumablePage,
-  ResumableSnapshot,
-} from './resumable/types.js';
+export type * from './resumable/types.js';
 
 /**
  * Marks logic whose failed snapshot can be resumed in place: `withRetry` calls

@@ -1,6 +1,6 @@
 import type { PoolConfig } from 'pg';
 import { publicUrl } from '../shared/server-driver.js';
-import type { PostgresAdapterOptions } from './types.js';
+import type { PostgresAdapterOptions } from './options.js';
 
 /**
  * What the pool connects with: the given pool's own settings, or the ones the

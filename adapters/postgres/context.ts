@@ -10,7 +10,7 @@ import { disposeServer, type ServerState } from '../shared/server-state.js';
 import { connectConfig, postgresServerName } from './connection-config.js';
 import { closed, NAME } from './errors.js';
 import { adapterStatements, names, type Names } from './statements.js';
-import type { PgModule, PostgresAdapterOptions } from './types.js';
+import type { PgModule, PostgresAdapterOptions } from './options.js';
 
 // A btree entry must fit in a third of a page (~2.7 KB); longer keys are refused, not truncated.
 const MAX_KEY_BYTES = 2048;

@@ -2,7 +2,7 @@ import { openKey, type PostgresIo } from './context.js';
 import { closed } from './errors.js';
 import { info, num, toBytes, type GenerationRow, type NewestRow } from './rows.js';
 import { query, run } from './run.js';
-import type { PostgresAdapter } from './types.js';
+import type { CheckpointAdapter } from '../../src/adapter.js';
 import { writeGeneration } from './write.js';
 
 /**
@@ -20,7 +20,7 @@ import { writeGeneration } from './write.js';
  */
 export function generationMethods(
   io: PostgresIo,
-): Pick<PostgresAdapter, 'list' | 'readNewest' | 'read' | 'write' | 'remove' | 'keys'> {
+): Required<Pick<CheckpointAdapter, 'list' | 'readNewest' | 'read' | 'write' | 'remove' | 'keys'>> {
   const { sql } = io;
   return {
     async list(key) {

@@ -3,7 +3,7 @@ import { openKey, type PostgresIo } from './context.js';
 import { closed, NAME } from './errors.js';
 import { quarantineInfo, quarantineSeq, toBytes, type QuarantineRow } from './rows.js';
 import { query, run } from './run.js';
-import type { PostgresAdapter } from './types.js';
+import type { CheckpointAdapter } from '../../src/adapter.js';
 
 /**
  * The adapter's quarantine: a quarantined generation keeps its row, marked
@@ -19,7 +19,7 @@ import type { PostgresAdapter } from './types.js';
  */
 export function quarantineMethods(
   io: PostgresIo,
-): Pick<PostgresAdapter, 'quarantine' | 'listQuarantine' | 'readQuarantined' | 'deleteQuarantined'> {
+): Pick<CheckpointAdapter, 'quarantine' | 'listQuarantine' | 'readQuarantined' | 'deleteQuarantined'> {
   const { sql } = io;
   return {
     async quarantine(key, seq, reason) {

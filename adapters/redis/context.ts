@@ -7,7 +7,7 @@ import { publicUrl } from '../shared/server-driver.js';
 import type { ServerLeases } from '../shared/server-leases.js';
 import { disposeServer, type ServerState } from '../shared/server-state.js';
 import { closed, NAME } from './errors.js';
-import type { RedisAdapterOptions } from './types.js';
+import type { RedisAdapterOptions } from './options.js';
 
 /**
  * The Redis keys of one adapter (see the layout in `scripts.ts`): per

@@ -1,11 +1,10 @@
-import type { GenerationInfo } from '../../src/adapter.js';
+import type { CheckpointAdapter, GenerationInfo } from '../../src/adapter.js';
 import { liveClient, run } from './client.js';
 import { openKey, type RedisIo } from './context.js';
 import { checkDurability } from './durability.js';
 import { closed, failure } from './errors.js';
 import { parseMeta, text, toBytes } from './meta.js';
 import { scripts } from './scripts.js';
-import type { RedisAdapter } from './types.js';
 import { writeGeneration } from './write.js';
 
 /**
@@ -21,7 +20,7 @@ import { writeGeneration } from './write.js';
  */
 export function generationMethods(
   io: RedisIo,
-): Pick<RedisAdapter, 'list' | 'readNewest' | 'read' | 'write' | 'remove' | 'keys'> {
+): Required<Pick<CheckpointAdapter, 'list' | 'readNewest' | 'read' | 'write' | 'remove' | 'keys'>> {
   const { k } = io;
   return {
     async list(key) {

@@ -1,12 +1,39 @@
+import type { AcquireOptions, CheckpointAdapter, GenerationNotice, Lease, NewestRead } from '../../src/adapter.js';
 import { disposeIo, redisIo } from './context.js';
 import { NAME } from './errors.js';
 import { generationMethods } from './generations.js';
 import { redisLeases } from './leases.js';
 import { quarantineMethods } from './quarantine.js';
 import { subscribe } from './subscribe.js';
-import type { RedisAdapter, RedisAdapterOptions } from './types.js';
+import type { RedisAdapterOptions } from './options.js';
 
-export type { IoredisModule, RedisAdapter, RedisAdapterOptions, RedisLease } from './types.js';
+export type { IoredisModule, RedisAdapterOptions } from './options.js';
+
+/**
+ * A lease on a key in Redis; expires by the server's clock unless renewed
+ * (the adapter renews it by default).
+ *
+ * @example
+ * ```ts
+ * import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
+ * const adapter = redisAdapter({ strict: true });
+ * const lease = await adapter.acquire('order-1', { ttlMs: 10_000 });
+ * await lease.release();
+ * ```
+ */
+export interface RedisLease extends Lease {
+  /** Expiry by the Redis server's clock (ms since 1970), as of the last acquire or renew. */
+  readonly expiresAt: number;
+  /** Extends the lease; rejects with `fenced` when it was taken over or released. */
+  renew(ttlMs?: number): Promise<void>;
+}
+
+/** The adapter {@link redisAdapter} returns: the contract plus typed leases. */
+export interface RedisAdapter extends CheckpointAdapter {
+  acquire(key: string, options?: AcquireOptions): Promise<RedisLease>;
+  readNewest(key: string): Promise<NewestRead>;
+  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
+}
 
 /**
  * Stores checkpoints in Redis (opt-in; ioredis): every operation is one Lua

@@ -1,4 +1,4 @@
-import type { QuarantineInfo } from '../../src/adapter.js';
+import type { CheckpointAdapter, QuarantineInfo } from '../../src/adapter.js';
 import { CheckpointError } from '../../src/errors.js';
 import { liveClient, run } from './client.js';
 import { openKey, type RedisIo } from './context.js';
@@ -6,7 +6,6 @@ import { checkDurability } from './durability.js';
 import { closed, failure, NAME } from './errors.js';
 import { parseQuarantine, text, toBytes } from './meta.js';
 import { scripts } from './scripts.js';
-import type { RedisAdapter } from './types.js';
 
 /**
  * The adapter's quarantine: a quarantined generation's metadata moves into
@@ -22,7 +21,7 @@ import type { RedisAdapter } from './types.js';
  */
 export function quarantineMethods(
   io: RedisIo,
-): Pick<RedisAdapter, 'quarantine' | 'listQuarantine' | 'readQuarantined' | 'deleteQuarantined'> {
+): Pick<CheckpointAdapter, 'quarantine' | 'listQuarantine' | 'readQuarantined' | 'deleteQuarantined'> {
   const { k } = io;
   return {
     async quarantine(key, seq, reason) {

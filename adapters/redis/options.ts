@@ -1,5 +1,4 @@
 import type { Redis, RedisOptions } from 'ioredis';
-import type { AcquireOptions, CheckpointAdapter, GenerationNotice, Lease, NewestRead } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
 
 /** What the adapter takes from the `ioredis` module (`import('ioredis')` has it). */
@@ -55,30 +54,4 @@ export interface RedisAdapterOptions {
   readonly owner?: string;
   /** Attempts in total for an operation that lost its connection (the first included). @default 3 */
   readonly attempts?: number;
-}
-
-/**
- * A lease on a key in Redis; expires by the server's clock unless renewed
- * (the adapter renews it by default).
- *
- * @example
- * ```ts
- * import { redisAdapter } from 'xstate-checkpoint/adapters/redis';
- * const adapter = redisAdapter({ strict: true });
- * const lease = await adapter.acquire('order-1', { ttlMs: 10_000 });
- * await lease.release();
- * ```
- */
-export interface RedisLease extends Lease {
-  /** Expiry by the Redis server's clock (ms since 1970), as of the last acquire or renew. */
-  readonly expiresAt: number;
-  /** Extends the lease; rejects with `fenced` when it was taken over or released. */
-  renew(ttlMs?: number): Promise<void>;
-}
-
-/** The adapter {@link redisAdapter} returns: the contract plus typed leases. */
-export interface RedisAdapter extends CheckpointAdapter {
-  acquire(key: string, options?: AcquireOptions): Promise<RedisLease>;
-  readNewest(key: string): Promise<NewestRead>;
-  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
 }

@@ -1,5 +1,4 @@
 import type { Client, Pool, PoolConfig } from 'pg';
-import type { AcquireOptions, CheckpointAdapter, GenerationNotice, Lease, NewestRead } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
 
 /** What the adapter takes from the `pg` module (`import('pg')` has it). */
@@ -85,42 +84,4 @@ export interface PostgresAdapterOptions {
    * @default true
    */
   readonly preparedStatements?: boolean;
-}
-
-/**
- * A lease on a key in PostgreSQL; expires unless renewed (the adapter renews
- * it by default).
- *
- * @example
- * ```ts
- * import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
- * const adapter = postgresAdapter({ renewLeases: false });
- * const lease = await adapter.acquire('order-1', { ttlMs: 10_000, waitMs: 15_000 });
- * await lease.renew(); // another 10 s; rejects with `fenced` if it was taken over
- * await lease.release();
- * ```
- */
-export interface PostgresLease extends Lease {
-  /** When the lease expires by the database clock (ms since 1970), as of the last acquire or renew. */
-  readonly expiresAt: number;
-  /**
-   * Extends the lease by `ttlMs` from the database's now. Rejects with
-   * `fenced` when the lease was taken over or released.
-   */
-  renew(ttlMs?: number): Promise<void>;
-}
-
-/** The adapter {@link postgresAdapter} returns: the contract plus typed leases. */
-export interface PostgresAdapter extends CheckpointAdapter {
-  acquire(key: string, options?: AcquireOptions): Promise<PostgresLease>;
-  readNewest(key: string): Promise<NewestRead>;
-  subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
-}
-
-/** Names for {@link postgresSchemaSql}. */
-export interface PostgresSchemaOptions {
-  /** @default 'xstate_checkpoints' */
-  readonly table?: string;
-  /** @default unqualified (the `search_path`) */
-  readonly schema?: string;
 }
