@@ -1,6 +1,8 @@
 import type { AnyActorRef, EventObject } from 'xstate';
 import { resolveActorPath } from './actor-path.js';
 import { persistedTree } from './persisted-tree.js';
+import { persistTree } from './tree-capture.js';
+import type { PersistRefs } from './ref-scan.js';
 import { canSchedule, childPath, scheduledEventsOf, scheduleIn } from './xstate-internals.js';
 
 /**
@@ -69,6 +71,22 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
  */
 export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
   return { snapshot: persistedTree(actor), timers: pendingTimers(actor) };
+}
+
+/**
+ * {@link captureCheckpoint} with the step that stores actor references given
+ * (see `persistTree`).
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { captureWith } from './capture.js';
+ * import { persistRefsOnDemand } from './ref-scan.js';
+ * const data = captureWith(createActor(createMachine({})).start(), persistRefsOnDemand);
+ * ```
+ */
+export function captureWith(actor: AnyActorRef, storeRefs: PersistRefs): CheckpointData {
+  return { snapshot: persistTree(actor, actor.getSnapshot(), storeRefs), timers: pendingTimers(actor) };
 }
 
 /**

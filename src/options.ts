@@ -1,12 +1,15 @@
 import type { ActorOptions, AnyActorLogic } from 'xstate';
 import type { AcquireOptions, CheckpointAdapter } from './adapter.js';
 import { systemClock, type Clock } from './clock.js';
-import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js';
+import { defaultCodec, fullCodec } from './codec/default.js';
+import type { Codec, DecodeLimits } from './codec/index.js';
 import { checkCompress, type CompressOptions } from './compression.js';
 import { CheckpointError } from './errors.js';
 import { CheckpointEmitter, type CheckpointEvent } from './events.js';
 import type { JournalOptions } from './journal-options.js';
 import { checkKey } from './keys.js';
+import { onDemand } from './on-demand.js';
+import { refsCode } from './ref-scan.js';
 import type { LifecycleEnv } from './lifecycle.js';
 import type { Migrations } from './migrate.js';
 import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
@@ -50,7 +53,7 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
    * @default 'fallback'
    */
   readonly onRestoreError?: OnRestoreError;
-  /** Codec for new checkpoints. @default taggedJsonCodec */
+  /** Codec for new checkpoints. @default taggedJsonCodec (its plain-data part at start, the rest when a payload needs it) */
   readonly codec?: Codec;
   /**
    * Gzip payloads from a size on (`CompressionStream`; no dependency). `true`
@@ -222,7 +225,7 @@ export function resolveOptions<TLogic extends AnyActorLogic>(
 ): ResolvedOptions<TLogic> {
   const version = options.version ?? 1;
   checkOptions(logic, options, version);
-  const codec = options.codec ?? taggedJsonCodec;
+  const codec = options.codec ?? defaultCodec;
   const actorOptions: Record<string, unknown> = {};
   for (const name of ACTOR_OPTIONS) if (options[name] !== undefined) actorOptions[name] = options[name];
   return {
@@ -279,8 +282,24 @@ export async function prepareOptions<TLogic extends AnyActorLogic>(
 ): Promise<ResolvedOptions<TLogic>> {
   const o = resolveOptions(logic, options);
   const { migrations, version } = o.restore;
-  if (migrations !== undefined) (await import('./migrate.js')).checkMigrations(migrations, version);
-  return o;
+  if (migrations !== undefined) (await migrate.load()).checkMigrations(migrations, version);
+  return o.journal ? forJournal(o) : o;
+}
+
+const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));
+
+/**
+ * Journal mode captures and encodes synchronously as events arrive, so what
+ * snapshot mode loads on demand is loaded here, before anything is read or
+ * written: the code for actor references, and the whole of `taggedJsonCodec`
+ * in place of the default codec (same id, same bytes).
+ */
+async function forJournal<TLogic extends AnyActorLogic>(o: ResolvedOptions<TLogic>): Promise<ResolvedOptions<TLogic>> {
+  await refsCode.load();
+  if (!o.codecs.includes(defaultCodec)) return o;
+  const whole = (await fullCodec.load()).taggedJsonCodec;
+  const swap = (c: Codec) => (c === defaultCodec ? whole : c);
+  return { ...o, codec: swap(o.codec), codecs: o.codecs.map(swap) };
 }
 
 /**

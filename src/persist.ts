@@ -9,7 +9,8 @@ import { prepareOptions, restoreRequest, type PersistOptions, type ResolvedOptio
 import type { PersistedActor } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
-import { createRestoredActor } from './restored-actor.js';
+import { anyReachable, refsCode } from './ref-scan.js';
+import { restoredActorWith } from './actor-from-snapshot.js';
 import { GenerationWriter } from './save.js';
 import { WriteScheduler, type FlushInfo } from './scheduler.js';
 import { trackTree, type TreeTracker } from './trigger.js';
@@ -115,7 +116,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     const { clock, events, key } = this.options;
     const t0 = clock.now();
     const writer = this.writer!;
-    const record = await writer.write(writer.encode(writer.capture(this.current)));
+    const record = await writer.write(await writer.snapshot(this.current));
     await writer.prune(record.seq);
     const info = { seq: record.seq, byteLength: record.byteLength, durationMs: clock.now() - t0 };
     events.emit({ type: 'save', key, ...info });
@@ -129,7 +130,11 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     try {
       const outcome = await restoreNewest({
         ...restoreRequest(o),
-        accept: (prepared) => createRestoredActor(o.logic, prepared.data.snapshot, o.actorOptions),
+        accept: async ({ data }) => {
+          // The reference code loads only for a snapshot that holds some (a failed load is `io`: not quarantined).
+          const refs = anyReachable(data.snapshot, 'stored') ? await refsCode.load() : undefined;
+          return restoredActorWith(o.logic, data.snapshot, o.actorOptions, refs);
+        },
       });
       this.writer = this.newWriter(outcome.newestSeq + 1, lease?.epoch ?? outcome.newestEpoch, outcome.generations);
       const accepted = outcome.accepted;

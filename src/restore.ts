@@ -6,6 +6,7 @@ import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 import type { Migrations } from './migrate.js';
+import { onDemand, withParts } from './on-demand.js';
 import { readNewestOf } from './read-newest.js';
 import { checkTimerPaths } from './stored-ids.js';
 import type { DroppedRef } from './refs.js';
@@ -78,7 +79,9 @@ export async function decodeCheckpoint(
       detail: `codec "${header.codec}" is not configured (have: ${codecs.map((c) => c.id).join(', ')}); pass it in the codec option`,
     });
   }
-  const decoded = codec.decode(await inflatePayload(header, opened.payload, limits), limits);
+  const raw = await inflatePayload(header, opened.payload, limits);
+  // The default codec loads its rich part with the first payload that needs it.
+  const decoded = await withParts(() => codec.decode(raw, limits));
   const d = decoded as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null || typeof d['snapshot'] !== 'object' || d['snapshot'] === null) {
     throw new CheckpointError('decode', {
@@ -129,6 +132,10 @@ export interface RestoreContext {
   readonly schema?: StandardSchema | undefined;
 }
 
+// Loaded for a checkpoint that needs them; a failed load is `io`, so the generation is not quarantined.
+const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));
+const schema = /* @__PURE__ */ onDemand('the schema check', () => import('./schema.js'));
+
 /** Result of {@link prepareCheckpoint}. */
 export interface PreparedCheckpoint {
   readonly data: CheckpointData;
@@ -156,17 +163,12 @@ export async function prepareCheckpoint(decoded: DecodedCheckpoint, ctx: Restore
   const { snapshot, applied } =
     header.version === ctx.version
       ? { snapshot: decoded.data.snapshot, applied: [] }
-      : (await import('./migrate.js')).migrateSnapshot(
-          decoded.data.snapshot,
-          header.version,
-          ctx.version,
-          ctx.migrations,
-        );
+      : (await migrate.load()).migrateSnapshot(decoded.data.snapshot, header.version, ctx.version, ctx.migrations);
   validateSnapshot(ctx.logic, snapshot);
   checkTimerPaths(snapshot, decoded.data.timers);
   if (ctx.schema) {
     const s = snapshot as Record<string, unknown>;
-    s['context'] = await (await import('./schema.js')).validateContext(ctx.schema, s['context']);
+    s['context'] = await (await schema.load()).validateContext(ctx.schema, s['context']);
   }
   return { data: { snapshot, timers: decoded.data.timers }, applied };
 }
@@ -246,8 +248,8 @@ export interface RestoreNewestOptions<T> extends RestoreContext {
   readonly codecs: readonly Codec[];
   readonly limits?: DecodeLimits | undefined;
   readonly onRestoreError: OnRestoreError;
-  /** Creates the actor from prepared data; a throw counts as an invalid generation. */
-  readonly accept: (prepared: PreparedCheckpoint, header: EnvelopeHeader) => T;
+  /** Creates the actor from prepared data; a throw (or rejection) counts as an invalid generation. */
+  readonly accept: (prepared: PreparedCheckpoint, header: EnvelopeHeader) => T | Promise<T>;
   readonly onQuarantine?: (seq: number, reason: string) => void;
 }
 
@@ -311,7 +313,7 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       const prepared = await prepareCheckpoint(decoded, o);
       let value: T;
       try {
-        value = o.accept(prepared, decoded.header);
+        value = await o.accept(prepared, decoded.header);
       } catch (cause) {
         throw toCheckpointError(cause, 'invalid-state', { seq: gen.seq });
       }

@@ -1,11 +1,14 @@
 import type { AnyActorRef } from 'xstate';
 import type { CheckpointAdapter, CheckpointRecord, GenerationInfo } from './adapter.js';
-import { captureCheckpoint, type CheckpointData } from './capture.js';
+import { captureWith, type CheckpointData } from './capture.js';
 import type { Clock } from './clock.js';
-import { checkWritable, type Codec, type DecodeLimits } from './codec/index.js';
+import type { Codec, DecodeLimits } from './codec/index.js';
+import { checkWritable } from './codec/untrusted.js';
 import { sealEnvelope, type CompressOptions } from './compression.js';
 import type { EnvelopeFields } from './envelope.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
+import { withParts } from './on-demand.js';
+import { persistRefsOnDemand } from './ref-scan.js';
 import { pruneGenerations, selectPrunable, type RetentionOptions } from './retention.js';
 
 /** What {@link writeGeneration} needs: where to write, and how to number and make room. */
@@ -205,7 +208,7 @@ export class GenerationWriter {
         detail: 'the actor was stopped; a stopped snapshot is never written',
       });
     }
-    return captureCheckpoint(actor);
+    return captureWith(actor, persistRefsOnDemand);
   }
 
   /** The codec's bytes of `data`, refused when the reader's limits would refuse them. */
@@ -213,6 +216,16 @@ export class GenerationWriter {
     const payload = this.o.codec.encode(data);
     checkWritable(this.o.codec, payload, this.o.limits);
     return payload;
+  }
+
+  /**
+   * {@link capture} and {@link encode} as one step for the async save path:
+   * when the state needs a part of the kit loaded on demand (the codec's rich
+   * values, actor references), it is loaded and the actor captured again, so
+   * the bytes are one state of it. Rejects with `io` when that part cannot load.
+   */
+  snapshot(actor: AnyActorRef): Promise<Uint8Array> {
+    return withParts(() => this.encode(this.capture(actor)));
   }
 
   /** Writes `payload` as the next generation; `journal` is the journal position it covers (journal mode). */
