@@ -13,7 +13,7 @@ import { refsCode } from './ref-scan.js';
 import type { LifecycleEnv } from './lifecycle.js';
 import type { Migrations } from './migrate.js';
 import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
-import { checkRetention, type RetentionOptions } from './retention.js';
+import { checkRetention, type RetentionOptions } from './retention-options.js';
 import type { DebounceOptions } from './scheduler.js';
 import type { StandardSchema } from './schema.js';
 

@@ -79,7 +79,12 @@ export async function decodeCheckpoint(
       detail: `codec "${header.codec}" is not configured (have: ${codecs.map((c) => c.id).join(', ')}); pass it in the codec option`,
     });
   }
-  const raw = await inflatePayload(header, opened.payload, limits);
+  const raw = await inflatePayload(header, opened.payload, limits).catch((cause: unknown) => {
+    // Damaged streams are CheckpointErrors; anything else is the gzip code not loading: `io`, not the data.
+    throw isCheckpointError(cause)
+      ? cause
+      : new CheckpointError('io', { seq: header.seq, detail: 'could not load the gzip code', cause });
+  });
   // The default codec loads its rich part with the first payload that needs it.
   const decoded = await withParts(() => codec.decode(raw, limits));
   const d = decoded as Record<string, unknown> | null;
@@ -132,6 +137,7 @@ export interface RestoreContext {
   readonly schema?: StandardSchema | undefined;
 }
 
+const rejecting = /* @__PURE__ */ onDemand('the restore fallback code', () => import('./restore-reject.js'));
 // Loaded for a checkpoint that needs them; a failed load is `io`, so the generation is not quarantined.
 const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));
 const schema = /* @__PURE__ */ onDemand('the schema check', () => import('./schema.js'));
@@ -305,7 +311,6 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
   let newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
   const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
   for (const seq of seqs) {
-    const gen = { seq };
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
       if (bytes === undefined) continue; // pruned by another writer since the listing
@@ -315,7 +320,7 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       try {
         value = await o.accept(prepared, decoded.header);
       } catch (cause) {
-        throw toCheckpointError(cause, 'invalid-state', { seq: gen.seq });
+        throw toCheckpointError(cause, 'invalid-state', { seq });
       }
       return {
         accepted: { value, header: decoded.header, prepared },
@@ -326,45 +331,11 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
         generations: remaining(),
       };
     } catch (caught) {
-      const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq: gen.seq });
-      if (error.code === 'version-too-new') throw error;
-      // Storage failures say nothing about the data: never quarantine for them.
-      const storageFailure = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'].includes(
-        error.code,
-      );
-      if (storageFailure) throw error;
-      let moved = false;
-      let quarantineId: string | undefined;
-      if (o.onRestoreError !== 'throw') {
-        try {
-          quarantineId = (await o.adapter.quarantine(o.key, gen.seq, `${error.code}: ${error.message}`))?.id;
-          moved = true;
-          quarantined.push(gen.seq);
-          o.onQuarantine?.(gen.seq, `${error.code}: ${error.message}`);
-        } catch (qError) {
-          // A read-only store still restores; the bad generation stays listed.
-          if (!isCheckpointError(qError)) throw qError;
-        }
-      }
-      rejected.push({
-        seq: gen.seq,
-        code: error.code,
-        message: error.message,
-        quarantined: moved,
-        ...(typeof quarantineId === 'string' ? { quarantineId } : {}),
-      });
-      if (o.onRestoreError !== 'fallback') break;
+      // The fallback code loads only when a generation fails (a failed load is `io`: thrown, nothing quarantined).
+      if (!(await (await rejecting.load()).rejectGeneration(o, seq, caught, { rejected, quarantined }))) break;
     }
   }
   newestSeq = Math.max(newestSeq, ...rejected.map((r) => r.seq));
-  if (rejected.length > 0 && o.onRestoreError === 'throw') {
-    throw new CheckpointError('restore-failed', {
-      key: o.key,
-      adapter: o.adapter.name,
-      detail: rejected.map((r) => `generation ${r.seq}: ${r.code}`).join('; '),
-      data: { rejected },
-    });
-  }
   return { rejected, quarantined, newestSeq, newestEpoch, generations: remaining() };
 }
 

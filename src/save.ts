@@ -7,9 +7,9 @@ import { checkWritable } from './codec/untrusted.js';
 import { sealEnvelope, type CompressOptions } from './compression.js';
 import type { EnvelopeFields } from './envelope.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
-import { withParts } from './on-demand.js';
+import { onDemand, withParts } from './on-demand.js';
 import { persistRefsOnDemand } from './ref-scan.js';
-import { pruneGenerations, selectPrunable, type RetentionOptions } from './retention.js';
+import type { RetentionOptions } from './retention-options.js';
 
 /** What {@link writeGeneration} needs: where to write, and how to number and make room. */
 export interface GenerationWrite {
@@ -34,6 +34,9 @@ export interface GenerationWrite {
   /** Failures to remove an old generation while making room. */
   onError(error: CheckpointError): void;
 }
+
+// What retention drops is worked out after a write, and only when there may be something to drop.
+const retention = /* @__PURE__ */ onDemand('the retention code', () => import('./retention.js'));
 
 // A writer fenced mid-publish can leave at most one leftover per paused write;
 // a few rounds are plenty, and a bound keeps a confused store from looping.
@@ -114,8 +117,15 @@ async function encodeRecord(w: GenerationWrite, seq: number): Promise<Checkpoint
 async function dropOldest(w: GenerationWrite): Promise<boolean> {
   const known = w.known;
   if (!known || known.length < 2) return false;
+  let select: typeof import('./retention.js').selectPrunable;
+  try {
+    select = (await retention.load()).selectPrunable;
+  } catch (error) {
+    w.onError(toCheckpointError(error, 'io', { key: w.key, adapter: w.adapter.name }));
+    return false;
+  }
   // Same choice as retention with room for one: everything but the newest, oldest first.
-  const candidates = selectPrunable(known, { latest: 1 }, w.clock.now());
+  const candidates = select(known, { latest: 1 }, w.clock.now());
   const oldest = candidates[candidates.length - 1];
   if (oldest === undefined) return false;
   try {
@@ -267,11 +277,23 @@ export class GenerationWriter {
     return record;
   }
 
-  /** Removes what `retain` drops, never `keep` (the generation just written). */
+  /**
+   * Removes what `retain` drops, never `keep` (the generation just written).
+   * The retention code loads only when there may be something to drop (more
+   * generations than `latest`, or a `maxAgeMs`); when it cannot load, that is
+   * reported to `failed` and the next prune tries again.
+   */
   async prune(keep: number, retain = this.o.retain, failed = this.o.onError): Promise<void> {
     const o = this.o;
-    if (!this.known) return;
-    const removed = await pruneGenerations(o.adapter, o.key, this.known, retain, o.clock.now(), keep, failed);
+    const known = this.known;
+    if (!known || (retain.maxAgeMs === undefined && known.length <= Math.max(1, retain.latest ?? 3))) return;
+    let prune: typeof import('./retention.js').pruneGenerations;
+    try {
+      prune = (await retention.load()).pruneGenerations;
+    } catch (error) {
+      return failed(toCheckpointError(error, 'io', { key: o.key, adapter: o.adapter.name }));
+    }
+    const removed = await prune(o.adapter, o.key, known, retain, o.clock.now(), keep, failed);
     if (removed.length > 0) o.onPruned(removed);
   }
 }
