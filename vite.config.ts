@@ -43,6 +43,7 @@ export const entries: Record<string, string> = {
 const onDemandChunks: Record<string, RegExp> = {
   codec: /[\\/]src[\\/]codec[\\/](index|encode|decode|kind|writer|format)\.ts$/,
   refs: /[\\/]src[\\/](refs|restored-actor|persisted-tree)\.ts$/,
+  'option-checks': /[\\/]src[\\/](option-checks|retention-options)\.ts$/,
 };
 const onDemandChunk = (id: string): string | null =>
   Object.keys(onDemandChunks).find((name) => onDemandChunks[name]!.test(id)) ?? null;
