@@ -10,7 +10,7 @@ import type { JournalOptions } from './journal-options.js';
 import { checkKey } from './keys.js';
 import { onDemand } from './on-demand.js';
 import { refsCode } from './ref-scan.js';
-import type { LifecycleEnv } from './lifecycle.js';
+import type { LifecycleEnv } from './exit-hooks.js';
 import type { Migrations } from './migrate.js';
 import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
 import {

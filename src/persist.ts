@@ -4,7 +4,9 @@ import { rearmTimers, type PendingTimer } from './capture.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
 import { lazyHistory } from './history-handle.js';
-import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
+import { withAsyncDispose, type AsyncDisposableLike } from './async-dispose.js';
+import { hookedProcess, installHooksWith } from './exit-hooks.js';
+import { onDemand } from './on-demand.js';
 import { prepareOptions, restoreRequest, type PersistOptions, type ResolvedOptions } from './options.js';
 import type { PersistedActor } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
@@ -19,6 +21,7 @@ export type { PersistOptions } from './options.js';
 export type { PersistedActor, PersistedHistory } from './persisted-actor.js';
 
 const noop = (): undefined => undefined;
+const processExitHooks = /* @__PURE__ */ onDemand('the process exit hooks', () => import('./process-hooks.js'));
 
 /**
  * Restores an actor from its newest valid checkpoint (or starts it fresh),
@@ -128,6 +131,8 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     const o = this.options;
     this.lease = lease;
     try {
+      // Node's signal hooks load where there is a Node process, before launch() installs them.
+      if (o.flushOnExit && hookedProcess(o.lifecycle)) await processExitHooks.load();
       const outcome = await restoreNewest({
         ...restoreRequest(o),
         accept: async ({ data }) => {
@@ -190,7 +195,10 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     if (this.needsWrite) this.scheduler.notify();
     else this.scheduler.settle();
     this.scheduler.open();
-    if (o.flushOnExit) this.removeHooks = installLifecycleHooks(() => this.scheduler.flush(), o.lifecycle);
+    if (o.flushOnExit) {
+      const processHooks = processExitHooks.loaded?.processFlusher;
+      this.removeHooks = installHooksWith(() => this.scheduler.flush(), o.lifecycle, processHooks);
+    }
     o.events.emit({
       type: 'restore',
       key: o.key,
