@@ -22,6 +22,9 @@ export type { PersistedActor, PersistedHistory } from './persisted-actor.js';
 
 const noop = (): undefined => undefined;
 const processExitHooks = /* @__PURE__ */ onDemand('the process exit hooks', () => import('./process-hooks.js'));
+const journalMode = /* @__PURE__ */ onDemand('journal mode', () => import('./journal.js'));
+const followMode = /* @__PURE__ */ onDemand('follow mode', () => import('./follow.js'));
+const history = /* @__PURE__ */ onDemand('the history code', () => import('./history.js'));
 
 /**
  * Restores an actor from its newest valid checkpoint (or starts it fresh),
@@ -48,7 +51,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   options: PersistOptions<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
   const o = await prepareOptions(logic, options);
-  if (o.journal) return (await import('./journal.js')).runJournaled(o);
+  if (o.journal) return (await journalMode.load()).runJournaled(o);
   const session = new SnapshotSession(o);
   const lease = await takeLock(o);
   if (lease === 'held') await session.follow();
@@ -241,7 +244,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
   /** Follow mode (`follow.ts`, loaded only here): mirrors the writer, takes over when the lock frees. */
   async follow(): Promise<void> {
     this.role = 'follower';
-    this.stopWatching = await (await import('./follow.js')).followAsSession(this);
+    this.stopWatching = await (await followMode.load()).followAsSession(this);
   }
 
   /** A follower took the lock: it restores as the writer and stops its mirror. */
@@ -333,7 +336,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
       start: () => this.start(),
       on: (type, listener) => o.events.on(type, listener),
       history: historyApi,
-      clear: async () => (await import('./history.js')).clearHistory(this),
+      clear: async () => (await history.load()).clearHistory(this),
       close: () => this.close(),
     });
   }

@@ -38,16 +38,8 @@ export interface GenerationWrite {
 // What retention drops is worked out after a write, and only when there may be something to drop.
 const retention = /* @__PURE__ */ onDemand('the retention code', () => import('./retention.js'));
 
-// A writer fenced mid-publish can leave at most one leftover per paused write;
-// a few rounds are plenty, and a bound keeps a confused store from looping.
-const MAX_SET_ASIDE_ROUNDS = 4;
-
-/** `data.nextSeq` of a `conflict` whose generations were set aside as a fenced writer's leftovers. */
-function seqPastLeftovers(error: CheckpointError, seq: number): number | undefined {
-  if (error.code !== 'conflict' || !error.data || !Object.hasOwn(error.data, 'nextSeq')) return undefined;
-  const next = error.data.nextSeq;
-  return typeof next === 'number' && Number.isSafeInteger(next) && next > seq ? next : undefined;
-}
+// What to do about a failed write loads with the first failure; if it cannot load, the failure stands.
+const retrying = /* @__PURE__ */ onDemand('the write retry code', () => import('./save-retry.js'));
 
 /**
  * Writes one generation: envelope, `adapter.write`, nothing else deleted on
@@ -88,21 +80,18 @@ function seqPastLeftovers(error: CheckpointError, seq: number): number | undefin
  * ```
  */
 export async function writeGeneration(w: GenerationWrite): Promise<CheckpointRecord> {
-  let record = await encodeRecord(w, w.claimSeq());
-  let setAsideRounds = 0;
+  const encodeAt = (seq: number) => encodeRecord(w, seq);
+  let record = await encodeAt(w.claimSeq());
+  const state = { setAsideRounds: 0 };
   for (;;) {
     try {
       await w.adapter.write(w.key, record);
       return record;
     } catch (caught) {
-      const error = toCheckpointError(caught, 'io', { key: w.key, adapter: w.adapter.name });
-      const past = seqPastLeftovers(error, record.seq);
-      if (past !== undefined && setAsideRounds++ < MAX_SET_ASIDE_ROUNDS) {
-        record = await encodeRecord(w, w.claimSeq(past));
-        continue;
-      }
-      if (error.code === 'storage-full' && w.retain?.onFull === 'drop-oldest' && (await dropOldest(w))) continue;
-      throw caught;
+      const retry = await retrying.load().catch(() => undefined);
+      const next = await retry?.retryAfter(w, caught, record, state, encodeAt);
+      if (next === undefined) throw caught;
+      record = next;
     }
   }
 }
@@ -111,35 +100,6 @@ async function encodeRecord(w: GenerationWrite, seq: number): Promise<Checkpoint
   const createdAt = w.clock.now();
   const bytes = await sealEnvelope({ ...w.fields, seq, createdAt }, w.payload, w.compress);
   return { seq, epoch: w.fields.epoch, createdAt, byteLength: bytes.length, bytes };
-}
-
-/** Removes the oldest known generation except the newest; false when there is nothing left to remove. */
-async function dropOldest(w: GenerationWrite): Promise<boolean> {
-  const known = w.known;
-  if (!known || known.length < 2) return false;
-  let select: typeof import('./retention.js').selectPrunable;
-  try {
-    select = (await retention.load()).selectPrunable;
-  } catch (error) {
-    w.onError(toCheckpointError(error, 'io', { key: w.key, adapter: w.adapter.name }));
-    return false;
-  }
-  // Same choice as retention with room for one: everything but the newest, oldest first.
-  const candidates = select(known, { latest: 1 }, w.clock.now());
-  const oldest = candidates[candidates.length - 1];
-  if (oldest === undefined) return false;
-  try {
-    await w.adapter.remove(w.key, oldest);
-  } catch (error) {
-    w.onError(toCheckpointError(error, 'io', { key: w.key, adapter: w.adapter.name, seq: oldest }));
-    return false;
-  }
-  known.splice(
-    known.findIndex((g) => g.seq === oldest),
-    1,
-  );
-  w.onDropped([oldest]);
-  return true;
 }
 
 /** What a {@link GenerationWriter} is set up with: the parts of the options that shape every generation. */
