@@ -1,8 +1,5 @@
-import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
+import { CheckpointError, isCheckpointError } from './errors.js';
 import type { RejectedGeneration, RestoreNewestOptions } from './restore.js';
-
-// Storage failures say nothing about the data: restore never quarantines for them.
-const STORAGE_FAILURES = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'];
 
 /** What {@link rejectGeneration} adds to: the generations passed over so far, newest first. */
 export interface Rejections {
@@ -11,29 +8,28 @@ export interface Rejections {
 }
 
 /**
- * The restore loop's answer to generation `seq` failing with `caught` (loaded
- * only then): a storage failure or a version newer than the code is thrown
- * as it is; otherwise the generation is quarantined (unless `onRestoreError`
- * is `throw`; a read-only store keeps it listed) and listed as rejected.
+ * The restore loop's answer to a generation that failed with `error` (its
+ * `seq` set; storage failures and a version newer than the code were thrown
+ * before, loaded only then): it is quarantined (unless `onRestoreError` is
+ * `throw`; a read-only store keeps it listed) and listed as rejected.
  * Resolves with whether the loop goes on to the next older generation.
  *
  * @example
  * ```ts
+ * import { CheckpointError } from './errors.js';
  * import { rejectGeneration, type Rejections } from './restore-reject.js';
  * import type { RestoreNewestOptions } from './restore.js';
  * declare const options: RestoreNewestOptions<unknown>;
  * const so: Rejections = { rejected: [], quarantined: [] };
- * const next = await rejectGeneration(options, 7, new Error('bad'), so);
+ * const next = await rejectGeneration(options, new CheckpointError('corrupt', { seq: 7 }), so);
  * ```
  */
 export async function rejectGeneration(
   o: RestoreNewestOptions<unknown>,
-  seq: number,
-  caught: unknown,
+  error: CheckpointError,
   so: Rejections,
 ): Promise<boolean> {
-  const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq });
-  if (error.code === 'version-too-new' || STORAGE_FAILURES.includes(error.code)) throw error;
+  const seq = error.seq!;
   let moved = false;
   let quarantineId: string | undefined;
   if (o.onRestoreError !== 'throw') {

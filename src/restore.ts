@@ -137,6 +137,7 @@ export interface RestoreContext {
   readonly schema?: StandardSchema | undefined;
 }
 
+const STORAGE_FAILURES = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'];
 const rejecting = /* @__PURE__ */ onDemand('the restore fallback code', () => import('./restore-reject.js'));
 // Loaded for a checkpoint that needs them; a failed load is `io`, so the generation is not quarantined.
 const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));
@@ -331,8 +332,11 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
         generations: remaining(),
       };
     } catch (caught) {
+      const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq });
+      // Storage failures say nothing about the data, and a newer version is not damage: never quarantined.
+      if (error.code === 'version-too-new' || STORAGE_FAILURES.includes(error.code)) throw error;
       // The fallback code loads only when a generation fails (a failed load is `io`: thrown, nothing quarantined).
-      if (!(await (await rejecting.load()).rejectGeneration(o, seq, caught, { rejected, quarantined }))) break;
+      if (!(await (await rejecting.load()).rejectGeneration(o, error, { rejected, quarantined }))) break;
     }
   }
   newestSeq = Math.max(newestSeq, ...rejected.map((r) => r.seq));

@@ -88,7 +88,12 @@ export async function writeGeneration(w: GenerationWrite): Promise<CheckpointRec
       await w.adapter.write(w.key, record);
       return record;
     } catch (caught) {
-      const retry = await retrying.load().catch(() => undefined);
+      const error = toCheckpointError(caught, 'io', { key: w.key, adapter: w.adapter.name });
+      // Only these two can be retried; any other failure is reported at once, with no code to load.
+      const retriable =
+        (error.code === 'conflict' && error.data !== undefined && Object.hasOwn(error.data, 'nextSeq')) ||
+        (error.code === 'storage-full' && w.retain?.onFull === 'drop-oldest');
+      const retry = retriable ? await retrying.load().catch(() => undefined) : undefined;
       const next = await retry?.retryAfter(w, caught, record, state, encodeAt);
       if (next === undefined) throw caught;
       record = next;

@@ -3,7 +3,7 @@ import { onDemand } from '../on-demand.js';
 import type { Codec } from './index.js';
 import { TAGGED_JSON_ID } from './format-id.js';
 import { DEFAULT_LIMITS } from './limits.js';
-import { plainText } from './plain.js';
+import { NEEDS_FULL, plainJson, plainRevive } from './plain.js';
 import { parseUntrustedJson, readUntrustedText } from './untrusted.js';
 import { PIECE, utf8Bytes } from './utf8.js';
 
@@ -12,11 +12,11 @@ export const fullCodec = /* @__PURE__ */ onDemand('the tagged-JSON codec', () =>
 
 /**
  * The codec `persistActor` writes with when no `codec` is given: the format
- * and the bytes of `taggedJsonCodec` (id `xsc1`), in two parts. Plain JSON
- * data (the common case) is encoded and decoded here, with every guard of
- * the untrusted-JSON path; the rest of the codec loads with the first payload
- * that holds a value only it writes or reads (a Date, a Map, a shared
- * reference, ...). Until then its `encode` and `decode` throw an `io` error
+ * and the bytes of `taggedJsonCodec` (id `xsc1`), in two parts. JSON data
+ * with the markers every XState snapshot holds (`undefined`, see plain.ts)
+ * is encoded and decoded here, with every guard of the untrusted-JSON path;
+ * the rest of the codec loads with the first payload that holds a value only
+ * it writes or reads (a Date, a Map, a BigInt, a shared reference, ...). Until then its `encode` and `decode` throw an `io` error
  * that the save and restore steps answer by loading it and trying again
  * (`withParts`); once loaded, it is `taggedJsonCodec`.
  *
@@ -35,7 +35,7 @@ export const defaultCodec: Codec = {
     let text: string | undefined;
     try {
       // A long text is faster in pieces (see utf8.ts): the rest of the codec loads for the next one.
-      text = plainText(value, DEFAULT_LIMITS.maxDepth, PIECE, () => void fullCodec.load().catch(() => undefined));
+      text = plainJson(value, DEFAULT_LIMITS.maxDepth, PIECE, () => void fullCodec.load().catch(() => undefined));
     } catch (cause) {
       throw cause instanceof CheckpointError ? cause : new CheckpointError('encode', { cause });
     }
@@ -43,7 +43,11 @@ export const defaultCodec: Codec = {
   },
   decode(bytes, limits = DEFAULT_LIMITS) {
     const doc = parseUntrustedJson(readUntrustedText(bytes, limits));
-    // `[value]` is plain data as it is; anything else is for the full reader (which also refuses it).
-    return Array.isArray(doc) && doc.length === 1 ? doc[0] : fullCodec.need().revive(doc);
+    const full = fullCodec.loaded;
+    if (full) return full.revive(doc);
+    const value = plainRevive(doc);
+    // Anything else is for the full reader (which also refuses what is malformed): need() throws
+    // until it is loaded, and withParts decodes these bytes again then (plainRevive read in place).
+    return value === NEEDS_FULL ? fullCodec.need().revive(doc) : value;
   },
 };
