@@ -137,31 +137,44 @@ export function plainJson(value: unknown, depth: number, large = Infinity, onLar
   }
 }
 
-/** A parsed value with its markers read in place: the full decoder's walk for documents of flags 1. */
-function revived(v: unknown): Out {
-  if (typeof v === 'string') return v.charCodeAt(0) === TILDE ? marker(v) : v;
-  if (typeof v !== 'object' || v === null) return v;
-  if (isArray(v)) {
-    const head: unknown = v[0];
-    if (head === '~M' || head === '~S' || head === '~E') return FULL;
-    for (let i = 0; i < v.length; i++) {
-      const item: unknown = v[i];
-      if (typeof item === 'string' ? item.charCodeAt(0) !== TILDE : typeof item !== 'object' || item === null) continue;
-      const r = revived(item);
-      if (r === FULL) return FULL;
-      if (r !== item) v[i] = r;
-    }
-    return v;
+const hasOwn = Object.prototype.hasOwnProperty;
+
+/** A parsed array with its markers read in place: the full decoder's walk for documents of flags 1. */
+function reviveArray(arr: unknown[]): Out {
+  const head = arr[0];
+  if (head === '~M' || head === '~S' || head === '~E') return FULL;
+  for (let i = 0; i < arr.length; i++) {
+    const v = arr[i];
+    let r: unknown;
+    if (typeof v === 'string') {
+      if (v.charCodeAt(0) !== TILDE) continue;
+      r = marker(v);
+    } else if (typeof v === 'object' && v !== null) {
+      r = isArray(v) ? reviveArray(v) : reviveObject(v as Record<string, unknown>);
+      if (r === v) continue;
+    } else continue;
+    if (r === FULL) return FULL;
+    arr[i] = r;
   }
-  const obj = v as Record<string, unknown>;
+  return arr;
+}
+
+/** A parsed object with its markers read in place (see {@link reviveArray}). */
+function reviveObject(obj: Record<string, unknown>): Out {
   // Own data keys of a JSON.parse result, "__proto__" refused before parsing: no assignment reaches a prototype.
   for (const k in obj) {
-    if (!Object.hasOwn(obj, k)) continue;
-    const item = obj[k];
-    if (typeof item === 'string' ? item.charCodeAt(0) !== TILDE : typeof item !== 'object' || item === null) continue;
-    const r = revived(item);
+    if (!hasOwn.call(obj, k)) continue;
+    const v = obj[k];
+    let r: unknown;
+    if (typeof v === 'string') {
+      if (v.charCodeAt(0) !== TILDE) continue;
+      r = marker(v);
+    } else if (typeof v === 'object' && v !== null) {
+      r = isArray(v) ? reviveArray(v) : reviveObject(v as Record<string, unknown>);
+      if (r === v) continue;
+    } else continue;
     if (r === FULL) return FULL;
-    if (r !== item) obj[k] = r;
+    obj[k] = r;
   }
   return obj;
 }
@@ -200,5 +213,9 @@ export const NEEDS_FULL = FULL;
 export function plainRevive(doc: unknown): unknown {
   if (!isArray(doc)) return FULL;
   if (doc.length === 1) return doc[0];
-  return doc.length === 2 && doc[1] === 1 ? revived(doc[0]) : FULL;
+  if (doc.length !== 2 || doc[1] !== 1) return FULL;
+  const root: unknown = doc[0];
+  if (typeof root === 'string') return root.charCodeAt(0) === TILDE ? marker(root) : root;
+  if (typeof root !== 'object' || root === null) return root;
+  return isArray(root) ? reviveArray(root) : reviveObject(root as Record<string, unknown>);
 }
