@@ -1,4 +1,5 @@
 import type { AnyActorRef } from 'xstate';
+import { pendingTimers, type CheckpointData } from './capture.js';
 import { persistRefs } from './refs.js';
 import { persistTree } from './tree-capture.js';
 
@@ -19,7 +20,24 @@ import { persistTree } from './tree-capture.js';
  * persistedTree(actor); // { status: 'active', value: {}, context: { n: 1 }, children: {}, ... }
  * ```
  */
-
 export function persistedTree(root: AnyActorRef, snapshot: unknown = root.getSnapshot()): unknown {
   return persistTree(root, snapshot, persistRefs);
+}
+
+/**
+ * Takes a checkpoint of a running actor: its persisted snapshot (see
+ * {@link persistedTree}: XState's, with actor references kept by their place
+ * in the tree and cycles allowed) plus its pending timers. Must be encoded before the actor processes another event:
+ * the persisted context shares objects with the live one.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { captureCheckpoint } from 'xstate-checkpoint/pipeline';
+ * const actor = createActor(createMachine({})).start();
+ * const data = captureCheckpoint(actor);
+ * ```
+ */
+export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
+  return { snapshot: persistedTree(actor), timers: pendingTimers(actor) };
 }
