@@ -34,6 +34,20 @@ export const entries: Record<string, string> = {
   cli: 'cli/main.ts',
 };
 
+/**
+ * Modules that `persistActor` loads with `import()` only when an app or a payload needs them,
+ * while other entries import them statically (the pipeline, the full `taggedJsonCodec`). Each
+ * group is a chunk of its own, so an app's bundler, dropping the static imports it does not use,
+ * leaves them out of the start bundle (test/package/size.test.ts measures it).
+ */
+const onDemandChunks: Record<string, RegExp> = {
+  codec: /[\\/]src[\\/]codec[\\/](index|encode|decode|kind|writer|format)\.ts$/,
+  refs: /[\\/]src[\\/](refs|restored-actor|persisted-tree)\.ts$/,
+  'option-checks': /[\\/]src[\\/](option-checks|retention-options)\.ts$/,
+};
+const onDemandChunk = (id: string): string | null =>
+  Object.keys(onDemandChunks).find((name) => onDemandChunks[name]!.test(id)) ?? null;
+
 // Tests import the package by its public name; these aliases point it at the source.
 const alias = [
   { find: /^xstate-checkpoint$/, replacement: `${root}src/index.ts` },
@@ -102,9 +116,15 @@ export default defineConfig({
       formats: ['es'],
     },
     rollupOptions: {
+      // Lets the chunk groups below keep their dependencies in the shared chunks.
+      preserveEntrySignatures: 'allow-extension',
       external: (id) => /^(node:|xstate|pg|ioredis|fs-extra|react|superjson|@opentelemetry\/api)/.test(id),
-      // The bin runs as a script: a shebang here, the executable bit in the plugin below.
-      output: { banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : '') },
+      output: {
+        // The bin runs as a script: a shebang here, the executable bit in the plugin below.
+        banner: (chunk) => (chunk.name === 'cli' ? '#!/usr/bin/env node' : ''),
+        // What the start path loads on demand has chunks of its own (see onDemandChunks).
+        codeSplitting: { groups: [{ name: onDemandChunk, includeDependenciesRecursively: false }] },
+      },
     },
   },
   plugins: [

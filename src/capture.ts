@@ -1,6 +1,7 @@
 import type { AnyActorRef, EventObject } from 'xstate';
 import { resolveActorPath } from './actor-path.js';
-import { persistedTree } from './persisted-tree.js';
+import { persistTree } from './tree-capture.js';
+import type { PersistRefs } from './ref-scan.js';
 import { canSchedule, childPath, scheduledEventsOf, scheduleIn } from './xstate-internals.js';
 
 /**
@@ -54,21 +55,19 @@ export function pendingTimers(root: AnyActorRef): PendingTimer[] {
 }
 
 /**
- * Takes a checkpoint of a running actor: its persisted snapshot (see
- * {@link persistedTree}: XState's, with actor references kept by their place
- * in the tree and cycles allowed) plus its pending timers. Must be encoded before the actor processes another event:
- * the persisted context shares objects with the live one.
+ * `captureCheckpoint` (see persisted-tree.ts) with the step that stores actor
+ * references given (see `persistTree`).
  *
  * @example
  * ```ts
  * import { createActor, createMachine } from 'xstate';
- * import { captureCheckpoint } from 'xstate-checkpoint/pipeline';
- * const actor = createActor(createMachine({})).start();
- * const data = captureCheckpoint(actor);
+ * import { captureWith } from './capture.js';
+ * import { persistRefsOnDemand } from './ref-scan.js';
+ * const data = captureWith(createActor(createMachine({})).start(), persistRefsOnDemand);
  * ```
  */
-export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
-  return { snapshot: persistedTree(actor), timers: pendingTimers(actor) };
+export function captureWith(actor: AnyActorRef, storeRefs: PersistRefs): CheckpointData {
+  return { snapshot: persistTree(actor, actor.getSnapshot(), storeRefs), timers: pendingTimers(actor) };
 }
 
 /**

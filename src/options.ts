@@ -1,16 +1,28 @@
 import type { ActorOptions, AnyActorLogic, InputFrom } from 'xstate';
 import type { AcquireOptions, CheckpointAdapter } from './adapter.js';
 import { systemClock, type Clock } from './clock.js';
-import { taggedJsonCodec, type Codec, type DecodeLimits } from './codec/index.js';
+import { defaultCodec, fullCodec } from './codec/default.js';
+import type { Codec, DecodeLimits } from './codec/index.js';
 import { checkCompress, type CompressOptions } from './compression.js';
 import { CheckpointError } from './errors.js';
 import { CheckpointEmitter, type CheckpointEvent } from './events.js';
 import type { JournalOptions } from './journal-options.js';
 import { checkKey } from './keys.js';
-import type { LifecycleEnv } from './lifecycle.js';
+import { onDemand } from './on-demand.js';
+import { refsCode } from './ref-scan.js';
+import type { LifecycleEnv } from './exit-hooks.js';
 import type { Migrations } from './migrate.js';
 import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
-import { checkRetention, type RetentionOptions } from './retention.js';
+import {
+  checkJournalAdapter,
+  checkLocking,
+  checkModes,
+  resolveJournal,
+  type ResolvedJournalOptions,
+} from './option-checks.js';
+import type { RetentionOptions } from './retention-options.js';
+
+export type { ResolvedJournalOptions } from './option-checks.js';
 import type { DebounceOptions } from './scheduler.js';
 import type { StandardSchema } from './schema.js';
 
@@ -65,7 +77,7 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
    * @default 'fallback'
    */
   readonly onRestoreError?: OnRestoreError;
-  /** Codec for new checkpoints. @default taggedJsonCodec */
+  /** Codec for new checkpoints. @default taggedJsonCodec (its plain-data part at start, the rest when a payload needs it) */
   readonly codec?: Codec;
   /**
    * Gzip payloads from a size on (`CompressionStream`; no dependency). `true`
@@ -114,14 +126,6 @@ export interface PersistOptions<TLogic extends AnyActorLogic> extends Pick<
   readonly start?: boolean;
   /** Journal mode: every event is journaled durably (see `persistJournaled`, which types `send`). @default false */
   readonly journal?: boolean | JournalOptions;
-}
-
-/** Journal options with their defaults filled in. */
-export interface ResolvedJournalOptions {
-  readonly compactEvery: number;
-  readonly compactAfterMs: number;
-  readonly verifyReplay: boolean;
-  readonly compactOnClose: boolean;
 }
 
 /** {@link PersistOptions} checked once, with every default filled in: what both modes run on. */
@@ -176,45 +180,35 @@ function objectOr<T extends object>(value: boolean | T | undefined): T | undefin
   return typeof value === 'object' ? value : ({} as T);
 }
 
-function checkOptions<TLogic extends AnyActorLogic>(logic: TLogic, o: PersistOptions<TLogic>, version: number): void {
+/** The checks of the options only some apps set (option-checks.ts), when loaded. */
+type OptionChecks = Pick<
+  typeof import('./option-checks.js'),
+  'checkModes' | 'checkJournalAdapter' | 'checkLocking' | 'resolveJournal'
+>;
+
+function checkOptions<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  o: PersistOptions<TLogic>,
+  version: number,
+  checks: OptionChecks | undefined,
+): void {
   const bad = (detail: string) => new CheckpointError('invalid-option', { key: o.key, detail });
-  if (o.journal && o.follow) throw bad('`follow` is not available in journal mode');
+  checks?.checkModes(o);
   checkKey(o.key);
   if (typeof (logic as { transition?: unknown } | null)?.transition !== 'function') {
     throw bad('the first argument must be actor logic (a machine or fromPromise/fromCallback/... logic)');
   }
   if (!o.adapter || typeof o.adapter.write !== 'function') throw bad('`adapter` is required (e.g. memoryAdapter())');
-  if (o.journal && !o.adapter.journal) {
-    throw bad(
-      `journal mode needs an adapter with a journal; "${o.adapter.name}" has none (memoryAdapter and fileJournalAdapter have one)`,
-    );
-  }
+  checks?.checkJournalAdapter(o);
   if (!Number.isInteger(version) || version < 1)
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
-  if (o.lock && !o.adapter.acquire) throw bad(`\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
-  if (o.follow && !o.lock) throw bad('`follow` needs `lock`: it follows whoever holds the lock');
-  checkRetention(o.retain, o.key);
+  checks?.checkLocking(o);
   checkCompress(o.compress, o.key);
 }
 
-function resolveJournal(
-  key: string,
-  journal: boolean | JournalOptions | undefined,
-): ResolvedJournalOptions | undefined {
-  const jo = objectOr(journal);
-  if (!jo) return undefined;
-  const resolved = {
-    compactEvery: jo.compactEvery ?? 1000,
-    compactAfterMs: jo.compactAfterMs ?? 60_000,
-    verifyReplay: jo.verifyReplay ?? true,
-    compactOnClose: jo.compactOnClose ?? true,
-  };
-  const bad = (detail: string) => new CheckpointError('invalid-option', { key, detail });
-  if (!(Number.isInteger(resolved.compactEvery) && resolved.compactEvery >= 1))
-    throw bad('`journal.compactEvery` must be an integer >= 1');
-  if (!(resolved.compactAfterMs > 0)) throw bad('`journal.compactAfterMs` must be a positive number of ms');
-  return resolved;
-}
+/** Whether any option that option-checks.ts checks is set (otherwise none of its checks applies). */
+const setsCheckedOptions = (o: PersistOptions<AnyActorLogic>): boolean =>
+  Boolean(o.journal || o.follow || o.lock || o.retain !== undefined);
 
 /**
  * Checks every option of `persistActor` once (throwing `invalid-option` with
@@ -235,9 +229,17 @@ export function resolveOptions<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): ResolvedOptions<TLogic> {
+  return resolveWith(logic, options, { checkModes, checkJournalAdapter, checkLocking, resolveJournal });
+}
+
+function resolveWith<TLogic extends AnyActorLogic>(
+  logic: TLogic,
+  options: PersistOptions<TLogic>,
+  checks: OptionChecks | undefined,
+): ResolvedOptions<TLogic> {
   const version = options.version ?? 1;
-  checkOptions(logic, options, version);
-  const codec = options.codec ?? taggedJsonCodec;
+  checkOptions(logic, options, version, checks);
+  const codec = options.codec ?? defaultCodec;
   const actorOptions: Record<string, unknown> = {};
   for (const name of ACTOR_OPTIONS) if (options[name] !== undefined) actorOptions[name] = options[name];
   return {
@@ -261,7 +263,7 @@ export function resolveOptions<TLogic extends AnyActorLogic>(
     onRestoreError: options.onRestoreError ?? 'fallback',
     lock: objectOr(options.lock),
     follow: objectOr(options.follow),
-    journal: resolveJournal(options.key, options.journal),
+    journal: checks?.resolveJournal(options.key, options.journal),
     actorOptions,
     start: options.start !== false,
     flushOnExit: options.flushOnExit !== false,
@@ -292,10 +294,28 @@ export async function prepareOptions<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): Promise<ResolvedOptions<TLogic>> {
-  const o = resolveOptions(logic, options);
+  const checks = setsCheckedOptions(options) ? await optionChecks.load() : undefined;
+  const o = resolveWith(logic, options, checks);
   const { migrations, version } = o.restore;
-  if (migrations !== undefined) (await import('./migrate.js')).checkMigrations(migrations, version);
-  return o;
+  if (migrations !== undefined) (await migrate.load()).checkMigrations(migrations, version);
+  return o.journal ? forJournal(o) : o;
+}
+
+const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));
+const optionChecks = /* @__PURE__ */ onDemand('the option checks', () => import('./option-checks.js'));
+
+/**
+ * Journal mode captures and encodes synchronously as events arrive, so what
+ * snapshot mode loads on demand is loaded here, before anything is read or
+ * written: the code for actor references, and the whole of `taggedJsonCodec`
+ * in place of the default codec (same id, same bytes).
+ */
+async function forJournal<TLogic extends AnyActorLogic>(o: ResolvedOptions<TLogic>): Promise<ResolvedOptions<TLogic>> {
+  await refsCode.load();
+  if (!o.codecs.includes(defaultCodec)) return o;
+  const whole = (await fullCodec.load()).taggedJsonCodec;
+  const swap = (c: Codec) => (c === defaultCodec ? whole : c);
+  return { ...o, codec: swap(o.codec), codecs: o.codecs.map(swap) };
 }
 
 /**

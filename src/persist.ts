@@ -4,7 +4,9 @@ import { rearmTimers, type PendingTimer } from './capture.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
 import { lazyHistory } from './history-handle.js';
-import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
+import { withAsyncDispose, type AsyncDisposableLike } from './async-dispose.js';
+import { hookedProcess, installHooksWith } from './exit-hooks.js';
+import { onDemand } from './on-demand.js';
 import {
   prepareOptions,
   restoreRequest,
@@ -15,7 +17,8 @@ import {
 import type { PersistedActor } from './persisted-actor.js';
 import { freshReport, restoreNewest, type RestoreReport } from './restore.js';
 import { announceRestore, buildRestoreReport } from './restore-report.js';
-import { createRestoredActor } from './restored-actor.js';
+import { anyReachable, refsCode } from './ref-scan.js';
+import { restoredActorWith } from './actor-from-snapshot.js';
 import { GenerationWriter } from './save.js';
 import { WriteScheduler, type FlushInfo } from './scheduler.js';
 import { trackTree, type TreeTracker } from './trigger.js';
@@ -24,6 +27,10 @@ export type { PersistOptions, RequiredInput } from './options.js';
 export type { PersistedActor, PersistedHistory } from './persisted-actor.js';
 
 const noop = (): undefined => undefined;
+const processExitHooks = /* @__PURE__ */ onDemand('the process exit hooks', () => import('./process-hooks.js'));
+const journalMode = /* @__PURE__ */ onDemand('journal mode', () => import('./journal.js'));
+const followMode = /* @__PURE__ */ onDemand('follow mode', () => import('./follow.js'));
+const history = /* @__PURE__ */ onDemand('the history code', () => import('./history.js'));
 
 /**
  * Restores an actor from its newest valid checkpoint (or starts it fresh),
@@ -50,7 +57,7 @@ export async function persistActor<TLogic extends AnyActorLogic>(
   options: PersistOptions<TLogic> & RequiredInput<TLogic>,
 ): Promise<PersistedActor<TLogic>> {
   const o = await prepareOptions(logic, options);
-  if (o.journal) return (await import('./journal.js')).runJournaled(o);
+  if (o.journal) return (await journalMode.load()).runJournaled(o);
   const session = new SnapshotSession(o);
   const lease = await takeLock(o);
   if (lease === 'held') await session.follow();
@@ -121,7 +128,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     const { clock, events, key } = this.options;
     const t0 = clock.now();
     const writer = this.writer!;
-    const record = await writer.write(writer.encode(writer.capture(this.current)));
+    const record = await writer.write(await writer.snapshot(this.current));
     await writer.prune(record.seq);
     const info = { seq: record.seq, byteLength: record.byteLength, durationMs: clock.now() - t0 };
     events.emit({ type: 'save', key, ...info });
@@ -133,9 +140,15 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     const o = this.options;
     this.lease = lease;
     try {
+      // Node's signal hooks load where there is a Node process, before launch() installs them.
+      if (o.flushOnExit && hookedProcess(o.lifecycle)) await processExitHooks.load();
       const outcome = await restoreNewest({
         ...restoreRequest(o),
-        accept: (prepared) => createRestoredActor(o.logic, prepared.data.snapshot, o.actorOptions),
+        accept: async ({ data }) => {
+          // The reference code loads only for a snapshot that holds some (a failed load is `io`: not quarantined).
+          const refs = anyReachable(data.snapshot, 'stored') ? await refsCode.load() : undefined;
+          return restoredActorWith(o.logic, data.snapshot, o.actorOptions, refs);
+        },
       });
       this.writer = this.newWriter(outcome.newestSeq + 1, lease?.epoch ?? outcome.newestEpoch, outcome.generations);
       const accepted = outcome.accepted;
@@ -191,7 +204,10 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     if (this.needsWrite) this.scheduler.notify();
     else this.scheduler.settle();
     this.scheduler.open();
-    if (o.flushOnExit) this.removeHooks = installLifecycleHooks(() => this.scheduler.flush(), o.lifecycle);
+    if (o.flushOnExit) {
+      const processHooks = processExitHooks.loaded?.processFlusher;
+      this.removeHooks = installHooksWith(() => this.scheduler.flush(), o.lifecycle, processHooks);
+    }
     o.events.emit({
       type: 'restore',
       key: o.key,
@@ -234,7 +250,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
   /** Follow mode (`follow.ts`, loaded only here): mirrors the writer, takes over when the lock frees. */
   async follow(): Promise<void> {
     this.role = 'follower';
-    this.stopWatching = await (await import('./follow.js')).followAsSession(this);
+    this.stopWatching = await (await followMode.load()).followAsSession(this);
   }
 
   /** A follower took the lock: it restores as the writer and stops its mirror. */
@@ -326,7 +342,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
       start: () => this.start(),
       on: (type, listener) => o.events.on(type, listener),
       history: historyApi,
-      clear: async () => (await import('./history.js')).clearHistory(this),
+      clear: async () => (await history.load()).clearHistory(this),
       close: () => this.close(),
     });
   }

@@ -1,42 +1,7 @@
-import type { AnyActorLogic, AnyActorRef } from 'xstate';
-import { CheckpointError } from './errors.js';
+import type { AnyActorRef } from 'xstate';
+import { pendingTimers, type CheckpointData } from './capture.js';
 import { persistRefs } from './refs.js';
-import { syncSnapshotOf } from './xstate-internals.js';
-
-interface TreeActor {
-  readonly id: string;
-  readonly src?: unknown;
-  readonly systemId?: string | undefined;
-  readonly logic: AnyActorLogic;
-  getSnapshot(): unknown;
-}
-
-type MachineSnapshot = { children?: Record<string, TreeActor>; context?: unknown };
-
-function isMachine(logic: unknown): boolean {
-  return typeof logic === 'object' && logic !== null && 'root' in logic && 'getStateNodeById' in logic;
-}
-
-function childrenOf(snapshot: unknown): Record<string, TreeActor> {
-  const children = (snapshot as MachineSnapshot | undefined)?.children;
-  return typeof children === 'object' && children !== null ? children : {};
-}
-
-// XState stores the logic object itself as `src` for a child spawned from
-// inline logic; restore can only find logic by name. Name it when the parent
-// knows it under a name; refuse loudly otherwise (XState would drop it silently).
-function nameOf(parent: AnyActorLogic, child: TreeActor, path: string[]): string {
-  if (typeof child.src === 'string') return child.src;
-  const actors = (parent as { implementations?: { actors?: Record<string, unknown> } }).implementations?.actors ?? {};
-  const name = Object.keys(actors).find((k) => actors[k] === child.src);
-  if (name === undefined) {
-    throw new CheckpointError('encode', {
-      path,
-      detail: `child "${child.id}" was spawned from inline logic, which cannot be restored by name; register it in setup({ actors: { ... } }) and spawn it by that name`,
-    });
-  }
-  return name;
-}
+import { persistTree } from './tree-capture.js';
 
 /**
  * The persisted snapshot of an actor tree, as XState's `getPersistedSnapshot`
@@ -56,47 +21,23 @@ function nameOf(parent: AnyActorLogic, child: TreeActor, path: string[]): string
  * ```
  */
 export function persistedTree(root: AnyActorRef, snapshot: unknown = root.getSnapshot()): unknown {
-  const paths = new Map<unknown, string[]>();
-  const index = (actor: unknown, snap: unknown, path: string[]) => {
-    paths.set(actor, path);
-    const children = childrenOf(snap);
-    for (const id of Object.keys(children)) {
-      const child = children[id]!;
-      index(child, child.getSnapshot(), [...path, id]);
-    }
-  };
-  index(root, snapshot, []);
-  const pathOf = (ref: AnyActorRef) => paths.get(ref);
+  return persistTree(root, snapshot, persistRefs);
+}
 
-  const persist = (actor: TreeActor, snap: unknown, path: string[]): unknown => {
-    const logic = actor.logic;
-    if (!isMachine(logic)) {
-      const persisted = logic.getPersistedSnapshot ? logic.getPersistedSnapshot(snap) : snap;
-      return persistRefs(persisted, pathOf);
-    }
-    const s = snap as MachineSnapshot;
-    // XState's own walk would recurse into the context (forever, for a cycle) and the children.
-    const base = logic.getPersistedSnapshot({ ...(s as object), context: undefined, children: {} }) as object;
-    const out = persistRefs({ ...base, context: s.context }, pathOf) as Record<string, unknown>;
-    const children: Record<string, unknown> = {};
-    const live = childrenOf(snap);
-    for (const id of Object.keys(live)) {
-      const child = live[id]!;
-      const at = [...path, 'children', id];
-      Object.defineProperty(children, id, {
-        value: {
-          snapshot: persist(child, child.getSnapshot(), [...at, 'snapshot']),
-          src: nameOf(logic, child, at),
-          systemId: child.systemId,
-          syncSnapshot: syncSnapshotOf(child as unknown as AnyActorRef),
-        },
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    }
-    out['children'] = children;
-    return out;
-  };
-  return persist(root as unknown as TreeActor, snapshot, []);
+/**
+ * Takes a checkpoint of a running actor: its persisted snapshot (see
+ * {@link persistedTree}: XState's, with actor references kept by their place
+ * in the tree and cycles allowed) plus its pending timers. Must be encoded before the actor processes another event:
+ * the persisted context shares objects with the live one.
+ *
+ * @example
+ * ```ts
+ * import { createActor, createMachine } from 'xstate';
+ * import { captureCheckpoint } from 'xstate-checkpoint/pipeline';
+ * const actor = createActor(createMachine({})).start();
+ * const data = captureCheckpoint(actor);
+ * ```
+ */
+export function captureCheckpoint(actor: AnyActorRef): CheckpointData {
+  return { snapshot: persistedTree(actor), timers: pendingTimers(actor) };
 }

@@ -1,5 +1,6 @@
 import type { AnyActorRef } from 'xstate';
 import { CheckpointError } from './errors.js';
+import { anyReachable, containerKind, isLiveRef, isStoredRef } from './ref-scan.js';
 
 /**
  * An actor reference as a stored snapshot holds it: XState's own marker
@@ -26,84 +27,11 @@ export interface DroppedRef {
 
 type Container = Record<string, unknown> | unknown[] | Map<unknown, unknown> | Set<unknown>;
 
-const ObjectProto = Object.prototype;
-const ArrayProto = Array.prototype;
-const MapProto = Map.prototype;
-const SetProto = Set.prototype;
-
-// Only what the codecs keep as structure is walked: plain objects, arrays, Map, Set
-// (exact prototypes). Anything else is a leaf, as it is for the codec.
-function containerKind(value: unknown): 'object' | 'array' | 'map' | 'set' | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === ObjectProto || proto === null) return 'object';
-  if (proto === ArrayProto) return 'array';
-  if (proto === MapProto) return 'map';
-  if (proto === SetProto) return 'set';
-  return undefined;
-}
-
-// The shape XState's own persistContext recognises as a live actor.
-function isLiveRef(value: unknown): value is AnyActorRef {
-  return typeof value === 'object' && value !== null && 'sessionId' in value && 'send' in value && 'ref' in value;
-}
-
-function isStoredRef(value: unknown): value is Record<string, unknown> & { id: string } {
-  if (containerKind(value) !== 'object') return false;
-  const v = value as Record<string, unknown>;
-  return Object.hasOwn(v, 'xstate$$type') && v['xstate$$type'] === 1 && typeof v['id'] === 'string';
-}
-
 function setOwn(target: Record<string, unknown> | unknown[], key: string | number, value: unknown): void {
   // Plain assignment to "__proto__" would set the prototype instead of an own key.
   if (key === '__proto__')
     Object.defineProperty(target, key, { value, writable: true, enumerable: true, configurable: true });
   else (target as Record<string | number, unknown>)[key] = value;
-}
-
-/**
- * Whether a live actor (`live`) or a stored marker (`stored`) is reachable
- * through containers. Iterative, each container once (cycles), one prototype
- * read per object: it runs over the whole context on every save and restore.
- */
-function anyReachable(root: unknown, kind: 'live' | 'stored'): boolean {
-  if (typeof root !== 'object' || root === null) return false;
-  const seen = new Set<object>();
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
-    if (typeof value !== 'object' || value === null) continue;
-    const proto: unknown = Object.getPrototypeOf(value);
-    if (proto === ObjectProto || proto === null) {
-      const o = value as Record<string, unknown>;
-      if (kind === 'stored' && o['xstate$$type'] === 1 && isStoredRef(o)) return true;
-      if (seen.has(o)) continue;
-      seen.add(o);
-      for (const key in o) {
-        const item = o[key];
-        if (typeof item === 'object' && item !== null) stack.push(item);
-      }
-    } else if (proto === ArrayProto) {
-      if (seen.has(value)) continue;
-      seen.add(value);
-      const a = value as unknown[];
-      for (let i = 0; i < a.length; i++) {
-        const item = a[i];
-        if (typeof item === 'object' && item !== null) stack.push(item);
-      }
-    } else if (proto === MapProto) {
-      if (seen.has(value)) continue;
-      seen.add(value);
-      for (const [k, v] of value as Map<unknown, unknown>) stack.push(k, v);
-    } else if (proto === SetProto) {
-      if (seen.has(value)) continue;
-      seen.add(value);
-      for (const item of value as Set<unknown>) stack.push(item);
-    } else if (kind === 'live' && isLiveRef(value)) {
-      return true;
-    }
-  }
-  return false;
 }
 
 /** What a `copyGraph` leaf returns for a value it leaves to the copy. */

@@ -1,4 +1,5 @@
 import type { AnyActorLogic } from 'xstate';
+import { onDemand } from './on-demand.js';
 import type { NoticeChannels } from './restore-notice.js';
 import type { RestoreOutcome, RestoreReport } from './restore.js';
 import type { RestoredActor } from './restored-actor.js';
@@ -27,6 +28,8 @@ export function buildRestoreReport(
   };
 }
 
+const notice = /* @__PURE__ */ onDemand('the restore notice', () => import('./restore-notice.js'));
+
 /**
  * Says once, loudly, that a restore did not restore the newest state (see
  * `restoreNotice` in `restore-notice.ts`, loaded only then). The app's
@@ -48,6 +51,5 @@ export async function announceRestore(
   channels: NoticeChannels,
 ): Promise<void> {
   if (report.rejected.length === 0) return;
-  const { sayRestoreNotice } = await import('./restore-notice.js');
-  sayRestoreNotice(key, adapter, report, channels);
+  (await notice.load()).sayRestoreNotice(key, adapter, report, channels);
 }

@@ -6,6 +6,7 @@ import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
 import type { Migrations } from './migrate.js';
+import { onDemand, withParts } from './on-demand.js';
 import { readNewestOf } from './read-newest.js';
 import { checkTimerPaths } from './stored-ids.js';
 import type { DroppedRef } from './refs.js';
@@ -78,7 +79,14 @@ export async function decodeCheckpoint(
       detail: `codec "${header.codec}" is not configured (have: ${codecs.map((c) => c.id).join(', ')}); pass it in the codec option`,
     });
   }
-  const decoded = codec.decode(await inflatePayload(header, opened.payload, limits), limits);
+  const raw = await inflatePayload(header, opened.payload, limits).catch((cause: unknown) => {
+    // Damaged streams are CheckpointErrors; anything else is the gzip code not loading: `io`, not the data.
+    throw isCheckpointError(cause)
+      ? cause
+      : new CheckpointError('io', { seq: header.seq, detail: 'could not load the gzip code', cause });
+  });
+  // The default codec loads its rich part with the first payload that needs it.
+  const decoded = await withParts(() => codec.decode(raw, limits));
   const d = decoded as Record<string, unknown> | null;
   if (typeof d !== 'object' || d === null || typeof d['snapshot'] !== 'object' || d['snapshot'] === null) {
     throw new CheckpointError('decode', {
@@ -129,6 +137,12 @@ export interface RestoreContext {
   readonly schema?: StandardSchema | undefined;
 }
 
+const STORAGE_FAILURES = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'];
+const rejecting = /* @__PURE__ */ onDemand('the restore fallback code', () => import('./restore-reject.js'));
+// Loaded for a checkpoint that needs them; a failed load is `io`, so the generation is not quarantined.
+const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));
+const schema = /* @__PURE__ */ onDemand('the schema check', () => import('./schema.js'));
+
 /** Result of {@link prepareCheckpoint}. */
 export interface PreparedCheckpoint {
   readonly data: CheckpointData;
@@ -156,17 +170,12 @@ export async function prepareCheckpoint(decoded: DecodedCheckpoint, ctx: Restore
   const { snapshot, applied } =
     header.version === ctx.version
       ? { snapshot: decoded.data.snapshot, applied: [] }
-      : (await import('./migrate.js')).migrateSnapshot(
-          decoded.data.snapshot,
-          header.version,
-          ctx.version,
-          ctx.migrations,
-        );
+      : (await migrate.load()).migrateSnapshot(decoded.data.snapshot, header.version, ctx.version, ctx.migrations);
   validateSnapshot(ctx.logic, snapshot);
   checkTimerPaths(snapshot, decoded.data.timers);
   if (ctx.schema) {
     const s = snapshot as Record<string, unknown>;
-    s['context'] = await (await import('./schema.js')).validateContext(ctx.schema, s['context']);
+    s['context'] = await (await schema.load()).validateContext(ctx.schema, s['context']);
   }
   return { data: { snapshot, timers: decoded.data.timers }, applied };
 }
@@ -246,8 +255,8 @@ export interface RestoreNewestOptions<T> extends RestoreContext {
   readonly codecs: readonly Codec[];
   readonly limits?: DecodeLimits | undefined;
   readonly onRestoreError: OnRestoreError;
-  /** Creates the actor from prepared data; a throw counts as an invalid generation. */
-  readonly accept: (prepared: PreparedCheckpoint, header: EnvelopeHeader) => T;
+  /** Creates the actor from prepared data; a throw (or rejection) counts as an invalid generation. */
+  readonly accept: (prepared: PreparedCheckpoint, header: EnvelopeHeader) => T | Promise<T>;
   readonly onQuarantine?: (seq: number, reason: string) => void;
 }
 
@@ -303,7 +312,6 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
   let newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
   const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
   for (const seq of seqs) {
-    const gen = { seq };
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
       if (bytes === undefined) continue; // pruned by another writer since the listing
@@ -311,9 +319,9 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
       const prepared = await prepareCheckpoint(decoded, o);
       let value: T;
       try {
-        value = o.accept(prepared, decoded.header);
+        value = await o.accept(prepared, decoded.header);
       } catch (cause) {
-        throw toCheckpointError(cause, 'invalid-state', { seq: gen.seq });
+        throw toCheckpointError(cause, 'invalid-state', { seq });
       }
       return {
         accepted: { value, header: decoded.header, prepared },
@@ -324,45 +332,14 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
         generations: remaining(),
       };
     } catch (caught) {
-      const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq: gen.seq });
-      if (error.code === 'version-too-new') throw error;
-      // Storage failures say nothing about the data: never quarantine for them.
-      const storageFailure = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'].includes(
-        error.code,
-      );
-      if (storageFailure) throw error;
-      let moved = false;
-      let quarantineId: string | undefined;
-      if (o.onRestoreError !== 'throw') {
-        try {
-          quarantineId = (await o.adapter.quarantine(o.key, gen.seq, `${error.code}: ${error.message}`))?.id;
-          moved = true;
-          quarantined.push(gen.seq);
-          o.onQuarantine?.(gen.seq, `${error.code}: ${error.message}`);
-        } catch (qError) {
-          // A read-only store still restores; the bad generation stays listed.
-          if (!isCheckpointError(qError)) throw qError;
-        }
-      }
-      rejected.push({
-        seq: gen.seq,
-        code: error.code,
-        message: error.message,
-        quarantined: moved,
-        ...(typeof quarantineId === 'string' ? { quarantineId } : {}),
-      });
-      if (o.onRestoreError !== 'fallback') break;
+      const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq });
+      // Storage failures say nothing about the data, and a newer version is not damage: never quarantined.
+      if (error.code === 'version-too-new' || STORAGE_FAILURES.includes(error.code)) throw error;
+      // The fallback code loads only when a generation fails (a failed load is `io`: thrown, nothing quarantined).
+      if (!(await (await rejecting.load()).rejectGeneration(o, error, { rejected, quarantined }))) break;
     }
   }
   newestSeq = Math.max(newestSeq, ...rejected.map((r) => r.seq));
-  if (rejected.length > 0 && o.onRestoreError === 'throw') {
-    throw new CheckpointError('restore-failed', {
-      key: o.key,
-      adapter: o.adapter.name,
-      detail: rejected.map((r) => `generation ${r.seq}: ${r.code}`).join('; '),
-      data: { rejected },
-    });
-  }
   return { rejected, quarantined, newestSeq, newestEpoch, generations: remaining() };
 }
 

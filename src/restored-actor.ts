@@ -1,31 +1,8 @@
-import { createActor, type Actor, type ActorOptions, type AnyActorLogic, type AnyActorRef } from 'xstate';
-import { CheckpointError } from './errors.js';
-import { attachRefs, detachRefs, type DroppedRef } from './refs.js';
-import { logicOf } from './xstate-internals.js';
+import type { ActorOptions, AnyActorLogic } from 'xstate';
+import { restoredActorWith, type RestoredActor } from './actor-from-snapshot.js';
+import { attachRefs, detachRefs } from './refs.js';
 
-/** What {@link createRestoredActor} returns. */
-export interface RestoredActor<TLogic extends AnyActorLogic> {
-  /** Created, not started. */
-  readonly actor: Actor<TLogic>;
-  /** Stored actor references whose actor no longer exists; each became `undefined`. */
-  readonly droppedRefs: DroppedRef[];
-  /**
-   * Whether the tree holds an active promise, callback or observable actor,
-   * which XState runs again from its beginning when the actor starts.
-   */
-  readonly invocationsRestarted: boolean;
-}
-
-/** Actors XState restarts from their beginning: active ones whose logic has a `start` and no state nodes. */
-function restarts(ref: AnyActorRef): boolean {
-  const logic = logicOf(ref);
-  const snap = ref.getSnapshot() as { status?: unknown; children?: Record<string, AnyActorRef> } | undefined;
-  if (logic && typeof logic['start'] === 'function' && !('getStateNodeById' in logic) && snap?.status === 'active')
-    return true;
-  const children = snap?.children;
-  if (typeof children !== 'object' || children === null) return false;
-  return Object.keys(children).some((id) => restarts(children[id]!));
-}
+export type { RestoredActor } from './actor-from-snapshot.js';
 
 /**
  * Creates (does not start) an actor from a persisted snapshot: the one step
@@ -51,15 +28,5 @@ export function createRestoredActor<TLogic extends AnyActorLogic>(
   snapshot: unknown,
   options: ActorOptions<TLogic>,
 ): RestoredActor<TLogic> {
-  const { snapshot: detachedSnapshot, detached } = detachRefs(snapshot);
-  const actor = createActor(logic, { ...options, snapshot: detachedSnapshot } as ActorOptions<TLogic>);
-  const snap = actor.getSnapshot() as { status?: unknown; error?: unknown };
-  if (snap.status === 'error' && (snapshot as { status?: unknown }).status !== 'error') {
-    throw new CheckpointError('invalid-state', {
-      cause: snap.error,
-      detail: 'XState could not restore the snapshot',
-    });
-  }
-  const droppedRefs = attachRefs(actor, detached);
-  return { actor, droppedRefs, invocationsRestarted: restarts(actor) };
+  return restoredActorWith(logic, snapshot, options, { detachRefs, attachRefs });
 }

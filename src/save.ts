@@ -1,12 +1,15 @@
 import type { AnyActorRef } from 'xstate';
 import type { CheckpointAdapter, CheckpointRecord, GenerationInfo } from './adapter.js';
-import { captureCheckpoint, type CheckpointData } from './capture.js';
+import { captureWith, type CheckpointData } from './capture.js';
 import type { Clock } from './clock.js';
-import { checkWritable, type Codec, type DecodeLimits } from './codec/index.js';
+import type { Codec, DecodeLimits } from './codec/index.js';
+import { checkWritable } from './codec/untrusted.js';
 import { sealEnvelope, type CompressOptions } from './compression.js';
 import type { EnvelopeFields } from './envelope.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
-import { pruneGenerations, selectPrunable, type RetentionOptions } from './retention.js';
+import { onDemand, withParts } from './on-demand.js';
+import { persistRefsOnDemand } from './ref-scan.js';
+import type { RetentionOptions } from './retention-options.js';
 
 /** What {@link writeGeneration} needs: where to write, and how to number and make room. */
 export interface GenerationWrite {
@@ -32,16 +35,11 @@ export interface GenerationWrite {
   onError(error: CheckpointError): void;
 }
 
-// A writer fenced mid-publish can leave at most one leftover per paused write;
-// a few rounds are plenty, and a bound keeps a confused store from looping.
-const MAX_SET_ASIDE_ROUNDS = 4;
+// What retention drops is worked out after a write, and only when there may be something to drop.
+const retention = /* @__PURE__ */ onDemand('the retention code', () => import('./retention.js'));
 
-/** `data.nextSeq` of a `conflict` whose generations were set aside as a fenced writer's leftovers. */
-function seqPastLeftovers(error: CheckpointError, seq: number): number | undefined {
-  if (error.code !== 'conflict' || !error.data || !Object.hasOwn(error.data, 'nextSeq')) return undefined;
-  const next = error.data.nextSeq;
-  return typeof next === 'number' && Number.isSafeInteger(next) && next > seq ? next : undefined;
-}
+// What to do about a failed write loads with the first failure; if it cannot load, the failure stands.
+const retrying = /* @__PURE__ */ onDemand('the write retry code', () => import('./save-retry.js'));
 
 /**
  * Writes one generation: envelope, `adapter.write`, nothing else deleted on
@@ -82,21 +80,23 @@ function seqPastLeftovers(error: CheckpointError, seq: number): number | undefin
  * ```
  */
 export async function writeGeneration(w: GenerationWrite): Promise<CheckpointRecord> {
-  let record = await encodeRecord(w, w.claimSeq());
-  let setAsideRounds = 0;
+  const encodeAt = (seq: number) => encodeRecord(w, seq);
+  let record = await encodeAt(w.claimSeq());
+  const state = { setAsideRounds: 0 };
   for (;;) {
     try {
       await w.adapter.write(w.key, record);
       return record;
     } catch (caught) {
       const error = toCheckpointError(caught, 'io', { key: w.key, adapter: w.adapter.name });
-      const past = seqPastLeftovers(error, record.seq);
-      if (past !== undefined && setAsideRounds++ < MAX_SET_ASIDE_ROUNDS) {
-        record = await encodeRecord(w, w.claimSeq(past));
-        continue;
-      }
-      if (error.code === 'storage-full' && w.retain?.onFull === 'drop-oldest' && (await dropOldest(w))) continue;
-      throw caught;
+      // Only these two can be retried; any other failure is reported at once, with no code to load.
+      const retriable =
+        (error.code === 'conflict' && error.data !== undefined && Object.hasOwn(error.data, 'nextSeq')) ||
+        (error.code === 'storage-full' && w.retain?.onFull === 'drop-oldest');
+      const retry = retriable ? await retrying.load().catch(() => undefined) : undefined;
+      const next = await retry?.retryAfter(w, caught, record, state, encodeAt);
+      if (next === undefined) throw caught;
+      record = next;
     }
   }
 }
@@ -105,28 +105,6 @@ async function encodeRecord(w: GenerationWrite, seq: number): Promise<Checkpoint
   const createdAt = w.clock.now();
   const bytes = await sealEnvelope({ ...w.fields, seq, createdAt }, w.payload, w.compress);
   return { seq, epoch: w.fields.epoch, createdAt, byteLength: bytes.length, bytes };
-}
-
-/** Removes the oldest known generation except the newest; false when there is nothing left to remove. */
-async function dropOldest(w: GenerationWrite): Promise<boolean> {
-  const known = w.known;
-  if (!known || known.length < 2) return false;
-  // Same choice as retention with room for one: everything but the newest, oldest first.
-  const candidates = selectPrunable(known, { latest: 1 }, w.clock.now());
-  const oldest = candidates[candidates.length - 1];
-  if (oldest === undefined) return false;
-  try {
-    await w.adapter.remove(w.key, oldest);
-  } catch (error) {
-    w.onError(toCheckpointError(error, 'io', { key: w.key, adapter: w.adapter.name, seq: oldest }));
-    return false;
-  }
-  known.splice(
-    known.findIndex((g) => g.seq === oldest),
-    1,
-  );
-  w.onDropped([oldest]);
-  return true;
 }
 
 /** What a {@link GenerationWriter} is set up with: the parts of the options that shape every generation. */
@@ -205,7 +183,7 @@ export class GenerationWriter {
         detail: 'the actor was stopped; a stopped snapshot is never written',
       });
     }
-    return captureCheckpoint(actor);
+    return captureWith(actor, persistRefsOnDemand);
   }
 
   /** The codec's bytes of `data`, refused when the reader's limits would refuse them. */
@@ -213,6 +191,16 @@ export class GenerationWriter {
     const payload = this.o.codec.encode(data);
     checkWritable(this.o.codec, payload, this.o.limits);
     return payload;
+  }
+
+  /**
+   * {@link capture} and {@link encode} as one step for the async save path:
+   * when the state needs a part of the kit loaded on demand (the codec's rich
+   * values, actor references), it is loaded and the actor captured again, so
+   * the bytes are one state of it. Rejects with `io` when that part cannot load.
+   */
+  snapshot(actor: AnyActorRef): Promise<Uint8Array> {
+    return withParts(() => this.encode(this.capture(actor)));
   }
 
   /** Writes `payload` as the next generation; `journal` is the journal position it covers (journal mode). */
@@ -254,11 +242,23 @@ export class GenerationWriter {
     return record;
   }
 
-  /** Removes what `retain` drops, never `keep` (the generation just written). */
+  /**
+   * Removes what `retain` drops, never `keep` (the generation just written).
+   * The retention code loads only when there may be something to drop (more
+   * generations than `latest`, or a `maxAgeMs`); when it cannot load, that is
+   * reported to `failed` and the next prune tries again.
+   */
   async prune(keep: number, retain = this.o.retain, failed = this.o.onError): Promise<void> {
     const o = this.o;
-    if (!this.known) return;
-    const removed = await pruneGenerations(o.adapter, o.key, this.known, retain, o.clock.now(), keep, failed);
+    const known = this.known;
+    if (!known || (retain.maxAgeMs === undefined && known.length <= Math.max(1, retain.latest ?? 3))) return;
+    let prune: typeof import('./retention.js').pruneGenerations;
+    try {
+      prune = (await retention.load()).pruneGenerations;
+    } catch (error) {
+      return failed(toCheckpointError(error, 'io', { key: o.key, adapter: o.adapter.name }));
+    }
+    const removed = await prune(o.adapter, o.key, known, retain, o.clock.now(), keep, failed);
     if (removed.length > 0) o.onPruned(removed);
   }
 }

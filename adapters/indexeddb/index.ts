@@ -1,27 +1,20 @@
 import type {
-  AcquireOptions,
   CheckpointAdapter,
   CheckpointRecord,
   GenerationInfo,
   GenerationNotice,
-  Lease,
-  QuarantineInfo,
+  NewestRead,
 } from '../../src/adapter.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import { idbConnection, opened } from './connection.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
-import { checkKeyIndex, rebuiltKeyIndex, rebuildReporter, type KeyIndex } from '../shared/key-index.js';
+import { checkKeyIndex, type KeyIndex } from '../shared/key-index.js';
+import type { LocksLike } from './lock.js';
+import type { IdbStore, On, Upkeep } from './upkeep.js';
 
-/** The part of the Web Locks API the adapter uses (`navigator.locks`). */
-export interface LocksLike {
-  request(
-    name: string,
-    options: { ifAvailable?: boolean; signal?: AbortSignal },
-    callback: (lock: unknown) => unknown,
-  ): Promise<unknown>;
-}
+export type { LocksLike } from './lock.js';
 
 /** The part of `BroadcastChannel` the adapter uses. */
 export interface ChannelLike {
@@ -80,9 +73,13 @@ export interface IndexedDbAdapter extends CheckpointAdapter {
 
 type Meta = KeyIndex;
 
-type On = <R>(request: IDBRequest<R>, fn: (value: R) => void) => void;
-
 const name = 'indexeddb';
+// Thrown inside a transaction that met a damaged index before upkeep.ts (which rebuilds it) was
+// loaded: run() loads it and runs the transaction again, so it never reaches a caller.
+const NEEDS_REBUILD = /* @__PURE__ */ new CheckpointError('io', {
+  adapter: name,
+  detail: 'the index rebuild is not loaded',
+});
 const retryable = (error: unknown): boolean => {
   const e = error as { name?: unknown; message?: unknown } | null;
   return (
@@ -123,7 +120,6 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
   const storeName = options.storeName ?? 'checkpoints';
   const durability = options.durability ?? 'strict';
   const clock = adapterClock(options);
-  const reportRebuilt = rebuildReporter(name, options.onWarning ?? ((message: string) => console.warn(message)));
   const nav = (): Navigator | undefined => (globalThis as { navigator?: Navigator }).navigator;
   const channelName = `xstate-checkpoint:${dbName}/${storeName}`;
   const leases = new Set<() => void>();
@@ -154,9 +150,6 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
     });
   };
   const connection = idbConnection(() => open());
-
-  const fail = (code: 'fenced' | 'conflict' | 'not-found', key: string, seq: number, detail?: string) =>
-    new CheckpointError(code, { key, adapter: name, seq, detail });
 
   const toError = async (error: unknown, key: string | undefined, seq?: number): Promise<CheckpointError> => {
     if (isCheckpointError(error)) return error;
@@ -219,6 +212,11 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
           connection.drop();
           continue;
         }
+        // A damaged index met before its rebuild code was loaded: load it, redo the transaction.
+        if (failure === NEEDS_REBUILD) {
+          await loadUpkeep(key);
+          continue;
+        }
         throw await toError(error, key, seq);
       }
     }
@@ -226,91 +224,42 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
 
   const emptyMeta = (): Meta => ({ top: 0, epoch: 0, gens: [], quarantine: [] });
 
-  /** `[seq, byteLength]` of every stored `[key, seq]` record, then `done` (in the same transaction). */
-  const storedGenerations = (
-    store: IDBObjectStore,
-    on: On,
-    key: string,
-    done: (pairs: Array<[number, number]>) => void,
-  ) => {
-    const from = [key, 1];
-    const pairs: Array<[number, number]> = [];
-    let jumped = false;
-    // A cursor from the start, moved to [key, 1] (no IDBKeyRange needed: it may not be global).
-    on(store.openCursor(), (cursor) => {
-      if (!cursor) return done(pairs);
-      if (!jumped) {
-        jumped = true;
-        if (factory().cmp(cursor.key, from) < 0) return cursor.continue(from);
-      }
-      const k = cursor.key;
-      if (!Array.isArray(k) || k[0] !== key) return done(pairs);
-      const seq = k[1];
-      if (Number.isSafeInteger(seq) && (seq as number) >= 1) {
-        const v: unknown = cursor.value;
-        pairs.push([seq as number, v instanceof Uint8Array ? v.length : 0]);
-      }
-      cursor.continue();
-    });
-  };
-
   /**
    * Reads the key's index record as hostile storage and calls `fn` with it. A
    * damaged one must not hide (or let a write overwrite) the generations it
-   * listed: it is rebuilt from the stored records, reported, and restore
-   * verifies each as always.
+   * listed: it is rebuilt from the stored records (upkeep.ts), reported, and
+   * restore verifies each as always.
    */
   const withMeta = (store: IDBObjectStore, on: On, key: string, fn: (m: Meta) => void) => {
     on(store.get(key), (value) => {
       if (value === undefined) return fn(emptyMeta());
       const m = checkKeyIndex(value, key);
       if (m) return fn(m);
-      storedGenerations(store, on, key, (pairs) => {
-        const rebuilt = rebuiltKeyIndex(pairs);
-        reportRebuilt(key, rebuilt.gens.length);
-        fn(rebuilt);
-      });
+      if (!rare) throw NEEDS_REBUILD;
+      rare.rebuild(store, on, key, fn);
     });
   };
 
-  /** Every key's index record; `undefined` for a damaged one (its own key's calls rebuild it). */
-  const allMetas = (store: IDBObjectStore, on: On, each: (key: string, m: Meta | undefined) => void) => {
-    // Metadata records are keyed by plain strings, which sort before every [key, seq] array key.
-    on(store.openCursor(), (cursor) => {
-      if (!cursor || typeof cursor.key !== 'string') return;
-      each(cursor.key, checkKeyIndex(cursor.value, cursor.key));
-      cursor.continue();
-    });
-  };
+  const fail = (code: 'fenced' | 'conflict' | 'not-found', key: string, seq: number, detail?: string) =>
+    new CheckpointError(code, { key, adapter: name, seq, detail });
 
-  /**
-   * Removes one generation (live or quarantined) from the index, and its bytes.
-   * Over quota, Chromium refuses even a put that shrinks the index but lets a
-   * delete through: on storage-full the bytes go first (a listed generation
-   * without bytes reads as pruned) and the index follows once there is room.
-   */
-  const drop = async (key: string, list: 'gens' | 'quarantine', match: (g: GenerationInfo) => boolean) => {
-    const step = (bytesOnly: boolean) =>
-      run('readwrite', key, (store, on) => {
-        withMeta(store, on, key, (m) => {
-          const g = m[list].find(match);
-          if (!g) return;
-          store.delete([key, g.seq]);
-          if (bytesOnly) return;
-          if (list === 'gens') m.gens = m.gens.filter((x) => x !== g);
-          else m.quarantine = m.quarantine.filter((x) => x !== g);
-          store.put(m, key);
-        });
-        return () => undefined;
-      });
-    try {
-      await step(false);
-    } catch (error) {
-      if (!isCheckpointError(error) || error.code !== 'storage-full') throw error;
-      await step(true);
-      await step(false);
-    }
+  const idb: IdbStore = {
+    name,
+    clock,
+    run,
+    withMeta,
+    factory,
+    onWarning: options.onWarning ?? ((message: string) => console.warn(message)),
+    fail,
   };
+  // The seldom-made calls (upkeep.ts) and `acquire` (lock.ts) load on first use.
+  let rare: Upkeep | undefined;
+  const loadUpkeep = async (key?: string): Promise<Upkeep> =>
+    (rare ??= (await load(key, () => import('./upkeep.js'))).upkeep(idb));
+  const load = <M>(key: string | undefined, importer: () => Promise<M>): Promise<M> =>
+    importer().catch((cause: unknown) => {
+      throw new CheckpointError('io', { key, adapter: name, detail: 'could not load a part of the adapter', cause });
+    });
 
   const notify = (notice: GenerationNotice) => {
     for (const fn of listeners.get(notice.key) ?? []) fn(notice);
@@ -377,108 +326,43 @@ export function indexedDbAdapter(options: IndexedDbAdapterOptions = {}): Indexed
       getChannel()?.postMessage({ key, seq, epoch } satisfies GenerationNotice);
     },
 
-    remove(key, seq) {
-      return drop(key, 'gens', (g) => g.seq === seq);
-    },
-
-    keys() {
-      return run('readonly', undefined, (store, on) => {
-        const out: string[] = [];
-        allMetas(store, on, (key, m) => (!m || m.gens.length > 0) && out.push(key));
-        return () => out;
-      });
-    },
-
-    quarantine(key, seq, reason) {
-      return run('readwrite', key, (store, on) => {
-        let info: QuarantineInfo | undefined;
-        withMeta(store, on, key, (m) => {
-          const g = m.gens.find((x) => x.seq === seq);
-          if (!g) throw fail('not-found', key, seq);
-          // The bytes stay under [key, seq]: the sequence is never reused, so the id can name it.
-          info = { ...g, id: `q${seq}`, key, reason, quarantinedAt: clock.now() };
-          m.gens = m.gens.filter((x) => x !== g);
-          m.quarantine.push(info);
-          store.put(m, key);
-        });
-        return () => info!;
-      });
-    },
-
-    listQuarantine(key) {
+    readNewest(key) {
       return run('readonly', key, (store, on) => {
-        const out: QuarantineInfo[] = [];
-        if (key === undefined) allMetas(store, on, (_, m) => m && out.push(...m.quarantine));
-        else withMeta(store, on, key, (m) => out.push(...m.quarantine));
-        return () => out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
-      });
-    },
-
-    readQuarantined(key, id) {
-      return run('readonly', key, (store, on) => {
-        let bytes: Uint8Array | undefined;
+        let found: NewestRead = { seqs: [], quarantinedSeq: 0, epoch: 0 };
         withMeta(store, on, key, (m) => {
-          const q = m.quarantine.find((x) => x.id === id);
-          if (q) on(store.get([key, q.seq]), (b) => (bytes = b as Uint8Array | undefined));
+          const base = {
+            seqs: m.gens.map((g) => g.seq),
+            quarantinedSeq: Math.max(0, ...m.quarantine.map((q) => q.seq)),
+            epoch: Math.max(0, ...m.gens.map((g) => g.epoch)),
+          };
+          found = base;
+          // The newest generation whose bytes are there, in the same transaction as the index.
+          const next = (i: number): void => {
+            const g = m.gens[i];
+            if (g)
+              on(store.get([key, g.seq]), (b) =>
+                b === undefined ? next(i + 1) : (found = { ...base, newest: { seq: g.seq, bytes: b as Uint8Array } }),
+              );
+          };
+          next(0);
         });
-        return () => bytes;
+        return () => found;
       });
     },
 
-    deleteQuarantined(key, id) {
-      return drop(key, 'quarantine', (g) => (g as QuarantineInfo).id === id);
-    },
+    remove: async (key, seq) => (await loadUpkeep(key)).remove(key, seq),
+    keys: async () => (await loadUpkeep()).keys(),
+    quarantine: async (key, seq, reason) => (await loadUpkeep(key)).quarantine(key, seq, reason),
+    listQuarantine: async (key) => (await loadUpkeep(key)).listQuarantine(key),
+    readQuarantined: async (key, id) => (await loadUpkeep(key)).readQuarantined(key, id),
+    deleteQuarantined: async (key, id) => (await loadUpkeep(key)).deleteQuarantined(key, id),
 
-    async acquire(key, acquireOptions: AcquireOptions = {}): Promise<Lease> {
+    async acquire(key, acquireOptions) {
       if (disposed) throw new CheckpointError('closed', { key, adapter: name });
       checkKey(key, name);
-      const locks = options.locks ?? nav()?.locks;
-      let unlock = () => {};
-      if (locks) {
-        const waitMs = acquireOptions.waitMs ?? 0;
-        // The wait is timed by the adapter's clock (not AbortSignal.timeout), so a fake clock runs it.
-        const giveUp = waitMs > 0 ? new AbortController() : undefined;
-        const timer = giveUp ? clock.setTimeout(() => giveUp.abort(), waitMs) : undefined;
-        const held = await new Promise<boolean>((resolve, reject) => {
-          locks
-            .request(`${channelName}:${key}`, giveUp ? { signal: giveUp.signal } : { ifAvailable: true }, (lock) => {
-              clock.clearTimeout(timer);
-              if (!lock) return resolve(false);
-              // Held until release() (or until the tab closes or crashes).
-              const hold = new Promise<void>((r) => (unlock = r));
-              resolve(true);
-              return hold;
-            })
-            .catch((error: Error) => {
-              clock.clearTimeout(timer);
-              if (giveUp?.signal.aborted) resolve(false);
-              else reject(error);
-            });
-        });
-        if (!held) throw new CheckpointError('lock-held', { key, adapter: name, data: { waitMs } });
-      }
-      let epoch = 0;
-      try {
-        await run('readwrite', key, (store, on) => {
-          withMeta(store, on, key, (m) => {
-            m.epoch = Math.max(m.epoch, ...m.gens.map((g) => g.epoch)) + 1;
-            epoch = m.epoch;
-            store.put(m, key);
-          });
-          return () => undefined;
-        });
-      } catch (error) {
-        unlock();
-        throw error;
-      }
-      leases.add(unlock);
-      return {
-        epoch,
-        async release() {
-          leases.delete(unlock);
-          unlock();
-        },
-      };
+      const { acquireKey } = await load(key, () => import('./lock.js'));
+      const locks = options.locks === false ? undefined : (options.locks ?? nav()?.locks);
+      return acquireKey(idb, { clock, locks, prefix: channelName, leases }, key, acquireOptions);
     },
 
     subscribe(key, listener) {

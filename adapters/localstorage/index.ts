@@ -3,7 +3,8 @@ import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import type { Clock } from '../../src/clock.js';
 import { adapterClock } from '../shared/clock.js';
-import { checkKeyIndex, rebuiltKeyIndex, rebuildReporter, type KeyIndex } from '../shared/key-index.js';
+import { checkKeyIndex, type KeyIndex } from '../shared/key-index.js';
+import { rebuiltKeyIndex, rebuildReporter } from '../shared/key-index-rebuild.js';
 
 /** The part of the Web Storage API the adapter uses (`localStorage`, `sessionStorage` or a stand-in). */
 export type StorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem' | 'key' | 'length'>;

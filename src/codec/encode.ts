@@ -2,6 +2,7 @@ import { CheckpointError } from '../errors.js';
 import * as format from './format.js';
 import { type Obj } from './format.js';
 import { kindOf } from './kind.js';
+import { PIECE as PIECE_CHARS } from './utf8.js';
 
 // Module locals, not imported bindings in the hot loops: a bundle inlines
 // imports, but a module runner (vitest, tsx) turns each use of an imported name
@@ -19,6 +20,7 @@ const {
   toBase64,
   UNSAFE_KEY,
 } = format;
+const PIECE = PIECE_CHARS;
 
 const getProto = Object.getPrototypeOf;
 const ObjectProto = Object.prototype;
@@ -26,13 +28,6 @@ const getTime = Date.prototype.getTime;
 
 /** True for a finite number other than -0: JSON writes it as it is. */
 const isPlainNumber = (v: number): boolean => v - v === 0 && (v !== 0 || 1 / v > 0);
-
-/**
- * JSON longer than this is written in pieces: V8 returns a long JSON.stringify
- * result as a rope, and turning a rope of megabytes into bytes first copies it
- * into one flat string, which costs about as much as the stringify itself.
- */
-export const PIECE = 32 * 1024;
 
 /**
  * The JSON of a long array, made during the walk: text runs of items (without

@@ -27,16 +27,13 @@
  * every object is revived in place, cycles included.
  */
 
-/** The format's id, stored in every envelope of {@link taggedJsonCodec}. */
-export const TAGGED_JSON_ID = 'xsc1';
+export { TAGGED_JSON_ID, TILDE, UNSAFE_KEY } from './format-id.js';
 
 export type Obj = Record<string, unknown>;
 
-export const TILDE = 126; // "~"
 export const FLAG_MARKERS = 1;
 export const FLAG_REFS = 2;
 export const FLAG_KEYS = 4;
-export const UNSAFE_KEY = '__proto__';
 export const ESCAPED_PROTO = '~__proto__';
 // Decimal BigInt parsing is quadratic; past this size the encoder writes hex.
 export const BIG_DECIMAL = 1n << 1024n;

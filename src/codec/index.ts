@@ -3,10 +3,12 @@ import { walk } from './encode.js';
 import { TAGGED_JSON_ID } from './format.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 import { parseUntrustedJson, readUntrustedText } from './untrusted.js';
-import { pieces, utf8Bytes } from './writer.js';
+import { utf8Bytes } from './utf8.js';
+import { pieces } from './writer.js';
 
 export { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
 export { checkWritable, parseUntrustedJson, readUntrustedText } from './untrusted.js';
+export { revive } from './decode.js';
 
 /**
  * Turns snapshot values into bytes and back. The default is {@link taggedJsonCodec};

@@ -1,7 +1,7 @@
 import { CheckpointError } from '../errors.js';
 import type { Codec } from './index.js';
 import { DEFAULT_LIMITS, type DecodeLimits } from './limits.js';
-import { TAGGED_JSON_ID, UNSAFE_KEY } from './format.js';
+import { TAGGED_JSON_ID, UNSAFE_KEY } from './format-id.js';
 import { depthLimit, mayExceed, refuseOverCaps, valueLimit } from './scan.js';
 
 // Guards for JSON bytes from storage, shared by the kit's JSON codecs

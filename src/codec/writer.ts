@@ -1,7 +1,6 @@
 import { isArray, type Obj } from './format.js';
-import { PIECE, Streamed, type Encoder } from './encode.js';
-
-const textEncoder = new TextEncoder();
+import { Streamed, type Encoder } from './encode.js';
+import { PIECE } from './utf8.js';
 
 /** Writes the containers the encoder found large; everything else goes to JSON.stringify. */
 class PieceWriter {
@@ -106,25 +105,4 @@ export function pieces(root: unknown, enc: Encoder): string[] {
   writer.write(root);
   writer.out.push(tail);
   return writer.out;
-}
-
-/** UTF-8 bytes of the concatenated pieces. */
-export function utf8Bytes(parts: readonly string[]): Uint8Array {
-  if (parts.length === 1) {
-    const text = parts[0]!;
-    const out = new Uint8Array(text.length);
-    return textEncoder.encodeInto(text, out).read === text.length ? out : textEncoder.encode(text);
-  }
-  let length = 0;
-  for (const p of parts) length += p.length;
-  // Snapshots are nearly always ASCII: one char, one byte, so encodeInto an
-  // exact-size buffer; a piece that does not fit means there is other text.
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const p of parts) {
-    const { read, written } = textEncoder.encodeInto(p, at === 0 ? out : out.subarray(at));
-    if (read !== p.length) return textEncoder.encode(parts.join(''));
-    at += written;
-  }
-  return out;
 }

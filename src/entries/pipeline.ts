@@ -15,7 +15,8 @@
  * ```
  * @packageDocumentation
  */
-export { captureCheckpoint, pendingTimers, rearmTimers } from '../capture.js';
+export { pendingTimers, rearmTimers } from '../capture.js';
+export { captureCheckpoint } from '../persisted-tree.js';
 export type { CheckpointData, PendingTimer } from '../capture.js';
 export { persistedTree } from '../persisted-tree.js';
 export { createRestoredActor } from '../restored-actor.js';

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import { taggedJsonCodec, type Codec } from 'xstate-checkpoint';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+import { withParts } from '../../src/on-demand.js';
 import { resolveOptions } from '../../src/options.js';
 import { errorOf } from '../helpers/errors.js';
 
@@ -9,11 +10,20 @@ const machine = createMachine({ id: 'cart' });
 const other: Codec = { id: 'other', encode: taggedJsonCodec.encode, decode: taggedJsonCodec.decode };
 
 describe('resolveOptions: one check and one set of defaults for both modes', () => {
-  it('fills in every default', () => {
+  it('fills in every default', async () => {
     const o = resolveOptions(machine, { key: 'cart-1', adapter: memoryAdapter() });
     expect(o.restore).toMatchObject({ machineId: 'cart', version: 1 });
-    expect(o.codec).toBe(taggedJsonCodec);
-    expect(o.codecs).toEqual([taggedJsonCodec]);
+    // taggedJsonCodec in two parts (src/codec/default.ts): its id, its bytes, its values back.
+    expect(o.codec.id).toBe(taggedJsonCodec.id);
+    expect(o.codecs).toEqual([o.codec]);
+    for (const value of [
+      { n: 1, tags: ['a'] },
+      { at: new Date(0), seen: new Set([1]), n: -0 },
+    ]) {
+      const bytes = await withParts(() => o.codec.encode(value));
+      expect(bytes).toEqual(taggedJsonCodec.encode(value));
+      expect(await withParts(() => o.codec.decode(bytes))).toEqual(taggedJsonCodec.decode(bytes));
+    }
     expect(o.debounce).toEqual({ wait: 100, maxWait: 1000 });
     expect(o.retain).toEqual({});
     expect(o.onRestoreError).toBe('fallback');

@@ -1,0 +1,96 @@
+// `acquire` of the IndexedDB adapter (the `lock` option): a Web Lock per key and an epoch
+// bump. Loaded on first use (index.ts).
+import type { AcquireOptions, Lease } from '../../src/adapter.js';
+import type { Clock } from '../../src/clock.js';
+import { CheckpointError } from '../../src/errors.js';
+import type { IdbStore } from './upkeep.js';
+
+/** The part of the Web Locks API the adapter uses (`navigator.locks`). */
+export interface LocksLike {
+  request(
+    name: string,
+    options: { ifAvailable?: boolean; signal?: AbortSignal },
+    callback: (lock: unknown) => unknown,
+  ): Promise<unknown>;
+}
+
+/** What {@link acquireKey} needs besides the store. */
+export interface LockPlace {
+  readonly clock: Clock;
+  /** Web Locks, or `undefined` for the fencing epoch alone. */
+  readonly locks: LocksLike | undefined;
+  /** Lock names are `${prefix}:${key}`. */
+  readonly prefix: string;
+  /** The releases of the leases held, run when the adapter is disposed. */
+  readonly leases: Set<() => void>;
+}
+
+/**
+ * Takes `key`: its Web Lock (released when the tab closes or crashes, given up
+ * with `lock-held` after `waitMs`, or at once), then a new fencing epoch in one
+ * transaction. Resolves with the lease.
+ *
+ * @example
+ * ```ts
+ * import { acquireKey, type LockPlace } from './lock.js';
+ * import type { IdbStore } from './upkeep.js';
+ * declare const store: IdbStore;
+ * declare const place: LockPlace;
+ * const lease = await acquireKey(store, place, 'cart', { waitMs: 1000 });
+ * await lease.release();
+ * ```
+ */
+export async function acquireKey(
+  s: IdbStore,
+  place: LockPlace,
+  key: string,
+  acquireOptions: AcquireOptions = {},
+): Promise<Lease> {
+  const { clock, locks } = place;
+  let unlock = () => {};
+  if (locks) {
+    const waitMs = acquireOptions.waitMs ?? 0;
+    // The wait is timed by the adapter's clock (not AbortSignal.timeout), so a fake clock runs it.
+    const giveUp = waitMs > 0 ? new AbortController() : undefined;
+    const timer = giveUp ? clock.setTimeout(() => giveUp.abort(), waitMs) : undefined;
+    const held = await new Promise<boolean>((resolve, reject) => {
+      locks
+        .request(`${place.prefix}:${key}`, giveUp ? { signal: giveUp.signal } : { ifAvailable: true }, (lock) => {
+          clock.clearTimeout(timer);
+          if (!lock) return resolve(false);
+          // Held until release() (or until the tab closes or crashes).
+          const hold = new Promise<void>((r) => (unlock = r));
+          resolve(true);
+          return hold;
+        })
+        .catch((error: Error) => {
+          clock.clearTimeout(timer);
+          if (giveUp?.signal.aborted) resolve(false);
+          else reject(error);
+        });
+    });
+    if (!held) throw new CheckpointError('lock-held', { key, adapter: s.name, data: { waitMs } });
+  }
+  let epoch = 0;
+  try {
+    await s.run('readwrite', key, (store, on) => {
+      s.withMeta(store, on, key, (m) => {
+        m.epoch = Math.max(m.epoch, ...m.gens.map((g) => g.epoch)) + 1;
+        epoch = m.epoch;
+        store.put(m, key);
+      });
+      return () => undefined;
+    });
+  } catch (error) {
+    unlock();
+    throw error;
+  }
+  place.leases.add(unlock);
+  return {
+    epoch,
+    async release() {
+      place.leases.delete(unlock);
+      unlock();
+    },
+  };
+}
