@@ -28,6 +28,16 @@ function counting(inner: CheckpointAdapter) {
       await gates.list;
       return inner.list(key);
     },
+    // Restore reads through readNewest where the adapter has it (IndexedDB: one transaction); the gate holds both.
+    ...(inner.readNewest
+      ? {
+          readNewest: async (key: string) => {
+            calls.list++;
+            await gates.list;
+            return inner.readNewest!(key);
+          },
+        }
+      : {}),
     write: async (key, record) => {
       calls.write++;
       await gates.write;
