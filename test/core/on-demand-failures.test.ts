@@ -15,7 +15,7 @@ import { isCheckpointError, type CheckpointError } from '../../src/errors.js';
 // the step makes.
 
 const { down, offline } = vi.hoisted(() => ({
-  down: { codec: true, refs: true, reject: true, retention: true },
+  down: { codec: true, refs: true, reject: true, retention: true, history: true },
   offline: () => new TypeError('Failed to fetch dynamically imported module'),
 }));
 vi.mock('../../src/codec/index.js', async (actual) => {
@@ -37,6 +37,10 @@ vi.mock('../../src/ref-scan.js', async (actual) => {
 });
 vi.mock('../../src/restore-reject.js', async (actual) => {
   if (down.reject) throw offline();
+  return actual();
+});
+vi.mock('../../src/history.js', async (actual) => {
+  if (down.history) throw offline();
   return actual();
 });
 vi.mock('../../src/retention.js', async (actual) => {
@@ -200,6 +204,32 @@ describe('the restore fallback and the retention code cannot load', () => {
     persisted.actor.send({ type: 'INC' });
     const last = await persisted.flush();
     expect((await adapter.list('k')).map((g) => g.seq)).toEqual([last!.seq, kept[0]]);
+    await persisted.close();
+  });
+});
+
+describe('the history code cannot load', () => {
+  it('list, load, rollback and clear reject with io, change nothing, and work once it loads', async () => {
+    const adapter = memoryAdapter();
+    const persisted = await persistActor(machine, options(adapter));
+    persisted.actor.send({ type: 'INC' });
+    const first = await persisted.flush();
+    persisted.actor.send({ type: 'INC' });
+    await persisted.flush();
+    const before = (await adapter.list('k')).map((g) => g.seq);
+    for (const call of [
+      () => persisted.history.list(),
+      () => persisted.history.load(first!.seq),
+      () => persisted.history.rollback(first!.seq),
+      () => persisted.clear(),
+    ]) {
+      const error = await errorOf(call());
+      expect([error.code, error.detail]).toEqual(['io', expect.stringContaining('could not load the history code')]);
+    }
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual(before);
+    expect(persisted.actor.getSnapshot().context.n).toBe(2);
+    down.history = false;
+    expect((await persisted.history.list()).map((g) => g.seq)).toEqual(before);
     await persisted.close();
   });
 });
