@@ -223,7 +223,8 @@ export interface CheckpointAdapter {
    * one must be what `readNewest` (or `list`, `listQuarantine` and `read`)
    * returns for that key at some moment during the call (the file adapter
    * reads common key folders with synchronous calls in slices of a few
-   * milliseconds, and the others with `readNewest`).
+   * milliseconds, and the others with `readNewest`; the PostgreSQL adapter
+   * answers every key in one statement).
    */
   readNewestMany?(keys: readonly string[]): Promise<Array<NewestRead | CheckpointError>>;
   /**
