@@ -188,7 +188,7 @@ export class GenerationWriter {
 
   /** The codec's bytes of `data`, refused when the reader's limits would refuse them. */
   encode(data: CheckpointData): Uint8Array {
-    const payload = this.o.codec.encode(data);
+    const payload = this.o.codec.encode(data, this.o.limits);
     checkWritable(this.o.codec, payload, this.o.limits);
     return payload;
   }

@@ -3,8 +3,11 @@ export interface DecodeLimits {
   /** Refuse payloads larger than this many bytes. @default 64 MiB */
   readonly maxBytes?: number;
   /**
-   * Refuse payloads nested deeper than this (saving checks it too). Plain JSON overflows
-   * Node's stack near 4,000 levels; the walks here stay well inside what it leaves. @default 2048
+   * Refuse payloads nested deeper than this; saving refuses the same (the codec's `encode`
+   * is given these limits), so raising it lets deeper data be saved too. The walks recurse:
+   * with Node's default stack, plain JSON data saves up to about 4,000 levels (where
+   * `JSON.stringify` itself stops) and data with rich values (a Date, a Map, ...) up to about
+   * 2,800; deeper fails with `encode` instead of `too-deep`. @default 2048
    */
   readonly maxDepth?: number;
   /**
