@@ -4,10 +4,9 @@ export interface DecodeLimits {
   readonly maxBytes?: number;
   /**
    * Refuse payloads nested deeper than this; saving refuses the same (the codec's `encode`
-   * is given these limits), so raising it lets deeper data be saved too. The walks recurse:
-   * with Node's default stack, plain JSON data saves up to about 4,000 levels (where
-   * `JSON.stringify` itself stops) and data with rich values (a Date, a Map, ...) up to about
-   * 2,800; deeper fails with `encode` instead of `too-deep`. @default 2048
+   * is given these limits), so raising it lets deeper data be saved too. The codec's walks
+   * recurse: with Node's default stack, nesting past about 2,800 levels can fail with `encode`
+   * (a stack overflow) instead of `too-deep`; `JSON.stringify` itself stops near 4,000. @default 2048
    */
   readonly maxDepth?: number;
   /**
