@@ -9,7 +9,7 @@ import { lazyHistory } from './history-handle.js';
 import { decodeJournaledEvent, journalEntry, type PendingEntry } from './journal-entry.js';
 import { JournalWriter, nextTurn } from './journal-writer.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
-import type { ResolvedJournalOptions, ResolvedOptions } from './options.js';
+import { writerOptions, type ResolvedJournalOptions, type ResolvedOptions } from './options.js';
 import type { PersistedActor } from './persisted-actor.js';
 import { Replay } from './replay.js';
 import type { RestoreOutcome, RestoreReport } from './restore.js';
@@ -158,15 +158,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
     this.restored = data ? createRestoredActor(o.logic, data.snapshot, o.actorOptions) : undefined;
     this.current = this.restored?.actor ?? createActor(o.logic, o.actorOptions);
     const epoch = lease?.epoch ?? outcome.newestEpoch;
-    this.gens = new GenerationWriter(
-      {
-        ...o,
-        machine: o.restore.machineId,
-        version: o.restore.version,
-        onPruned: (removed) => o.events.emit({ type: 'prune', key: o.key, removed }),
-      },
-      { nextSeq: outcome.newestSeq + 1, epoch, known },
-    );
+    this.gens = new GenerationWriter(writerOptions(o), { nextSeq: outcome.newestSeq + 1, epoch, known });
     if (outcome.accepted) this.genJournal.set(outcome.accepted.header.seq, info.fromSeq);
     this.coveredSeq = info.fromSeq;
     this.base = this.jo.verifyReplay && data ? { bytes: o.codec.encode(data, o.limits), seq: info.lastSeq } : undefined;
