@@ -103,6 +103,7 @@ function prefixText(id: string): string {
  * UTF-8 of a string built by `JSON.stringify` directly (the bytes the codec
  * writes for plain data: its format is the JSON of `[value]` then, without its
  * walk); it stays a string here, so a whole group is encoded at once.
+ * `limits` are those the journal is read with (passed to `codec.encode`).
  *
  * @example
  * ```ts
@@ -117,6 +118,7 @@ export function journalEntry(
   event: EventObject,
   target: readonly string[],
   source?: readonly string[],
+  limits?: DecodeLimits,
 ): PendingEntry {
   const plain =
     codec === taggedJsonCodec &&
@@ -132,7 +134,7 @@ export function journalEntry(
   }
   const record = source === undefined ? [at, event, target] : [at, event, target, source];
   const prefix = prefixOf(codec.id);
-  const payload = codec.encode(record);
+  const payload = codec.encode(record, limits);
   const out = new Uint8Array(prefix.length + payload.length);
   out.set(prefix, 0);
   out.set(payload, prefix.length);
@@ -177,7 +179,8 @@ export function journalEntries(firstSeq: number, pending: readonly PendingEntry[
 /**
  * Encodes one delivery for the journal: the codec id (length byte + UTF-8),
  * then the codec's bytes of `[at, event, target, source?]` (see
- * {@link journalEntry}, of which these are the bytes).
+ * {@link journalEntry}, of which these are the bytes), nested at most
+ * `limits.maxDepth` deep (default 2,048).
  *
  * @example
  * ```ts
@@ -192,8 +195,9 @@ export function encodeJournaledEvent(
   event: EventObject,
   target: readonly string[],
   source?: readonly string[],
+  limits?: DecodeLimits,
 ): Uint8Array {
-  const entry = journalEntry(codec, at, event, target, source);
+  const entry = journalEntry(codec, at, event, target, source, limits);
   return typeof entry === 'string' ? utf8.encode(entry) : entry;
 }
 

@@ -9,7 +9,7 @@ import { historyCode, lazyHistory } from './history-handle.js';
 import { decodeJournaledEvent, journalEntry, type PendingEntry } from './journal-entry.js';
 import { JournalWriter, nextTurn } from './journal-writer.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
-import type { ResolvedJournalOptions, ResolvedOptions } from './options.js';
+import { writerOptions, type ResolvedJournalOptions, type ResolvedOptions } from './options.js';
 import type { PersistedActor } from './persisted-actor.js';
 import { Replay } from './replay.js';
 import type { RestoreOutcome, RestoreReport } from './restore.js';
@@ -158,18 +158,10 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
     this.restored = data ? createRestoredActor(o.logic, data.snapshot, o.actorOptions) : undefined;
     this.current = this.restored?.actor ?? createActor(o.logic, o.actorOptions);
     const epoch = lease?.epoch ?? outcome.newestEpoch;
-    this.gens = new GenerationWriter(
-      {
-        ...o,
-        machine: o.restore.machineId,
-        version: o.restore.version,
-        onPruned: (removed) => o.events.emit({ type: 'prune', key: o.key, removed }),
-      },
-      { nextSeq: outcome.newestSeq + 1, epoch, known },
-    );
+    this.gens = new GenerationWriter(writerOptions(o), { nextSeq: outcome.newestSeq + 1, epoch, known });
     if (outcome.accepted) this.genJournal.set(outcome.accepted.header.seq, info.fromSeq);
     this.coveredSeq = info.fromSeq;
-    this.base = this.jo.verifyReplay && data ? { bytes: o.codec.encode(data), seq: info.lastSeq } : undefined;
+    this.base = this.jo.verifyReplay && data ? { bytes: o.codec.encode(data, o.limits), seq: info.lastSeq } : undefined;
     this.log = new JournalWriter({
       store: o.adapter.journal!,
       key: o.key,
@@ -220,7 +212,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
       if (this.log.halted) return;
       let entry: PendingEntry;
       try {
-        entry = journalEntry(o.codec, o.clock.now(), event, target, source);
+        entry = journalEntry(o.codec, o.clock.now(), event, target, source, o.limits);
       } catch (caught) {
         const error = toCheckpointError(caught, 'encode', { key: o.key, adapter: o.adapter.name });
         // A gap in the journal would make every later replay wrong: stop journaling.
@@ -260,7 +252,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
     const o = this.options;
     let diff: Difference | undefined;
     try {
-      const baseData = o.codec.decode(from.bytes) as CheckpointData;
+      const baseData = o.codec.decode(from.bytes, o.limits) as CheckpointData;
       const stand = createRestoredActor(o.logic, baseData.snapshot, replayIdentity(o)).actor;
       const replay = new Replay(o.logic, stand, baseData.timers);
       let slice = 0;
@@ -270,8 +262,8 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
         // Between slices the group commit goes first: the check runs while the store works.
         if (++slice % CHECK_SLICE === 0) await this.log.quietTurn();
       }
-      const live = o.codec.decode(payload) as CheckpointData;
-      diff = firstDifference(live.snapshot, o.codec.decode(o.codec.encode(replay.persisted())));
+      const live = o.codec.decode(payload, o.limits) as CheckpointData;
+      diff = firstDifference(live.snapshot, o.codec.decode(o.codec.encode(replay.persisted(), o.limits), o.limits));
       if (!diff) {
         const a = timerKeys(live.timers);
         const b = timerKeys(replay.timers);

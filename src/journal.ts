@@ -87,10 +87,9 @@ export async function runJournaled<TLogic extends AnyActorLogic>(
 /** Restore steps of journal mode: the newest valid generation, the journal after it, the replay. */
 async function restoreJournaled<TLogic extends AnyActorLogic>(o: ResolvedOptions<TLogic>): Promise<JournalStart> {
   const identity = replayIdentity(o);
-  const outcome = await restoreNewest({
-    ...restoreRequest(o),
-    accept: (prepared) => createRestoredActor(o.logic, prepared.data.snapshot, identity).actor,
-  });
+  const outcome = await restoreNewest(
+    restoreRequest(o, (prepared) => createRestoredActor(o.logic, prepared.data.snapshot, identity).actor),
+  );
   const accepted = outcome.accepted;
   // The header carries the position (envelope field `journal`; restore reads older payloads' own field).
   const fromSeq = accepted?.header.journal ?? 0;

@@ -10,6 +10,7 @@ import { onDemand } from './on-demand.js';
 import {
   prepareOptions,
   restoreRequest,
+  writerOptions,
   type PersistOptions,
   type RequiredInput,
   type ResolvedOptions,
@@ -141,14 +142,13 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
     try {
       // Node's signal hooks load where there is a Node process, before launch() installs them.
       if (o.flushOnExit && hookedProcess(o.lifecycle)) await processExitHooks.load();
-      const outcome = await restoreNewest({
-        ...restoreRequest(o),
-        accept: async ({ data }) => {
+      const outcome = await restoreNewest(
+        restoreRequest(o, async ({ data }) => {
           // The reference code loads only for a snapshot that holds some (a failed load is `io`: not quarantined).
           const refs = anyReachable(data.snapshot, 'stored') ? await refsCode.load() : undefined;
           return restoredActorWith(o.logic, data.snapshot, o.actorOptions, refs);
-        },
-      });
+        }),
+      );
       this.writer = this.newWriter(outcome.newestSeq + 1, lease?.epoch ?? outcome.newestEpoch, outcome.generations);
       const accepted = outcome.accepted;
       this.current = accepted?.value.actor ?? createActor(o.logic, o.actorOptions);
@@ -168,15 +168,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
 
   private newWriter(nextSeq: number, epoch: number, known: GenerationWriter['known']): GenerationWriter {
     const o = this.options;
-    return new GenerationWriter(
-      {
-        ...o,
-        machine: o.restore.machineId,
-        version: o.restore.version,
-        onPruned: (removed) => o.events.emit({ type: 'prune', key: o.key, removed }),
-      },
-      { nextSeq, epoch, known: known?.slice() },
-    );
+    return new GenerationWriter(writerOptions(o), { nextSeq, epoch, known: known?.slice() });
   }
 
   /** Starts the restored actor: subscriptions, XState's start, timers, writes open, `restore` event. */

@@ -103,7 +103,8 @@ export async function writeGeneration(w: GenerationWrite): Promise<CheckpointRec
 
 async function encodeRecord(w: GenerationWrite, seq: number): Promise<CheckpointRecord> {
   const createdAt = w.clock.now();
-  const bytes = await sealEnvelope({ ...w.fields, seq, createdAt }, w.payload, w.compress);
+  // New keys before the spread: after it, each costs ~0.3 µs on Node 20 (see restoreRequest).
+  const bytes = await sealEnvelope({ seq, createdAt, ...w.fields }, w.payload, w.compress);
   return { seq, epoch: w.fields.epoch, createdAt, byteLength: bytes.length, bytes };
 }
 
@@ -188,7 +189,7 @@ export class GenerationWriter {
 
   /** The codec's bytes of `data`, refused when the reader's limits would refuse them. */
   encode(data: CheckpointData): Uint8Array {
-    const payload = this.o.codec.encode(data);
+    const payload = this.o.codec.encode(data, this.o.limits);
     checkWritable(this.o.codec, payload, this.o.limits);
     return payload;
   }

@@ -29,17 +29,18 @@ export const fullCodec = /* @__PURE__ */ onDemand('the tagged-JSON codec', () =>
  */
 export const defaultCodec: Codec = {
   id: TAGGED_JSON_ID,
-  encode(value) {
+  encode(value, limits) {
     const full = fullCodec.loaded;
-    if (full) return full.taggedJsonCodec.encode(value);
+    if (full) return full.taggedJsonCodec.encode(value, limits);
+    const maxDepth = limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth;
     let text: string | undefined;
     try {
       // A long text is faster in pieces (see utf8.ts): the rest of the codec loads for the next one.
-      text = plainJson(value, DEFAULT_LIMITS.maxDepth, PIECE, () => void fullCodec.load().catch(() => undefined));
+      text = plainJson(value, maxDepth, PIECE, () => void fullCodec.load().catch(() => undefined));
     } catch (cause) {
       throw cause instanceof CheckpointError ? cause : new CheckpointError('encode', { cause });
     }
-    return text === undefined ? fullCodec.need().taggedJsonCodec.encode(value) : utf8Bytes([text]);
+    return text === undefined ? fullCodec.need().taggedJsonCodec.encode(value, limits) : utf8Bytes([text]);
   },
   decode(bytes, limits = DEFAULT_LIMITS) {
     const doc = parseUntrustedJson(readUntrustedText(bytes, limits));

@@ -24,7 +24,14 @@ export { revive } from './decode.js';
 export interface Codec {
   /** Stored in every envelope; restore refuses payloads of another codec. */
   readonly id: string;
-  encode(value: unknown): Uint8Array;
+  /**
+   * The bytes of `value`. `limits` are the ones restore will decode with (the
+   * `limits` option): a codec may refuse what they refuse, never what they
+   * allow (a raised `maxDepth` must let deeper data be saved). Codecs that
+   * ignore them are fine: the writers check the kit's JSON codecs' bytes
+   * against them before writing. @default DEFAULT_LIMITS
+   */
+  encode(value: unknown, limits?: DecodeLimits): Uint8Array;
   decode(bytes: Uint8Array, limits?: DecodeLimits): unknown;
 }
 
@@ -39,6 +46,8 @@ export function encodeText(value: unknown, maxDepth = DEFAULT_LIMITS.maxDepth): 
  * cannot carry (Date, Map, Set, BigInt, RegExp, Error, undefined, NaN,
  * ±Infinity, -0, typed arrays, ArrayBuffer, shared and cyclic references).
  * Plain data pays for one identity walk; rich values are marked where they occur.
+ * Encoding refuses nesting deeper than `limits.maxDepth` (`too-deep`, with the
+ * path), the depth its decode accepts.
  * Class instances are kept as their own enumerable data and functions and
  * symbols are dropped, as in JSON.
  *
@@ -59,8 +68,8 @@ export function encodeText(value: unknown, maxDepth = DEFAULT_LIMITS.maxDepth): 
  */
 export const taggedJsonCodec: Codec = {
   id: TAGGED_JSON_ID,
-  encode(value) {
-    const { root, enc } = walk(value, DEFAULT_LIMITS.maxDepth);
+  encode(value, limits) {
+    const { root, enc } = walk(value, limits?.maxDepth ?? DEFAULT_LIMITS.maxDepth);
     return utf8Bytes(pieces(root, enc));
   },
   decode(bytes, limits = DEFAULT_LIMITS) {

@@ -3,8 +3,10 @@ export interface DecodeLimits {
   /** Refuse payloads larger than this many bytes. @default 64 MiB */
   readonly maxBytes?: number;
   /**
-   * Refuse payloads nested deeper than this (saving checks it too). Plain JSON overflows
-   * Node's stack near 4,000 levels; the walks here stay well inside what it leaves. @default 2048
+   * Refuse payloads nested deeper than this; saving refuses the same (the codec's `encode`
+   * is given these limits), so raising it lets deeper data be saved too. The codec's walks
+   * recurse: with Node's default stack, nesting past about 2,800 levels can fail with `encode`
+   * (a stack overflow) instead of `too-deep`; `JSON.stringify` itself stops near 4,000. @default 2048
    */
   readonly maxDepth?: number;
   /**

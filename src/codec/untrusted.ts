@@ -46,8 +46,9 @@ export function checkWritable(codec: Codec, payload: Uint8Array, limits: DecodeL
     refuseOverSize(payload.length, limits.maxBytes ?? DEFAULT_LIMITS.maxBytes);
     const maxDepth = limits.maxDepth ?? DEFAULT_LIMITS.maxDepth;
     const maxValues = limits.maxValues ?? DEFAULT_LIMITS.maxValues;
-    // This codec's encoder refuses nesting past the default depth itself, and a payload holds
-    // fewer values than bytes: most writes need no scan (a scan costs about 8% of an encode).
+    // This codec's encoder refuses nesting past `limits.maxDepth` itself (a wrapper that does not
+    // pass the limits on: past the default depth), and a payload holds fewer values than bytes:
+    // most writes need no scan (a scan costs about 8% of an encode).
     const encoderDepth = codec.id === TAGGED_JSON_ID ? DEFAULT_LIMITS.maxDepth : 0;
     const depthUnchecked = maxDepth < encoderDepth || (encoderDepth === 0 && payload.length > 2 * depthLimit(maxDepth));
     if (depthUnchecked || payload.length > valueLimit(maxValues)) refuseOverCaps(payload, maxDepth, maxValues);

@@ -520,6 +520,29 @@ describe('taggedJsonCodec: encode refuses what restore would refuse', () => {
     expect(errorOf(() => codec.encode([[withError]])).code).toBe('too-deep');
   });
 
+  it('honours the limits restore decodes with: a raised maxDepth saves deeper data, a lowered one refuses it', () => {
+    // n levels, then an object holding a Date: the Date is at depth n + 1.
+    const nest = (n: number): unknown => {
+      let v: unknown = { at: new Date(0) };
+      for (let i = 0; i < n; i++) v = i % 2 ? { k: v } : [v];
+      return v;
+    };
+    const deep = nest(DEFAULT_LIMITS.maxDepth + 200);
+    expect(errorOf(() => codec.encode(deep)).code).toBe('too-deep');
+    const raised = { maxDepth: DEFAULT_LIMITS.maxDepth + 201 };
+    const bytes = codec.encode(deep, raised);
+    // Compared through its bytes and its leaf: the recursive `difference` would overflow the stack here.
+    const back = codec.decode(bytes, raised);
+    expect(codec.encode(back, raised)).toEqual(bytes);
+    let leaf = back as Record<string | number, unknown>;
+    for (let i = 0; i < DEFAULT_LIMITS.maxDepth + 200; i++) leaf = leaf[i % 2 ? 0 : 'k'] as typeof leaf;
+    expect(leaf['at']).toEqual(new Date(0));
+    const lowered = errorOf(() => codec.encode(nest(10), { maxDepth: 10 }));
+    expect(lowered.code).toBe('too-deep');
+    expect(lowered.path?.length).toBe(11);
+    expect(codec.encode(nest(9), { maxDepth: 10 })).toEqual(codec.encode(nest(9)));
+  });
+
   it('a throwing getter becomes an encode error with the cause kept', () => {
     const value = {
       get bad(): never {

@@ -180,6 +180,62 @@ describe('hostile paths in journal entries', () => {
   );
 });
 
+describe('the depth cap on the write side', () => {
+  const deep = (n: number): Record<string, unknown> => {
+    let v: Record<string, unknown> = { leaf: 1 };
+    for (let i = 0; i < n; i++) v = { v };
+    return v;
+  };
+  const holder = setup({
+    types: { context: {} as { tree: unknown }, events: {} as { type: 'SET'; tree: unknown } },
+  }).createMachine({
+    id: 'holder',
+    context: { tree: null },
+    on: { SET: { actions: assign({ tree: ({ event }) => event.tree }) } },
+  });
+
+  it('saves and restores data past the default depth when limits.maxDepth is raised (as restore allows)', async () => {
+    const adapter = memoryAdapter();
+    const limits = { maxDepth: 2300 };
+    const errors: string[] = [];
+    const p = await persistActor(holder, {
+      key: 'deep',
+      adapter,
+      flushOnExit: false,
+      limits,
+      onError: (e) => void errors.push(e.code),
+    });
+    const tree = deep(2200);
+    p.actor.send({ type: 'SET', tree });
+    await expect(p.flush()).resolves.toMatchObject({ seq: 1 });
+    expect(errors).toEqual([]);
+    await p.close();
+    const q = await persistActor(holder, { key: 'deep', adapter, flushOnExit: false, limits });
+    expect(q.restored.seq).toBe(1);
+    expect(q.actor.getSnapshot().context.tree).toEqual(tree);
+    await q.close();
+  });
+
+  it('refuses at save what a lowered limits.maxDepth would refuse at restore, older generations stay', async () => {
+    const adapter = memoryAdapter();
+    const limits = { maxDepth: 20 };
+    const p = await persistActor(holder, {
+      key: 'shallow',
+      adapter,
+      flushOnExit: false,
+      limits,
+      onError: () => undefined,
+    });
+    p.actor.send({ type: 'SET', tree: deep(5) });
+    const ok = await p.flush();
+    p.actor.send({ type: 'SET', tree: deep(30) });
+    const error: unknown = await p.flush().catch((e: unknown) => e);
+    expect(isCheckpointError(error) && error.code).toBe('too-deep');
+    expect((await adapter.list('shallow')).map((g) => g.seq)).toEqual([ok!.seq]);
+    await p.close().catch(() => undefined);
+  });
+});
+
 describe('the value cap on the write side', () => {
   const list = setup({
     types: { context: {} as { items: number[] }, events: {} as { type: 'ADD'; n: number } },

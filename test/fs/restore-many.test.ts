@@ -202,6 +202,11 @@ describe('persistAll', () => {
     expect((actors.get('y')?.actor as unknown as { _processingStatus: number })._processingStatus).toBe(0);
     await Promise.all([...actors.values()].map((p) => p.close()));
     await expect(persistAll(counter, ['x', 'x'], { adapter })).rejects.toMatchObject({ code: 'invalid-option' });
+    // The first key met again is named, wherever its twin is.
+    await expect(persistAll(counter, ['a', 'b', 'c', 'b', 'a'], { adapter })).rejects.toMatchObject({
+      code: 'invalid-option',
+      key: 'b',
+    });
     await adapter.dispose();
   });
 });
