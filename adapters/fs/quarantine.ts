@@ -8,6 +8,7 @@ import type { FileSystemLike } from './file-system.js';
 import { keyFolders, quarantined } from './folders.js';
 import { readInfo } from './generation-info.js';
 import { QUARANTINE_DIR, QUARANTINE_ID, envelopeBytesOf, fixedWidth, generationName } from './layout.js';
+import { newestQuarantinedFirst } from '../shared/quarantine.js';
 
 /**
  * Moves generation `seq` into the key's `quarantine/` folder: a note with the
@@ -108,7 +109,7 @@ export function quarantineMethods(
           out.push({ ...info, id: q.id, key: folder.key, reason, quarantinedAt: q.at });
         }
       }
-      return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+      return out.sort(newestQuarantinedFirst);
     },
     async readQuarantined(key, id) {
       const fs = await use(io, key);
