@@ -1,7 +1,8 @@
 import type { JournalEntry } from '../../../src/adapter.js';
 import { crc32 } from '../../../src/checksum.js';
-import { CheckpointError } from '../../../src/errors.js';
+import type { CheckpointError } from '../../../src/errors.js';
 import { checkJournalOrder } from '../../../src/journal-order.js';
+import { appendRefusal } from '../../shared/journal-refusal.js';
 import {
   ASIDE,
   ENTRIES,
@@ -23,25 +24,8 @@ const ownBuffer = (bytes: Uint8Array): Uint8Array =>
   bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes : bytes.slice();
 
 /** Why the key's record refuses an append from `first` under `epoch`: `fenced`, `conflict`, or nothing. */
-function refusal(m: Meta, key: string, first: number, epoch: number): CheckpointError | undefined {
-  if (epoch < m.epoch) {
-    return new CheckpointError('fenced', {
-      key,
-      adapter: NAME,
-      seq: first,
-      detail: `epoch ${epoch} is older than the key's epoch ${m.epoch}`,
-    });
-  }
-  if (first <= m.last) {
-    return new CheckpointError('conflict', {
-      key,
-      adapter: NAME,
-      seq: first,
-      detail: `journal entry ${m.last} already exists`,
-    });
-  }
-  return undefined;
-}
+const refusal = (m: Meta, key: string, first: number, epoch: number): CheckpointError | undefined =>
+  appendRefusal({ adapter: NAME, key, first, epoch, keyEpoch: m.epoch, lastSeq: m.last });
 
 /** Puts every entry with its epoch and CRC-32, and the key's record after them. */
 function putAll(tx: IDBTransaction, key: string, entries: readonly JournalEntry[], epoch: number, last: number): void {

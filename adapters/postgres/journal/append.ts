@@ -1,7 +1,7 @@
 import type { JournalEntry } from '../../../src/adapter.js';
 import { crc32 } from '../../../src/checksum.js';
-import { CheckpointError } from '../../../src/errors.js';
 import { checkJournalOrder } from '../../../src/journal-order.js';
+import { conflictingAppend, fencedAppend } from '../../shared/journal-refusal.js';
 import { preparedQuery } from '../prepared.js';
 import { withClient } from './connection.js';
 import { NAME, type JournalIo } from './context.js';
@@ -46,23 +46,11 @@ export function appendEntries(
     );
     const row = result.rows[0]!;
     if (row.inserted === entries.length) return;
-    const current = Math.max(Number(row.head_epoch), Number(row.last_epoch));
-    if (epoch < current) {
-      throw new CheckpointError('fenced', {
-        key,
-        adapter: NAME,
-        seq: first,
-        detail: `epoch ${epoch} is older than the key's epoch ${current}`,
-      });
-    }
+    const keyEpoch = Math.max(Number(row.head_epoch), Number(row.last_epoch));
+    if (epoch < keyEpoch) throw fencedAppend({ adapter: NAME, key, first, epoch, keyEpoch });
     // A resend of an append that landed before its reply was lost: the same rows are there.
     const same = await preparedQuery<{ n: number }>(io.statements, c, io.sql.same, [key, seqs, sums]);
     if (same.rows[0]!.n === entries.length) return;
-    throw new CheckpointError('conflict', {
-      key,
-      adapter: NAME,
-      seq: first,
-      detail: `journal entry ${row.last_seq} already exists`,
-    });
+    throw conflictingAppend({ adapter: NAME, key, first, lastSeq: Number(row.last_seq) });
   });
 }

@@ -2,17 +2,19 @@ import type { Pool, PoolClient } from 'pg';
 import { CheckpointError } from '../../../src/errors.js';
 import { checkKey } from '../../../src/keys.js';
 import { loadDriver } from '../../shared/server-driver.js';
+import { connectConfig } from '../connection-config.js';
 import { ignore } from '../pool.js';
 import { createLocked } from '../prepared.js';
 import { names, schemaSql } from '../statements.js';
-import { journalFailure, NAME, poolSettings, type JournalIo } from './context.js';
+import { journalFailure, NAME, type JournalIo } from './context.js';
 import { journalSchemaSql } from './statements.js';
 
 /** The pool: the given one, or one the journal creates on first use (loading `pg` then). */
 function getPool(io: JournalIo): Promise<Pool> {
   if (io.pool) return Promise.resolve(io.pool);
   io.poolPromise ??= loadDriver(NAME, 'pg', () => import('pg')).then((pg) => {
-    const created = new pg.default.Pool(poolSettings(io.options));
+    // No `pool` option here, so these are the settings from the connection options.
+    const created = new pg.default.Pool(connectConfig(io.options));
     // An idle client whose backend dies emits 'error' on the pool; unheard it would crash the process.
     created.on('error', () => undefined);
     io.ownPool = created;

@@ -1,6 +1,6 @@
-import type { Pool, PoolConfig } from 'pg';
+import type { Pool } from 'pg';
 import { CheckpointError, isCheckpointError } from '../../../src/errors.js';
-import { postgresServerName } from '../connection-config.js';
+import { connectConfig, postgresServerName } from '../connection-config.js';
 import { postgresErrorCode } from '../errors.js';
 import type { Prepared } from '../prepared.js';
 import type { PostgresJournalOptions } from './options.js';
@@ -42,22 +42,6 @@ export interface JournalIo {
 }
 
 /**
- * The settings of a pool the journal creates.
- *
- * @example
- * ```ts
- * poolSettings({ connectionString: 'postgresql://app@db/app' }).connectionTimeoutMillis; // 10000
- * ```
- */
-export function poolSettings(options: PostgresJournalOptions): PoolConfig {
-  return {
-    connectionTimeoutMillis: 10_000,
-    ...options.poolConfig,
-    ...(options.connectionString === undefined ? {} : { connectionString: options.connectionString }),
-  };
-}
-
-/**
  * The shared parts of a journal for `options`; checks `table` and `schema`
  * (`invalid-option`). Nothing connects until the first call.
  *
@@ -74,9 +58,7 @@ export function journalIo(options: PostgresJournalOptions): JournalIo {
     sql: journalStatements(t),
     createTable: options.createTable ?? true,
     statements: { prepared: options.preparedStatements ?? true, prefix: 'xscj', names: new Map() },
-    server: postgresServerName(
-      (options.pool as { options?: PoolConfig } | undefined)?.options ?? poolSettings(options),
-    ),
+    server: postgresServerName(connectConfig(options)),
     damagedAfter: new Map(),
     chains: new Map(),
     truncations: new Map(),
