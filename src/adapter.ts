@@ -66,9 +66,12 @@ export interface NewestRead {
   /** Highest sequence among the key's quarantined generations, 0 when none (never reused). */
   readonly quarantinedSeq: number;
   /**
-   * The epoch of the key's newest readable generation (0 when none): what a
-   * writer without a lease writes with. Epochs handed out by `acquire` are not
-   * included, so such a writer is still fenced by a lock holder.
+   * The highest epoch among the key's listed generations (0 when none). A
+   * fenced write never publishes, so epochs never decrease with `seq` and this
+   * is also the newest generation's epoch; an adapter may answer with the
+   * newest readable one's. It is what a writer without a lease writes with, so
+   * none of the key's own generations fences it. Epochs handed out by `acquire`
+   * are not included, so such a writer is still fenced by a lock holder.
    */
   readonly epoch: number;
   /** The newest generation that could be read, with its bytes exactly as `read` returns them. */
@@ -220,7 +223,8 @@ export interface CheckpointAdapter {
    * one must be what `readNewest` (or `list`, `listQuarantine` and `read`)
    * returns for that key at some moment during the call (the file adapter
    * reads common key folders with synchronous calls in slices of a few
-   * milliseconds, and the others with `readNewest`).
+   * milliseconds, and the others with `readNewest`; the PostgreSQL adapter
+   * answers every key in one statement).
    */
   readNewestMany?(keys: readonly string[]): Promise<Array<NewestRead | CheckpointError>>;
   /**

@@ -1,6 +1,7 @@
 import type { DecodeLimits } from './codec/index.js';
 import { encodeEnvelope, type EnvelopeFields, type EnvelopeHeader } from './envelope.js';
 import { CheckpointError } from './errors.js';
+import { onDemand } from './on-demand.js';
 
 /** Options of the `compress` option: compress payloads from a size on. */
 export interface CompressOptions {
@@ -11,6 +12,9 @@ export interface CompressOptions {
 /** The compression this build writes and reads (gzip, through `CompressionStream`). */
 export const COMPRESSION = 'gzip';
 const DEFAULT_ABOVE = 64 * 1024;
+// The stream code loads with the first payload worth compressing or inflating: apps without `compress`
+// never load it, and a failed load is `io` (a compressed generation is never quarantined for it).
+const gzip = /* @__PURE__ */ onDemand('the compression code', () => import('./gzip.js'));
 
 /**
  * Throws `invalid-option` for a `compress` option the kit cannot use, or when
@@ -53,8 +57,7 @@ export async function sealEnvelope(
 ): Promise<Uint8Array> {
   const above = compress === true ? DEFAULT_ABOVE : compress ? (compress.above ?? DEFAULT_ABOVE) : undefined;
   if (above === undefined || payload.length < above) return encodeEnvelope(fields, payload);
-  // The stream code loads with the first payload worth compressing: apps without `compress` never load it.
-  const packed = await (await import('./gzip.js')).deflate(payload, COMPRESSION);
+  const packed = await (await gzip.load()).deflate(payload, COMPRESSION);
   if (packed === undefined) return encodeEnvelope(fields, payload);
   return encodeEnvelope({ ...fields, compression: COMPRESSION, rawLength: payload.length }, packed);
 }
@@ -80,5 +83,5 @@ export async function inflatePayload(
   limits?: DecodeLimits,
 ): Promise<Uint8Array> {
   if (header.compression === undefined) return payload;
-  return (await import('./gzip.js')).inflate(header, payload, limits, COMPRESSION);
+  return (await gzip.load()).inflate(header, payload, limits, COMPRESSION);
 }

@@ -5,7 +5,7 @@ import { observeDeliveries } from './deliveries.js';
 import { firstDifference, type Difference } from './diff.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
-import { lazyHistory } from './history-handle.js';
+import { historyCode, lazyHistory } from './history-handle.js';
 import { decodeJournaledEvent, journalEntry, type PendingEntry } from './journal-entry.js';
 import { JournalWriter, nextTurn } from './journal-writer.js';
 import { installLifecycleHooks, withAsyncDispose, type AsyncDisposableLike } from './lifecycle.js';
@@ -512,7 +512,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
       },
       compact: async () => (await this.compact(true))!,
       history: historyApi,
-      clear: async () => (await import('./history.js')).clearHistory(this),
+      clear: async () => (await historyCode.load()).clearHistory(this),
       close: () => this.close(),
     });
   }

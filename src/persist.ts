@@ -3,7 +3,7 @@ import type { Lease } from './adapter.js';
 import { rearmTimers, type PendingTimer } from './capture.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import type { HistoryHost } from './history.js';
-import { lazyHistory } from './history-handle.js';
+import { historyCode, lazyHistory } from './history-handle.js';
 import { withAsyncDispose, type AsyncDisposableLike } from './async-dispose.js';
 import { hookedProcess, installHooksWith } from './exit-hooks.js';
 import { onDemand } from './on-demand.js';
@@ -30,7 +30,6 @@ const noop = (): undefined => undefined;
 const processExitHooks = /* @__PURE__ */ onDemand('the process exit hooks', () => import('./process-hooks.js'));
 const journalMode = /* @__PURE__ */ onDemand('journal mode', () => import('./journal.js'));
 const followMode = /* @__PURE__ */ onDemand('follow mode', () => import('./follow.js'));
-const history = /* @__PURE__ */ onDemand('the history code', () => import('./history.js'));
 
 /**
  * Restores an actor from its newest valid checkpoint (or starts it fresh),
@@ -342,7 +341,7 @@ class SnapshotSession<TLogic extends AnyActorLogic> implements HistoryHost<TLogi
       start: () => this.start(),
       on: (type, listener) => o.events.on(type, listener),
       history: historyApi,
-      clear: async () => (await history.load()).clearHistory(this),
+      clear: async () => (await historyCode.load()).clearHistory(this),
       close: () => this.close(),
     });
   }

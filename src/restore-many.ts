@@ -31,7 +31,7 @@ const CHUNK = 256;
  * restore, fallback to older generations, quarantine, typed errors, its
  * restore report, locking when `lock` is set); one key's failure does not
  * stop the others (it is in `failed`). What is cheaper: keys are taken 256
- * at a time, and when the adapter has `readNewestMany` (the file adapter)
+ * at a time, and when the adapter has `readNewestMany` (the file and PostgreSQL adapters)
  * their newest generations are read in one call just before their restores
  * use them, instead of one `readNewest` each. Keys restored with `lock`,
  * `follow` or `journal` read their own newest generation after taking the

@@ -4,7 +4,7 @@ import type { CheckpointData, PendingTimer } from './capture.js';
 import type { Codec, DecodeLimits } from './codec/index.js';
 import { inflatePayload } from './compression.js';
 import { checkStoredSeq, openEnvelope, type EnvelopeHeader } from './envelope.js';
-import { CheckpointError, isCheckpointError, toCheckpointError } from './errors.js';
+import { CheckpointError, toCheckpointError } from './errors.js';
 import type { Migrations } from './migrate.js';
 import { onDemand, withParts } from './on-demand.js';
 import { readNewestOf } from './read-newest.js';
@@ -79,12 +79,8 @@ export async function decodeCheckpoint(
       detail: `codec "${header.codec}" is not configured (have: ${codecs.map((c) => c.id).join(', ')}); pass it in the codec option`,
     });
   }
-  const raw = await inflatePayload(header, opened.payload, limits).catch((cause: unknown) => {
-    // Damaged streams are CheckpointErrors; anything else is the gzip code not loading: `io`, not the data.
-    throw isCheckpointError(cause)
-      ? cause
-      : new CheckpointError('io', { seq: header.seq, detail: 'could not load the gzip code', cause });
-  });
+  // A damaged stream is a CheckpointError; the compression code failing to load is `io` (not the data).
+  const raw = await inflatePayload(header, opened.payload, limits);
   // The default codec loads its rich part with the first payload that needs it.
   const decoded = await withParts(() => codec.decode(raw, limits));
   const d = decoded as Record<string, unknown> | null;

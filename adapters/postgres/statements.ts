@@ -97,6 +97,15 @@ export function adapterStatements(n: Names) {
       FROM ${n.gens} WHERE key = $1) a
     LEFT JOIN LATERAL (SELECT seq, payload FROM ${n.gens} WHERE key = $1 AND quarantined_at IS NULL
       ORDER BY seq DESC LIMIT 1) n ON true`,
+    // readNewestMany: the same per key, for many keys in one statement (one row per position of $1).
+    newestMany: `SELECT k.i, a.seqs, a.quarantined_seq, a.epoch, n.seq AS newest_seq, n.payload
+    FROM unnest($1::text[]) WITH ORDINALITY AS k(key, i)
+    CROSS JOIN LATERAL (SELECT coalesce(array_agg(seq ORDER BY seq DESC) FILTER (WHERE quarantined_at IS NULL), '{}') AS seqs,
+        coalesce(max(seq) FILTER (WHERE quarantined_at IS NOT NULL), 0) AS quarantined_seq,
+        coalesce(max(epoch) FILTER (WHERE quarantined_at IS NULL), 0) AS epoch
+      FROM ${n.gens} WHERE key = k.key) a
+    LEFT JOIN LATERAL (SELECT seq, payload FROM ${n.gens} WHERE key = k.key AND quarantined_at IS NULL
+      ORDER BY seq DESC LIMIT 1) n ON true`,
     read: `SELECT payload FROM ${n.gens} WHERE key = $1 AND seq = $2 AND quarantined_at IS NULL`,
     // One statement, so one implicit transaction. ON CONFLICT DO UPDATE locks the
     // head row and evaluates its WHERE against the newest committed version, so

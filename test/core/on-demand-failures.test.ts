@@ -15,7 +15,7 @@ import { isCheckpointError, type CheckpointError } from '../../src/errors.js';
 // the step makes.
 
 const { down, offline } = vi.hoisted(() => ({
-  down: { codec: true, refs: true, reject: true, retention: true },
+  down: { codec: true, refs: true, reject: true, retention: true, history: true, gzip: true },
   offline: () => new TypeError('Failed to fetch dynamically imported module'),
 }));
 vi.mock('../../src/codec/index.js', async (actual) => {
@@ -37,6 +37,14 @@ vi.mock('../../src/ref-scan.js', async (actual) => {
 });
 vi.mock('../../src/restore-reject.js', async (actual) => {
   if (down.reject) throw offline();
+  return actual();
+});
+vi.mock('../../src/gzip.js', async (actual) => {
+  if (down.gzip) throw offline();
+  return actual();
+});
+vi.mock('../../src/history.js', async (actual) => {
+  if (down.history) throw offline();
   return actual();
 });
 vi.mock('../../src/retention.js', async (actual) => {
@@ -201,5 +209,63 @@ describe('the restore fallback and the retention code cannot load', () => {
     const last = await persisted.flush();
     expect((await adapter.list('k')).map((g) => g.seq)).toEqual([last!.seq, kept[0]]);
     await persisted.close();
+  });
+});
+
+describe('the history code cannot load', () => {
+  it('list, load, rollback and clear reject with io, change nothing, and work once it loads', async () => {
+    const adapter = memoryAdapter();
+    const persisted = await persistActor(machine, options(adapter));
+    persisted.actor.send({ type: 'INC' });
+    const first = await persisted.flush();
+    persisted.actor.send({ type: 'INC' });
+    await persisted.flush();
+    const before = (await adapter.list('k')).map((g) => g.seq);
+    for (const call of [
+      () => persisted.history.list(),
+      () => persisted.history.load(first!.seq),
+      () => persisted.history.rollback(first!.seq),
+      () => persisted.clear(),
+    ]) {
+      const error = await errorOf(call());
+      expect([error.code, error.detail]).toEqual(['io', expect.stringContaining('could not load the history code')]);
+    }
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual(before);
+    expect(persisted.actor.getSnapshot().context.n).toBe(2);
+    down.history = false;
+    expect((await persisted.history.list()).map((g) => g.seq)).toEqual(before);
+    await persisted.close();
+  });
+});
+
+describe('the compression code cannot load', () => {
+  it('a compressed generation makes restore reject with io, quarantines nothing; it restores once the code loads', async () => {
+    const { deflate } = await vi.importActual<typeof import('../../src/gzip.js')>('../../src/gzip.js');
+    const adapter = memoryAdapter();
+    const actor = createActor(machine).start();
+    actor.send({ type: 'INC' });
+    const payload = new TextEncoder().encode(JSON.stringify([{ snapshot: actor.getPersistedSnapshot(), timers: [] }]));
+    const packed = (await deflate(payload, 'gzip'))!;
+    const fields = { machine: 'm', version: 1, seq: 1, epoch: 0, createdAt: 0, codec: 'xsc1' };
+    const bytes = encodeEnvelope({ ...fields, compression: 'gzip', rawLength: payload.length }, packed);
+    await adapter.write('k', { seq: 1, epoch: 0, createdAt: 0, byteLength: bytes.length, bytes });
+    const error = await errorOf(persistActor(machine, options(adapter)));
+    expect([error.code, error.detail]).toEqual(['io', expect.stringContaining('could not load the compression code')]);
+    expect(await adapter.listQuarantine('k')).toEqual([]);
+    const saved = memoryAdapter();
+    const saving = await persistActor(machine, options(saved, { compress: { above: 0 } }));
+    saving.actor.send({ type: 'INC' });
+    expect((await errorOf(saving.flush())).code).toBe('io');
+    expect(await saved.list('k')).toEqual([]);
+    down.gzip = false;
+    const info = await saving.flush();
+    await saving.close();
+    expect((await saved.list('k')).map((g) => g.seq)).toEqual([info!.seq]);
+    const reread = await persistActor(machine, options(saved));
+    expect(reread.actor.getSnapshot().context.n).toBe(1);
+    await reread.close();
+    const back = await persistActor(machine, options(adapter));
+    expect([back.restored.source, back.actor.getSnapshot().context.n]).toEqual(['checkpoint', 1]);
+    await back.close();
   });
 });

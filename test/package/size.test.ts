@@ -160,6 +160,15 @@ it('persistActor + indexedDbAdapter load at most the start budget, measured from
   for (const lazy of onDemand) {
     expect(startModules.filter((id) => new RegExp(`(^|[/-])${lazy}[.-]`).test(id))).toEqual([]);
   }
+  // By source, not only by chunk name: each lazy part's source file is in an on-demand chunk, and
+  // no source file is in both (a lazy module merged into a start chunk under another name).
+  const sources = async (ids: string[]) =>
+    new Set((await Promise.all(ids.map(sourcesOf))).flatMap((s) => (s ? s.split(', ') : [])));
+  const atStart = await sources(startModules);
+  const later = await sources(both.onDemand.flatMap((c) => c.modules.map(([id]) => id)));
+  expect([...atStart].filter((s) => later.has(s))).toEqual([]);
+  const isPart = (lazy: string) => new RegExp(`/${lazy}(\\.ts$|/)`);
+  expect(onDemand.filter((lazy) => ![...later].some((s) => isPart(lazy).test(s)))).toEqual([]);
 }, 60_000);
 
 it('the IndexedDB adapter adds at most 2.25 KB and the localStorage adapter 2 KB to an app of persistActor', async () => {
