@@ -6,7 +6,7 @@ import { CheckpointError } from '../../src/errors.js';
 import { checkKey } from '../../src/keys.js';
 import { adapterClock } from '../shared/clock.js';
 import { nodeFileSystem, type DefaultFileSystem } from './default-fs.js';
-import { errnoOf, type PublishState } from './durable.js';
+import type { PublishState } from './durable.js';
 import { keyFolderName } from './layout.js';
 import type { FileAdapterOptions } from './options.js';
 
@@ -39,16 +39,6 @@ export const noop = (): undefined => undefined;
  * ```
  */
 export const decoder = new TextDecoder();
-
-/**
- * Whether a file-system error says the path is not there (`ENOENT`, `ENOTDIR`).
- *
- * @example
- * ```ts
- * missing(Object.assign(new Error('gone'), { code: 'ENOENT' })); // true
- * ```
- */
-export const missing = (error: unknown): boolean => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
 
 /**
  * `text` as UTF-8 bytes.

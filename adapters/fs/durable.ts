@@ -20,6 +20,20 @@ const noop = () => undefined;
  */
 export const errnoOf = (error: unknown): unknown => (error as { code?: unknown } | null)?.code;
 
+/** The `action` of {@link fsError} for listing a key folder (the adapter's lock, the journal). */
+export const LIST_KEY_FOLDER = 'list the key folder';
+
+/**
+ * Whether a file-system error says the path is not there (`ENOENT`, `ENOTDIR`).
+ *
+ * @example
+ * ```ts
+ * import { missing } from './durable.js';
+ * missing(Object.assign(new Error('gone'), { code: 'ENOENT' })); // true
+ * ```
+ */
+export const missing = (error: unknown): boolean => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
+
 /**
  * True unless `pid` provably does not exist on this host (`kill(pid, 0)` fails
  * with `ESRCH`); a process of another user (`EPERM`) counts as alive.

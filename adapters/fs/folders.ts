@@ -1,23 +1,29 @@
 import { join } from 'node:path';
-import { decoder, missing, noop, type FileIo } from './context.js';
-import { fsError } from './durable.js';
+import { decoder, noop, type FileIo } from './context.js';
+import { fsError, missing } from './durable.js';
 import type { FileSystemLike } from './file-system.js';
 import { KEY_FILE, QUARANTINE_DIR, QUARANTINE_ID, keyFromFolderName } from './layout.js';
 
 /**
- * The names in `dir`; none when it does not exist (reading never creates a folder).
+ * The names in `dir`; none when it does not exist (reading never creates a
+ * folder). A failure is typed by {@link fsError} with `action`.
  *
  * @example
  * ```ts
  * const names = await readNames(fs, dir, 'order-1');
  * ```
  */
-export async function readNames(fs: FileSystemLike, dir: string, key: string | undefined): Promise<string[]> {
+export async function readNames(
+  fs: FileSystemLike,
+  dir: string,
+  key: string | undefined,
+  action = 'list a folder',
+): Promise<string[]> {
   try {
     return await fs.readdir(dir);
   } catch (error) {
     if (missing(error)) return [];
-    throw fsError(error, key, 'list a folder');
+    throw fsError(error, key, action);
   }
 }
 

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { GenerationInfo } from '../../src/adapter.js';
-import { missing, noop } from './context.js';
-import { fsError } from './durable.js';
+import { noop } from './context.js';
+import { fsError, missing } from './durable.js';
 import type { FileSystemLike } from './file-system.js';
 import { HEADER_SIZE, decodeGenerationHeader, generationName, generationSeqs } from './layout.js';
 

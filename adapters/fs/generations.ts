@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import type { CheckpointAdapter, NewestRead } from '../../src/adapter.js';
 import type { CheckpointError } from '../../src/errors.js';
 import { fenceRule } from './conflict.js';
-import { NAME, keyDir, missing, use, type FileIo } from './context.js';
+import { NAME, keyDir, use, type FileIo } from './context.js';
 import { readGeneration, syncCalls } from './default-fs.js';
-import { fsError } from './durable.js';
+import { fsError, missing } from './durable.js';
 import { keyFolders, quarantined, readNames } from './folders.js';
 import { generationEpoch, readInfo } from './generation-info.js';
 import {

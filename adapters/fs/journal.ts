@@ -1,6 +1,7 @@
 import type { CheckpointAdapter } from '../../src/adapter.js';
 import { isCheckpointError } from '../../src/errors.js';
 import { adapterClock } from '../shared/clock.js';
+import { disposeTogether } from '../shared/dispose.js';
 import { fsError } from './durable.js';
 import { fileAdapter, type FileAdapterOptions } from './index.js';
 import { fileJournal } from './journal/store.js';
@@ -52,10 +53,9 @@ export function fileJournalAdapter(options: FileAdapterOptions & Pick<FileJourna
         },
       };
     },
-    async dispose() {
-      const results = await Promise.allSettled([journal.dispose(), files.dispose()]);
-      const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
-      if (failed) throw isCheckpointError(failed.reason) ? failed.reason : fsError(failed.reason, undefined, 'dispose');
-    },
+    dispose: () =>
+      disposeTogether([journal.dispose(), files.dispose()]).catch((error: unknown) => {
+        throw isCheckpointError(error) ? error : fsError(error, undefined, 'dispose');
+      }),
   };
 }

@@ -5,7 +5,7 @@ import type { Clock } from '../../src/clock.js';
 import { CheckpointError } from '../../src/errors.js';
 import { pause } from '../shared/clock.js';
 import type { FileSystemLike } from './file-system.js';
-import { errnoOf, fsError, isAlive, syncDir } from './durable.js';
+import { errnoOf, fsError, isAlive, LIST_KEY_FOLDER, syncDir } from './durable.js';
 import { generationSeqs } from './layout.js';
 
 // A lock is a file named after its fencing epoch: `lock-<epoch>`, created
@@ -306,7 +306,7 @@ export async function acquireFileLock(ctx: LockContext, options: AcquireOptions 
     try {
       return await ctx.fs.readdir(ctx.dir);
     } catch (error) {
-      throw fsError(error, ctx.key, 'list the key folder');
+      throw fsError(error, ctx.key, LIST_KEY_FOLDER);
     }
   };
   for (;;) {

@@ -2,12 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import type { CheckpointAdapter, QuarantineInfo } from '../../src/adapter.js';
 import { CheckpointError, isCheckpointError } from '../../src/errors.js';
-import { NAME, decoder, keyDir, missing, noop, use, utf8, type FileIo } from './context.js';
-import { errnoOf, except, fsError, publishFile, syncDir } from './durable.js';
+import { NAME, decoder, keyDir, noop, use, utf8, type FileIo } from './context.js';
+import { errnoOf, except, fsError, missing, publishFile, syncDir } from './durable.js';
 import type { FileSystemLike } from './file-system.js';
 import { keyFolders, quarantined } from './folders.js';
 import { readInfo } from './generation-info.js';
 import { QUARANTINE_DIR, QUARANTINE_ID, envelopeBytesOf, fixedWidth, generationName } from './layout.js';
+import { newestQuarantinedFirst } from '../shared/quarantine.js';
 
 /**
  * Moves generation `seq` into the key's `quarantine/` folder: a note with the
@@ -108,7 +109,7 @@ export function quarantineMethods(
           out.push({ ...info, id: q.id, key: folder.key, reason, quarantinedAt: q.at });
         }
       }
-      return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+      return out.sort(newestQuarantinedFirst);
     },
     async readQuarantined(key, id) {
       const fs = await use(io, key);

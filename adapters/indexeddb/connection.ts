@@ -80,3 +80,31 @@ export function idbConnection(open: () => Promise<IDBDatabase>): IdbConnection {
     },
   };
 }
+
+/**
+ * Opens `dbName` with the object store `storeName` in it: created on the
+ * first open, and added with a version bump to a database that exists
+ * without it (a `dbName` shared with the app).
+ *
+ * @example
+ * ```ts
+ * import { openStore } from './connection.js';
+ * const db = await openStore(() => indexedDB, 'my-app', 'checkpoints');
+ * ```
+ */
+export function openStore(
+  factory: () => IDBFactory,
+  dbName: string,
+  storeName: string,
+  version?: number,
+): Promise<IDBDatabase> {
+  const request = version === undefined ? factory().open(dbName) : factory().open(dbName, version);
+  request.onupgradeneeded = () => {
+    if (!request.result.objectStoreNames.contains(storeName)) request.result.createObjectStore(storeName);
+  };
+  return opened(request).then((db) => {
+    if (db.objectStoreNames.contains(storeName)) return db;
+    db.close();
+    return openStore(factory, dbName, storeName, db.version + 1);
+  });
+}

@@ -1,29 +1,9 @@
 // `acquire` of the IndexedDB adapter (the `lock` option): a Web Lock per key and an epoch
 // bump. Loaded on first use (index.ts).
 import type { AcquireOptions, Lease } from '../../src/adapter.js';
-import type { Clock } from '../../src/clock.js';
 import { CheckpointError } from '../../src/errors.js';
-import type { IdbStore } from './upkeep.js';
-
-/** The part of the Web Locks API the adapter uses (`navigator.locks`). */
-export interface LocksLike {
-  request(
-    name: string,
-    options: { ifAvailable?: boolean; signal?: AbortSignal },
-    callback: (lock: unknown) => unknown,
-  ): Promise<unknown>;
-}
-
-/** What {@link acquireKey} needs besides the store. */
-export interface LockPlace {
-  readonly clock: Clock;
-  /** Web Locks, or `undefined` for the fencing epoch alone. */
-  readonly locks: LocksLike | undefined;
-  /** Lock names are `${prefix}:${key}`. */
-  readonly prefix: string;
-  /** The releases of the leases held, run when the adapter is disposed. */
-  readonly leases: Set<() => void>;
-}
+import { navigatorOf } from './options.js';
+import type { IdbContext } from './store.js';
 
 /**
  * Takes `key`: its Web Lock (released when the tab closes or crashes, given up
@@ -32,21 +12,16 @@ export interface LockPlace {
  *
  * @example
  * ```ts
- * import { acquireKey, type LockPlace } from './lock.js';
- * import type { IdbStore } from './upkeep.js';
- * declare const store: IdbStore;
- * declare const place: LockPlace;
- * const lease = await acquireKey(store, place, 'cart', { waitMs: 1000 });
+ * import { acquireKey } from './lock.js';
+ * import type { IdbContext } from './store.js';
+ * declare const cx: IdbContext;
+ * const lease = await acquireKey(cx, 'cart', { waitMs: 1000 });
  * await lease.release();
  * ```
  */
-export async function acquireKey(
-  s: IdbStore,
-  place: LockPlace,
-  key: string,
-  acquireOptions: AcquireOptions = {},
-): Promise<Lease> {
-  const { clock, locks } = place;
+export async function acquireKey(s: IdbContext, key: string, acquireOptions: AcquireOptions = {}): Promise<Lease> {
+  const { clock, options } = s;
+  const locks = options.locks === false ? undefined : (options.locks ?? navigatorOf()?.locks);
   let unlock = () => {};
   if (locks) {
     const waitMs = acquireOptions.waitMs ?? 0;
@@ -55,7 +30,7 @@ export async function acquireKey(
     const timer = giveUp ? clock.setTimeout(() => giveUp.abort(), waitMs) : undefined;
     const held = await new Promise<boolean>((resolve, reject) => {
       locks
-        .request(`${place.prefix}:${key}`, giveUp ? { signal: giveUp.signal } : { ifAvailable: true }, (lock) => {
+        .request(`${s.channelName}:${key}`, giveUp ? { signal: giveUp.signal } : { ifAvailable: true }, (lock) => {
           clock.clearTimeout(timer);
           if (!lock) return resolve(false);
           // Held until release() (or until the tab closes or crashes).
@@ -85,11 +60,11 @@ export async function acquireKey(
     unlock();
     throw error;
   }
-  place.leases.add(unlock);
+  s.leases.add(unlock);
   return {
     epoch,
     async release() {
-      place.leases.delete(unlock);
+      s.leases.delete(unlock);
       unlock();
     },
   };

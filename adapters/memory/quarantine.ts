@@ -2,6 +2,7 @@ import type { CheckpointAdapter, QuarantineInfo } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
 import { CheckpointError } from '../../src/errors.js';
 import { generationInfo, type MemoryContext } from './store.js';
+import { newestQuarantinedFirst } from '../shared/quarantine.js';
 
 /** What {@link memoryQuarantine} needs beyond the {@link MemoryContext}. */
 export interface MemoryQuarantineContext extends MemoryContext {
@@ -51,7 +52,7 @@ export function memoryQuarantine(
       for (const s of states) {
         if (s) for (const { bytes: _bytes, ...rest } of s.quarantine.values()) out.push(rest);
       }
-      return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+      return out.sort(newestQuarantinedFirst);
     },
     async readQuarantined(key, id) {
       open(key);

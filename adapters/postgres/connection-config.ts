@@ -11,7 +11,9 @@ import type { PostgresAdapterOptions } from './options.js';
  * connectConfig({ connectionString: 'postgresql://app@db/app' }).connectionTimeoutMillis; // 10000
  * ```
  */
-export const connectConfig = (options: PostgresAdapterOptions): PoolConfig =>
+export const connectConfig = (
+  options: Pick<PostgresAdapterOptions, 'pool' | 'poolConfig' | 'connectionString'>,
+): PoolConfig =>
   (options.pool as { options?: PoolConfig } | undefined)?.options ?? {
     connectionTimeoutMillis: 10_000,
     ...options.poolConfig,

@@ -9,6 +9,7 @@ import type { ServerLeases } from '../shared/server-leases.js';
 import { disposeServer, type ServerState } from '../shared/server-state.js';
 import { connectConfig, postgresServerName } from './connection-config.js';
 import { closed, NAME } from './errors.js';
+import type { Prepared } from './prepared.js';
 import { adapterStatements, names, type Names } from './statements.js';
 import type { PgModule, PostgresAdapterOptions } from './options.js';
 
@@ -30,15 +31,14 @@ export interface PostgresIo extends ServerState {
   readonly n: Names;
   readonly sql: ReturnType<typeof adapterStatements>;
   readonly createTable: boolean;
-  readonly prepared: boolean;
   readonly notify: boolean;
   readonly minDelay: number;
   readonly maxDelay: number;
   readonly loadPg: () => Promise<PgModule>;
   /** The NOTIFY channel of `key`'s writes. */
   readonly channelOf: (key: string) => string;
-  /** Names of the prepared statements, by their text. */
-  readonly statementNames: Map<string, string>;
+  /** How statements run: prepared (`preparedStatements`) under names kept here, or plain. */
+  readonly statements: Prepared;
   /** Notices in flight, so dispose() waits for them instead of ending the pool under them. */
   readonly announcing: Set<Promise<void>>;
   pool: Pool | undefined;
@@ -84,14 +84,13 @@ export function postgresIo(options: PostgresAdapterOptions): PostgresIo {
     clock,
     owner,
     attempts,
-    prepared,
     notify,
     minDelay,
     maxDelay,
     server: postgresServerName(connectConfig(options)),
     loadPg: () => loadDriver(NAME, 'pg', options.driver ?? (() => import('pg'))),
     channelOf: (key) => `xsc_${tableTag}_${crc32(new TextEncoder().encode(key)).toString(16)}`,
-    statementNames: new Map(),
+    statements: { prepared, prefix: 'xsc', names: new Map() },
     inDoubt: inDoubtWrites(),
     announcing: new Set(),
     pool: options.pool,

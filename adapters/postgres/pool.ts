@@ -2,6 +2,7 @@ import type { Pool } from 'pg';
 import { connectConfig } from './connection-config.js';
 import type { PostgresIo } from './context.js';
 import { failure } from './errors.js';
+import { createLocked } from './prepared.js';
 import { schemaSql } from './statements.js';
 
 /**
@@ -66,15 +67,10 @@ export function ensureSchema(io: PostgresIo, p: Pool): Promise<void> {
         client.release();
         return;
       }
-      await client.query('BEGIN');
-      // Concurrent CREATE ... IF NOT EXISTS can still collide in the catalog; serialize them.
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`xstate-checkpoint:${n.qualified}`]);
-      await client.query(schemaSql(n));
-      await client.query('COMMIT');
+      await createLocked(client, `xstate-checkpoint:${n.qualified}`, [schemaSql(n)]);
       client.off('error', ignore);
       client.release();
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
       client.off('error', ignore);
       client.release(error as Error);
       throw error;

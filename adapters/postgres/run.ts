@@ -2,10 +2,10 @@ import type { PoolClient, QueryResultRow } from 'pg';
 import type { CheckpointErrorDetails } from '../../src/errors.js';
 import { backoffDelay } from '../shared/backoff.js';
 import { pause } from '../shared/clock.js';
-import { crc32 } from '../../src/checksum.js';
 import type { PostgresIo } from './context.js';
 import { closed, failure } from './errors.js';
 import { ensureSchema, getPool, ignore } from './pool.js';
+import { preparedQuery } from './prepared.js';
 
 /**
  * Runs one statement on `c`: as a named prepared statement (parsed and planned
@@ -22,14 +22,7 @@ export function query<R extends QueryResultRow = QueryResultRow>(
   text: string,
   values?: unknown[],
 ) {
-  if (!io.prepared) return c.query<R>(text, values);
-  let name = io.statementNames.get(text);
-  if (name === undefined) {
-    // Named after the text (which includes the table names), so adapters sharing a pool never clash.
-    name = `xsc_${crc32(new TextEncoder().encode(text)).toString(16)}_${text.length}`;
-    io.statementNames.set(text, name);
-  }
-  return c.query<R>({ name, text, ...(values === undefined ? {} : { values }) });
+  return preparedQuery<R>(io.statements, c, text, values);
 }
 
 const backoff = (io: PostgresIo, attempt: number) =>

@@ -6,6 +6,7 @@ import { checkDurability } from './durability.js';
 import { closed, failure, NAME } from './errors.js';
 import { parseQuarantine, text, toBytes } from './meta.js';
 import { scripts } from './scripts.js';
+import { newestQuarantinedFirst } from '../shared/quarantine.js';
 
 /**
  * The adapter's quarantine: a quarantined generation's metadata moves into
@@ -50,7 +51,7 @@ export function quarantineMethods(
           const entries = await c.hgetall(k.quarantine(one));
           for (const [seq, value] of Object.entries(entries)) out.push(parseQuarantine(one, Number(seq), value));
         }
-        return out.sort((a, b) => b.quarantinedAt - a.quarantinedAt || b.seq - a.seq);
+        return out.sort(newestQuarantinedFirst);
       } catch (error) {
         throw failure(error, key === undefined ? {} : { key }, io.server);
       }

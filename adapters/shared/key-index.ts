@@ -1,5 +1,6 @@
 // One key's index record (its generations and quarantine) as the browser adapters store it, read as hostile storage.
 import type { GenerationInfo, QuarantineInfo } from '../../src/adapter.js';
+import { CheckpointError } from '../../src/errors.js';
 
 /** What the index item of one key holds. */
 export interface KeyIndex {
@@ -53,4 +54,29 @@ export function checkKeyIndex(value: unknown, key: string): KeyIndex | undefined
   if (new Set(seqs).size !== seqs.length || seqs.some((s) => s > top)) return undefined;
   // Checked entries as stored (own data of JSON or a structured clone: no prototype tricks).
   return { top, epoch, gens: gens, quarantine: quarantine };
+}
+
+/**
+ * Adds `g` to the index as the key's newest generation, the compare-and-set
+ * of the browser adapters: refused with `fenced` when its epoch is older than
+ * the key's, `conflict` when its sequence is not above every one written; the
+ * index is unchanged then.
+ *
+ * @example
+ * ```ts
+ * import { publishInIndex, type KeyIndex } from './key-index.js';
+ * const m: KeyIndex = { top: 0, epoch: 0, gens: [], quarantine: [] };
+ * publishInIndex(m, { seq: 1, epoch: 0, byteLength: 3, createdAt: 0 }, 'indexeddb', 'cart');
+ * m.top; // 1
+ * ```
+ */
+export function publishInIndex(m: KeyIndex, g: GenerationInfo, adapter: string, key: string): void {
+  const { seq, epoch } = g;
+  const refused = (code: 'fenced' | 'conflict', detail: string) =>
+    new CheckpointError(code, { key, adapter, seq, detail });
+  if (epoch < m.epoch) throw refused('fenced', `epoch ${epoch} is older than the key's epoch ${m.epoch}`);
+  if (seq <= m.top) throw refused('conflict', `generation ${m.top} already exists`);
+  m.top = seq;
+  m.epoch = epoch;
+  m.gens.unshift(g);
 }

@@ -14,8 +14,11 @@
  * ```
  * @packageDocumentation
  */
-export { adapterConformance, conformanceRecord } from '../testing/conformance.js';
-export type { ConformanceTarget, TestApi, TestBody } from '../testing/conformance.js';
-export { conformanceEntry, journalConformance } from '../testing/journal-conformance.js';
-export type { JournalConformanceTarget } from '../testing/journal-conformance.js';
+export { adapterConformance } from '../testing/conformance.js';
+export { conformanceRecord } from '../testing/adapter/suite.js';
+export type { ConformanceTarget } from '../testing/adapter/suite.js';
+export type { TestApi, TestBody } from '../testing/test-api.js';
+export { journalConformance } from '../testing/journal-conformance.js';
+export { conformanceEntry } from '../testing/journal/suite.js';
+export type { JournalConformanceTarget } from '../testing/journal/suite.js';
 export { ConformanceFailure, check, deepEqual, equal, matches, sameBytes } from '../testing/assert.js';

@@ -51,7 +51,7 @@ describe('channel adapter over a MessageChannel (memory adapter served)', () => 
     open.push(() => channel.close());
     return channel.adapter;
   };
-  runAdapterConformance('channel (MessageChannel)', {
+  runAdapterConformance('channel (MessageChannel)', [channelAdapter], {
     create: () => {
       store = createMemoryStore();
       return connect();
@@ -109,7 +109,7 @@ describe('channel adapter to a worker_threads Worker (fs adapter served in the w
     }
   };
 
-  runAdapterConformance('channel (Worker)', {
+  runAdapterConformance('channel (Worker)', [connectChannelAdapter], {
     create: async () => {
       dir = await mkdtemp(join(tmpdir(), 'xsc-channel-worker-'));
       return connect();

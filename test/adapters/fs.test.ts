@@ -5,7 +5,7 @@ import { fileAdapter } from 'xstate-checkpoint/adapters/fs';
 import { runAdapterConformance } from '../conformance/suite.js';
 
 let dir = '';
-runAdapterConformance('fs', {
+runAdapterConformance('fs', [fileAdapter], {
   create: async () => {
     dir = await mkdtemp(join(tmpdir(), 'xsc-fs-conformance-'));
     return fileAdapter({ dir });

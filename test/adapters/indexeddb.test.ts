@@ -53,7 +53,7 @@ let locks = processLocks();
 const make = (extra: Partial<IndexedDbAdapterOptions> = {}) =>
   indexedDbAdapter({ dbName: 'conformance', indexedDB: factory, locks, broadcastChannel: false, ...extra });
 
-runAdapterConformance('indexeddb', {
+runAdapterConformance('indexeddb', [indexedDbAdapter], {
   create: () => {
     factory = new IDBFactory();
     locks = processLocks();

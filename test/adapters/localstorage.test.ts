@@ -30,7 +30,7 @@ class MemoryStorage implements StorageLike {
 }
 
 let storage = new MemoryStorage();
-runAdapterConformance('localstorage', {
+runAdapterConformance('localstorage', [localStorageAdapter], {
   create: () => {
     storage = new MemoryStorage();
     return localStorageAdapter({ storage });

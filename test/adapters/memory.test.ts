@@ -4,7 +4,7 @@ import { record, runAdapterConformance } from '../conformance/suite.js';
 import { manualClock } from '../helpers/manual-clock.js';
 
 let store = createMemoryStore();
-runAdapterConformance('memory', {
+runAdapterConformance('memory', [memoryAdapter], {
   create: () => {
     store = createMemoryStore();
     return memoryAdapter({ store });

@@ -16,7 +16,7 @@ await describePostgres('postgres adapter', 'pgadapter', (env) => {
   const make = (extra: Partial<PostgresAdapterOptions> = {}) =>
     postgresAdapter({ poolConfig: { ...pgConfig(), max: 4 }, schema: env.schema, table: 'conformance', ...extra });
 
-  runAdapterConformance('postgres', {
+  runAdapterConformance('postgres', [postgresAdapter], {
     create: () => make(),
     createPeer: () => make(),
     async cleanup() {

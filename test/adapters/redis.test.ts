@@ -24,7 +24,7 @@ await describeRedis('redis adapter', (env) => {
   const make = (extra: Partial<RedisAdapterOptions> = {}) =>
     redisAdapter({ url: redisUrl(), prefix, onWarning: (m) => warnings.push(m), ...extra });
 
-  runAdapterConformance('redis', {
+  runAdapterConformance('redis', [redisAdapter], {
     create: () => {
       prefix = `${filePrefix}${++n}:`;
       return make();

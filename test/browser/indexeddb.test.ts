@@ -4,7 +4,7 @@ import { runAdapterConformance } from '../conformance/suite.js';
 // Real IndexedDB, Web Locks and BroadcastChannel of the Chromium running the test.
 let dbName = '';
 let run = 0;
-runAdapterConformance('indexeddb (chromium)', {
+runAdapterConformance('indexeddb (chromium)', [indexedDbAdapter], {
   create: () => {
     dbName = `conformance-${Date.now()}-${++run}`;
     return indexedDbAdapter({ dbName });

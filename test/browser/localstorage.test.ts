@@ -11,7 +11,7 @@ const clear = () => {
 };
 
 // The 5 MB record does not fit Chromium's localStorage quota once base64-encoded.
-runAdapterConformance('localstorage (chromium)', {
+runAdapterConformance('localstorage (chromium)', [localStorageAdapter], {
   create: () => {
     clear();
     return localStorageAdapter({ prefix: 'xsc-test:' });

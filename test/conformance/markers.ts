@@ -20,6 +20,11 @@ export interface RunMarker {
   readonly suite: string;
   /** `adapter.name` of the adapters the cases ran on. */
   readonly adapter: string;
+  /**
+   * The adapter factories the suite's registration says its cases ran on
+   * (`runAdapterConformance`'s `factories`, by function name); none for a journal suite.
+   */
+  readonly factories?: readonly string[];
   /** Cases registered (skipped ones not counted) and cases that passed. */
   readonly cases: number;
   readonly passed: number;
@@ -81,6 +86,35 @@ const short = (s: { kind: SuiteKind; suite: string }) => `${s.kind} "${s.suite}"
 const label = (s: { project: string; kind: SuiteKind; suite: string }) =>
   `${s.kind} conformance "${s.suite}" (${s.project})`;
 
+/** Why a suite that left no marker may be missing outside CI: its project was not run, or its server is down. */
+function excuse(
+  s: ExpectedSuite,
+  projectsRan: ReadonlySet<string>,
+  serversUp: ReadonlySet<string>,
+): string | undefined {
+  if (!projectsRan.has(s.project)) return `project ${s.project} ran no conformance suite in this run`;
+  if (s.server !== undefined && !serversUp.has(s.server)) return `no ${s.server} server`;
+  return undefined;
+}
+
+/**
+ * The declared suites of run `run` that left no marker for a reason that is
+ * not a failure outside CI (see {@link judgeRuns}).
+ */
+export function excusedSuites(
+  expected: readonly ExpectedSuite[],
+  markers: readonly RunMarker[],
+  context: { run: string; serversUp: ReadonlySet<string> },
+): ExpectedSuite[] {
+  const current = markers.filter((m) => m.run === context.run);
+  const projectsRan = new Set(current.map((m) => m.project));
+  return expected.filter(
+    (s) =>
+      !current.some((m) => m.project === s.project && m.kind === s.kind && m.suite === s.suite) &&
+      excuse(s, projectsRan, context.serversUp) !== undefined,
+  );
+}
+
 /**
  * Compares the suites the sources declare with the markers of run `run`. In
  * CI every declared suite must have run all its cases. Outside CI, a suite
@@ -106,11 +140,45 @@ export function judgeRuns(
       continue;
     }
     const what = `${label(s)} did not run in this run (${s.file})`;
+    const reason = context.ci ? undefined : excuse(s, projectsRan, context.serversUp);
     if (context.ci) failures.push(`${what}; CI is set, so every conformance suite must run`);
-    else if (!projectsRan.has(s.project)) note(`project ${s.project} ran no conformance suite in this run`, short(s));
-    else if (s.server !== undefined && !context.serversUp.has(s.server)) note(`no ${s.server} server`, short(s));
+    else if (reason !== undefined) note(reason, short(s));
     else failures.push(what);
   }
   const notes = [...notRun].map(([reason, suites]) => `Conformance not run (${reason}): ${suites.join(', ')}.`);
+  return { failures, notes };
+}
+
+/**
+ * Compares the adapter factories the package exports with the factories the
+ * adapter suites of run `run` named (`runAdapterConformance`'s `factories`)
+ * and passed every case on. In CI each factory must be among them. Outside
+ * CI, a missing factory that `excused` says an excused suite may test (its
+ * server is down or its project did not run, see {@link excusedSuites}) is a
+ * note; any other missing factory is a failure.
+ */
+export function judgeFactories(
+  factories: ReadonlyArray<{ readonly entry: string; readonly name: string }>,
+  markers: readonly RunMarker[],
+  context: { run: string; ci: boolean; excused: (factory: string) => boolean },
+): Verdict {
+  const ran = new Set(
+    markers
+      .filter((m) => m.run === context.run && m.kind === 'adapter' && m.cases > 0 && m.passed === m.cases)
+      .flatMap((m) => m.factories ?? []),
+  );
+  const failures: string[] = [];
+  const missing: string[] = [];
+  for (const f of factories) {
+    if (ran.has(f.name)) continue;
+    const what = `${f.name} (xstate-checkpoint${f.entry.slice(1)}) ran no adapter conformance suite in this run`;
+    if (context.ci) failures.push(`${what}; CI is set, so every exported adapter factory must`);
+    else if (context.excused(f.name)) missing.push(f.name);
+    else failures.push(`${what}: name it in the factories of the runAdapterConformance call that tests it`);
+  }
+  const notes =
+    missing.length > 0
+      ? [`Adapter factories not checked (their suites may be the ones not run): ${missing.join(', ')}.`]
+      : [];
   return { failures, notes };
 }

@@ -36,7 +36,12 @@ export function expectBytes(actual: Uint8Array | undefined, expected: Uint8Array
  * says so (test/conformance/markers.ts); a skipped block runs no `afterAll`,
  * so it leaves none, and the meta project notices.
  */
-function recordingApi(kind: SuiteKind, suite: string, adapterName: () => string): TestApi {
+function recordingApi(
+  kind: SuiteKind,
+  suite: string,
+  adapterName: () => string,
+  factories?: readonly AdapterFactory[],
+): TestApi {
   let depth = 0;
   let cases = 0;
   let started = 0;
@@ -65,7 +70,9 @@ function recordingApi(kind: SuiteKind, suite: string, adapterName: () => string)
         const run = currentRun();
         if (outer && run) {
           afterAll(async () => {
-            if (started > 0) await writeMarker({ ...run, kind, suite, adapter: adapterName(), cases, passed });
+            if (started === 0) return;
+            const made = factories ? { factories: factories.map((f) => f.name) } : {};
+            await writeMarker({ ...run, kind, suite, adapter: adapterName(), ...made, cases, passed });
           });
         }
       });
@@ -90,21 +97,33 @@ function noteName<T extends { create(): Promise<CheckpointAdapter> | CheckpointA
 }
 
 /**
+ * An adapter factory of the package: the meta project checks that every one
+ * the package exports is named by a suite that ran (test/conformance/factories.ts).
+ */
+export type AdapterFactory = (...args: never[]) => CheckpointAdapter | Promise<CheckpointAdapter>;
+
+/**
  * The adapter contract as tests, on Vitest: the runner-agnostic suite of
  * `xstate-checkpoint/testing` given Vitest's functions. Every adapter runs
  * this, in Node and, for browser adapters, in Chromium; the meta project
- * checks that each call really ran.
+ * checks that each call really ran. `factories` are the package's adapter
+ * factories whose adapters `target` creates: the run marker names them, and
+ * the meta project fails an exported factory that no suite of the run named.
  *
  * @example
  * ```ts
  * import { runAdapterConformance } from './suite.js';
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
- * runAdapterConformance('memory', { create: () => memoryAdapter() });
+ * runAdapterConformance('memory', [memoryAdapter], { create: () => memoryAdapter() });
  * ```
  */
-export function runAdapterConformance(name: string, target: ConformanceTarget): void {
+export function runAdapterConformance(
+  name: string,
+  factories: readonly [AdapterFactory, ...AdapterFactory[]],
+  target: ConformanceTarget,
+): void {
   const noted = noteName(target);
-  adapterConformance(name, noted.target, recordingApi('adapter', name, noted.name));
+  adapterConformance(name, noted.target, recordingApi('adapter', name, noted.name, factories));
 }
 
 /**

@@ -46,7 +46,7 @@ runJournalConformance('fs', {
 
 // The journal rides on the file adapter: the combined adapter still passes the whole adapter contract.
 let plainDir = '';
-runAdapterConformance('fs (fileJournalAdapter)', {
+runAdapterConformance('fs (fileJournalAdapter)', [fileJournalAdapter], {
   create: async () => {
     plainDir = await mkdtemp(join(tmpdir(), 'xsc-journal-adapter-'));
     return fileJournalAdapter({ dir: plainDir });

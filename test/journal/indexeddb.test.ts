@@ -80,7 +80,7 @@ runJournalConformance('indexeddb', {
   },
 });
 
-runAdapterConformance('indexeddb (indexedDbJournalAdapter)', {
+runAdapterConformance('indexeddb (indexedDbJournalAdapter)', [indexedDbJournalAdapter], {
   create: () => {
     factory = new IDBFactory();
     locks = processLocks();

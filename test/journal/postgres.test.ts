@@ -45,7 +45,7 @@ await describePostgres('postgres journal', 'pgjournal', (env) => {
     },
   });
 
-  runAdapterConformance('postgres (postgresJournalAdapter)', {
+  runAdapterConformance('postgres (postgresJournalAdapter)', [postgresJournalAdapter], {
     create: () => make('a'),
     createPeer: () => make('a'),
     async cleanup() {

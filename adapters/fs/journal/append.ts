@@ -2,6 +2,7 @@ import type { JournalEntry } from '../../../src/adapter.js';
 import { CheckpointError } from '../../../src/errors.js';
 import { encodeJournalFrames } from '../../../src/journal-frame.js';
 import { checkJournalOrder } from '../../../src/journal-order.js';
+import { appendRefusal } from '../../shared/journal-refusal.js';
 import { drain, writeGroup } from './group-writer.js';
 import { ensureDir } from './key-folder.js';
 import { createSegment } from './new-segment.js';
@@ -33,23 +34,9 @@ const appendAfterTail = async (
     await drain(s);
     await learnTail(io, s, key, dir, first, epoch);
   }
-  const current = Math.max(s.lockEpoch, s.lastEpoch);
-  if (epoch < current) {
-    throw new CheckpointError('fenced', {
-      key,
-      adapter: NAME,
-      seq: first,
-      detail: `epoch ${epoch} is older than the key's epoch ${current}`,
-    });
-  }
-  if (first <= s.lastSeq) {
-    throw new CheckpointError('conflict', {
-      key,
-      adapter: NAME,
-      seq: first,
-      detail: `journal entry ${s.lastSeq} already exists`,
-    });
-  }
+  const keyEpoch = Math.max(s.lockEpoch, s.lastEpoch);
+  const refused = appendRefusal({ adapter: NAME, key, first, epoch, keyEpoch, lastSeq: s.lastSeq });
+  if (refused) throw refused;
   const frames = encodeJournalFrames(entries, epoch);
   if (!s.active || roll) {
     s.rollNext = false;

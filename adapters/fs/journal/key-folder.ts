@@ -1,7 +1,7 @@
 import { dirname, join } from 'node:path';
-import { fsError, publishFile, syncDir } from '../durable.js';
+import { fsError, LIST_KEY_FOLDER, publishFile, syncDir } from '../durable.js';
+import { readNames } from '../folders.js';
 import { KEY_FILE } from '../layout.js';
-import { readNames } from './segment.js';
 import type { JournalIo, KeyState } from './state.js';
 
 /**
@@ -28,7 +28,7 @@ export async function ensureDir(io: JournalIo, s: KeyState, key: string, dir: st
       if (d === first || dirname(d) === d) break;
     }
   }
-  if (!(await readNames(fs, dir, key)).includes(KEY_FILE)) {
+  if (!(await readNames(fs, dir, key, LIST_KEY_FOLDER)).includes(KEY_FILE)) {
     await publishFile(fs, io.publishState, dir, join(dir, KEY_FILE), new TextEncoder().encode(key), key);
   }
   s.dir = dir;

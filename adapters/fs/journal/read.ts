@@ -1,6 +1,8 @@
 import { join } from 'node:path';
 import type { JournalDamage, JournalReadResult } from '../../../src/adapter.js';
-import { readNames, scanAll, segmentsOf } from './segment.js';
+import { LIST_KEY_FOLDER } from '../durable.js';
+import { readNames } from '../folders.js';
+import { scanAll, segmentsOf } from './segment.js';
 import type { JournalIo, KeyState } from './state.js';
 
 /**
@@ -21,7 +23,7 @@ export async function readJournal(
   afterSeq: number,
 ): Promise<JournalReadResult> {
   const { fs } = io;
-  const segments = segmentsOf(await readNames(fs, dir, key));
+  const segments = segmentsOf(await readNames(fs, dir, key, LIST_KEY_FOLDER));
   const scan = await scanAll(fs, dir, key, segments, afterSeq);
   const entries = scan.entries;
   if (scan.reason === undefined) return { entries };

@@ -1,9 +1,8 @@
 import { join } from 'node:path';
 import type { JournalEntry } from '../../../src/adapter.js';
 import { scanJournalFrames, type FrameScan } from '../../../src/journal-frame.js';
-import { fsError } from '../durable.js';
+import { fsError, missing } from '../durable.js';
 import { fixedWidth } from '../layout.js';
-import { missing } from './state.js';
 import type { JournalFileSystem } from './types.js';
 
 const SEGMENT = /^(\d{16})\.journal$/;
@@ -46,23 +45,6 @@ export function segmentsOf(names: readonly string[]): Segment[] {
     if (match) out.push({ name, firstSeq: Number(match[1]) });
   }
   return out.sort((a, b) => a.firstSeq - b.firstSeq);
-}
-
-/**
- * The names in a key folder; none when the folder is not there.
- *
- * @example
- * ```ts
- * const names = await readNames(fs, dir, 'order-1');
- * ```
- */
-export async function readNames(fs: JournalFileSystem, dir: string, key: string): Promise<string[]> {
-  try {
-    return await fs.readdir(dir);
-  } catch (error) {
-    if (missing(error)) return [];
-    throw fsError(error, key, 'list the key folder');
-  }
 }
 
 /**

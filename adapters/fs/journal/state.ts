@@ -1,6 +1,6 @@
 import type { Clock } from '../../../src/clock.js';
 import { CheckpointError, isCheckpointError } from '../../../src/errors.js';
-import { errnoOf, type PublishState } from '../durable.js';
+import type { PublishState } from '../durable.js';
 import type { JournalFileHandle, JournalFileSystem } from './types.js';
 
 /**
@@ -22,16 +22,6 @@ export const NAME = 'fs';
  * ```
  */
 export const noop = (): undefined => undefined;
-
-/**
- * Whether a file-system error says the path is not there (`ENOENT`, `ENOTDIR`).
- *
- * @example
- * ```ts
- * missing(Object.assign(new Error('gone'), { code: 'ENOENT' })); // true
- * ```
- */
-export const missing = (error: unknown): boolean => errnoOf(error) === 'ENOENT' || errnoOf(error) === 'ENOTDIR';
 
 /**
  * What every part of one journal shares: the file system, the clock (names of

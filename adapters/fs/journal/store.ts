@@ -1,21 +1,7 @@
-import { join } from 'node:path';
-import { CheckpointError } from '../../../src/errors.js';
-import { checkKey } from '../../../src/keys.js';
-import { adapterClock } from '../../shared/clock.js';
-import type { PublishState } from '../durable.js';
-import { keyFolderName } from '../layout.js';
 import { appendGroup } from './append.js';
-import { drain } from './group-writer.js';
+import { disposePlace, inKeyOrder, journalPlace, keyDir, stateOf, truncateInTurn, use } from './place.js';
 import { readJournal } from './read.js';
-import { NAME, newKeyState, noop, type JournalIo, type KeyState } from './state.js';
-import { truncateBeside, truncateJournal } from './truncate.js';
-import type { FileJournal, FileJournalOptions, JournalFileSystem } from './types.js';
-
-/** `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed. */
-async function nodeJournalFileSystem(): Promise<JournalFileSystem> {
-  const [promises, sync] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
-  return { ...(promises as unknown as JournalFileSystem), writeSync: sync.writeSync };
-}
+import type { FileJournal, FileJournalOptions } from './types.js';
 
 /**
  * The event journal of the file store: per key, append-only segment files
@@ -63,83 +49,21 @@ async function nodeJournalFileSystem(): Promise<JournalFileSystem> {
  * ```
  */
 export function fileJournal(options: FileJournalOptions): FileJournal {
-  if (typeof options?.dir !== 'string' || options.dir.length === 0) {
-    throw new CheckpointError('invalid-option', { adapter: NAME, detail: '`dir` must be a non-empty folder path' });
-  }
-  const root = options.dir;
-  const clock = adapterClock(options);
-  const publishState: PublishState = { linkUnsupported: false };
-  const states = new Map<string, KeyState>();
-  let io: Promise<JournalIo> | undefined;
-  let disposed = false;
-
-  const use = async (key: string): Promise<JournalIo> => {
-    if (disposed) throw new CheckpointError('closed', { key, adapter: NAME });
-    checkKey(key, NAME);
-    io ??= (options.fs ? Promise.resolve(options.fs) : nodeJournalFileSystem()).then((fs) => ({
-      fs,
-      clock,
-      publishState,
-    }));
-    return io;
-  };
-  const stateOf = (key: string): KeyState => {
-    let s = states.get(key);
-    if (!s) {
-      s = newKeyState();
-      states.set(key, s);
-    }
-    return s;
-  };
-  /** Runs calls for one key one after another, in call order. */
-  const serial = <T>(key: string, fn: (s: KeyState) => Promise<T>): Promise<T> => {
-    const s = stateOf(key);
-    const result = s.chain.then(() => fn(s));
-    s.chain = result.catch(noop);
-    return result;
-  };
-  /**
-   * Truncates one after another, beside the key's appends: a compaction's
-   * truncate (listing, reading covered segments, removing them, a folder
-   * fsync) would otherwise hold up every group behind it. Only when the
-   * active segment is covered does it run again in the key's call order.
-   */
-  const truncateInTurn = (key: string, io: JournalIo, uptoSeq: number): Promise<void> => {
-    const s = stateOf(key);
-    const run = async () => {
-      if (await truncateBeside(io, s, key, keyDir(key), uptoSeq)) return;
-      await serial(key, (t) => truncateJournal(io, t, key, keyDir(key), uptoSeq));
-    };
-    const result = s.truncating.then(run);
-    s.truncating = result.catch(noop);
-    return result;
-  };
-  const keyDir = (key: string) => join(root, keyFolderName(key));
-
-  const journal: FileJournal = {
+  const place = journalPlace(options);
+  return {
     pipelined: true,
     append: (key, entries, epoch) =>
-      use(key)
-        .then((io) => serial(key, (s) => appendGroup(io, s, key, keyDir(key), entries, epoch)))
+      use(place, key)
+        .then((io) => inKeyOrder(place, key, (s) => appendGroup(io, s, key, keyDir(place, key), entries, epoch)))
         .then((written) => written.durable),
-    read: (key, afterSeq) => use(key).then((io) => serial(key, (s) => readJournal(io, s, key, keyDir(key), afterSeq))),
-    truncate: (key, uptoSeq) => use(key).then((io) => truncateInTurn(key, io, uptoSeq)),
+    read: (key, afterSeq) =>
+      use(place, key).then((io) =>
+        inKeyOrder(place, key, (s) => readJournal(io, s, key, keyDir(place, key), afterSeq)),
+      ),
+    truncate: (key, uptoSeq) => use(place, key).then((io) => truncateInTurn(place, io, key, uptoSeq)),
     trustLease(key, lease) {
-      stateOf(key).lease = lease;
+      stateOf(place, key).lease = lease;
     },
-    async dispose() {
-      if (disposed) return;
-      disposed = true;
-      await Promise.all(
-        [...states.values()].map(async (s) => {
-          await s.truncating;
-          await s.chain.catch(noop);
-          await drain(s);
-          await s.active?.handle.close().catch(noop);
-          s.active = undefined;
-        }),
-      );
-    },
+    dispose: () => disposePlace(place),
   };
-  return journal;
 }

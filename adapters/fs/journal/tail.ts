@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { FRAME_HEADER, scanJournalFrames } from '../../../src/journal-frame.js';
-import { fsError, publishFile, syncDir } from '../durable.js';
+import { fsError, LIST_KEY_FOLDER, publishFile, syncDir } from '../durable.js';
 import { lockEpoch } from '../lock.js';
-import { readNames, scanAll, segmentsOf } from './segment.js';
+import { readNames } from '../folders.js';
+import { scanAll, segmentsOf } from './segment.js';
 import { noop, type JournalIo, type KeyState } from './state.js';
 
 const stampOf = (io: JournalIo) => `${io.clock.now().toString(36)}-${randomBytes(4).toString('hex')}`;
@@ -123,7 +124,7 @@ export async function learnTail(
 ): Promise<void> {
   // A truncate beside the appends may be removing segments: list (and verify) after it.
   while (s.removing) await s.removing;
-  const names = await readNames(io.fs, dir, key);
+  const names = await readNames(io.fs, dir, key, LIST_KEY_FOLDER);
   if (!s.verified || (s.active && !names.includes(s.active.name))) await verify(io, s, key, dir, names);
   s.lockEpoch = lockEpoch(names);
   if (
@@ -132,6 +133,6 @@ export async function learnTail(
     epoch >= s.lastEpoch &&
     (await setAsideFenced(io, s, key, dir, first, epoch))
   ) {
-    await verify(io, s, key, dir, await readNames(io.fs, dir, key));
+    await verify(io, s, key, dir, await readNames(io.fs, dir, key, LIST_KEY_FOLDER));
   }
 }

@@ -1,8 +1,9 @@
 import { join } from 'node:path';
-import { fsError, syncDir } from '../durable.js';
+import { fsError, LIST_KEY_FOLDER, missing, syncDir } from '../durable.js';
 import { drain } from './group-writer.js';
-import { coveredBy, readNames, segmentsOf } from './segment.js';
-import { missing, noop, type JournalIo, type KeyState } from './state.js';
+import { readNames } from '../folders.js';
+import { coveredBy, segmentsOf } from './segment.js';
+import { noop, type JournalIo, type KeyState } from './state.js';
 
 /**
  * Removes the covered segments (see {@link truncateJournal}); beside the
@@ -17,7 +18,7 @@ async function removeCovered(
   beside: boolean,
 ): Promise<boolean> {
   const { fs } = io;
-  const segments = segmentsOf(await readNames(fs, dir, key));
+  const segments = segmentsOf(await readNames(fs, dir, key, LIST_KEY_FOLDER));
   let removed = false;
   let done = true;
   for (let i = 0; i + 1 < segments.length; i++) {
