@@ -96,12 +96,15 @@ describe('conformance kit (xstate-checkpoint/testing)', () => {
     expect(result.passed).toContain(
       name('locks > gives the lock to one holder, bumps the epoch and fences the old one'),
     );
-    // The memory adapter has locks but no readNewest: that case is skipped, saying why, never passed.
+    // The memory adapter has locks but no readNewest nor readNewestMany: those cases are skipped, saying why, never passed.
     expect(result.skipped).toEqual([
-      // Registered as skipped (skipLarge), then skipped when it ran (no readNewest).
+      // Registered as skipped (skipLarge), then skipped when they ran (no readNewest, no readNewestMany).
       name('stores a large record'),
       name(
         'readNewest (optional) agrees with list, read, listQuarantine and fencing [skipped: the adapter has no readNewest (optional)]',
+      ),
+      name(
+        'readNewestMany (optional) answers each key, in order, as readNewest does [skipped: the adapter has no readNewestMany (optional)]',
       ),
     ]);
   });

@@ -1,11 +1,15 @@
-import { codeOf, equal, sameBytes } from '../assert.js';
+import type { NewestRead } from '../../adapter.js';
+import { isCheckpointError } from '../../errors.js';
+import { check, codeOf, equal, sameBytes } from '../assert.js';
 import { optionalCase } from '../test-api.js';
 import { conformanceRecord, type AdapterSuite } from './suite.js';
 
 /**
  * Registers the cases of {@link adapterConformance} on the optional
- * `readNewest`: it agrees with `list`, `read`, `listQuarantine` and fencing
- * (skipped, with the reason, when the adapter has none).
+ * `readNewest`: it agrees with `list`, `read`, `listQuarantine` and fencing;
+ * and on the optional `readNewestMany`: each answer is what `readNewest`
+ * answers for that key alone (each skipped, with the reason, when the adapter
+ * has none).
  *
  * @example
  * ```ts
@@ -47,4 +51,39 @@ export function readNewestCases(s: AdapterSuite): void {
       }
     },
   );
+  optionalCase(
+    it,
+    'readNewestMany (optional) answers each key, in order, as readNewest does',
+    () => (s.adapter.readNewestMany ? undefined : 'the adapter has no readNewestMany (optional)'),
+    async () => {
+      const many = s.adapter.readNewestMany!.bind(s.adapter);
+      await s.adapter.write('a', record(1, 0));
+      for (const seq of [2, 3]) await s.adapter.write('a', record(seq, 1));
+      await s.adapter.quarantine('a', 3, 'corrupt: test');
+      await s.adapter.write('b', record(1));
+      // Written, quarantined, never written, refused, asked twice, any characters.
+      const keys = ['a', 'b', 'never', '', 'a', 'ünï/cødé key'];
+      equal(await many([]), [], 'readNewestMany([])');
+      const answers = await many(keys);
+      equal(answers.length, keys.length, 'readNewestMany(keys).length');
+      for (const [i, key] of keys.entries()) {
+        const got = answers[i]!;
+        const alone = await s.adapter.readNewest!(key).catch((error: unknown) => error as Error);
+        equal(answerOf(got), answerOf(alone), `readNewestMany answer ${i} (${JSON.stringify(key)}) against readNewest`);
+        if (!(got instanceof Error) && got.newest) {
+          sameBytes(got.newest.bytes, (await s.adapter.read(key, got.newest.seq))!, `readNewestMany answer ${i} bytes`);
+        }
+      }
+      equal(answerOf(answers[3]!), { code: 'invalid-key' }, 'readNewestMany answer for an empty key');
+    },
+  );
+}
+
+/** A `readNewest` answer (or its error's code) in a form {@link equal} compares. */
+function answerOf(read: NewestRead | Error): unknown {
+  if (read instanceof Error) {
+    check(isCheckpointError(read), `an error that is not a CheckpointError: ${String(read)}`);
+    return { code: read.code };
+  }
+  return { seqs: read.seqs, quarantinedSeq: read.quarantinedSeq, epoch: read.epoch, newest: read.newest?.seq };
 }
