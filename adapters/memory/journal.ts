@@ -1,5 +1,5 @@
 import type { JournalDamage, JournalStore } from '../../src/adapter.js';
-import { CheckpointError } from '../../src/errors.js';
+import { fencedAppend } from '../shared/journal-refusal.js';
 import { FRAME_HEADER, encodeJournalFrames, scanJournalFrames } from '../../src/journal-frame.js';
 import { checkJournalOrder } from '../../src/journal-order.js';
 import { keyState, type MemoryContext, type MemoryKeyState } from './store.js';
@@ -37,10 +37,12 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
       open(key);
       const s = keyState(store, key);
       if (epoch < s.epoch) {
-        throw new CheckpointError('fenced', {
-          key,
+        throw fencedAppend({
           adapter: name,
-          detail: `journal epoch ${epoch} is older than the key's epoch ${s.epoch}`,
+          key,
+          first: entries[0]?.seq ?? s.journalLast + 1,
+          epoch,
+          keyEpoch: s.epoch,
         });
       }
       if (!verified.has(key)) {
