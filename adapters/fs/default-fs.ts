@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { readEnvelopeHeader } from '../../src/envelope.js';
 import type { FileSystemLike } from './file-system.js';
 import { HEADER_SIZE, decodeGenerationHeader, generationName } from './layout.js';
 import { readWholeFile } from './read-file.js';
@@ -46,17 +47,54 @@ export type DefaultFileSystem = FileSystemLike & {
  */
 export async function nodeFileSystem(): Promise<DefaultFileSystem> {
   const [promises, callbacks] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
+  // Opening a FIFO read-only blocks until a writer comes, holding a thread of
+  // the pool (or, for openSync, the main thread) and even process.exit; a
+  // non-blocking open returns at once and the FIFO reads as empty. Regular
+  // files and folders ignore the flag. Windows has no such flag (or FIFOs).
+  const { O_RDONLY, O_NONBLOCK } = callbacks.constants;
+  const read = O_NONBLOCK === undefined ? 'r' : O_RDONLY | O_NONBLOCK;
+  const flagsOf = (flags: string | number) => (flags === 'r' ? read : flags);
   const readFile = (path: string) =>
     new Promise<Uint8Array>((resolve, reject) => {
-      callbacks.readFile(path, (error, data) => (error ? reject(error) : resolve(data)));
+      // Node takes numeric flags here too; its types only list strings.
+      callbacks.readFile(path, { flag: read as unknown as string }, (error, data) =>
+        error ? reject(error) : resolve(data),
+      );
     });
-  // The header states the file's length once it is in and intact (seq included).
   const readGen = (path: string, seq: number) =>
-    readWholeFile(callbacks, path, (head) => {
-      const header = decodeGenerationHeader(head, seq);
-      return header && HEADER_SIZE + header.byteLength;
-    });
-  return { ...promises, readFile, [readGenerationFile]: readGen, [syncCalls]: callbacks };
+    readWholeFile(callbacks, path, (head) => statedFileSize(head, seq), read);
+  const open = (path: string, flags: string) => promises.open(path, flagsOf(flags));
+  const sync: SyncFs = { ...callbacks, openSync: (path, flags) => callbacks.openSync(path, flagsOf(flags)) };
+  return { ...promises, open, readFile, [readGenerationFile]: readGen, [syncCalls]: sync };
+}
+
+/**
+ * How long a generation file must be, from its first bytes: its header says
+ * so once it is in and intact (seq included). When that header is damaged,
+ * the envelope behind it says its own length; when that is damaged too, the
+ * bytes in hand are all restore needs to call it corrupt, so reading stops
+ * there (a damaged file is never read on to its end: it may be gigabytes, or
+ * a link to `/dev/zero`). `undefined` while more bytes are needed to tell.
+ *
+ * @example
+ * ```ts
+ * statedFileSize(new Uint8Array(16), 3); // 16: no header, no envelope
+ * ```
+ */
+export function statedFileSize(head: Uint8Array, seq: number): number | undefined {
+  const header = decodeGenerationHeader(head, seq);
+  if (header) return HEADER_SIZE + header.byteLength;
+  // The envelope's 12-byte prefix, then its header (at most 64 KiB), must be in before it can say.
+  if (head.length < HEADER_SIZE + 12) return undefined;
+  const headerLength = (head[HEADER_SIZE + 6]! << 8) | head[HEADER_SIZE + 7]!;
+  const magicOk = head[HEADER_SIZE] === 0x58 && head[HEADER_SIZE + 1] === 0x53;
+  if (magicOk && head.length < HEADER_SIZE + 12 + headerLength) return undefined;
+  try {
+    const envelope = readEnvelopeHeader(head.subarray(HEADER_SIZE));
+    return HEADER_SIZE + 12 + headerLength + envelope.length;
+  } catch {
+    return head.length;
+  }
 }
 
 /**
