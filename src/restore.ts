@@ -303,12 +303,14 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
   const rejected: RejectedGeneration[] = [];
   const quarantined: number[] = [];
   const {
-    seqs,
+    seqs: listedSeqs,
     generations: listed,
     epoch: newestEpoch,
     newest: prefetched,
     ...found
   } = await readNewestOf(o.adapter, o.key);
+  // Newest first, whatever order the adapter gave (a reordered browser index): the first that restores wins.
+  const seqs = [...listedSeqs].sort((a, b) => b - a);
   let newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
   const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
   for (const seq of seqs) {
