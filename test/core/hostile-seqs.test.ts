@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest';
+import { assign, createMachine } from 'xstate';
+import { persistActor } from 'xstate-checkpoint';
+import type { CheckpointAdapter, NewestRead } from 'xstate-checkpoint/adapter-kit';
+import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
+
+// Regression (redteam): one stray sequence from storage that is not a safe integer
+// (a Redis sorted-set member "abc" or "3.5", a PostgreSQL bigint above 2^53) made
+// the next seq NaN or unsafe: restore threw `encode`, or every later write failed.
+
+const counter = createMachine({
+  id: 'counter',
+  context: { count: 0 },
+  on: { INC: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
+});
+
+async function storeWithThree() {
+  const inner = memoryAdapter();
+  const p = await persistActor(counter, {
+    key: 'k',
+    adapter: inner,
+    flushOnExit: false,
+    debounce: { wait: 0, maxWait: 0 },
+  });
+  for (let i = 0; i < 3; i++) {
+    p.actor.send({ type: 'INC' });
+    await p.flush();
+  }
+  await p.close();
+  return inner;
+}
+
+/** The store as a damaged server store answers: `junk` among the sequences, and optionally as quarantined seq and epoch. */
+function withJunk(inner: CheckpointAdapter, junk: number, viaReadNewest: boolean): CheckpointAdapter {
+  const { readNewest: _own, ...rest } = inner;
+  const list: CheckpointAdapter['list'] = async (key) => [
+    { seq: junk, epoch: 0, byteLength: 1, createdAt: 0 },
+    ...(await inner.list(key)),
+  ];
+  if (!viaReadNewest) return { ...rest, list };
+  return {
+    ...rest,
+    list,
+    readNewest: async (key): Promise<NewestRead> => {
+      const seqs = (await inner.list(key)).map((g) => g.seq);
+      const newest = { seq: seqs[0]!, bytes: (await inner.read(key, seqs[0]!))! };
+      return { seqs: [junk, ...seqs], quarantinedSeq: junk, epoch: junk, newest };
+    },
+  };
+}
+
+describe('sequences from storage that are not safe integers are left out', () => {
+  for (const junk of [Number.NaN, 3.5, 2 ** 53 + 2, -4]) {
+    for (const viaReadNewest of [true, false]) {
+      it(`${String(junk)} (${viaReadNewest ? 'readNewest' : 'list'}): the newest sound generation restores and the next write succeeds`, async () => {
+        const inner = await storeWithThree();
+        const adapter = withJunk(inner, junk, viaReadNewest);
+        const errors: unknown[] = [];
+        const again = await persistActor(counter, {
+          key: 'k',
+          adapter,
+          flushOnExit: false,
+          debounce: { wait: 0, maxWait: 0 },
+          onError: (e) => errors.push(e),
+        });
+        expect(again.restored.seq).toBe(3);
+        expect(again.actor.getSnapshot().context.count).toBe(3);
+        again.actor.send({ type: 'INC' });
+        await again.flush();
+        await again.close();
+        expect(errors).toEqual([]);
+        expect((await inner.list('k')).map((g) => g.seq)[0]).toBe(4);
+      });
+    }
+  }
+});
