@@ -316,7 +316,12 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
   for (const seq of seqs) {
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
-      if (bytes === undefined) continue; // pruned by another writer since the listing
+      if (bytes === undefined) {
+        // Gone from the listing too: pruned by another writer since. Still listed: its bytes
+        // are lost (a deleted Redis field, a missing item), damage to report, not skip in silence.
+        if (!(await o.adapter.list(o.key)).some((g) => g.seq === seq)) continue;
+        throw new CheckpointError('corrupt', { seq, detail: 'the generation is listed but its bytes are missing' });
+      }
       const decoded = await decodeCheckpoint(bytes, o.codecs, o.limits, seq);
       const prepared = await prepareCheckpoint(decoded, o);
       let value: T;

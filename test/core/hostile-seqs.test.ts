@@ -74,3 +74,39 @@ describe('sequences from storage that are not safe integers are left out', () =>
     }
   }
 });
+
+describe('a listed generation whose bytes are missing (redteam)', () => {
+  it('is reported and quarantined, not skipped in silence, and the next older one restores', async () => {
+    const inner = await storeWithThree();
+    const adapter: CheckpointAdapter = {
+      ...inner,
+      read: async (key, seq) => (seq === 3 ? undefined : inner.read(key, seq)),
+    };
+    const errors: unknown[] = [];
+    const again = await persistActor(counter, {
+      key: 'k',
+      adapter,
+      flushOnExit: false,
+      onError: (e) => errors.push(e),
+    });
+    expect(again.restored.seq).toBe(2);
+    expect(again.restored.rejected.map((r) => [r.seq, r.code])).toEqual([[3, 'corrupt']]);
+    expect((await inner.listQuarantine('k')).map((q) => q.seq)).toEqual([3]);
+    expect(errors.length).toBe(1); // the loud report of the passed-over generation
+    await again.close();
+  });
+
+  it('a generation pruned between the listing and the read is still skipped without a report', async () => {
+    const inner = await storeWithThree();
+    let listed = 0;
+    const adapter: CheckpointAdapter = {
+      ...inner,
+      list: async (key) => (listed++ === 0 ? inner.list(key) : (await inner.list(key)).filter((g) => g.seq !== 3)),
+      read: async (key, seq) => (seq === 3 ? undefined : inner.read(key, seq)),
+    };
+    const again = await persistActor(counter, { key: 'k', adapter, flushOnExit: false });
+    expect(again.restored.seq).toBe(2);
+    expect(again.restored.rejected).toEqual([]);
+    await again.close();
+  });
+});
