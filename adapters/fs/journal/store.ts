@@ -127,6 +127,19 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     trustLease(key, lease) {
       stateOf(key).lease = lease;
     },
+    async release(key) {
+      const s = states.get(key);
+      if (!s || disposed) return;
+      await s.truncating;
+      // In the key's call order, so an append queued before it still finds its segment open. What
+      // the key state remembers (a failed group, the lease) stays: the next append reopens the tail.
+      await serial(key, async (t) => {
+        await drain(t);
+        await t.active?.handle.close().catch(noop);
+        t.active = undefined;
+        t.verified = false;
+      });
+    },
     async dispose() {
       if (disposed) return;
       disposed = true;
