@@ -129,6 +129,13 @@ function corrupt(detail: string): CheckpointError {
  * ```
  */
 export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
+  // A store hands back what it holds: in IndexedDB that can be a string, an ArrayBuffer, null.
+  // Checked by tag, not instanceof, so bytes from another realm (a worker, an iframe) still pass.
+  if (Object.prototype.toString.call(bytes) !== '[object Uint8Array]') {
+    throw corrupt(
+      `the stored value is ${bytes === null ? 'null' : typeof bytes === 'object' ? Object.prototype.toString.call(bytes).slice(8, -1) : typeof bytes}, not bytes`,
+    );
+  }
   if (bytes.length < PREFIX) throw corrupt(`envelope is ${bytes.length} bytes, shorter than its ${PREFIX}-byte prefix`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw corrupt('not a checkpoint envelope (bad magic bytes)');

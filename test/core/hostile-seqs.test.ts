@@ -110,3 +110,35 @@ describe('a listed generation whose bytes are missing (redteam)', () => {
     await again.close();
   });
 });
+
+describe('a store that hands back something other than bytes (redteam)', () => {
+  it('null, a string, an ArrayBuffer or a plain object is corrupt with what it was, and the older one restores', async () => {
+    for (const stored of [null, 'hello', new ArrayBuffer(16), { length: 1e12 }, [1, 2, 3]]) {
+      const inner = await storeWithThree();
+      const adapter: CheckpointAdapter = {
+        ...inner,
+        read: async (key, seq) => (seq === 3 ? (stored as unknown as Uint8Array) : inner.read(key, seq)),
+      };
+      const again = await persistActor(counter, { key: 'k', adapter, flushOnExit: false, onError: () => {} });
+      expect(again.restored.seq).toBe(2);
+      const [rejected] = again.restored.rejected;
+      expect(rejected?.code).toBe('corrupt');
+      expect(rejected?.message).toMatch(/the stored value is (null|string|ArrayBuffer|Object|Array), not bytes/);
+      await again.close();
+    }
+  });
+
+  it('a Buffer or a Uint8Array of another realm still reads as bytes', async () => {
+    const { runInNewContext } = await import('node:vm');
+    const inner = await storeWithThree();
+    const foreign = (bytes: Uint8Array) =>
+      runInNewContext('(b) => { const u = new Uint8Array(b.length); u.set(b); return u; }')(bytes) as Uint8Array;
+    for (const wrap of [(b: Uint8Array) => Buffer.from(b), foreign]) {
+      const adapter: CheckpointAdapter = { ...inner, read: async (key, seq) => wrap((await inner.read(key, seq))!) };
+      const again = await persistActor(counter, { key: 'k', adapter, flushOnExit: false });
+      expect(again.restored.seq).toBe(3);
+      expect(again.restored.rejected).toEqual([]);
+      await again.close();
+    }
+  });
+});
