@@ -207,9 +207,7 @@ function checkOptions<TLogic extends AnyActorLogic>(
   // Called only when something goes wrong (a restore report, a failed write): a JavaScript
   // caller's wrong type would surface there as a TypeError, after the quarantine, instead of here.
   for (const name of ['onError', 'onEvent', 'logger'] as const) {
-    if (o[name] !== undefined && typeof o[name] !== 'function') {
-      throw bad(`\`${name}\` must be a function, got ${typeof o[name]}`);
-    }
+    if (o[name] !== undefined && typeof o[name] !== 'function') throw bad(`\`${name}\` must be a function`);
   }
 }
 

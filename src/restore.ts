@@ -276,6 +276,8 @@ export interface RestoreOutcome<T> {
   readonly generations: GenerationInfo[] | undefined;
 }
 
+const safe = (n: number): number => (Number.isSafeInteger(n) && n >= 0 ? n : 0);
+
 /**
  * The restore loop: newest generation first through decode → identity →
  * migrate → validate → accept. A failing generation is quarantined (kept,
@@ -305,14 +307,18 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
   const {
     seqs: listedSeqs,
     generations: listed,
-    epoch: newestEpoch,
+    epoch,
     newest: prefetched,
     ...found
   } = await readNewestOf(o.adapter, o.key);
-  // Newest first, whatever order the adapter gave (a reordered browser index): the first that restores wins.
-  const seqs = [...listedSeqs].sort((a, b) => b - a);
-  let newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
-  const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
+  // Storage is hostile: a seq or epoch that is no safe integer (a stray Redis member "abc", a
+  // bigint row above 2^53) is nothing this kit wrote, and taken as one it made the next write's
+  // seq or epoch unsafe, so every write failed. The rest go newest first, whatever order the
+  // store gave (a reordered browser index): the first that restores wins.
+  const seqs = listedSeqs.filter((s) => safe(s) > 0).sort((a, b) => b - a);
+  const newestEpoch = safe(epoch);
+  let newestSeq = Math.max(0, ...seqs, safe(found.quarantinedSeq));
+  const remaining = () => listed?.filter((g) => safe(g.seq) > 0 && !quarantined.includes(g.seq));
   for (const seq of seqs) {
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);

@@ -52,13 +52,6 @@ export function checkKeyIndex(value: unknown, key: string): KeyIndex | undefined
   const seqs = [...gens, ...quarantine].map((g: GenerationInfo) => g.seq);
   if (new Set(seqs).size !== seqs.length || seqs.some((s) => s > top)) return undefined;
   // Checked entries as stored (own data of JSON or a structured clone: no prototype tricks),
-  // newest first whatever order the stored list has: restore tries them in this order, so a
-  // reordered index would otherwise restore an older state as if it were the newest.
-  const newestFirst = gens.every((g: GenerationInfo, i) => i === 0 || (gens[i - 1] as GenerationInfo).seq > g.seq);
-  return {
-    top,
-    epoch,
-    gens: newestFirst ? gens : [...gens].sort((a: GenerationInfo, b: GenerationInfo) => b.seq - a.seq),
-    quarantine,
-  };
+  // newest first whatever order the stored list has: restore tries them in this order.
+  return { top, epoch, gens: gens.sort((a: GenerationInfo, b: GenerationInfo) => b.seq - a.seq), quarantine };
 }

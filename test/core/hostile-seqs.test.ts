@@ -123,7 +123,9 @@ describe('a store that hands back something other than bytes (redteam)', () => {
       expect(again.restored.seq).toBe(2);
       const [rejected] = again.restored.rejected;
       expect(rejected?.code).toBe('corrupt');
-      expect(rejected?.message).toMatch(/the stored value is (null|string|ArrayBuffer|Object|Array), not bytes/);
+      expect(rejected?.message).toMatch(
+        /the stored value is \[object (Null|String|ArrayBuffer|Object|Array)\], not bytes/,
+      );
       await again.close();
     }
   });

@@ -82,7 +82,7 @@ describe('callback options of the wrong type (redteam)', () => {
       const options = { key: 'k', adapter, flushOnExit: false, [name]: { warn() {} } } as never;
       await expect(persistActor(machine, options), name).rejects.toMatchObject({
         code: 'invalid-option',
-        detail: `\`${name}\` must be a function, got object`,
+        detail: `\`${name}\` must be a function`,
       });
       expect(await adapter.keys(), name).toEqual([]);
     }
