@@ -2,8 +2,11 @@ import { join } from 'node:path';
 import { readEnvelopeHeader } from '../../src/envelope.js';
 import type { FileSystemLike } from './file-system.js';
 import { HEADER_SIZE, decodeGenerationHeader, generationName } from './layout.js';
-import { readWholeFile } from './read-file.js';
+import { MAX_FILE_BYTES, readWholeFile } from './read-file.js';
 import type { SyncFs } from './read-many.js';
+
+/** Most bytes of a key, lock or quarantine note file: they hold a key or a few fields of JSON. */
+const MAX_NOTE_BYTES = 1024 * 1024;
 
 /** The default file system's faster way to read a generation file (not part of {@link FileSystemLike}). */
 const readGenerationFile = Symbol('readGenerationFile');
@@ -54,13 +57,10 @@ export async function nodeFileSystem(): Promise<DefaultFileSystem> {
   const { O_RDONLY, O_NONBLOCK } = callbacks.constants;
   const read = O_NONBLOCK === undefined ? 'r' : O_RDONLY | O_NONBLOCK;
   const flagsOf = (flags: string | number) => (flags === 'r' ? read : flags);
+  // Only generation files are large: a key, lock or note file past 1 MiB is damage (one
+  // linked to /dev/zero never ends, and read whole it took the process down).
   const readFile = (path: string) =>
-    new Promise<Uint8Array>((resolve, reject) => {
-      // Node takes numeric flags here too; its types only list strings.
-      callbacks.readFile(path, { flag: read as unknown as string }, (error, data) =>
-        error ? reject(error) : resolve(data),
-      );
-    });
+    readWholeFile(callbacks, path, () => undefined, read, path.endsWith('.gen') ? MAX_FILE_BYTES : MAX_NOTE_BYTES);
   const readGen = (path: string, seq: number) =>
     readWholeFile(callbacks, path, (head) => statedFileSize(head, seq), read);
   const open = (path: string, flags: string) => promises.open(path, flagsOf(flags));

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AcquireOptions, Lease } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
-import { CheckpointError } from '../../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { pause } from '../shared/clock.js';
 import type { FileSystemLike } from './file-system.js';
 import { errnoOf, fsError, isAlive, syncDir } from './durable.js';
@@ -122,6 +122,8 @@ async function readHolder(
     text = new TextDecoder().decode(await ctx.fs.readFile(join(ctx.dir, lockName(epoch, released))));
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return 'gone';
+    // Damage, like a lock file of garbage: past the grace period it is taken over.
+    if (isCheckpointError(error) && (error.code === 'too-large' || error.code === 'corrupt')) return 'unreadable';
     throw fsError(error, ctx.key, 'read the lock file');
   }
   try {

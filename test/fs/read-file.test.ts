@@ -221,3 +221,49 @@ describe('hostile files where a generation belongs (redteam)', () => {
     30_000,
   );
 });
+
+describe('hostile small files of a key folder (redteam)', () => {
+  const posix = process.platform !== 'win32';
+  const machine = createMachine({ id: 'm' });
+
+  it.runIf(posix)(
+    'a key, lock or quarantine note file linked to /dev/zero is refused, not read until the process runs out of memory',
+    async () => {
+      const store = join(dir, 'hostile-small');
+      const long = 'L'.repeat(300); // a hashed folder: its key file names it
+      const adapter = fileAdapter({ dir: store });
+      for (const key of [long, 'k']) {
+        const p = await persistActor(machine, { key, adapter, flushOnExit: false });
+        await p.flush();
+        await p.close();
+      }
+      const { keyFolderName } = await import('xstate-checkpoint/adapters/fs');
+      const hashed = join(store, keyFolderName(long));
+      const plain = join(store, keyFolderName('k'));
+      fs.rmSync(join(hashed, 'key'));
+      fs.symlinkSync('/dev/zero', join(hashed, 'key'));
+      // The hashed folder's key cannot be read: it is left out, the other key is listed.
+      expect(await fileAdapter({ dir: store }).keys()).toEqual(['k']);
+      fs.mkdirSync(join(plain, 'quarantine'));
+      fs.copyFileSync(
+        join(plain, '0000000000000001.gen'),
+        join(plain, 'quarantine', '0000000000000001-abc-0000abcd.gen'),
+      );
+      fs.symlinkSync('/dev/zero', join(plain, 'quarantine', '0000000000000001-abc-0000abcd.json'));
+      expect((await fileAdapter({ dir: store }).listQuarantine('k')).map((q) => q.seq)).toEqual([1]);
+      fs.symlinkSync('/dev/zero', join(plain, 'lock-0000000000000007'));
+      // An unreadable lock file, as one of garbage: taken over once older than the grace period
+      // (a link's time is that of /dev/zero, long past).
+      const locked = await persistActor(machine, {
+        key: 'k',
+        adapter: fileAdapter({ dir: store }),
+        lock: true,
+        flushOnExit: false,
+      });
+      expect(locked.restored.source).toBe('checkpoint');
+      await locked.close();
+      await adapter.dispose();
+    },
+    30_000,
+  );
+});
