@@ -50,12 +50,7 @@ export type DefaultFileSystem = FileSystemLike & {
  */
 export async function nodeFileSystem(): Promise<DefaultFileSystem> {
   const [promises, callbacks] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
-  // Opening a FIFO read-only blocks until a writer comes, holding a thread of
-  // the pool (or, for openSync, the main thread) and even process.exit; a
-  // non-blocking open returns at once and the FIFO reads as empty. Regular
-  // files and folders ignore the flag. Windows has no such flag (or FIFOs).
-  const { O_RDONLY, O_NONBLOCK } = callbacks.constants;
-  const read = O_NONBLOCK === undefined ? 'r' : O_RDONLY | O_NONBLOCK;
+  const read = readOnlyFlags(callbacks.constants);
   const flagsOf = (flags: string | number) => (flags === 'r' ? read : flags);
   // Only generation files are large: a key, lock or note file past 1 MiB is damage (one
   // linked to /dev/zero never ends, and read whole it took the process down).
@@ -66,6 +61,23 @@ export async function nodeFileSystem(): Promise<DefaultFileSystem> {
   const open = (path: string, flags: string) => promises.open(path, flagsOf(flags));
   const sync: SyncFs = { ...callbacks, openSync: (path, flags) => callbacks.openSync(path, flagsOf(flags)) };
   return { ...promises, open, readFile, [readGenerationFile]: readGen, [syncCalls]: sync };
+}
+
+/**
+ * The flags to open a file read-only without blocking. Opening a FIFO
+ * read-only blocks until a writer comes, holding a thread of the pool (or, for
+ * openSync, the main thread) and even process.exit; a non-blocking open
+ * returns at once and the FIFO reads as empty. Regular files and folders
+ * ignore the flag. Windows has no such flag (or FIFOs): `'r'` there.
+ *
+ * @example
+ * ```ts
+ * import { constants } from 'node:fs';
+ * const flags = readOnlyFlags(constants); // O_RDONLY | O_NONBLOCK on POSIX
+ * ```
+ */
+export function readOnlyFlags(constants: { O_RDONLY: number; O_NONBLOCK?: number | undefined }): string | number {
+  return constants.O_NONBLOCK === undefined ? 'r' : constants.O_RDONLY | constants.O_NONBLOCK;
 }
 
 /**

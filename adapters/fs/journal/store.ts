@@ -3,7 +3,9 @@ import { CheckpointError } from '../../../src/errors.js';
 import { checkKey } from '../../../src/keys.js';
 import { adapterClock } from '../../shared/clock.js';
 import type { PublishState } from '../durable.js';
+import { readOnlyFlags } from '../default-fs.js';
 import { keyFolderName } from '../layout.js';
+import { readWholeFile } from '../read-file.js';
 import { appendGroup } from './append.js';
 import { drain } from './group-writer.js';
 import { readJournal } from './read.js';
@@ -11,10 +13,17 @@ import { NAME, newKeyState, noop, type JournalIo, type KeyState } from './state.
 import { truncateBeside, truncateJournal } from './truncate.js';
 import type { FileJournal, FileJournalOptions, JournalFileSystem } from './types.js';
 
-/** `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed. */
+/**
+ * `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed,
+ * and segments read as generation files are: a non-blocking open and at most 1 GiB, so a FIFO, a
+ * folder or a link to /dev/zero where a segment belongs is a typed error, not a hang or the end of
+ * the process.
+ */
 async function nodeJournalFileSystem(): Promise<JournalFileSystem> {
   const [promises, sync] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
-  return { ...(promises as unknown as JournalFileSystem), writeSync: sync.writeSync };
+  const read = readOnlyFlags(sync.constants);
+  const readFile = (path: string) => readWholeFile(sync, path, () => undefined, read);
+  return { ...(promises as unknown as JournalFileSystem), readFile, writeSync: sync.writeSync };
 }
 
 /**
