@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assign, createMachine } from 'xstate';
+import { counter, countTo, reopen } from '../helpers/counter.js';
 import { persistActor } from 'xstate-checkpoint';
 import type { CheckpointAdapter, NewestRead } from 'xstate-checkpoint/adapter-kit';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
@@ -8,25 +8,9 @@ import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 // (a Redis sorted-set member "abc" or "3.5", a PostgreSQL bigint above 2^53) made
 // the next seq NaN or unsafe: restore threw `encode`, or every later write failed.
 
-const counter = createMachine({
-  id: 'counter',
-  context: { count: 0 },
-  on: { INC: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
-});
-
 async function storeWithThree() {
   const inner = memoryAdapter();
-  const p = await persistActor(counter, {
-    key: 'k',
-    adapter: inner,
-    flushOnExit: false,
-    debounce: { wait: 0, maxWait: 0 },
-  });
-  for (let i = 0; i < 3; i++) {
-    p.actor.send({ type: 'INC' });
-    await p.flush();
-  }
-  await p.close();
+  await countTo(inner, 3);
   return inner;
 }
 
@@ -82,13 +66,7 @@ describe('a listed generation whose bytes are missing (redteam)', () => {
       ...inner,
       read: async (key, seq) => (seq === 3 ? undefined : inner.read(key, seq)),
     };
-    const errors: unknown[] = [];
-    const again = await persistActor(counter, {
-      key: 'k',
-      adapter,
-      flushOnExit: false,
-      onError: (e) => errors.push(e),
-    });
+    const { persisted: again, errors } = await reopen(adapter);
     expect(again.restored.seq).toBe(2);
     expect(again.restored.rejected.map((r) => [r.seq, r.code])).toEqual([[3, 'corrupt']]);
     expect((await inner.listQuarantine('k')).map((q) => q.seq)).toEqual([3]);

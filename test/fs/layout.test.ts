@@ -161,13 +161,8 @@ describe('writing', () => {
 describe('generation file headers read as hostile (redteam)', () => {
   it('an epoch or time that is no safe integer (checksum intact) counts as a damaged header: writes are not fenced forever', async () => {
     const { persistActor } = await import('xstate-checkpoint');
-    const { createMachine, assign } = await import('xstate');
+    const { counter, reopen } = await import('../helpers/counter.js');
     const { readFile } = await import('node:fs/promises');
-    const counter = createMachine({
-      id: 'counter',
-      context: { count: 0 },
-      on: { INC: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
-    });
     for (const [offset, value] of [
       [16, Infinity],
       [16, 1e300],
@@ -185,13 +180,7 @@ describe('generation file headers read as hostile (redteam)', () => {
       file.writeDoubleBE(value, offset);
       file.writeUInt32BE(crc32(file.subarray(0, 36)), 36);
       await writeFile(path, file);
-      const errors: unknown[] = [];
-      const again = await persistActor(counter, {
-        key: 'k',
-        adapter,
-        flushOnExit: false,
-        onError: (e) => errors.push(e),
-      });
+      const { persisted: again, errors } = await reopen(adapter);
       expect(again.actor.getSnapshot().context.count, `${offset}=${value}`).toBe(1);
       again.actor.send({ type: 'INC' });
       await again.flush();

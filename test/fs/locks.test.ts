@@ -171,26 +171,14 @@ describe('fileAdapter locks', () => {
 describe('lock file names read as hostile (redteam)', () => {
   it('a lock name past 2^53 is ignored, so the next lock and every write keep a safe epoch', async () => {
     const { persistActor } = await import('xstate-checkpoint');
-    const { createMachine, assign } = await import('xstate');
-    const counter = createMachine({
-      id: 'counter',
-      context: { count: 0 },
-      on: { INC: { actions: assign({ count: ({ context }) => context.count + 1 }) } },
-    });
+    const { counter, reopen } = await import('../helpers/counter.js');
     const store = await mkdtemp(join(tmpdir(), 'xsc-fs-lockname-'));
     try {
       const adapter = fileAdapter({ dir: store });
       const first = await persistActor(counter, { key: 'k', adapter, lock: true, flushOnExit: false });
       await first.close();
       await writeFile(join(store, keyFolderName('k'), 'lock-9999999999999999.released'), '{}');
-      const errors: unknown[] = [];
-      const again = await persistActor(counter, {
-        key: 'k',
-        adapter,
-        lock: true,
-        flushOnExit: false,
-        onError: (e) => errors.push(e),
-      });
+      const { persisted: again, errors } = await reopen(adapter, true);
       again.actor.send({ type: 'INC' });
       await again.flush();
       await again.close();
