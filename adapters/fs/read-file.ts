@@ -112,7 +112,7 @@ export function readWholeFile(
           return finish(
             new CheckpointError('too-large', {
               adapter: 'fs',
-              detail: `${path} is over ${maxBytes} bytes, more than any generation can be`,
+              detail: `${path} is over ${maxBytes} bytes, more than the file store reads of one file (damaged, or not its own?)`,
             }),
           );
         }
