@@ -25,8 +25,16 @@ export class Output {
     private readonly progressAllowed: boolean,
   ) {}
 
-  /** A line of human output (ignored in JSON mode). */
+  /** A line of human output (ignored in JSON mode), control characters shown escaped ({@link printable}). */
   line(text = ''): void {
+    if (!this.json) this.io.stdout.write(`${printable(text)}\n`);
+  }
+
+  /**
+   * A line whose stored parts are already escaped (`util.inspect` output, which may be coloured):
+   * written as it is, so its colours survive (ignored in JSON mode).
+   */
+  inspected(text: string): void {
     if (!this.json) this.io.stdout.write(`${text}\n`);
   }
 
@@ -37,7 +45,7 @@ export class Output {
 
   /** A warning or error line on stderr, in both modes. */
   warn(text: string): void {
-    this.io.stderr.write(`${text}\n`);
+    this.io.stderr.write(`${printable(text)}\n`);
   }
 
   /**
@@ -58,6 +66,26 @@ export class Output {
 }
 
 /** `1234` → `1.2 KB`. */
+// C0 and C1 controls but line feed and tab, and the bidirectional overrides and isolates.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const UNPRINTABLE = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * `text` with every control character but line feed and tab, and every
+ * bidirectional override, written as a `\u` escape. Keys, machine ids and
+ * reasons come from storage: printed raw, an escape sequence in one could
+ * clear the terminal, recolour or overwrite a `FAIL` line with `ok`
+ * (a carriage return), or reorder what an operator reads.
+ *
+ * @example
+ * ```ts
+ * printable('order\u001b[2J'); // 'order\\u001b[2J'
+ * ```
+ */
+export function printable(text: string): string {
+  return text.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export function formatBytes(n: number): string {
   if (n < 1024) return `${n} B`;
   if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KB`;

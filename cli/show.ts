@@ -66,7 +66,7 @@ export const showCommand: Command = {
     }
     out.line(`  status     ${String(snapshot['status'])}`);
     if ('value' in snapshot) out.line(`  state      ${formatStateValue(snapshot['value'])}`);
-    out.line(`  context    ${indent(pretty(snapshot['context'], colors), '             ')}`);
+    out.inspected(`  context    ${indent(pretty(snapshot['context'], colors), '             ')}`);
     const ids = Object.keys(children);
     out.line(
       `  children   ${ids.length === 0 ? '(none)' : ids.map((id) => `${id} (${String(children[id]?.src)}, ${children[id]?.snapshot?.status ?? '?'})`).join(', ')}`,

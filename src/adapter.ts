@@ -151,6 +151,14 @@ export interface JournalStore {
   /** Drops entries with `seq <= uptoSeq`. */
   truncate(key: string, uptoSeq: number): Promise<void>;
   /**
+   * The key's actor closed: let go of what the store holds open for it (the
+   * file store's open segment), once the calls before settle. A later call
+   * for the key opens again. Optional: stores that hold nothing per key leave
+   * it out. Without it a long-lived adapter keeps one open file per key it
+   * ever journaled, until `dispose()`.
+   */
+  release?(key: string): Promise<void>;
+  /**
    * `append` may be called again for a key before the previous call settled
    * (the journal writer then keeps up to two groups in flight: one being
    * flushed, the next being written). The store applies the calls in call

@@ -129,6 +129,10 @@ function corrupt(detail: string): CheckpointError {
  * ```
  */
 export function readEnvelopeHeader(bytes: Uint8Array): EnvelopeHeader {
+  // A store hands back what it holds (IndexedDB: a string, an ArrayBuffer, null). By tag, not
+  // instanceof, so bytes of another realm (a worker, an iframe) pass.
+  const tag = Object.prototype.toString.call(bytes);
+  if (tag !== '[object Uint8Array]') throw corrupt(`the stored value is ${tag}, not bytes`);
   if (bytes.length < PREFIX) throw corrupt(`envelope is ${bytes.length} bytes, shorter than its ${PREFIX}-byte prefix`);
   for (let i = 0; i < MAGIC.length; i++) {
     if (bytes[i] !== MAGIC[i]) throw corrupt('not a checkpoint envelope (bad magic bytes)');

@@ -454,6 +454,7 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
       this.closed = true;
       this.unobserve();
       this.current.stop();
+      await this.releaseJournal();
       await this.lease?.release().catch(noop);
       return;
     }
@@ -476,8 +477,15 @@ export class JournalSession<TLogic extends AnyActorLogic> implements HistoryHost
       failure ??= error;
     });
     this.removeHooks();
+    await this.releaseJournal();
     await this.lease?.release().catch(noop);
     if (failure !== undefined) throw failure;
+  }
+
+  /** The store may close what it holds for this key (a file store's open segment): nothing more is appended. */
+  private releaseJournal(): Promise<void> {
+    const store = this.options.adapter.journal!;
+    return store.release ? store.release(this.options.key).catch(noop) : Promise.resolve();
   }
 
   /** The object `persistActor` resolves with in journal mode. */

@@ -205,6 +205,11 @@ function checkOptions<TLogic extends AnyActorLogic>(
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
   checks?.checkLocking(o);
   checkCompress(o.compress, o.key);
+  // Called only when something goes wrong (a restore report, a failed write): a JavaScript
+  // caller's wrong type would surface there as a TypeError, after the quarantine, instead of here.
+  for (const name of ['onError', 'onEvent', 'logger'] as const) {
+    if (o[name] !== undefined && typeof o[name] !== 'function') throw bad(`\`${name}\` must be a function`);
+  }
 }
 
 /** Whether any option that option-checks.ts checks is set (otherwise none of its checks applies). */

@@ -272,6 +272,8 @@ export interface RestoreOutcome<T> {
   readonly generations: GenerationInfo[] | undefined;
 }
 
+const safe = (n: number): number => (Number.isSafeInteger(n) && n >= 0 ? n : 0);
+
 /**
  * The restore loop: newest generation first through decode → identity →
  * migrate → validate → accept. A failing generation is quarantined (kept,
@@ -299,18 +301,29 @@ export async function restoreNewest<T>(o: RestoreNewestOptions<T>): Promise<Rest
   const rejected: RejectedGeneration[] = [];
   const quarantined: number[] = [];
   const {
-    seqs,
+    seqs: listedSeqs,
     generations: listed,
-    epoch: newestEpoch,
+    epoch,
     newest: prefetched,
     ...found
   } = await readNewestOf(o.adapter, o.key);
-  let newestSeq = Math.max(0, ...seqs, found.quarantinedSeq);
-  const remaining = () => listed?.filter((g) => !quarantined.includes(g.seq));
+  // Storage is hostile: a seq or epoch that is no safe integer (a stray Redis member "abc", a
+  // bigint row above 2^53) is nothing this kit wrote, and taken as one it made the next write's
+  // seq or epoch unsafe, so every write failed. The rest go newest first, whatever order the
+  // store gave (a reordered browser index): the first that restores wins.
+  const seqs = listedSeqs.filter((s) => safe(s) > 0).sort((a, b) => b - a);
+  const newestEpoch = safe(epoch);
+  let newestSeq = Math.max(0, ...seqs, safe(found.quarantinedSeq));
+  const remaining = () => listed?.filter((g) => safe(g.seq) > 0 && !quarantined.includes(g.seq));
   for (const seq of seqs) {
     try {
       const bytes = prefetched?.seq === seq ? prefetched.bytes : await o.adapter.read(o.key, seq);
-      if (bytes === undefined) continue; // pruned by another writer since the listing
+      if (bytes === undefined) {
+        // Gone from the listing too: pruned by another writer since. Still listed: its bytes
+        // are lost (a deleted Redis field, a missing item), damage to report, not skip in silence.
+        if (!(await o.adapter.list(o.key)).some((g) => g.seq === seq)) continue;
+        throw new CheckpointError('corrupt', { seq, detail: 'the generation is listed but its bytes are missing' });
+      }
       const decoded = await decodeCheckpoint(bytes, o.codecs, o.limits, seq);
       const prepared = await prepareCheckpoint(decoded, o);
       let value: T;

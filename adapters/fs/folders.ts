@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { decoder, noop, type FileIo } from './context.js';
 import { fsError, missing } from './durable.js';
 import type { FileSystemLike } from './file-system.js';
-import { KEY_FILE, QUARANTINE_DIR, QUARANTINE_ID, keyFromFolderName } from './layout.js';
+import { KEY_FILE, QUARANTINE_DIR, QUARANTINE_ID, keyFolderName, keyFromFolderName } from './layout.js';
 
 /**
  * The names in `dir`; none when it does not exist (reading never creates a
@@ -69,6 +69,8 @@ export async function keyFolders(
         let key = keyFromFolderName(name);
         if (name.startsWith('h-') && entries.includes(KEY_FILE)) {
           key = await fs.readFile(join(dir, KEY_FILE)).then((b) => decoder.decode(b), noop);
+          // A key file that does not name this folder (empty, replaced) would list a key whose calls go elsewhere.
+          if (key !== undefined && keyFolderName(key) !== name) key = undefined;
         }
         return key === undefined ? undefined : { key, dir, names: entries };
       }),

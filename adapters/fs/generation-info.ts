@@ -4,6 +4,7 @@ import { noop } from './context.js';
 import { fsError, missing } from './durable.js';
 import type { FileSystemLike } from './file-system.js';
 import { HEADER_SIZE, decodeGenerationHeader, generationName, generationSeqs } from './layout.js';
+import { isNotAFile } from './read-file.js';
 
 /**
  * A generation's metadata from its file's header at `path`; `undefined` when
@@ -30,7 +31,11 @@ export async function readInfo(
   }
   try {
     const header = new Uint8Array(HEADER_SIZE);
-    const { bytesRead } = await handle.read(header, 0, HEADER_SIZE, 0);
+    // A folder or FIFO in a generation's place reads as no header: listed, so restore quarantines it.
+    const { bytesRead } = await handle.read(header, 0, HEADER_SIZE, 0).catch((error: unknown) => {
+      if (isNotAFile(error)) return { bytesRead: 0 };
+      throw error;
+    });
     const info = decodeGenerationHeader(header.subarray(0, bytesRead), seq);
     if (info) return { info, valid: true };
     // A damaged header must not hide the generation: list it, so restore checks and quarantines it.

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { CheckpointAdapter, NewestRead } from '../../src/adapter.js';
-import type { CheckpointError } from '../../src/errors.js';
+import { isCheckpointError, type CheckpointError } from '../../src/errors.js';
 import { fenceRule } from './conflict.js';
 import { NAME, keyDir, use, type FileIo } from './context.js';
 import { readGeneration, syncCalls } from './default-fs.js';
@@ -75,6 +75,9 @@ export function generationMethods(
   };
 }
 
+const isDamage = (error: unknown) =>
+  isCheckpointError(error) && (error.code === 'corrupt' || error.code === 'too-large');
+
 async function readNewest(io: FileIo, key: string): Promise<NewestRead> {
   const fs = await use(io, key);
   const dir = keyDir(io, key);
@@ -88,6 +91,10 @@ async function readNewest(io: FileIo, key: string): Promise<NewestRead> {
       file = await readGeneration(fs, dir, seq);
     } catch (error) {
       if (missing(error)) continue; // removed since the folder was read
+      // Not a file, or too large to be one: damage of this generation, which restore's
+      // own read of it meets again and quarantines; the older ones stay readable.
+      if (isDamage(error))
+        return { seqs, quarantinedSeq: Math.max(0, ...qseqs), epoch: await generationEpoch(fs, dir, key, names) };
       throw fsError(error, key, 'read a generation', seq);
     }
     const header = decodeGenerationHeader(file.subarray(0, HEADER_SIZE), seq);

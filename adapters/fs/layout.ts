@@ -156,7 +156,12 @@ export function decodeGenerationHeader(bytes: Uint8Array, seq: number): Generati
     return undefined;
   }
   if (view.getFloat64(8) !== seq) return undefined;
-  return { seq, epoch: view.getFloat64(16), byteLength: view.getUint32(32), createdAt: view.getFloat64(24) };
+  // A float64 with a good CRC may still be no epoch (Infinity, 0.5, 1e300): taken as one, it
+  // fenced every later write of the key. Such a header counts as damaged, like any other.
+  const epoch = view.getFloat64(16);
+  const createdAt = view.getFloat64(24);
+  if (!Number.isSafeInteger(epoch) || epoch < 0 || !Number.isSafeInteger(createdAt) || createdAt < 0) return undefined;
+  return { seq, epoch, byteLength: view.getUint32(32), createdAt };
 }
 
 /**

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { AcquireOptions, Lease } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
-import { CheckpointError } from '../../src/errors.js';
+import { CheckpointError, isCheckpointError } from '../../src/errors.js';
 import { pause } from '../shared/clock.js';
 import type { FileSystemLike } from './file-system.js';
 import { errnoOf, fsError, isAlive, LIST_KEY_FOLDER, syncDir } from './durable.js';
@@ -14,6 +14,18 @@ import { generationSeqs } from './layout.js';
 // handed out twice. Taking over a dead holder creates `lock-<epoch + 1>`;
 // exclusive create makes exactly one of several takers win.
 const LOCK_NAME = /^lock-(\d{16})(\.released)?$/;
+/**
+ * The epoch a lock file name records, or `undefined` when the name is no lock's.
+ * Sixteen digits reach past 2^53: such a name (never written by a lock, which
+ * would take 2^53 hand-overs) is ignored, else the next epoch would be unsafe
+ * and every write of the key refused.
+ */
+function lockNameEpoch(name: string): { epoch: number; released: boolean } | undefined {
+  const match = LOCK_NAME.exec(name);
+  if (!match) return undefined;
+  const epoch = Number(match[1]);
+  return Number.isSafeInteger(epoch) ? { epoch, released: match[2] !== undefined } : undefined;
+}
 const EPOCH_WIDTH = 16;
 // A lock file that cannot be parsed is one whose creator died between the
 // exclusive create and its first write; after this long it counts as dead.
@@ -82,8 +94,8 @@ export interface LockContext {
 export function lockEpoch(names: readonly string[]): number {
   let max = 0;
   for (const name of names) {
-    const match = LOCK_NAME.exec(name);
-    if (match) max = Math.max(max, Number(match[1]));
+    const lock = lockNameEpoch(name);
+    if (lock) max = Math.max(max, lock.epoch);
   }
   return max;
 }
@@ -91,10 +103,9 @@ export function lockEpoch(names: readonly string[]): number {
 function topLock(names: readonly string[]): { epoch: number; released: boolean } | undefined {
   let top: { epoch: number; released: boolean } | undefined;
   for (const name of names) {
-    const match = LOCK_NAME.exec(name);
-    if (!match) continue;
-    const epoch = Number(match[1]);
-    const released = match[2] !== undefined;
+    const lock = lockNameEpoch(name);
+    if (!lock) continue;
+    const { epoch, released } = lock;
     // A held lock-N and its released marker never coexist; prefer "released" if they somehow do.
     if (!top || epoch > top.epoch || (epoch === top.epoch && released)) top = { epoch, released };
   }
@@ -111,6 +122,8 @@ async function readHolder(
     text = new TextDecoder().decode(await ctx.fs.readFile(join(ctx.dir, lockName(epoch, released))));
   } catch (error) {
     if (errnoOf(error) === 'ENOENT') return 'gone';
+    // Damage, like a lock file of garbage: past the grace period it is taken over.
+    if (isCheckpointError(error) && (error.code === 'too-large' || error.code === 'corrupt')) return 'unreadable';
     throw fsError(error, ctx.key, 'read the lock file');
   }
   try {
@@ -226,10 +239,7 @@ export async function confirmNotFenced(
 async function fenceBaseline(ctx: LockContext, names: readonly string[], epoch: number): Promise<number> {
   const previous = await readFenceRule(
     ctx,
-    names.filter((name) => {
-      const match = LOCK_NAME.exec(name);
-      return match !== null && Number(match[1]) < epoch;
-    }),
+    names.filter((name) => (lockNameEpoch(name)?.epoch ?? epoch) < epoch),
   );
   let baseline = 0;
   for (const seq of generationSeqs(names)) {
@@ -361,8 +371,8 @@ export async function acquireFileLock(ctx: LockContext, options: AcquireOptions 
       throw fsError(error, ctx.key, 'make the lock durable');
     }
     for (const name of names) {
-      const match = LOCK_NAME.exec(name);
-      if (match && Number(match[1]) < epoch) await ctx.fs.unlink(join(ctx.dir, name)).catch(() => undefined);
+      if ((lockNameEpoch(name)?.epoch ?? epoch) < epoch)
+        await ctx.fs.unlink(join(ctx.dir, name)).catch(() => undefined);
     }
     return lease(ctx, epoch);
   }

@@ -52,8 +52,9 @@ export function checkKeyIndex(value: unknown, key: string): KeyIndex | undefined
   if (!gens.every(isGeneration) || !quarantine.every((q) => isQuarantined(q, key))) return undefined;
   const seqs = [...gens, ...quarantine].map((g: GenerationInfo) => g.seq);
   if (new Set(seqs).size !== seqs.length || seqs.some((s) => s > top)) return undefined;
-  // Checked entries as stored (own data of JSON or a structured clone: no prototype tricks).
-  return { top, epoch, gens: gens, quarantine: quarantine };
+  // Checked entries as stored (own data of JSON or a structured clone: no prototype tricks),
+  // newest first whatever order the stored list has: restore tries them in this order.
+  return { top, epoch, gens: gens.sort((a: GenerationInfo, b: GenerationInfo) => b.seq - a.seq), quarantine };
 }
 
 /**

@@ -157,3 +157,23 @@ describe('localStorageAdapter', () => {
     expect(error.message).toContain('options.storage');
   });
 });
+
+describe('an index listing its generations oldest first (redteam)', () => {
+  it('still restores the newest generation', async () => {
+    const { persistActor } = await import('xstate-checkpoint');
+    const { counter, countTo } = await import('../helpers/counter.js');
+    const storage = new MemoryStorage();
+    await countTo(localStorageAdapter({ storage }), 3);
+    const meta = JSON.parse(storage.getItem('xsc:m:k')!) as { gens: unknown[] };
+    meta.gens.reverse();
+    storage.setItem('xsc:m:k', JSON.stringify(meta));
+    const again = await persistActor(counter, {
+      key: 'k',
+      adapter: localStorageAdapter({ storage }),
+      flushOnExit: false,
+    });
+    expect(again.restored.seq).toBe(3);
+    expect(again.actor.getSnapshot().context.count).toBe(3);
+    await again.close();
+  });
+});

@@ -9,6 +9,7 @@ import { persistActor, type CheckpointAdapter } from 'xstate-checkpoint';
 import { openEnvelope } from 'xstate-checkpoint/adapter-kit';
 import { fileAdapter, keyFolderName } from 'xstate-checkpoint/adapters/fs';
 import { expectBytes } from '../conformance/suite.js';
+import { printable } from '../../cli/output.js';
 import { commands, run } from '../../cli/run.js';
 import { describePostgres } from '../helpers/servers.js';
 import { pgUrl } from '../server/support.js';
@@ -583,5 +584,32 @@ describe('progress', () => {
     const tty = await runInProcess(['verify', '--dir', dir], dir, true);
     expect(tty.code).toBe(0);
     expect(tty.stderr).toMatch(/verify \[#+-*\] \d+\/12 keys · \d+ generations · ~\d+ s left/);
+  });
+});
+
+// Regression (redteam): keys and machine ids come from storage, and `ls` and
+// `verify` printed them raw, so a key holding an escape sequence cleared or
+// recoloured the operator's terminal, and a carriage return could overwrite a
+// FAIL line with "ok".
+describe('the CLI never prints stored text raw to a terminal', () => {
+  it('printable escapes controls and bidi overrides, and keeps line feeds, tabs and other Unicode', () => {
+    expect(printable('a\u001b[2Jb\rc\u0007d\u202ee\u0085')).toBe('a\\u001b[2Jb\\u000dc\\u0007d\\u202ee\\u0085');
+    expect(printable('line\n\tnext ünï 😀')).toBe('line\n\tnext ünï 😀');
+  });
+
+  it('ls and verify show a key with an escape sequence and a carriage return escaped', async () => {
+    const dir = await tempDir();
+    const adapter = fileAdapter({ dir });
+    const key = 'order\u001b[2J\rok    spoofed';
+    const p = await persistActor(createMachine({ id: 'm\u001b]0;title\u0007' }), { key, adapter, flushOnExit: false });
+    await p.flush();
+    await p.close();
+    await adapter.dispose();
+    for (const command of ['ls', 'verify']) {
+      const { code, stdout } = await runInProcess([command, '--dir', dir], dir);
+      expect(code, command).toBe(0);
+      for (const c of ['\u001b', '\r', '\u0007']) expect(stdout.includes(c), command).toBe(false);
+      expect(stdout, command).toContain('order\\u001b[2J\\u000dok    spoofed');
+    }
   });
 });

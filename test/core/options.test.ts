@@ -72,3 +72,19 @@ describe('resolveOptions: one check and one set of defaults for both modes', () 
     expect(error.detail).toMatch(/needs an adapter with a journal/);
   });
 });
+
+describe('callback options of the wrong type (redteam)', () => {
+  it('are refused at start-up with invalid-option, not met as a TypeError inside a restore report', async () => {
+    const { persistActor } = await import('xstate-checkpoint');
+    const machine = createMachine({ id: 'm' });
+    for (const name of ['logger', 'onError', 'onEvent'] as const) {
+      const adapter = memoryAdapter();
+      const options = { key: 'k', adapter, flushOnExit: false, [name]: { warn() {} } } as never;
+      await expect(persistActor(machine, options), name).rejects.toMatchObject({
+        code: 'invalid-option',
+        detail: `\`${name}\` must be a function`,
+      });
+      expect(await adapter.keys(), name).toEqual([]);
+    }
+  });
+});

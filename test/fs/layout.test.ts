@@ -157,3 +157,39 @@ describe('writing', () => {
     expect((await readdir(join(dir, keyFolderName('k')))).filter((n) => n.startsWith('.tmp-'))).toEqual([]);
   });
 });
+
+describe('generation file headers read as hostile (redteam)', () => {
+  it('an epoch or time that is no safe integer (checksum intact) counts as a damaged header: writes are not fenced forever', async () => {
+    const { persistActor } = await import('xstate-checkpoint');
+    const { counter, reopen } = await import('../helpers/counter.js');
+    const { readFile } = await import('node:fs/promises');
+    for (const [offset, value] of [
+      [16, Infinity],
+      [16, 1e300],
+      [16, 0.5],
+      [24, Number.NaN],
+      [24, -1],
+    ] as const) {
+      const store = join(dir, `${offset}-${String(value)}`);
+      const adapter = fileAdapter({ dir: store });
+      const first = await persistActor(counter, { key: 'k', adapter, flushOnExit: false, retain: { latest: 10 } });
+      first.actor.send({ type: 'INC' });
+      await first.close();
+      const path = join(store, keyFolderName('k'), '0000000000000001.gen');
+      const file = Buffer.from(await readFile(path));
+      file.writeDoubleBE(value, offset);
+      file.writeUInt32BE(crc32(file.subarray(0, 36)), 36);
+      await writeFile(path, file);
+      const { persisted: again, errors } = await reopen(adapter);
+      expect(again.actor.getSnapshot().context.count, `${offset}=${value}`).toBe(1);
+      again.actor.send({ type: 'INC' });
+      await again.flush();
+      await again.close();
+      expect(errors, `${offset}=${value}`).toEqual([]);
+      const listed = await adapter.list('k');
+      expect(listed[0]?.seq, `${offset}=${value}`).toBe(2);
+      for (const g of listed) expect(Number.isSafeInteger(g.epoch) && Number.isSafeInteger(g.createdAt)).toBe(true);
+      await adapter.dispose();
+    }
+  });
+});

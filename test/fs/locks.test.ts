@@ -167,3 +167,27 @@ describe('fileAdapter locks', () => {
     expect(answers.filter((a) => a === 'refused lock-held')).toHaveLength(3);
   }, 30_000);
 });
+
+describe('lock file names read as hostile (redteam)', () => {
+  it('a lock name past 2^53 is ignored, so the next lock and every write keep a safe epoch', async () => {
+    const { persistActor } = await import('xstate-checkpoint');
+    const { counter, reopen } = await import('../helpers/counter.js');
+    const store = await mkdtemp(join(tmpdir(), 'xsc-fs-lockname-'));
+    try {
+      const adapter = fileAdapter({ dir: store });
+      const first = await persistActor(counter, { key: 'k', adapter, lock: true, flushOnExit: false });
+      await first.close();
+      await writeFile(join(store, keyFolderName('k'), 'lock-9999999999999999.released'), '{}');
+      const { persisted: again, errors } = await reopen(adapter, true);
+      again.actor.send({ type: 'INC' });
+      await again.flush();
+      await again.close();
+      expect(errors).toEqual([]);
+      const [newest] = await adapter.list('k');
+      expect(Number.isSafeInteger(newest!.epoch)).toBe(true);
+      await adapter.dispose();
+    } finally {
+      await rm(store, { recursive: true, force: true });
+    }
+  });
+});

@@ -137,3 +137,133 @@ describe('fileAdapter with the default file system', () => {
     await adapter.dispose();
   });
 });
+
+describe('hostile files where a generation belongs (redteam)', () => {
+  it('readWholeFile rejects with too-large past its cap instead of reading on, and turns a throwing sizeOf into a rejection', async () => {
+    const path = join(dir, 'over-cap');
+    await writeFile(path, bytes(5000));
+    await expect(readWholeFile(countingFs().cfs, path, () => undefined, 'r', 1000)).rejects.toMatchObject({
+      code: 'too-large',
+    });
+    // Exactly at the cap is still read whole.
+    expect((await readWholeFile(countingFs().cfs, path, () => undefined, 'r', 5001)).length).toBe(5000);
+    await expect(
+      readWholeFile(countingFs().cfs, path, () => {
+        throw new RangeError('hostile');
+      }),
+    ).rejects.toThrow('hostile');
+  });
+
+  const posix = process.platform !== 'win32';
+  const machine = createMachine({
+    id: 'm',
+    initial: 'a',
+    context: { n: 0 },
+    states: { a: { on: { GO: 'b' } }, b: {} },
+  });
+  async function storeWithTwo(name: string) {
+    const store = join(dir, name);
+    const adapter = fileAdapter({ dir: store });
+    const first = await persistActor(machine, { key: 'k', adapter, flushOnExit: false });
+    first.actor.send({ type: 'GO' });
+    await first.close();
+    await adapter.dispose();
+    const folder = join(store, (await readdir(store))[0]!);
+    return { store, g: (seq: number) => join(folder, `${String(seq).padStart(16, '0')}.gen`) };
+  }
+
+  it.runIf(posix)(
+    'a FIFO, a link to /dev/zero and a 3 GiB sparse file are quarantined and the older generation restored, without a hang or a crash',
+    async () => {
+      const { execFileSync } = await import('node:child_process');
+      const hostile: Record<string, (path: string) => void> = {
+        fifo: (path) => execFileSync('mkfifo', [path]),
+        zero: (path) => fs.symlinkSync('/dev/zero', path),
+        sparse: (path) => fs.truncateSync((fs.writeFileSync(path, ''), path), 3 * 1024 ** 3),
+      };
+      for (const [name, make] of Object.entries(hostile)) {
+        const { store, g } = await storeWithTwo(`hostile-${name}`);
+        make(g(9));
+        const adapter = fileAdapter({ dir: store });
+        const restored = await persistActor(machine, { key: 'k', adapter, flushOnExit: false });
+        expect(
+          restored.restored.rejected.map((r) => [r.seq, r.code]),
+          name,
+        ).toEqual([[9, 'corrupt']]);
+        expect(restored.actor.getSnapshot().value, name).toBe('b');
+        expect(
+          (await adapter.listQuarantine('k')).map((q) => q.seq),
+          name,
+        ).toEqual([9]);
+        await restored.close();
+        await adapter.dispose();
+      }
+    },
+    30_000,
+  );
+
+  it.runIf(posix)(
+    'persistAll (the synchronous batch read) does not block on a FIFO either',
+    async () => {
+      const { execFileSync } = await import('node:child_process');
+      const { persistAll } = await import('xstate-checkpoint');
+      const { store, g } = await storeWithTwo('hostile-fifo-many');
+      execFileSync('mkfifo', [g(9)]);
+      const adapter = fileAdapter({ dir: store });
+      const { actors, failed } = await persistAll(machine, ['k'], { adapter, flushOnExit: false });
+      expect([...failed.keys()]).toEqual([]);
+      const one = actors.get('k')!;
+      expect(one.actor.getSnapshot().value).toBe('b');
+      expect(one.restored.rejected.map((r) => r.seq)).toEqual([9]);
+      await one.close();
+      await adapter.dispose();
+    },
+    30_000,
+  );
+});
+
+describe('hostile small files of a key folder (redteam)', () => {
+  const posix = process.platform !== 'win32';
+  const machine = createMachine({ id: 'm' });
+
+  it.runIf(posix)(
+    'a key, lock or quarantine note file linked to /dev/zero is refused, not read until the process runs out of memory',
+    async () => {
+      const store = join(dir, 'hostile-small');
+      const long = 'L'.repeat(300); // a hashed folder: its key file names it
+      const adapter = fileAdapter({ dir: store });
+      for (const key of [long, 'k']) {
+        const p = await persistActor(machine, { key, adapter, flushOnExit: false });
+        await p.flush();
+        await p.close();
+      }
+      const { keyFolderName } = await import('xstate-checkpoint/adapters/fs');
+      const hashed = join(store, keyFolderName(long));
+      const plain = join(store, keyFolderName('k'));
+      fs.rmSync(join(hashed, 'key'));
+      fs.symlinkSync('/dev/zero', join(hashed, 'key'));
+      // The hashed folder's key cannot be read: it is left out, the other key is listed.
+      expect(await fileAdapter({ dir: store }).keys()).toEqual(['k']);
+      fs.mkdirSync(join(plain, 'quarantine'));
+      fs.copyFileSync(
+        join(plain, '0000000000000001.gen'),
+        join(plain, 'quarantine', '0000000000000001-abc-0000abcd.gen'),
+      );
+      fs.symlinkSync('/dev/zero', join(plain, 'quarantine', '0000000000000001-abc-0000abcd.json'));
+      expect((await fileAdapter({ dir: store }).listQuarantine('k')).map((q) => q.seq)).toEqual([1]);
+      fs.symlinkSync('/dev/zero', join(plain, 'lock-0000000000000007'));
+      // An unreadable lock file, as one of garbage: taken over once older than the grace period
+      // (a link's time is that of /dev/zero, long past).
+      const locked = await persistActor(machine, {
+        key: 'k',
+        adapter: fileAdapter({ dir: store }),
+        lock: true,
+        flushOnExit: false,
+      });
+      expect(locked.restored.source).toBe('checkpoint');
+      await locked.close();
+      await adapter.dispose();
+    },
+    30_000,
+  );
+});

@@ -4,16 +4,20 @@ import ts from 'typescript';
 import { expect, it } from 'vitest';
 import { repoRoot } from './install.js';
 
-// Every ```ts / ```tsx block of the README is type-checked (strict, the repo's own
+// Every ```ts / ```tsx block of the README and of the docs is type-checked (strict, the repo's own
 // tsconfig, whose `paths` map `xstate-checkpoint` and its subpaths to the sources).
 // A block that is a fragment on purpose is marked by `<!-- snippet: skip -->` on the
 // line before it. Modules the snippets import from the app itself ('./checkout-machine')
 // are the fixtures below.
 
-const DOCS = ['README.md'];
+const DOCS = ['README.md', 'docs/adapters.md', 'docs/durable-work.md', 'docs/journal.md'];
 
 /** App modules that README snippets import, written next to them. */
 const FIXTURES: Record<string, string> = {
+  'order-machine.ts': `import { createMachine } from 'xstate';
+
+export const orderMachine = createMachine({ id: 'order' });
+`,
   'checkout-machine.ts': `import { assign, setup } from 'xstate';
 
 export const checkoutMachine = setup({

@@ -3,8 +3,10 @@ import type { Clock } from '../../../src/clock.js';
 import { CheckpointError } from '../../../src/errors.js';
 import { checkKey } from '../../../src/keys.js';
 import { adapterClock } from '../../shared/clock.js';
+import { readOnlyFlags } from '../default-fs.js';
 import type { PublishState } from '../durable.js';
 import { keyFolderName } from '../layout.js';
+import { readWholeFile } from '../read-file.js';
 import { drain } from './group-writer.js';
 import { NAME, newKeyState, noop, type JournalIo, type KeyState } from './state.js';
 import { truncateBeside, truncateJournal } from './truncate.js';
@@ -29,10 +31,17 @@ export interface JournalPlace {
   disposed: boolean;
 }
 
-/** `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed. */
+/**
+ * `node:fs/promises`, with `node:fs`'s `writeSync` for groups written while nothing is being flushed,
+ * and segments read as generation files are: a non-blocking open and at most 1 GiB, so a FIFO, a
+ * folder or a link to /dev/zero where a segment belongs is a typed error, not a hang or the end of
+ * the process.
+ */
 async function nodeJournalFileSystem(): Promise<JournalFileSystem> {
   const [promises, sync] = await Promise.all([import('node:fs/promises'), import('node:fs')]);
-  return { ...(promises as unknown as JournalFileSystem), writeSync: sync.writeSync };
+  const read = readOnlyFlags(sync.constants);
+  const readFile = (path: string) => readWholeFile(sync, path, () => undefined, read);
+  return { ...(promises as unknown as JournalFileSystem), readFile, writeSync: sync.writeSync };
 }
 
 /**
@@ -135,6 +144,29 @@ export function truncateInTurn(place: JournalPlace, io: JournalIo, key: string, 
   const result = s.truncating.then(run);
   s.truncating = result.catch(noop);
   return result;
+}
+
+/**
+ * The journal's `release(key)`: the key's actor closed, so its open segment is
+ * closed once the key's earlier calls settle. What the key state remembers (a
+ * failed group, the lease) stays: the next append reopens the tail.
+ *
+ * @example
+ * ```ts
+ * await releaseKey(place, 'order-1');
+ * ```
+ */
+export async function releaseKey(place: JournalPlace, key: string): Promise<void> {
+  const s = place.states.get(key);
+  if (!s || place.disposed) return;
+  await s.truncating;
+  // In the key's call order, so an append queued before it still finds its segment open.
+  await inKeyOrder(place, key, async (t) => {
+    await drain(t);
+    await t.active?.handle.close().catch(noop);
+    t.active = undefined;
+    t.verified = false;
+  });
 }
 
 /**

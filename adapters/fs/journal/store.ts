@@ -1,5 +1,5 @@
 import { appendGroup } from './append.js';
-import { disposePlace, inKeyOrder, journalPlace, keyDir, stateOf, truncateInTurn, use } from './place.js';
+import { disposePlace, inKeyOrder, journalPlace, keyDir, releaseKey, stateOf, truncateInTurn, use } from './place.js';
 import { readJournal } from './read.js';
 import type { FileJournal, FileJournalOptions } from './types.js';
 
@@ -64,6 +64,7 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
     trustLease(key, lease) {
       stateOf(place, key).lease = lease;
     },
+    release: (key) => releaseKey(place, key),
     dispose: () => disposePlace(place),
   };
 }
