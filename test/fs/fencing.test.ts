@@ -1,5 +1,5 @@
 import * as nodeFs from 'node:fs/promises';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -97,10 +97,19 @@ async function pausedWriter(releaseAt: 'before-restore' | 'before-write' | 'afte
   });
   let b;
   if (releaseAt === 'before-restore') {
-    // B's lock file exists but B has not restored yet: wait for the lock file, then let A publish.
-    const keyDir = join(dir, keyFolderName('k'));
-    while (!(await readdir(keyDir)).some((name) => name === 'lock-0000000000000002'))
-      await new Promise((r) => setTimeout(r, 1));
+    // B holds the lock but has not restored yet: wait until B's lock record is written (B listed the
+    // folder and fixed which generations count), then let A publish. Waiting only for the file to
+    // exist raced B's listing under load: A's link could land before it, inside what B counts.
+    const lockFile = join(dir, keyFolderName('k'), 'lock-0000000000000002');
+    const written = async () => {
+      const text = await readFile(lockFile, 'utf8').catch(() => '');
+      try {
+        return Object.hasOwn(JSON.parse(text) as object, 'fencesAbove');
+      } catch {
+        return false; // not written yet, or half written
+      }
+    };
+    while (!(await written())) await new Promise((r) => setTimeout(r, 1));
     pause.release();
     await aFlush;
     b = await acquire;
