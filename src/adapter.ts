@@ -151,6 +151,16 @@ export interface JournalStore {
   /** Drops entries with `seq <= uptoSeq`. */
   truncate(key: string, uptoSeq: number): Promise<void>;
   /**
+   * The entries after `afterSeq` are damage the store cannot see (their
+   * frames and checksums are sound, but the kit cannot decode them): from
+   * when this resolves, `read` stops after `afterSeq` and reports the rest as
+   * `corrupt`, and the next append moves it aside (kept, never deleted) and
+   * continues after `afterSeq`, as for damage `read` found itself. Optional:
+   * without it, a journal holding such an entry refuses to restore
+   * (`restore-failed`) until it is repaired by hand.
+   */
+  setAsideAfter?(key: string, afterSeq: number): Promise<void>;
+  /**
    * The key's actor closed: let go of what the store holds open for it (the
    * file store's open segment), once the calls before settle. A later call
    * for the key opens again. Optional: stores that hold nothing per key leave

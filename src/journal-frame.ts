@@ -80,6 +80,8 @@ function allZero(bytes: Uint8Array, from: number): boolean {
  * from that seq on were appended by the old owner after the hand-over, were
  * never acknowledged, and are dropped (counted in `stale` too). Journals
  * written before this rule never hold either pattern, so they read the same.
+ * With `cutAfter`, a frame after that sequence is `corrupt` (entries the kit
+ * could not decode, see `JournalStore.setAsideAfter`).
  *
  * @example
  * ```ts
@@ -94,6 +96,7 @@ export function scanJournalFrames(
   prevSeq = 0,
   prevEpoch = 0,
   into: JournalEntry[] = [],
+  cutAfter = Number.MAX_SAFE_INTEGER,
 ): FrameScan {
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const entries = into;
@@ -137,6 +140,8 @@ export function scanJournalFrames(
       }
       stale += Math.max(0, Math.min(lastSeq, afterSeq) - seq + 1);
     }
+    // Entries the kit could not decode (`setAsideAfter`): damage from here on, like a bad checksum.
+    if (seq > cutAfter) return stop('corrupt', `entry ${seq} was set aside: its bytes do not decode`);
     if (seq > afterSeq) entries.push({ seq, bytes: bytes.subarray(start, start + length) });
     lastSeq = seq;
     lastEpoch = epoch;

@@ -1,5 +1,5 @@
 import { createActor, type ActorOptions, type AnyActorLogic } from 'xstate';
-import type { JournalReadResult, Lease } from './adapter.js';
+import type { JournalDamage, JournalReadResult, Lease } from './adapter.js';
 import { CheckpointError, toCheckpointError } from './errors.js';
 import { decodeJournaledEvent, type JournaledEvent } from './journal-entry.js';
 import {
@@ -18,7 +18,7 @@ import {
 } from './options.js';
 import { Replay } from './replay.js';
 import { createRestoredActor } from './restored-actor.js';
-import { restoreNewest } from './restore.js';
+import { restoreNewest, STORAGE_FAILURES } from './restore.js';
 
 export type { JournalRestoreInfo, JournalRestoreReport, JournaledActor, JournalStart } from './journal-session.js';
 
@@ -94,7 +94,8 @@ async function restoreJournaled<TLogic extends AnyActorLogic>(o: ResolvedOptions
   // The header carries the position (envelope field `journal`; restore reads older payloads' own field).
   const fromSeq = accepted?.header.journal ?? 0;
   const read = await o.adapter.journal!.read(o.key, fromSeq);
-  const journaled = decodeAfter(o, read, fromSeq);
+  const { journaled, undecodable } = decodeAfter(o, read, fromSeq);
+  if (undecodable) await setAsideUndecodable(o, undecodable);
   let replayed = 0;
   let skipped = 0;
   let data = accepted?.prepared.data;
@@ -115,16 +116,24 @@ async function restoreJournaled<TLogic extends AnyActorLogic>(o: ResolvedOptions
     replayed,
     skipped,
     ...(read.torn ? { torn: read.torn } : {}),
-    ...(read.corrupt ? { corrupt: read.corrupt } : {}),
+    ...((undecodable ?? read.corrupt) ? { corrupt: undecodable ?? read.corrupt } : {}),
   };
   return { outcome, data, info };
 }
 
-/** The journal's entries after `fromSeq`, decoded; a gap refuses the restore (acknowledged events would be lost). */
-function decodeAfter(o: ResolvedOptions<AnyActorLogic>, read: JournalReadResult, fromSeq: number): JournaledEvent[] {
+/**
+ * The journal's entries after `fromSeq`, decoded, up to the first that does not
+ * decode (`undecodable`: damage from there on, as a bad checksum would be); a
+ * gap refuses the restore (acknowledged events would be lost).
+ */
+function decodeAfter(
+  o: ResolvedOptions<AnyActorLogic>,
+  read: JournalReadResult,
+  fromSeq: number,
+): { journaled: JournaledEvent[]; undecodable?: JournalDamage } {
   const journaled: JournaledEvent[] = [];
   let expected = fromSeq + 1;
-  for (const entry of read.entries) {
+  for (const [i, entry] of read.entries.entries()) {
     if (entry.seq !== expected) {
       throw new CheckpointError('restore-failed', {
         key: o.key,
@@ -135,7 +144,37 @@ function decodeAfter(o: ResolvedOptions<AnyActorLogic>, read: JournalReadResult,
       });
     }
     expected++;
-    journaled.push(decodeJournaledEvent(entry, o.codecs, o.limits));
+    try {
+      journaled.push(decodeJournaledEvent(entry, o.codecs, o.limits));
+    } catch (caught) {
+      const error = toCheckpointError(caught, 'decode', { key: o.key, adapter: o.adapter.name, seq: entry.seq });
+      // A part that did not load, or storage trouble, says nothing about the entry.
+      if (STORAGE_FAILURES.includes(error.code)) throw error;
+      const rest = read.entries.slice(i).reduce((sum, e) => sum + e.bytes.length, 0);
+      const byteLength = rest + (read.corrupt?.byteLength ?? read.torn?.byteLength ?? 0);
+      const reason = `entry ${entry.seq} does not decode (${error.code}: ${error.detail ?? error.message})`;
+      return { journaled, undecodable: { afterSeq: entry.seq - 1, byteLength, reason } };
+    }
   }
-  return journaled;
+  return { journaled };
+}
+
+/**
+ * Has the store set aside the entries from the first that does not decode
+ * on (kept): the actor starts from the last good one, reported as damage.
+ * A store without `setAsideAfter` cannot, and the restore is refused.
+ */
+async function setAsideUndecodable(o: ResolvedOptions<AnyActorLogic>, damage: JournalDamage): Promise<void> {
+  const journal = o.adapter.journal!;
+  if (!journal.setAsideAfter) {
+    throw new CheckpointError('restore-failed', {
+      key: o.key,
+      adapter: o.adapter.name,
+      detail:
+        `journal ${damage.reason}, and this journal store has no setAsideAfter to set it aside; ` +
+        'nothing was started: move the entries after ' +
+        `${damage.afterSeq} out of the journal by hand, or give the store setAsideAfter`,
+    });
+  }
+  await journal.setAsideAfter(o.key, damage.afterSeq);
 }

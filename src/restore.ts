@@ -133,7 +133,16 @@ export interface RestoreContext {
   readonly schema?: StandardSchema | undefined;
 }
 
-const STORAGE_FAILURES = ['io', 'connection', 'auth', 'driver-missing', 'permission', 'closed', 'timeout'];
+/** Codes that say nothing about the stored data: a generation or entry failing with one is never set aside. */
+export const STORAGE_FAILURES: readonly string[] = [
+  'io',
+  'connection',
+  'auth',
+  'driver-missing',
+  'permission',
+  'closed',
+  'timeout',
+];
 const rejecting = /* @__PURE__ */ onDemand('the restore fallback code', () => import('./restore-reject.js'));
 // Loaded for a checkpoint that needs them; a failed load is `io`, so the generation is not quarantined.
 const migrate = /* @__PURE__ */ onDemand('the migration code', () => import('./migrate.js'));

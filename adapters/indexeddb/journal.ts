@@ -3,7 +3,7 @@ import { disposeTogether } from '../shared/dispose.js';
 import { indexedDbAdapter, type IndexedDbAdapter, type IndexedDbAdapterOptions } from './index.js';
 import { appendEntries } from './journal/append.js';
 import { journalContext } from './journal/context.js';
-import { fenceKey, readEntries, truncateEntries } from './journal/entries.js';
+import { fenceKey, markUndecodable, readEntries, truncateEntries } from './journal/entries.js';
 import type { IndexedDbJournal, IndexedDbJournalOptions } from './journal/options.js';
 
 export type { IndexedDbJournal, IndexedDbJournalOptions } from './journal/options.js';
@@ -35,6 +35,7 @@ export function indexedDbJournal(options: IndexedDbJournalOptions = {}): Indexed
     append: (key, entries, epoch) => appendEntries(cx, key, entries, epoch),
     read: (key, afterSeq) => readEntries(cx, key, afterSeq),
     truncate: (key, uptoSeq) => truncateEntries(cx, key, uptoSeq),
+    setAsideAfter: (key, afterSeq) => markUndecodable(cx, key, afterSeq),
     fence: (key, epoch) => fenceKey(cx, key, epoch),
     async dispose() {
       if (cx.disposed) return;

@@ -21,6 +21,8 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
   const { store, name, open } = ctx;
   // Keys whose journal this adapter has checked since it was created or last found damage.
   const verified = new Set<string>();
+  // Keys whose entries after this seq the kit could not decode: damage until the next append sets it aside.
+  const cuts = new Map<string, number>();
   const joined = (s: MemoryKeyState): Uint8Array => {
     if (s.journal.length === 1) return s.journal[0]!;
     const out = new Uint8Array(s.journal.reduce((n, c) => n + c.length, 0));
@@ -48,8 +50,9 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
       if (!verified.has(key)) {
         // New entries must follow the last good one: cut a torn tail, set damage aside.
         const bytes = joined(s);
-        const scan = scanJournalFrames(bytes, Number.MAX_SAFE_INTEGER);
+        const scan = scanJournalFrames(bytes, Number.MAX_SAFE_INTEGER, 0, 0, [], cuts.get(key));
         if (scan.corrupt) s.journalAside.push(bytes.slice(scan.end));
+        cuts.delete(key);
         if (scan.end < bytes.length) s.journal = scan.end > 0 ? [bytes.slice(0, scan.end)] : [];
         s.journalLast = Math.max(scan.lastSeq, s.journalFloor);
         verified.add(key);
@@ -65,7 +68,7 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
       const s = store.keys.get(key);
       if (!s) return { entries: [] };
       const bytes = joined(s);
-      const scan = scanJournalFrames(bytes, afterSeq);
+      const scan = scanJournalFrames(bytes, afterSeq, 0, 0, [], cuts.get(key));
       const entries = scan.entries.map((e) => ({ seq: e.seq, bytes: e.bytes.slice() }));
       const damage = (d: { reason: string }): JournalDamage => ({
         afterSeq: scan.lastSeq,
@@ -76,6 +79,11 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
       if (scan.torn) return { entries, torn: damage(scan.torn) };
       if (scan.corrupt) return { entries, corrupt: damage(scan.corrupt) };
       return { entries };
+    },
+    async setAsideAfter(key, afterSeq) {
+      open(key);
+      cuts.set(key, Math.min(afterSeq, cuts.get(key) ?? afterSeq));
+      verified.delete(key);
     },
     async truncate(key, uptoSeq) {
       open(key);

@@ -1,9 +1,11 @@
+import { CheckpointError } from '../../src/errors.js';
+import { checkKey } from '../../src/keys.js';
 import { disposeTogether } from '../shared/dispose.js';
 import { postgresAdapter, type PostgresAdapter, type PostgresAdapterOptions } from './index.js';
 import { preparedQuery } from './prepared.js';
 import { appendEntries } from './journal/append.js';
 import { withClient } from './journal/connection.js';
-import { journalIo } from './journal/context.js';
+import { journalIo, NAME } from './journal/context.js';
 import type { PostgresJournal, PostgresJournalOptions } from './journal/options.js';
 import { inTurn } from './journal/queue.js';
 import { readEntries } from './journal/read.js';
@@ -40,7 +42,8 @@ export function postgresJournalSql(options: Pick<PostgresJournalOptions, 'table'
  *
  * `read` verifies each row's checksum and stops at the first bad one; the
  * next append moves the rows from there on into `<table>_journal_aside`
- * (kept, never deleted) and continues after the last good entry.
+ * (kept, never deleted) and continues after the last good entry; so does
+ * `setAsideAfter` (entries the kit cannot decode).
  *
  * @example
  * ```ts
@@ -54,6 +57,13 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
   return {
     append: (key, entries, epoch) => inTurn(io.chains, key, () => appendEntries(io, key, entries, epoch)),
     read: (key, afterSeq) => inTurn(io.chains, key, () => readEntries(io, key, afterSeq)),
+    // A mark, in the key's call order: reads stop there and the next append moves the rows aside.
+    setAsideAfter: (key, afterSeq) =>
+      inTurn(io.chains, key, async () => {
+        if (io.disposed) throw new CheckpointError('closed', { key, adapter: NAME });
+        checkKey(key, NAME);
+        io.damagedAfter.set(key, Math.min(afterSeq, io.damagedAfter.get(key) ?? afterSeq));
+      }),
     // Beside the key's appends and reads (in order among themselves): the DELETE never touches a row
     // an append writes, and each statement sees the rows before or after it whole, so a compaction's
     // truncate holds up no group behind it.

@@ -201,7 +201,7 @@ describe('journal conformance kit (xstate-checkpoint/testing)', () => {
   it('passes a correct journal on a runner of its own, and skips the torn-tail case without tearTail', async () => {
     const result = await runJournalKit(memoryTarget());
     expect([...result.failed.keys()]).toEqual([]);
-    expect(result.passed).toHaveLength(15);
+    expect(result.passed).toHaveLength(16);
     expect(result.skipped).toEqual([
       journalName('reports a torn tail, then a restarted writer cuts it and appends after the last good entry'),
     ]);

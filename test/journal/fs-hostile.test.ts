@@ -101,40 +101,57 @@ describe.runIf(process.platform !== 'win32')('a journal segment that is not a fi
   }
 });
 
-// OPEN FINDING (redteam, not fixed): a journal entry whose frame is sound (both
-// CRCs match) but whose payload does not decode (written by a buggy or foreign
-// writer) makes every restore of the key throw `decode`: the actor cannot start
-// until someone edits the segment by hand, while a corrupt entry (a CRC that
-// fails) stops the replay at the last good entry, is reported and set aside.
-// `it.fails` keeps the suite green while the bug is there; when it is fixed this
-// fails, and `it.fails` becomes `it`.
+// A journal entry whose frame is sound (both CRCs match) but whose payload does not decode
+// (written by a buggy or foreign writer) is damage like a bad checksum: replay stops before it,
+// the restore reports it, the actor starts, the entry is set aside (kept) and appends go on after
+// the last good entry. It used to make every restore of the key throw `decode`.
 
 describe('a well-framed journal entry that does not decode', () => {
-  it.fails(
-    'is treated like a corrupt one: replay stops before it, the restore reports it, the actor starts',
-    async () => {
-      const store = join(dir, 'undecodable');
-      const adapter = fileJournalAdapter({ dir: store });
-      const first = await persistJournaled(counter, { key: 'k', adapter, flushOnExit: false });
-      for (let i = 0; i < 3; i++) await first.send({ type: 'INC' });
-      await first.close();
-      const folder = join(store, keyFolderName('k'));
-      const segment = readdirSync(folder)
-        .filter((n) => n.endsWith('.journal'))
-        .sort()
-        .at(-1)!;
-      // Entry 4, epoch 0, both checksums right; its payload is no codec's bytes.
-      appendFileSync(join(folder, segment), encodeJournalFrames([{ seq: 4, bytes: new Uint8Array([200, 1, 2]) }], 0));
-      const errors: unknown[] = [];
-      const again = await persistJournaled(counter, {
-        key: 'k',
-        adapter: fileJournalAdapter({ dir: store }),
-        flushOnExit: false,
-        onError: (e) => errors.push(e),
-      });
-      expect(again.actor.getSnapshot().context.count).toBe(3);
-      expect(errors.length).toBeGreaterThan(0);
-      await again.close();
-    },
-  );
+  it('is treated like a corrupt one: replay stops before it, it is reported and kept aside, the actor goes on', async () => {
+    const store = join(dir, 'undecodable');
+    const adapter = fileJournalAdapter({ dir: store });
+    const first = await persistJournaled(counter, { key: 'k', adapter, flushOnExit: false });
+    for (let i = 0; i < 3; i++) await first.send({ type: 'INC' });
+    await first.close();
+    const folder = join(store, keyFolderName('k'));
+    const segment = readdirSync(folder)
+      .filter((n) => n.endsWith('.journal'))
+      .sort()
+      .at(-1)!;
+    // Entry 4, epoch 0, both checksums right; its payload is no codec's bytes. Entry 5 follows it.
+    const bad = encodeJournalFrames(
+      [
+        { seq: 4, bytes: new Uint8Array([200, 1, 2]) },
+        { seq: 5, bytes: new Uint8Array([200, 3]) },
+      ],
+      0,
+    );
+    appendFileSync(join(folder, segment), bad);
+    const errors: Array<{ code: string; detail?: string | undefined }> = [];
+    const again = await persistJournaled(counter, {
+      key: 'k',
+      adapter: fileJournalAdapter({ dir: store }),
+      flushOnExit: false,
+      onError: (e) => errors.push(e),
+    });
+    expect(again.actor.getSnapshot().context.count).toBe(3);
+    expect(again.restored.journal).toMatchObject({
+      lastSeq: 3,
+      corrupt: { afterSeq: 3, byteLength: 2 + 3, reason: expect.stringContaining('entry 4 does not decode') },
+    });
+    expect(errors.map((e) => e.code)).toContain('corrupt');
+    await again.send({ type: 'INC' });
+    await again.send({ type: 'INC' });
+    await again.close();
+    // Kept, never deleted: the undecodable part sits aside in the key folder.
+    expect(readdirSync(folder).filter((n) => n.includes('.damaged-'))).toHaveLength(1);
+    const third = await persistJournaled(counter, {
+      key: 'k',
+      adapter: fileJournalAdapter({ dir: store }),
+      flushOnExit: false,
+    });
+    expect(third.actor.getSnapshot().context.count).toBe(5);
+    expect(third.restored.journal.corrupt).toBeUndefined();
+    await third.close();
+  });
 });

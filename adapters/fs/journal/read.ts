@@ -24,7 +24,7 @@ export async function readJournal(
 ): Promise<JournalReadResult> {
   const { fs } = io;
   const segments = segmentsOf(await readNames(fs, dir, key, LIST_KEY_FOLDER));
-  const scan = await scanAll(fs, dir, key, segments, afterSeq);
+  const scan = await scanAll(fs, dir, key, segments, afterSeq, s.cutAfter);
   const entries = scan.entries;
   if (scan.reason === undefined) return { entries };
   s.verified = false;

@@ -104,7 +104,8 @@ export interface SegmentsScan {
 }
 
 /**
- * Scans segments in order; stops at the first damage.
+ * Scans segments in order; stops at the first damage (with `cutAfter`, an
+ * entry after that seq is damage too).
  *
  * @example
  * ```ts
@@ -117,6 +118,7 @@ export async function scanAll(
   key: string,
   segments: readonly Segment[],
   afterSeq: number,
+  cutAfter?: number,
 ): Promise<SegmentsScan> {
   const entries: JournalEntry[] = [];
   let lastSeq = 0;
@@ -129,7 +131,7 @@ export async function scanAll(
     const bytes = await readSegment(fs, join(dir, segment.name), key);
     if (!bytes) continue;
     // One list across segments: a new owner's frame can supersede an older segment's tail.
-    const scan: FrameScan = scanJournalFrames(bytes, afterSeq, lastSeq, lastEpoch, entries);
+    const scan: FrameScan = scanJournalFrames(bytes, afterSeq, lastSeq, lastEpoch, entries, cutAfter);
     lastSeq = scan.lastSeq;
     lastEpoch = scan.lastEpoch;
     const damage = scan.torn ?? scan.corrupt;

@@ -118,6 +118,8 @@ export interface KeyState {
   failed: { readonly seq: number; readonly epoch: number } | undefined;
   /** The lock this process holds on the key, as `FileJournal.trustLease` was told. */
   lease: { readonly epoch: number; readonly until: number } | undefined;
+  /** Entries after this seq do not decode (`setAsideAfter`): damage, until the next verify sets it aside. */
+  cutAfter: number | undefined;
 }
 
 /**
@@ -134,6 +136,7 @@ export function newKeyState(): KeyState {
     truncating: Promise.resolve(),
     removing: undefined,
     verified: false,
+    cutAfter: undefined,
     active: undefined,
     lastSeq: 0,
     lastEpoch: 0,

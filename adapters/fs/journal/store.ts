@@ -65,6 +65,13 @@ export function fileJournal(options: FileJournalOptions): FileJournal {
       stateOf(place, key).lease = lease;
     },
     release: (key) => releaseKey(place, key),
+    setAsideAfter: (key, afterSeq) =>
+      use(place, key).then(() =>
+        inKeyOrder(place, key, async (s) => {
+          s.cutAfter = Math.min(afterSeq, s.cutAfter ?? afterSeq);
+          s.verified = false;
+        }),
+      ),
     dispose: () => disposePlace(place),
   };
 }

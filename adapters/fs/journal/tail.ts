@@ -24,7 +24,7 @@ export async function verify(io: JournalIo, s: KeyState, key: string, dir: strin
   s.active = undefined;
   const segments = segmentsOf(names);
   // Every segment is checked: damage in an older one would hide all later entries from readers.
-  const scan = await scanAll(fs, dir, key, segments, Number.MAX_SAFE_INTEGER);
+  const scan = await scanAll(fs, dir, key, segments, Number.MAX_SAFE_INTEGER, s.cutAfter);
   if (scan.reason !== undefined && scan.segment) {
     const path = join(dir, scan.segment.name);
     const stamp = stampOf(io);
@@ -47,6 +47,7 @@ export async function verify(io: JournalIo, s: KeyState, key: string, dir: strin
       throw fsError(error, key, 'set a damaged journal part aside');
     }
   }
+  s.cutAfter = undefined;
   s.lastSeq = scan.lastSeq;
   s.lastEpoch = scan.lastEpoch;
   const last = scan.segment;

@@ -8,8 +8,9 @@ const META_STORE = [META];
 
 /**
  * The journal's `read`: the entries after `afterSeq` in order, each checked
- * against its CRC-32, up to the first bad one; from there on the rest is
- * reported as corrupt and the next append sets it aside.
+ * against its CRC-32, up to the first bad one (or the first after a
+ * `setAsideAfter` mark); from there on the rest is reported as corrupt and
+ * the next append sets it aside.
  *
  * @example
  * ```ts
@@ -20,7 +21,9 @@ export function readEntries(cx: JournalContext, key: string, afterSeq: number): 
   return runJournal(cx, ENTRY_STORE, 'readonly', key, (tx, abort) => {
     const entries: JournalEntry[] = [];
     let last = afterSeq;
-    let corrupt: { seq: number; bytes: number } | undefined;
+    let corrupt: { seq: number; bytes: number; reason: string } | undefined;
+    // Entries after a mark (`setAsideAfter`: they do not decode) are damage until an append moves them.
+    const cut = cx.damagedAfter.get(key) ?? Number.POSITIVE_INFINITY;
     const cursorRequest = tx
       .objectStore(ENTRIES)
       .openCursor(entryRange(cx, key, afterSeq, Number.POSITIVE_INFINITY, true));
@@ -29,8 +32,11 @@ export function readEntries(cx: JournalContext, key: string, afterSeq: number): 
       const [, seq] = cursor.key as [string, number];
       const value = cursor.value as Stored;
       if (corrupt) corrupt.bytes += value.bytes.byteLength;
-      else if (crc32(value.bytes) !== value.crc) corrupt = { seq, bytes: value.bytes.byteLength };
-      else {
+      else if (seq > cut) {
+        corrupt = { seq, bytes: value.bytes.byteLength, reason: `entry ${seq} was set aside: its bytes do not decode` };
+      } else if (crc32(value.bytes) !== value.crc) {
+        corrupt = { seq, bytes: value.bytes.byteLength, reason: `entry ${seq} checksum mismatch` };
+      } else {
         entries.push({ seq, bytes: value.bytes });
         last = seq;
       }
@@ -38,11 +44,8 @@ export function readEntries(cx: JournalContext, key: string, afterSeq: number): 
     });
     return (): JournalReadResult => {
       if (!corrupt) return { entries };
-      cx.damagedAfter.set(key, last);
-      return {
-        entries,
-        corrupt: { afterSeq: last, byteLength: corrupt.bytes, reason: `entry ${corrupt.seq} checksum mismatch` },
-      };
+      cx.damagedAfter.set(key, Math.min(last, cut));
+      return { entries, corrupt: { afterSeq: last, byteLength: corrupt.bytes, reason: corrupt.reason } };
     };
   });
 }
@@ -79,4 +82,19 @@ export function fenceKey(cx: JournalContext, key: string, epoch: number): Promis
     });
     return () => undefined;
   });
+}
+
+/**
+ * The journal's `setAsideAfter`: marks the entries after `afterSeq` as damage
+ * (they do not decode); reads stop there and the next append sets them aside.
+ *
+ * @example
+ * ```ts
+ * await markUndecodable(cx, 'cart', 3);
+ * ```
+ */
+export async function markUndecodable(cx: JournalContext, key: string, afterSeq: number): Promise<void> {
+  // The same checks as every call (closed, key), through a transaction that reads nothing.
+  await runJournal(cx, META_STORE, 'readonly', key, () => () => undefined);
+  cx.damagedAfter.set(key, Math.min(afterSeq, cx.damagedAfter.get(key) ?? afterSeq));
 }

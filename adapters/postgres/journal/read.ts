@@ -19,6 +19,13 @@ export function readEntries(io: JournalIo, key: string, afterSeq: number): Promi
   return withClient(io, key, 'read the journal', async (c): Promise<JournalReadResult> => {
     const entries: JournalEntry[] = [];
     let last = afterSeq;
+    // Rows after a mark (a bad checksum read before, or `setAsideAfter`) are damage until an append moves them.
+    const cut = io.damagedAfter.get(key);
+    const damaged = async (reason: string): Promise<JournalReadResult> => {
+      io.damagedAfter.set(key, Math.min(last, cut ?? last));
+      const rest = await preparedQuery<{ bytes: number }>(io.statements, c, io.sql.rest, [key, last]);
+      return { entries, corrupt: { afterSeq: last, byteLength: rest.rows[0]!.bytes, reason } };
+    };
     for (;;) {
       const page = await preparedQuery<{ seq: string; checksum: string; payload: Buffer }>(
         io.statements,
@@ -29,14 +36,8 @@ export function readEntries(io: JournalIo, key: string, afterSeq: number): Promi
       for (const row of page.rows) {
         const seq = Number(row.seq);
         const bytes = new Uint8Array(row.payload.buffer, row.payload.byteOffset, row.payload.byteLength);
-        if (crc32(bytes) !== Number(row.checksum)) {
-          io.damagedAfter.set(key, last);
-          const rest = await preparedQuery<{ bytes: number }>(io.statements, c, io.sql.rest, [key, last]);
-          return {
-            entries,
-            corrupt: { afterSeq: last, byteLength: rest.rows[0]!.bytes, reason: `entry ${seq} checksum mismatch` },
-          };
-        }
+        if (cut !== undefined && seq > cut) return damaged(`entry ${seq} was set aside: its bytes do not decode`);
+        if (crc32(bytes) !== Number(row.checksum)) return damaged(`entry ${seq} checksum mismatch`);
         entries.push({ seq, bytes });
         last = seq;
       }
