@@ -17,6 +17,9 @@ function reasonOf(code: string, message: string): string {
   return reason.endsWith('.') ? reason.slice(0, -1) : reason;
 }
 
+// The key as a POSIX shell word, so the printed command can be pasted as it is ("order 1" would be two arguments).
+const shellWord = (s: string): string => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
 /**
  * The one notice of a restore that passed over generations (quarantined or
  * not) and so did not restore the newest state: the key, each generation and
@@ -37,8 +40,8 @@ export function restoreNotice(key: string, adapter: string, report: RestoreRepor
     const ids = moved.map((r) => (r.quarantineId === undefined ? `#${r.seq}` : `#${r.seq} id ${r.quarantineId}`));
     parts.push(
       `quarantined in the "${adapter}" store (${ids.join(', ')}), nothing deleted; after fixing the cause, ` +
-        `\`npx xstate-checkpoint quarantine restore ${key} <id> --machine <module>\` with the store's --dir or --url ` +
-        `brings one back as the newest generation (\`quarantine ls ${key}\` lists them)`,
+        `\`npx xstate-checkpoint quarantine restore ${shellWord(key)} <id> --machine <module>\` with the store's --dir or --url ` +
+        `brings one back as the newest generation (\`quarantine ls ${shellWord(key)}\` lists them)`,
     );
   }
   if (kept.length > 0) {

@@ -1,5 +1,6 @@
 import type { AcquireOptions } from '../../src/adapter.js';
 import type { Clock } from '../../src/clock.js';
+import { CheckpointError } from '../../src/errors.js';
 import {
   checkTtl,
   releaseAll,
@@ -105,7 +106,17 @@ export function serverLeases(
         clock,
         attempt: async () => {
           const taken = await statements.take(key, ttlMs);
-          return 'holder' in taken ? taken : { lease: lease(key, taken.epoch, taken.expiresAt, ttlMs) };
+          if ('holder' in taken) return taken;
+          // The epoch comes from the store's head: past 2^53 (a damaged or hand-edited row) no
+          // envelope can carry it, and holding it would fail every write the actor makes.
+          if (!Number.isSafeInteger(taken.epoch) || taken.epoch < 1) {
+            throw new CheckpointError('corrupt', {
+              key,
+              adapter,
+              detail: `the key's fencing epoch in the store (${taken.epoch}) is no safe integer; repair its head record`,
+            });
+          }
+          return { lease: lease(key, taken.epoch, taken.expiresAt, ttlMs) };
         },
       });
     },

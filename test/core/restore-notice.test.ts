@@ -157,3 +157,29 @@ describe('messages that are true', () => {
     expect((error?.data as { rejected: unknown[] }).rejected).toHaveLength(1);
   });
 });
+
+describe('the printed command can be pasted as it is (redteam)', () => {
+  it('quotes a key with spaces or quotes for the shell, and a POSIX shell reads it back as the key', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const key = "order 1/it's $HOME";
+    const store = createMemoryStore();
+    const a = await persistActor(v1, { key, adapter: memoryAdapter({ store }), flushOnExit: false });
+    a.actor.send({ type: 'ADD' });
+    await a.flush();
+    a.actor.stop();
+    const notices: CheckpointError[] = [];
+    const p = await persistActor(v1, {
+      key,
+      adapter: memoryAdapter({ store }),
+      flushOnExit: false,
+      schema,
+      onError: (e) => notices.push(e),
+    });
+    const command = /`npx xstate-checkpoint quarantine restore (.+) <id> --machine <module>`/.exec(notices[0]!.message);
+    expect(command?.[1]).toBe(`'order 1/it'\\''s $HOME'`);
+    if (process.platform !== 'win32') {
+      expect(execFileSync('sh', ['-c', `printf %s ${command![1]!}`], { encoding: 'utf8' })).toBe(key);
+    }
+    await p.close();
+  });
+});
