@@ -1,6 +1,5 @@
 import type { DecodeLimits } from './codec/index.js';
 import { encodeEnvelope, type EnvelopeFields, type EnvelopeHeader } from './envelope.js';
-import { CheckpointError } from './errors.js';
 import { onDemand } from './on-demand.js';
 
 /** Options of the `compress` option: compress payloads from a size on. */
@@ -15,28 +14,6 @@ const DEFAULT_ABOVE = 64 * 1024;
 // The stream code loads with the first payload worth compressing or inflating: apps without `compress`
 // never load it, and a failed load is `io` (a compressed generation is never quarantined for it).
 const gzip = /* @__PURE__ */ onDemand('the compression code', () => import('./gzip.js'));
-
-/**
- * Throws `invalid-option` for a `compress` option the kit cannot use, or when
- * this runtime has no `CompressionStream` (browsers since 2023, Node 18+).
- *
- * @example
- * ```ts
- * import { checkCompress } from 'xstate-checkpoint/adapter-kit';
- * checkCompress({ above: 128 * 1024 }, 'order-1');
- * ```
- */
-export function checkCompress(option: boolean | CompressOptions | undefined, key?: string): void {
-  if (!option) return;
-  const bad = (detail: string) => new CheckpointError('invalid-option', { key, detail });
-  const above = option === true ? DEFAULT_ABOVE : option.above;
-  if (above !== undefined && !(Number.isSafeInteger(above) && above >= 0)) {
-    throw bad('`compress.above` must be a whole number of bytes >= 0');
-  }
-  if (typeof CompressionStream !== 'function' || typeof DecompressionStream !== 'function') {
-    throw bad('`compress` needs CompressionStream and DecompressionStream, which this runtime lacks');
-  }
-}
 
 /**
  * Wraps `payload` in an envelope, gzip-compressed (format 2) when `compress`

@@ -1,9 +1,10 @@
 import type { CheckpointAdapter } from './adapter.js';
+import type { CompressOptions } from './compression.js';
 import { CheckpointError } from './errors.js';
 import type { JournalOptions } from './journal-options.js';
 import { checkRetention, type RetentionOptions } from './retention-options.js';
 
-// The checks of the options only some apps set (journal, follow, lock, retain): `prepareOptions`
+// The checks of the options only some apps set (journal, follow, lock, retain, compress): `prepareOptions`
 // loads them only when one is set, and runs them in the same order as every other check.
 
 /** Journal options with their defaults filled in. */
@@ -74,6 +75,33 @@ export function checkLocking(o: SetOptions): void {
     throw bad(o.key, `\`lock\` needs an adapter with locks; "${o.adapter.name}" has none`);
   if (o.follow && !o.lock) throw bad(o.key, '`follow` needs `lock`: it follows whoever holds the lock');
   checkRetention(o.retain, o.key);
+}
+
+/**
+ * Throws `invalid-option` for a `compress` option the kit cannot use, or when
+ * this runtime has no `CompressionStream` (browsers since 2023, Node 18+).
+ *
+ * @example
+ * ```ts
+ * import { checkCompress } from 'xstate-checkpoint/adapter-kit';
+ * checkCompress({ above: 128 * 1024 }, 'order-1');
+ * ```
+ */
+export function checkCompress(option: boolean | CompressOptions | undefined, key?: string): void {
+  if (!option) return;
+  const above = option === true ? undefined : option.above;
+  if (above !== undefined && !(Number.isSafeInteger(above) && above >= 0)) {
+    throw new CheckpointError('invalid-option', {
+      key,
+      detail: '`compress.above` must be a whole number of bytes >= 0',
+    });
+  }
+  if (typeof CompressionStream !== 'function' || typeof DecompressionStream !== 'function') {
+    throw new CheckpointError('invalid-option', {
+      key,
+      detail: '`compress` needs CompressionStream and DecompressionStream, which this runtime lacks',
+    });
+  }
 }
 
 /**

@@ -3,7 +3,7 @@ import type { AcquireOptions, CheckpointAdapter } from './adapter.js';
 import { systemClock, type Clock } from './clock.js';
 import { defaultCodec, fullCodec } from './codec/default.js';
 import type { Codec, DecodeLimits } from './codec/index.js';
-import { checkCompress, type CompressOptions } from './compression.js';
+import type { CompressOptions } from './compression.js';
 import { CheckpointError } from './errors.js';
 import { CheckpointEmitter, type CheckpointEvent } from './events.js';
 import type { JournalOptions } from './journal-options.js';
@@ -14,6 +14,7 @@ import type { LifecycleEnv } from './exit-hooks.js';
 import type { Migrations } from './migrate.js';
 import type { OnRestoreError, RestoreContext, RestoreNewestOptions } from './restore.js';
 import {
+  checkCompress,
   checkJournalAdapter,
   checkLocking,
   checkModes,
@@ -184,7 +185,7 @@ function objectOr<T extends object>(value: boolean | T | undefined): T | undefin
 /** The checks of the options only some apps set (option-checks.ts), when loaded. */
 type OptionChecks = Pick<
   typeof import('./option-checks.js'),
-  'checkModes' | 'checkJournalAdapter' | 'checkLocking' | 'resolveJournal'
+  'checkModes' | 'checkJournalAdapter' | 'checkLocking' | 'checkCompress' | 'resolveJournal'
 >;
 
 function checkOptions<TLogic extends AnyActorLogic>(
@@ -204,7 +205,7 @@ function checkOptions<TLogic extends AnyActorLogic>(
   if (!Number.isInteger(version) || version < 1)
     throw bad(`\`version\` must be an integer >= 1, got ${String(version)}`);
   checks?.checkLocking(o);
-  checkCompress(o.compress, o.key);
+  checks?.checkCompress(o.compress, o.key);
   // Called only when something goes wrong (a restore report, a failed write): a JavaScript
   // caller's wrong type would surface there as a TypeError, after the quarantine, instead of here.
   for (const name of ['onError', 'onEvent', 'logger'] as const) {
@@ -214,7 +215,7 @@ function checkOptions<TLogic extends AnyActorLogic>(
 
 /** Whether any option that option-checks.ts checks is set (otherwise none of its checks applies). */
 const setsCheckedOptions = (o: PersistOptions<AnyActorLogic>): boolean =>
-  Boolean(o.journal || o.follow || o.lock || o.retain !== undefined);
+  Boolean(o.journal || o.follow || o.lock || o.compress || o.retain !== undefined);
 
 /**
  * Checks every option of `persistActor` once (throwing `invalid-option` with
@@ -235,7 +236,7 @@ export function resolveOptions<TLogic extends AnyActorLogic>(
   logic: TLogic,
   options: PersistOptions<TLogic>,
 ): ResolvedOptions<TLogic> {
-  return resolveWith(logic, options, { checkModes, checkJournalAdapter, checkLocking, resolveJournal });
+  return resolveWith(logic, options, { checkModes, checkJournalAdapter, checkLocking, checkCompress, resolveJournal });
 }
 
 function resolveWith<TLogic extends AnyActorLogic>(

@@ -46,7 +46,8 @@ export {
   readEnvelopeHeader,
 } from '../envelope.js';
 export type { EnvelopeFields, EnvelopeHeader, OpenedEnvelope } from '../envelope.js';
-export { COMPRESSION, checkCompress, inflatePayload, sealEnvelope } from '../compression.js';
+export { COMPRESSION, inflatePayload, sealEnvelope } from '../compression.js';
+export { checkCompress } from '../option-checks.js';
 export type { CompressOptions } from '../compression.js';
 export { CheckpointError, isCheckpointError, toCheckpointError } from '../errors.js';
 export type { CheckpointErrorCode, CheckpointErrorDetails } from '../errors.js';
