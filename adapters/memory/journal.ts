@@ -23,17 +23,6 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
   const verified = new Set<string>();
   // Keys whose entries after this seq the kit could not decode: damage until the next append sets it aside.
   const cuts = new Map<string, number>();
-  const joined = (s: MemoryKeyState): Uint8Array => {
-    if (s.journal.length === 1) return s.journal[0]!;
-    const out = new Uint8Array(s.journal.reduce((n, c) => n + c.length, 0));
-    let at = 0;
-    for (const c of s.journal) {
-      out.set(c, at);
-      at += c.length;
-    }
-    s.journal = out.length > 0 ? [out] : [];
-    return out;
-  };
   return {
     async append(key, entries, epoch) {
       open(key);
@@ -48,13 +37,8 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
         });
       }
       if (!verified.has(key)) {
-        // New entries must follow the last good one: cut a torn tail, set damage aside.
-        const bytes = joined(s);
-        const scan = scanJournalFrames(bytes, Number.MAX_SAFE_INTEGER, 0, 0, [], cuts.get(key));
-        if (scan.corrupt) s.journalAside.push(bytes.slice(scan.end));
+        repairTail(s, cuts.get(key));
         cuts.delete(key);
-        if (scan.end < bytes.length) s.journal = scan.end > 0 ? [bytes.slice(0, scan.end)] : [];
-        s.journalLast = Math.max(scan.lastSeq, s.journalFloor);
         verified.add(key);
       }
       const last = checkJournalOrder(key, name, entries, s.journalLast);
@@ -100,4 +84,26 @@ export function memoryJournal(ctx: MemoryContext): JournalStore {
       s.journal = from < bytes.length ? [bytes.slice(from)] : [];
     },
   };
+}
+
+/** The key's journal frames as one array (joined once, then kept joined). */
+function joined(s: MemoryKeyState): Uint8Array {
+  if (s.journal.length === 1) return s.journal[0]!;
+  const out = new Uint8Array(s.journal.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of s.journal) {
+    out.set(c, at);
+    at += c.length;
+  }
+  s.journal = out.length > 0 ? [out] : [];
+  return out;
+}
+
+/** Before a key's first append: new entries must follow the last good one, so a torn tail is cut and damage (or what follows `cutAfter`) set aside. */
+function repairTail(s: MemoryKeyState, cutAfter: number | undefined): void {
+  const bytes = joined(s);
+  const scan = scanJournalFrames(bytes, Number.MAX_SAFE_INTEGER, 0, 0, [], cutAfter);
+  if (scan.corrupt) s.journalAside.push(bytes.slice(scan.end));
+  if (scan.end < bytes.length) s.journal = scan.end > 0 ? [bytes.slice(0, scan.end)] : [];
+  s.journalLast = Math.max(scan.lastSeq, s.journalFloor);
 }
