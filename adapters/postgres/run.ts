@@ -31,14 +31,30 @@ const backoff = (io: PostgresIo, attempt: number) =>
 /**
  * Runs `fn` on a pooled client. Connection failures before anything was sent
  * are always retried; after sending only when `retrySent` (the statement is
- * idempotent, or `onSentFailure` makes its retry safe).
+ * idempotent, or `onSentFailure` makes its retry safe). Refused with `closed`
+ * once `dispose()` started, which waits for the calls already running.
  *
  * @example
  * ```ts
  * const result = await run(io, { key }, true, (c) => query(io, c, io.sql.list, [key]));
  * ```
  */
-export async function run<R>(
+export function run<R>(
+  io: PostgresIo,
+  details: CheckpointErrorDetails,
+  retrySent: boolean,
+  fn: (client: PoolClient) => Promise<R>,
+  onSentFailure?: () => void,
+): Promise<R> {
+  if (io.disposed || io.closing) return Promise.reject(closed(details.key));
+  const running = attempts(io, details, retrySent, fn, onSentFailure);
+  io.running.add(running);
+  const done = () => void io.running.delete(running);
+  running.then(done, done);
+  return running;
+}
+
+async function attempts<R>(
   io: PostgresIo,
   details: CheckpointErrorDetails,
   retrySent: boolean,
