@@ -320,6 +320,22 @@ describe('channel adapter behaviour', () => {
     }
   });
 
+  it('an acquire that dispose overtakes (granted while the client disposes) rejects with closed and gives the lease back', async () => {
+    const store = createMemoryStore();
+    const a = overMessageChannel(memoryAdapter({ store }));
+    const b = overMessageChannel(memoryAdapter({ store }));
+    try {
+      const acquiring = codeOf(a.adapter.acquire!('k'));
+      // The request is on its way: the client is disposed before the grant comes back.
+      await a.adapter.dispose();
+      expect(await acquiring).toBe('closed');
+      expect((await b.adapter.acquire!('k')).epoch).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('forwards subscribe: notices of the served adapter reach the client, merged, and stop on unsubscribe and dispose', async () => {
     const served = withNotices(memoryAdapter());
     const { port1, port2 } = new MessageChannel();
