@@ -457,6 +457,18 @@ describe('indexedDbAdapter locks and tabs', () => {
     await b.dispose();
   });
 
+  it('a write in flight when the adapter is disposed resolves once committed: the closed channel does not fail it', async () => {
+    const shared = new IDBFactory();
+    const a = indexedDbAdapter({ dbName: 'closing', indexedDB: shared, locks: false });
+    await a.write('k', record(1)); // opens the channel
+    const writing = a.write('k', record(2));
+    await a.dispose();
+    await writing;
+    const b = indexedDbAdapter({ dbName: 'closing', indexedDB: shared, locks: false });
+    expect((await b.list('k')).map((g) => g.seq)).toEqual([2, 1]);
+    await b.dispose();
+  });
+
   it('tells other adapters of new generations through BroadcastChannel', async () => {
     const shared = new IDBFactory();
     const writer = indexedDbAdapter({ dbName: 'tabs', indexedDB: shared, locks: false });
