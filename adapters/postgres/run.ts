@@ -47,20 +47,22 @@ export function run<R>(
   onSentFailure?: () => void,
 ): Promise<R> {
   if (io.disposed || io.closing) return Promise.reject(closed(details.key));
-  const running = attempts(io, details, retrySent, fn, onSentFailure);
+  const running = attempts(io, { details, retrySent, fn, onSentFailure });
   io.running.add(running);
   const done = () => void io.running.delete(running);
   running.then(done, done);
   return running;
 }
 
-async function attempts<R>(
-  io: PostgresIo,
-  details: CheckpointErrorDetails,
-  retrySent: boolean,
-  fn: (client: PoolClient) => Promise<R>,
-  onSentFailure?: () => void,
-): Promise<R> {
+/** One call of {@link run}: its arguments after `io`. */
+interface Call<R> {
+  readonly details: CheckpointErrorDetails;
+  readonly retrySent: boolean;
+  readonly fn: (client: PoolClient) => Promise<R>;
+  readonly onSentFailure: (() => void) | undefined;
+}
+
+async function attempts<R>(io: PostgresIo, { details, retrySent, fn, onSentFailure }: Call<R>): Promise<R> {
   for (let attempt = 0; ; attempt++) {
     if (io.disposed) throw closed(details.key);
     const last = attempt + 1 >= io.attempts;
