@@ -336,6 +336,34 @@ describe('channel adapter behaviour', () => {
     }
   });
 
+  it('a lease the served adapter grants after the server closed is given back, not handed out', async () => {
+    const store = createMemoryStore();
+    const inner = memoryAdapter({ store });
+    let granted: () => void = () => undefined;
+    const slow: CheckpointAdapter = {
+      ...inner,
+      // The served lock is taken only once the server is closing (a lock that waits for its holder).
+      acquire: async (key, options) => {
+        await new Promise<void>((resolve) => (granted = resolve));
+        return inner.acquire!(key, options);
+      },
+    };
+    const a = overMessageChannel(slow);
+    const b = overMessageChannel(memoryAdapter({ store }));
+    try {
+      const acquiring = codeOf(a.adapter.acquire!('k'));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const closing = a.server.close();
+      granted();
+      await closing;
+      expect(await acquiring).toBe('closed');
+      expect((await b.adapter.acquire!('k')).epoch).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('forwards subscribe: notices of the served adapter reach the client, merged, and stop on unsubscribe and dispose', async () => {
     const served = withNotices(memoryAdapter());
     const { port1, port2 } = new MessageChannel();
