@@ -320,20 +320,29 @@ describe('channel adapter behaviour', () => {
     }
   });
 
-  it('an acquire that dispose overtakes (granted while the client disposes) rejects with closed and gives the lease back', async () => {
-    const store = createMemoryStore();
-    const a = overMessageChannel(memoryAdapter({ store }));
+  /** An acquire through a channel to `served` that `overtake` interrupts rejects with closed; another client then takes the key. */
+  async function expectOvertaken(
+    served: CheckpointAdapter,
+    store: MemoryStore,
+    overtake: (a: ReturnType<typeof overMessageChannel>) => Promise<void>,
+  ) {
+    const a = overMessageChannel(served);
     const b = overMessageChannel(memoryAdapter({ store }));
     try {
       const acquiring = codeOf(a.adapter.acquire!('k'));
-      // The request is on its way: the client is disposed before the grant comes back.
-      await a.adapter.dispose();
+      await overtake(a);
       expect(await acquiring).toBe('closed');
       expect((await b.adapter.acquire!('k')).epoch).toBeGreaterThan(0);
     } finally {
       await a.close();
       await b.close();
     }
+  }
+
+  it('an acquire that dispose overtakes (granted while the client disposes) rejects with closed and gives the lease back', async () => {
+    const store = createMemoryStore();
+    // The request is on its way: the client is disposed before the grant comes back.
+    await expectOvertaken(memoryAdapter({ store }), store, (a) => a.adapter.dispose());
   });
 
   it('a lease the served adapter grants after the server closed is given back, not handed out', async () => {
@@ -348,20 +357,12 @@ describe('channel adapter behaviour', () => {
         return inner.acquire!(key, options);
       },
     };
-    const a = overMessageChannel(slow);
-    const b = overMessageChannel(memoryAdapter({ store }));
-    try {
-      const acquiring = codeOf(a.adapter.acquire!('k'));
+    await expectOvertaken(slow, store, async (a) => {
       await new Promise((resolve) => setTimeout(resolve, 20));
       const closing = a.server.close();
       granted();
       await closing;
-      expect(await acquiring).toBe('closed');
-      expect((await b.adapter.acquire!('k')).epoch).toBeGreaterThan(0);
-    } finally {
-      await a.close();
-      await b.close();
-    }
+    });
   });
 
   it('forwards subscribe: notices of the served adapter reach the client, merged, and stop on unsubscribe and dispose', async () => {
