@@ -32,7 +32,7 @@ const backoff = (io: PostgresIo, attempt: number) =>
  * Runs `fn` on a pooled client. Connection failures before anything was sent
  * are always retried; after sending only when `retrySent` (the statement is
  * idempotent, or `onSentFailure` makes its retry safe). Refused with `closed`
- * once `dispose()` started, which waits for the calls already running.
+ * once `dispose()` started (a retry too), which waits for the calls running.
  *
  * @example
  * ```ts
@@ -46,7 +46,6 @@ export function run<R>(
   fn: (client: PoolClient) => Promise<R>,
   onSentFailure?: () => void,
 ): Promise<R> {
-  if (io.disposed || io.closing) return Promise.reject(closed(details.key));
   const running = attempts(io, { details, retrySent, fn, onSentFailure });
   io.running.add(running);
   const done = () => void io.running.delete(running);
@@ -64,7 +63,8 @@ interface Call<R> {
 
 async function attempts<R>(io: PostgresIo, { details, retrySent, fn, onSentFailure }: Call<R>): Promise<R> {
   for (let attempt = 0; ; attempt++) {
-    if (io.disposed) throw closed(details.key);
+    // Also between retries: dispose() waits for running calls, not for a backoff loop against a server that is down.
+    if (io.disposed || io.closing) throw closed(details.key);
     const last = attempt + 1 >= io.attempts;
     let client: PoolClient;
     try {
