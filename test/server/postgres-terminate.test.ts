@@ -228,4 +228,29 @@ await describePostgres('postgres: connection loss in the middle of a save', 'ter
       await proxy.close();
     }
   });
+
+  it('dispose while a write retries against an unreachable server: the write rejects at its next try, dispose does not wait out the retries', async () => {
+    const { host, port } = pgTarget();
+    const proxy = await startTcpProxy(host, port);
+    const adapter = postgresAdapter({
+      poolConfig: { ...pgConfigVia(proxy.port), max: 2 },
+      schema: env.schema,
+      table: 'flaky',
+      retry: { attempts: 40, minDelayMs: 100, maxDelayMs: 100 },
+    });
+    try {
+      await adapter.write('k', rec(1));
+      await proxy.pause();
+      const writing = codeOf(adapter.write('k', rec(2)));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const started = Date.now();
+      await adapter.dispose();
+      // 40 tries 100 ms apart would take 4 s; dispose waits for one try at most.
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await writing).toBe('closed');
+    } finally {
+      await proxy.resume();
+      await proxy.close();
+    }
+  });
 });
