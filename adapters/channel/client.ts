@@ -55,7 +55,8 @@ export interface ChannelAdapterOptions {
  * back as data and are rebuilt as {@link CheckpointError}s with the same
  * code, key, generation and detail. Leases stay in the serving process;
  * the client holds their epoch and releases them through the channel.
- * `dispose()` releases this client's leases; it never disposes the served
+ * `dispose()` releases this client's leases (an `acquire` it overtakes gives
+ * its lease back and rejects with `closed`); it never disposes the served
  * adapter, which may serve other clients.
  *
  * @example
@@ -74,6 +75,8 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
   const leases = new Map<string, Lease>();
   const subscriptions = new Set<() => void>();
   let disposed = false;
+  // From the start of dispose(): a lease granted after it began is given back, not kept.
+  let disposing = false;
 
   const call = async (method: ChannelMethod, args: unknown[], key?: string): Promise<unknown> => {
     if (disposed) throw new CheckpointError('closed', { key, adapter: name });
@@ -110,6 +113,7 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
     },
     async dispose() {
       if (disposed) return;
+      disposing = true;
       for (const stop of [...subscriptions]) stop();
       const held = [...leases.values()];
       await Promise.all(held.map((lease) => lease.release().catch(() => undefined)));
@@ -128,6 +132,11 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
         throw new CheckpointError('connection', { key, adapter: name, detail: 'malformed lease' });
       }
       const id = granted['id'];
+      if (disposing) {
+        // dispose() released only the leases it saw; this one would stay held in the serving process.
+        await send(options, name, 'release', [id], key).catch(() => undefined);
+        throw new CheckpointError('closed', { key, adapter: name });
+      }
       let released: Promise<void> | undefined;
       const lease: Lease = {
         epoch: granted['epoch'],

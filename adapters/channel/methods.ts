@@ -19,7 +19,21 @@ import {
 export interface ServedHandles {
   readonly leases: Map<string, Lease>;
   readonly subscriptions: Map<string, ServedSubscription>;
+  /** True once the server is closed: a lease granted after that is given back, not handed out. */
+  readonly closed: () => boolean;
 }
+
+/**
+ * The `closed` error of a request to a closed channel server.
+ *
+ * @example
+ * ```ts
+ * import { serverClosed } from './methods.js';
+ * serverClosed('fs', 'order-1').code; // 'closed'
+ * ```
+ */
+export const serverClosed = (adapter: string, key?: string): CheckpointError =>
+  new CheckpointError('closed', { key, adapter, detail: 'the channel server was closed' });
 
 /** Runs one checked request's arguments on the served adapter. */
 export type ServedMethod = (args: readonly unknown[]) => unknown;
@@ -35,7 +49,8 @@ export type ServedMethod = (args: readonly unknown[]) => unknown;
  * ```ts
  * import { servedMethods } from './methods.js';
  * import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
- * const methods = servedMethods(memoryAdapter(), systemClock, { leases: new Map(), subscriptions: new Map() });
+ * const handles = { leases: new Map(), subscriptions: new Map(), closed: () => false };
+ * const methods = servedMethods(memoryAdapter(), systemClock, handles);
  * await methods.list(['order-1']); // []
  * ```
  */
@@ -73,6 +88,11 @@ export function servedMethods(
       const key = keyOf('acquire', args);
       if (!adapter.acquire) throw invalid(`adapter "${adapter.name}" has no locks`, key);
       const lease = await adapter.acquire(key, isObject(args[1]) ? acquireOptionsOf(args[1]) : undefined);
+      if (handles.closed()) {
+        // close() gave up only the leases it saw; this one would stay held with no client to release it.
+        await lease.release().catch(() => undefined);
+        throw serverClosed(adapter.name, key);
+      }
       const leaseId = id();
       leases.set(leaseId, lease);
       return { id: leaseId, epoch: lease.epoch };

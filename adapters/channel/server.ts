@@ -1,7 +1,7 @@
 import type { CheckpointAdapter, Lease } from '../../src/adapter.js';
 import { CheckpointError, toCheckpointError } from '../../src/errors.js';
 import { systemClock, type Clock } from '../../src/clock.js';
-import { servedMethods } from './methods.js';
+import { servedMethods, serverClosed } from './methods.js';
 import type { ServedSubscription } from './subscription.js';
 import { errorData, invalid, isChannelMethod, isObject, type ChannelRequest, type ChannelResponse } from './wire.js';
 
@@ -57,12 +57,11 @@ export function serveAdapter(
   const subscriptions = new Map<string, ServedSubscription>();
   let closed = false;
 
-  const methods = servedMethods(adapter, options.clock ?? systemClock, { leases, subscriptions });
+  const methods = servedMethods(adapter, options.clock ?? systemClock, { leases, subscriptions, closed: () => closed });
 
   const handler = async (request: unknown, context?: unknown): Promise<ChannelResponse> => {
     try {
-      if (closed)
-        throw new CheckpointError('closed', { adapter: adapter.name, detail: 'the channel server was closed' });
+      if (closed) throw serverClosed(adapter.name);
       if (!isObject(request) || typeof request['method'] !== 'string' || !isChannelMethod(request['method'])) {
         throw invalid('not a channel request (unknown method)');
       }

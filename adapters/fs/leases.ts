@@ -1,5 +1,6 @@
 import type { AcquireOptions, Lease } from '../../src/adapter.js';
-import { noop, use, type FileIo } from './context.js';
+import { CheckpointError } from '../../src/errors.js';
+import { NAME, noop, use, type FileIo } from './context.js';
 import { generationEpoch, readHeader } from './generation-info.js';
 import { ensureKeyDir } from './key-folder.js';
 import { acquireFileLock } from './lock.js';
@@ -9,7 +10,8 @@ import { setAside } from './quarantine.js';
  * The adapter's `acquire`: takes the key's file lock ({@link acquireFileLock})
  * in its folder (created first), with what the lock needs of the adapter:
  * the key's epoch, generation headers, and setting a fenced writer's
- * leftovers aside. The lease is held until released or `dispose`.
+ * leftovers aside. The lease is held until released or `dispose`; an
+ * acquire that `dispose` overtakes gives its lock up and rejects with `closed`.
  *
  * @example
  * ```ts
@@ -27,6 +29,12 @@ export async function acquireLease(io: FileIo, key: string, acquireOptions?: Acq
     { fs, dir, key, owner, clock, generationEpoch: generationEpochOf, headerEpoch, setAside: setAsideOf },
     acquireOptions,
   );
+  // dispose() ran while the lock was being taken and gave up only the leases it saw: give this one up
+  // too, or the lock file stays (held by a live process) until this process exits.
+  if (io.disposed) {
+    await lease.release().catch(noop);
+    throw new CheckpointError('closed', { key, adapter: NAME });
+  }
   leases.add(lease);
   return {
     epoch: lease.epoch,

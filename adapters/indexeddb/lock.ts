@@ -8,7 +8,8 @@ import type { IdbContext } from './store.js';
 /**
  * Takes `key`: its Web Lock (released when the tab closes or crashes, given up
  * with `lock-held` after `waitMs`, or at once), then a new fencing epoch in one
- * transaction. Resolves with the lease.
+ * transaction. Resolves with the lease; an acquire that `dispose` overtakes
+ * gives its lock up and rejects with `closed`.
  *
  * @example
  * ```ts
@@ -59,6 +60,12 @@ export async function acquireKey(s: IdbContext, key: string, acquireOptions: Acq
   } catch (error) {
     unlock();
     throw error;
+  }
+  // dispose() ran while the epoch was bumped and gave up only the locks it saw: give this one up
+  // too, or other tabs see the key held until this one closes.
+  if (s.disposed) {
+    unlock();
+    throw new CheckpointError('closed', { key, adapter: s.name });
   }
   s.leases.add(unlock);
   return {

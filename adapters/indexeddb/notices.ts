@@ -7,7 +7,7 @@ export interface IdbNotices {
   /** Tells other tabs (and other adapters on the same database) of a published generation. */
   post(notice: GenerationNotice): void;
   subscribe(key: string, listener: (notice: GenerationNotice) => void): () => void;
-  /** Drops every listener and closes the channel. */
+  /** Drops every listener and closes the channel; later posts (of writes that commit meanwhile) go nowhere. */
   close(): void;
 }
 
@@ -54,6 +54,9 @@ export function idbNotices(cx: IdbContext): IdbNotices {
     close() {
       listeners.clear();
       channel?.close();
+      // Forgotten: a write committed while dispose() ran would post to the closed channel, whose
+      // InvalidStateError failed that write (it landed); after dispose nothing is posted.
+      channel = undefined;
     },
   };
 }

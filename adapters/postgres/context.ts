@@ -39,8 +39,14 @@ export interface PostgresIo extends ServerState {
   readonly channelOf: (key: string) => string;
   /** How statements run: prepared (`preparedStatements`) under names kept here, or plain. */
   readonly statements: Prepared;
-  /** Notices in flight, so dispose() waits for them instead of ending the pool under them. */
-  readonly announcing: Set<Promise<void>>;
+  /**
+   * Statements in flight (writes, reads, notices), so dispose() waits for them instead of
+   * ending the pool under them: pg's `Pool.end()` never serves nor rejects a `connect()`
+   * queued behind busy connections, so such a call would never settle.
+   */
+  readonly running: Set<Promise<unknown>>;
+  /** Set once `dispose()` waits for {@link running}: calls that start then are refused (`closed`). */
+  closing: boolean;
   pool: Pool | undefined;
   /** The pool the adapter created (and ends on `dispose`). */
   ownPool: Pool | undefined;
@@ -92,7 +98,8 @@ export function postgresIo(options: PostgresAdapterOptions): PostgresIo {
     channelOf: (key) => `xsc_${tableTag}_${crc32(new TextEncoder().encode(key)).toString(16)}`,
     statements: { prepared, prefix: 'xsc', names: new Map() },
     inDoubt: inDoubtWrites(),
-    announcing: new Set(),
+    running: new Set(),
+    closing: false,
     pool: options.pool,
     ownPool: undefined,
     poolPromise: undefined,
@@ -124,8 +131,9 @@ export function openKey(io: PostgresIo, key: string): void {
 }
 
 /**
- * The adapter's `dispose` ({@link disposeServer}): waits for notices in
- * flight before calls are refused, and ends the pool if the adapter created it.
+ * The adapter's `dispose` ({@link disposeServer}): refuses new calls, waits
+ * for the statements in flight (each settles: published or refused), and
+ * ends the pool if the adapter created it.
  *
  * @example
  * ```ts
@@ -134,7 +142,10 @@ export function openKey(io: PostgresIo, key: string): void {
  */
 export function disposeIo(io: PostgresIo, leases: ServerLeases): Promise<void> {
   return disposeServer(io, leases, {
-    settle: () => Promise.all(io.announcing),
+    settle: () => {
+      io.closing = true;
+      return Promise.allSettled([...io.running]);
+    },
     close: async () => {
       if (io.ownPool) await io.ownPool.end().catch(() => undefined);
     },

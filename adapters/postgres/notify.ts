@@ -17,14 +17,11 @@ import { query, run } from './run.js';
  */
 export function announce(io: PostgresIo, key: string, seq: number, epoch: number): void {
   if (!io.notify) return;
-  const sent = run(io, { key, seq }, false, (c) =>
-    query(io, c, io.sql.notify, [io.channelOf(key), `${seq} ${epoch} ${key}`]),
-  ).then(
+  // run() keeps it among the statements dispose() waits for.
+  run(io, { key, seq }, false, (c) => query(io, c, io.sql.notify, [io.channelOf(key), `${seq} ${epoch} ${key}`])).then(
     () => undefined,
     () => undefined,
   );
-  io.announcing.add(sent);
-  void sent.finally(() => io.announcing.delete(sent));
 }
 
 /**

@@ -31,22 +31,40 @@ const backoff = (io: PostgresIo, attempt: number) =>
 /**
  * Runs `fn` on a pooled client. Connection failures before anything was sent
  * are always retried; after sending only when `retrySent` (the statement is
- * idempotent, or `onSentFailure` makes its retry safe).
+ * idempotent, or `onSentFailure` makes its retry safe). Refused with `closed`
+ * once `dispose()` started (a retry too), which waits for the calls running.
  *
  * @example
  * ```ts
  * const result = await run(io, { key }, true, (c) => query(io, c, io.sql.list, [key]));
  * ```
  */
-export async function run<R>(
+export function run<R>(
   io: PostgresIo,
   details: CheckpointErrorDetails,
   retrySent: boolean,
   fn: (client: PoolClient) => Promise<R>,
   onSentFailure?: () => void,
 ): Promise<R> {
+  const running = attempts(io, { details, retrySent, fn, onSentFailure });
+  io.running.add(running);
+  const done = () => void io.running.delete(running);
+  running.then(done, done);
+  return running;
+}
+
+/** One call of {@link run}: its arguments after `io`. */
+interface Call<R> {
+  readonly details: CheckpointErrorDetails;
+  readonly retrySent: boolean;
+  readonly fn: (client: PoolClient) => Promise<R>;
+  readonly onSentFailure: (() => void) | undefined;
+}
+
+async function attempts<R>(io: PostgresIo, { details, retrySent, fn, onSentFailure }: Call<R>): Promise<R> {
   for (let attempt = 0; ; attempt++) {
-    if (io.disposed) throw closed(details.key);
+    // Also between retries: dispose() waits for running calls, not for a backoff loop against a server that is down.
+    if (io.disposed || io.closing) throw closed(details.key);
     const last = attempt + 1 >= io.attempts;
     let client: PoolClient;
     try {

@@ -1,6 +1,6 @@
 import type { AcquireOptions } from '../../src/adapter.js';
-import type { Clock } from '../../src/clock.js';
 import { CheckpointError } from '../../src/errors.js';
+import type { Clock } from '../../src/clock.js';
 import {
   checkTtl,
   releaseAll,
@@ -44,7 +44,11 @@ export interface ServerLeases {
    * (`lock-held`).
    */
   acquire(key: string, options: AcquireOptions): Promise<RenewingLease>;
-  /** Stops renewing every held lease and gives them all up (failures ignored). */
+  /**
+   * Stops renewing every held lease and gives them all up (failures ignored),
+   * with those a take in flight grants (their `acquire` rejects with
+   * `closed`); later tries to take a key are refused with `closed`.
+   */
   releaseAll(): Promise<void>;
 }
 
@@ -94,32 +98,51 @@ export function serverLeases(
       extend: (ttl) => statements.extend(key, epoch, ttl),
       free: () => statements.free(key, epoch),
     });
+  // Set by releaseAll (dispose): a take in flight then is waited for and its lease given up with
+  // the rest, and its acquire rejects with closed; otherwise the key stayed held until the TTL ran out.
+  let closing = false;
+  const taking = new Set<Promise<unknown>>();
+  const closed = (key: string) => new CheckpointError('closed', { key, adapter });
+  const attempt = async (key: string, ttlMs: number) => {
+    if (closing) throw closed(key);
+    const take = statements.take(key, ttlMs);
+    taking.add(take);
+    try {
+      const taken = await take;
+      if ('holder' in taken) return taken;
+      // The epoch comes from the store's head: past 2^53 (a damaged or hand-edited row) no
+      // envelope can carry it, and holding it would fail every write the actor makes.
+      if (!Number.isSafeInteger(taken.epoch) || taken.epoch < 1) {
+        throw new CheckpointError('corrupt', {
+          key,
+          adapter,
+          detail: `the key's fencing epoch in the store (${taken.epoch}) is no safe integer; repair its head record`,
+        });
+      }
+      return { lease: lease(key, taken.epoch, taken.expiresAt, ttlMs) };
+    } finally {
+      taking.delete(take);
+    }
+  };
   return {
     async acquire(key, options) {
       checkKey(key);
       const ttlMs = options.ttlMs ?? o.defaultTtl;
       checkTtl(adapter, ttlMs, 'ttlMs');
-      return waitForLease({
+      const granted = await waitForLease({
         adapter,
         key,
         waitMs: options.waitMs,
         clock,
-        attempt: async () => {
-          const taken = await statements.take(key, ttlMs);
-          if ('holder' in taken) return taken;
-          // The epoch comes from the store's head: past 2^53 (a damaged or hand-edited row) no
-          // envelope can carry it, and holding it would fail every write the actor makes.
-          if (!Number.isSafeInteger(taken.epoch) || taken.epoch < 1) {
-            throw new CheckpointError('corrupt', {
-              key,
-              adapter,
-              detail: `the key's fencing epoch in the store (${taken.epoch}) is no safe integer; repair its head record`,
-            });
-          }
-          return { lease: lease(key, taken.epoch, taken.expiresAt, ttlMs) };
-        },
+        attempt: () => attempt(key, ttlMs),
       });
+      if (closing) throw closed(key);
+      return granted;
     },
-    releaseAll: () => releaseAll(held),
+    async releaseAll() {
+      closing = true;
+      await Promise.allSettled([...taking]);
+      await releaseAll(held);
+    },
   };
 }

@@ -320,6 +320,51 @@ describe('channel adapter behaviour', () => {
     }
   });
 
+  /** An acquire through a channel to `served` that `overtake` interrupts rejects with closed; another client then takes the key. */
+  async function expectOvertaken(
+    served: CheckpointAdapter,
+    store: MemoryStore,
+    overtake: (a: ReturnType<typeof overMessageChannel>) => Promise<void>,
+  ) {
+    const a = overMessageChannel(served);
+    const b = overMessageChannel(memoryAdapter({ store }));
+    try {
+      const acquiring = codeOf(a.adapter.acquire!('k'));
+      await overtake(a);
+      expect(await acquiring).toBe('closed');
+      expect((await b.adapter.acquire!('k')).epoch).toBeGreaterThan(0);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  }
+
+  it('an acquire that dispose overtakes (granted while the client disposes) rejects with closed and gives the lease back', async () => {
+    const store = createMemoryStore();
+    // The request is on its way: the client is disposed before the grant comes back.
+    await expectOvertaken(memoryAdapter({ store }), store, (a) => a.adapter.dispose());
+  });
+
+  it('a lease the served adapter grants after the server closed is given back, not handed out', async () => {
+    const store = createMemoryStore();
+    const inner = memoryAdapter({ store });
+    let granted: () => void = () => undefined;
+    const slow: CheckpointAdapter = {
+      ...inner,
+      // The served lock is taken only once the server is closing (a lock that waits for its holder).
+      acquire: async (key, options) => {
+        await new Promise<void>((resolve) => (granted = resolve));
+        return inner.acquire!(key, options);
+      },
+    };
+    await expectOvertaken(slow, store, async (a) => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const closing = a.server.close();
+      granted();
+      await closing;
+    });
+  });
+
   it('forwards subscribe: notices of the served adapter reach the client, merged, and stop on unsubscribe and dispose', async () => {
     const served = withNotices(memoryAdapter());
     const { port1, port2 } = new MessageChannel();

@@ -436,6 +436,39 @@ describe('indexedDbAdapter locks and tabs', () => {
     await b.dispose();
   });
 
+  it('an acquire that dispose overtakes (its epoch transaction in flight) rejects with closed and leaves the Web Lock free', async () => {
+    const { spy, connections } = spiedFactory();
+    const sharedLocks = processLocks();
+    const a = indexedDbAdapter({ indexedDB: spy, locks: sharedLocks, broadcastChannel: false });
+    await a.write('k', record(1));
+    const db = connections[0]!;
+    const original = db.transaction.bind(db);
+    let disposing: Promise<void> | undefined;
+    db.transaction = ((...args: Parameters<IDBDatabase['transaction']>) => {
+      const tx = original(...args);
+      // The app disposes the adapter while the acquire's epoch bump runs (its Web Lock already granted).
+      disposing ??= a.dispose();
+      return tx;
+    }) as IDBDatabase['transaction'];
+    expect((await errorOf(a.acquire!('k'))).code).toBe('closed');
+    await disposing;
+    const b = indexedDbAdapter({ indexedDB: spy, locks: sharedLocks, broadcastChannel: false });
+    expect((await b.acquire!('k')).epoch).toBe(2);
+    await b.dispose();
+  });
+
+  it('a write in flight when the adapter is disposed resolves once committed: the closed channel does not fail it', async () => {
+    const shared = new IDBFactory();
+    const a = indexedDbAdapter({ dbName: 'closing', indexedDB: shared, locks: false });
+    await a.write('k', record(1)); // opens the channel
+    const writing = a.write('k', record(2));
+    await a.dispose();
+    await writing;
+    const b = indexedDbAdapter({ dbName: 'closing', indexedDB: shared, locks: false });
+    expect((await b.list('k')).map((g) => g.seq)).toEqual([2, 1]);
+    await b.dispose();
+  });
+
   it('tells other adapters of new generations through BroadcastChannel', async () => {
     const shared = new IDBFactory();
     const writer = indexedDbAdapter({ dbName: 'tabs', indexedDB: shared, locks: false });

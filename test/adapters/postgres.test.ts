@@ -237,6 +237,28 @@ await describePostgres('postgres adapter', 'pgadapter', (env) => {
     }
   });
 
+  it('dispose with more writes in flight than the pool has connections settles every one, and each acknowledged one is there', async () => {
+    const adapter = make({ table: 'inflight' });
+    await adapter.write('warm', record(1));
+    const keys = Array.from({ length: 12 }, (_, i) => `k${i}`);
+    const writes = keys.map((key) => adapter.write(key, record(1)).then(() => 'ok', codeOf));
+    // pg's Pool.end() neither serves nor rejects a connect() queued behind its 4 busy connections.
+    const disposed = adapter.dispose();
+    const timeout = new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 5000));
+    const outcomes = await Promise.race([Promise.all(writes), timeout]);
+    expect(outcomes).not.toBe('hung');
+    await disposed;
+    const check = make({ table: 'inflight' });
+    try {
+      for (const [i, outcome] of (outcomes as string[]).entries()) {
+        expect(['ok', 'closed']).toContain(outcome);
+        if (outcome === 'ok') expect((await check.list(keys[i]!)).map((g) => g.seq)).toEqual([1]);
+      }
+    } finally {
+      await check.dispose();
+    }
+  });
+
   it('does not end a pool it was given', async () => {
     const pg = (await import('pg')).default;
     const pool = new pg.Pool({ ...pgConfig(), max: 1 });

@@ -96,6 +96,12 @@ describe('conformance kit (xstate-checkpoint/testing)', () => {
     expect(result.passed).toContain(
       name('locks > gives the lock to one holder, bumps the epoch and fences the old one'),
     );
+    expect(result.passed).toContain(name('locks > an acquire that dispose overtakes leaves the key free for the peer'));
+    expect(result.passed).toContain(
+      name(
+        'with a second writer on the same store > settles every write in flight when dispose runs; each acknowledged one is there for the peer',
+      ),
+    );
     // The memory adapter has locks but no readNewest nor readNewestMany: those cases are skipped, saying why, never passed.
     expect(result.skipped).toEqual([
       // Registered as skipped (skipLarge), then skipped when they ran (no readNewest, no readNewestMany).
@@ -146,6 +152,33 @@ describe('conformance kit (xstate-checkpoint/testing)', () => {
     expect((failure as Error).message).toBe('repeated seq 2: expected "conflict", got "ok"');
     expect(result.failed.has(name('does not reuse a removed sequence number below the newest'))).toBe(true);
     expect(result.passed).toContain(name('round-trips bytes and metadata exactly'));
+  });
+
+  it('fails an adapter whose acquire keeps a lock it took while dispose ran', async () => {
+    let store = createMemoryStore();
+    const result = await runKit({
+      create: () => {
+        store = createMemoryStore();
+        const inner = memoryAdapter({ store });
+        // Broken on purpose: the lock is taken a moment later, by a part that dispose does not reach.
+        const late = memoryAdapter({ store });
+        return {
+          ...inner,
+          acquire: async (key, options) => {
+            await new Promise((resolve) => setTimeout(resolve, 5));
+            return late.acquire!(key, options);
+          },
+        };
+      },
+      createPeer: () => memoryAdapter({ store }),
+      skipLarge: true,
+    });
+    expect(result.failed.has(name('locks > an acquire that dispose overtakes leaves the key free for the peer'))).toBe(
+      true,
+    );
+    expect(result.passed).toContain(
+      name('locks > gives the lock to one holder, bumps the epoch and fences the old one'),
+    );
   });
 
   it('fails an adapter that hands out its stored bytes, and one that throws plain errors', async () => {

@@ -1,4 +1,5 @@
 import { mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
+import * as fsp from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -130,6 +131,26 @@ describe('fileAdapter locks', () => {
     const a = fileAdapter({ dir });
     await a.acquire!('k');
     await a.dispose();
+    expect((await fileAdapter({ dir }).acquire!('k')).epoch).toBe(2);
+  });
+
+  it('an acquire that dispose overtakes (its lock file just created) rejects with closed and leaves no lock behind', async () => {
+    let disposing: Promise<void> | undefined;
+    const a = fileAdapter({
+      dir,
+      fs: {
+        ...fsp,
+        async open(path, flags) {
+          const handle = await fsp.open(path, flags);
+          // The app disposes the adapter the moment the lock file is created, before acquire resolves.
+          if (path.includes('lock-')) disposing ??= a.dispose();
+          return handle;
+        },
+      },
+    });
+    await a.write('k', record(1, 0));
+    expect(await codeOf(a.acquire!('k'))).toBe('closed');
+    await disposing;
     expect((await fileAdapter({ dir }).acquire!('k')).epoch).toBe(2);
   });
 

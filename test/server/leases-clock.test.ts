@@ -1,6 +1,7 @@
 // The server adapters' leases on an injected clock: the wait of acquire({ waitMs }) and the
 // background renewal are timers on the adapter's `clock`, so a fake one runs them without waiting
-// (lease expiry itself stays on the server's clock).
+// (lease expiry itself stays on the server's clock). Also what both share beyond the clock: an
+// acquire that dispose overtakes.
 import { afterAll, expect, it } from 'vitest';
 import { isCheckpointError, type CheckpointAdapter, type Clock, type Lease } from 'xstate-checkpoint';
 import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
@@ -46,6 +47,21 @@ function leaseCases(make: Make): void {
     await expect.poll(() => clock.pending(), { timeout: 5_000 }).toEqual([clock.now() + 10_000]);
     await lease.release();
     expect(clock.pending()).toEqual([]);
+  });
+
+  it('an acquire that dispose overtakes (its take in flight) rejects with closed and leaves the key free', async () => {
+    const adapter = make({});
+    await adapter.list('warm');
+    const acquiring = adapter.acquire('overtaken', { ttlMs: 60_000 }).then(
+      () => 'granted',
+      (error: unknown) => (isCheckpointError(error) ? error.code : 'untyped'),
+    );
+    await new Promise((resolve) => setImmediate(resolve));
+    await adapter.dispose();
+    expect(await acquiring).toBe('closed');
+    const next = make({});
+    const lease = await next.acquire('overtaken', { ttlMs: 60_000 });
+    await lease.release();
   });
 }
 

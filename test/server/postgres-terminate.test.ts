@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { expect, it } from 'vitest';
 import { isCheckpointError } from 'xstate-checkpoint';
 import type { CheckpointRecord } from 'xstate-checkpoint';
-import { postgresAdapter } from 'xstate-checkpoint/adapters/postgres';
+import { postgresAdapter, type PostgresRetryOptions } from 'xstate-checkpoint/adapters/postgres';
 import { pgConfig, pgConfigVia, pgTarget, randomSuffix } from './support.js';
 import { startTcpProxy } from './proxy.js';
 import { codeOf } from '../helpers/errors.js';
@@ -204,15 +204,21 @@ await describePostgres('postgres: connection loss in the middle of a save', 'ter
     }
   });
 
-  it('reconnects with backoff when the server is unreachable for a moment', async () => {
+  /** An adapter whose connections go through a relay the test can pause (the server unreachable). */
+  async function behindProxy(retry: PostgresRetryOptions) {
     const { host, port } = pgTarget();
     const proxy = await startTcpProxy(host, port);
     const adapter = postgresAdapter({
       poolConfig: { ...pgConfigVia(proxy.port), max: 2 },
       schema: env.schema,
       table: 'flaky',
-      retry: { attempts: 8, minDelayMs: 50, maxDelayMs: 200 },
+      retry,
     });
+    return { proxy, adapter };
+  }
+
+  it('reconnects with backoff when the server is unreachable for a moment', async () => {
+    const { proxy, adapter } = await behindProxy({ attempts: 8, minDelayMs: 50, maxDelayMs: 200 });
     try {
       await adapter.write('k', rec(1));
       await proxy.pause();
@@ -225,6 +231,23 @@ await describePostgres('postgres: connection loss in the middle of a save', 'ter
       expect((await adapter.list('k')).map((g) => g.seq)).toEqual([2, 1]);
     } finally {
       await adapter.dispose();
+      await proxy.close();
+    }
+  });
+
+  it('dispose while a write retries against an unreachable server: the write rejects at its next try, dispose does not wait out the retries', async () => {
+    const { proxy, adapter } = await behindProxy({ attempts: 40, minDelayMs: 100, maxDelayMs: 100 });
+    try {
+      await adapter.write('retrying', rec(1));
+      await proxy.pause();
+      const writing = codeOf(adapter.write('retrying', rec(2)));
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      const started = Date.now();
+      await adapter.dispose();
+      // 40 tries 100 ms apart would take 4 s; dispose waits for one try at most.
+      expect(Date.now() - started).toBeLessThan(2000);
+      expect(await writing).toBe('closed');
+    } finally {
       await proxy.close();
     }
   });

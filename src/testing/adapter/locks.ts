@@ -5,8 +5,8 @@ import { conformanceRecord, type AdapterSuite } from './suite.js';
 /**
  * Registers the cases of {@link adapterConformance} on locks (with `acquire`;
  * skipped with the reason otherwise): one holder at a time across two adapters
- * (with `createPeer`), and every acquire bumps the epoch so older writers are
- * fenced.
+ * (with `createPeer`), an acquire that `dispose` overtakes leaves the key
+ * free, and every acquire bumps the epoch so older writers are fenced.
  *
  * @example
  * ```ts
@@ -30,6 +30,18 @@ export function lockCases(s: AdapterSuite): void {
         check(next.epoch > lease.epoch, `the next epoch (${next.epoch}) must exceed ${lease.epoch}`);
         equal(await codeOf(s.adapter.write('k', record(2, lease.epoch))), 'fenced', 'write with the old epoch');
         await other.write('k', record(2, next.epoch));
+        await next.release();
+      });
+
+      optionalCase(it, 'an acquire that dispose overtakes leaves the key free for the peer', noLocks, async () => {
+        const other = await s.peer();
+        await s.adapter.write('k', record(1));
+        // dispose() right behind the acquire: the lock it takes meanwhile must go with the adapter.
+        const acquiring = codeOf(s.adapter.acquire!('k'));
+        await s.adapter.dispose();
+        const outcome = await acquiring;
+        check(outcome === 'ok' || outcome === 'closed', `the overtaken acquire settles ok or closed, got ${outcome}`);
+        const next = await other.acquire!('k');
         await next.release();
       });
     });

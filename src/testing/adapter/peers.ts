@@ -3,8 +3,9 @@ import { conformanceRecord, type AdapterSuite } from './suite.js';
 
 /**
  * Registers the cases of {@link adapterConformance} on two writers on one
- * store (with `createPeer`): each sees the other, and one of two racing
- * writers wins each sequence.
+ * store (with `createPeer`): each sees the other, one of two racing
+ * writers wins each sequence, and writes in flight when the adapter is
+ * disposed settle (`closed`, or there for the peer).
  *
  * @example
  * ```ts
@@ -40,6 +41,26 @@ export function peerCases(s: AdapterSuite): void {
         equal(r.filter((c) => c === 'ok').length, 1, `winners of seq ${seq}`);
       }
       equal((await s.adapter.list('k')).length, 10, 'generations');
+    });
+
+    it('settles every write in flight when dispose runs; each acknowledged one is there for the peer', async () => {
+      const other = await s.peer();
+      await s.adapter.write('warm', record(1));
+      // More writes than a small connection pool holds, so some wait for a connection.
+      const keys = Array.from({ length: 12 }, (_, i) => `inflight-${i}`);
+      const writes = keys.map((key) => codeOf(s.adapter.write(key, record(1))));
+      await s.adapter.dispose();
+      const outcomes = await Promise.all(writes);
+      for (const [i, key] of keys.entries()) {
+        const outcome = outcomes[i]!;
+        if (outcome !== 'ok') equal(outcome, 'closed', `the write of ${key}, refused`);
+        else
+          equal(
+            (await other.list(key)).map((g) => g.seq),
+            [1],
+            `the acknowledged write of ${key}`,
+          );
+      }
     });
   });
 }
