@@ -78,7 +78,7 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
   // From the start of dispose(): a lease granted after it began is given back, not kept.
   let disposing = false;
 
-  const call = async (method: ChannelMethod, args: unknown[], key?: string): Promise<unknown> => {
+  const call: Call = async (method, args, key) => {
     if (disposed) throw new CheckpointError('closed', { key, adapter: name });
     return send(options, name, method, args, key);
   };
@@ -125,34 +125,49 @@ export function channelAdapter(options: ChannelAdapterOptions): CheckpointAdapte
     adapter.subscribe = (key, listener) =>
       subscribeOver(call, key, listener, waitMs, subscriptions, options.clock ?? systemClock);
   }
-  if (capabilities.locks) {
-    adapter.acquire = async (key: string, acquireOptions?: AcquireOptions): Promise<Lease> => {
-      const granted = await call('acquire', acquireOptions === undefined ? [key] : [key, acquireOptions], key);
-      if (!isObject(granted) || typeof granted['id'] !== 'string' || typeof granted['epoch'] !== 'number') {
-        throw new CheckpointError('connection', { key, adapter: name, detail: 'malformed lease' });
-      }
-      const id = granted['id'];
-      if (disposing) {
-        // dispose() released only the leases it saw; this one would stay held in the serving process.
-        await send(options, name, 'release', [id], key).catch(() => undefined);
-        throw new CheckpointError('closed', { key, adapter: name });
-      }
-      let released: Promise<void> | undefined;
-      const lease: Lease = {
-        epoch: granted['epoch'],
-        release() {
-          released ??= (async () => {
-            leases.delete(id);
-            await call('release', [id], key);
-          })();
-          return released;
-        },
-      };
-      leases.set(id, lease);
-      return lease;
-    };
-  }
+  if (capabilities.locks) adapter.acquire = acquireOver(options, name, call, leases, () => disposing);
   return adapter;
+}
+
+type Call = (method: ChannelMethod, args: unknown[], key?: string) => Promise<unknown>;
+
+/**
+ * The client's `acquire`: the lease stays in the serving process, the client
+ * keeps its id and epoch in `leases` and releases it through the channel. A
+ * lease granted once `disposing()` is true is given back at once (`closed`).
+ */
+function acquireOver(
+  options: ChannelAdapterOptions,
+  name: string,
+  call: Call,
+  leases: Map<string, Lease>,
+  disposing: () => boolean,
+): NonNullable<CheckpointAdapter['acquire']> {
+  return async (key: string, acquireOptions?: AcquireOptions): Promise<Lease> => {
+    const granted = await call('acquire', acquireOptions === undefined ? [key] : [key, acquireOptions], key);
+    if (!isObject(granted) || typeof granted['id'] !== 'string' || typeof granted['epoch'] !== 'number') {
+      throw new CheckpointError('connection', { key, adapter: name, detail: 'malformed lease' });
+    }
+    const id = granted['id'];
+    if (disposing()) {
+      // dispose() released only the leases it saw; this one would stay held in the serving process.
+      await send(options, name, 'release', [id], key).catch(() => undefined);
+      throw new CheckpointError('closed', { key, adapter: name });
+    }
+    let released: Promise<void> | undefined;
+    const lease: Lease = {
+      epoch: granted['epoch'],
+      release() {
+        released ??= (async () => {
+          leases.delete(id);
+          await call('release', [id], key);
+        })();
+        return released;
+      },
+    };
+    leases.set(id, lease);
+    return lease;
+  };
 }
 
 /** Options of {@link connectChannelAdapter}. */
