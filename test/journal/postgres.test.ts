@@ -96,6 +96,45 @@ await describePostgres('postgres journal', 'pgjournal', (env) => {
     expect(listeners).toBeLessThan(3);
   });
 
+  it('a client whose connection died under an append leaves the pool: the next append gets a live one', async () => {
+    const app = `xsc-journal-victim-${process.pid}`;
+    const pool = new pg.Pool({ ...pgConfig(), max: 1, application_name: app });
+    const journal = postgresJournal({ pool, schema: env.schema, table: 'j' });
+    const admin = new pg.Client(pgConfig());
+    await admin.connect();
+    const blocker = new pg.Client(pgConfig());
+    await blocker.connect();
+    try {
+      await journal.append('victim', [{ seq: 1, bytes: new Uint8Array([1]) }], 0);
+      await admin.query(
+        `INSERT INTO "${env.schema}".j_heads (key, seq, epoch) VALUES ('victim', 0, 0) ON CONFLICT DO NOTHING`,
+      );
+      // Hold the key's head row, so the next append is provably waiting on the server when it is killed.
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT 1 FROM "${env.schema}".j_heads WHERE key = 'victim' FOR UPDATE`);
+      const pending = journal.append('victim', [{ seq: 2, bytes: new Uint8Array([2]) }], 0).catch((e: unknown) => e);
+      let pid: number | undefined;
+      for (let i = 0; i < 300 && pid === undefined; i++) {
+        const { rows } = await admin.query<{ pid: number }>(
+          `SELECT pid FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+          [app],
+        );
+        pid = rows[0]?.pid;
+        if (pid === undefined) await new Promise((r) => setTimeout(r, 10));
+      }
+      await admin.query('SELECT pg_terminate_backend($1)', [pid]);
+      expect((await pending) as { code?: string }).toMatchObject({ code: 'connection' });
+      await blocker.query('ROLLBACK');
+      await journal.append('victim', [{ seq: 2, bytes: new Uint8Array([2]) }], 0);
+      expect((await journal.read('victim', 0)).entries.map((e) => e.seq)).toEqual([1, 2]);
+    } finally {
+      await blocker.end();
+      await admin.end();
+      await journal.dispose();
+      await pool.end();
+    }
+  });
+
   it('leaves no listener behind on the pooled client after journals make their tables', async () => {
     const pool = new pg.Pool({ ...pgConfig(), max: 1 });
     for (let i = 0; i < 12; i++) {

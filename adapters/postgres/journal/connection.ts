@@ -78,12 +78,16 @@ export async function withClient<R>(
   // Pooled clients live on: a listener added per call and never removed piled up one per
   // append (Node's MaxListenersExceededWarning after ten appends on a client).
   client.on('error', ignore);
+  let lost: Error | undefined;
   try {
     return await fn(client);
   } catch (error) {
-    throw journalFailure(io, error, key, action);
+    const mapped = journalFailure(io, error, key, action);
+    // A client whose connection failed must not go back into the pool (the next call would get it).
+    if (mapped.code === 'connection') lost = error as Error;
+    throw mapped;
   } finally {
     client.off('error', ignore);
-    client.release();
+    client.release(lost);
   }
 }
