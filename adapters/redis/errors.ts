@@ -34,6 +34,8 @@ export function codeOf(error: unknown): CheckpointErrorCode {
   ) {
     return 'connection';
   }
+  // ioredis's commandTimeout: no answer yet, but the command may still run (a write is in doubt).
+  if (/^Command timed out/.test(message)) return 'timeout';
   if (message.startsWith('OOM')) return 'storage-full';
   if (/^(NOAUTH|WRONGPASS)/.test(message)) return 'auth';
   if (message.startsWith('NOPERM')) return 'permission';
