@@ -97,7 +97,8 @@ export function selectPrunable(
 
 /**
  * Removes what {@link selectPrunable} picks from `known` (the key's
- * generations as the writer knows them, updated in place). A generation that
+ * generations as the writer knows them, updated in place), never one newer
+ * than `keep` (the writer's newest: a newer one is another writer's). A generation that
  * cannot be removed is reported to `onError` and stays known, to be tried
  * again by the next prune. Returns the sequences removed.
  *
@@ -119,7 +120,10 @@ export async function pruneGenerations(
   onError: (error: CheckpointError) => void,
 ): Promise<number[]> {
   const removed: number[] = [];
-  for (const seq of selectPrunable(known, options, now, new Set([keep]))) {
+  // Generations newer than `keep` (this writer's newest) are another writer's: a stale writer
+  // that lists after a takeover must not prune the new owner's history by its own policy.
+  const mine = known.filter((g) => g.seq <= keep);
+  for (const seq of selectPrunable(mine, options, now, new Set([keep]))) {
     try {
       await adapter.remove(key, seq);
       removed.push(seq);

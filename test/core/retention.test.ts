@@ -9,7 +9,7 @@ import {
   type GenerationInfo,
   type RetentionOptions,
 } from 'xstate-checkpoint';
-import { selectPrunable } from 'xstate-checkpoint/pipeline';
+import { pruneGenerations, selectPrunable } from 'xstate-checkpoint/pipeline';
 import { memoryAdapter } from 'xstate-checkpoint/adapters/memory';
 
 const HOUR = 3_600_000;
@@ -236,6 +236,23 @@ describe('selectPrunable: hybrid retention, table of cases', () => {
     expect(() =>
       checkRetention({ latest: Number.POSITIVE_INFINITY, keepDaily: 0, utcOffsetMinutes: -300 }),
     ).not.toThrow();
+  });
+});
+
+describe('pruneGenerations', () => {
+  it("never removes a generation newer than the writer's own newest (a stale writer after a takeover)", async () => {
+    const adapter = memoryAdapter();
+    const bytes = new Uint8Array([1]);
+    for (let seq = 1; seq <= 5; seq++)
+      await adapter.write('k', { seq, epoch: 0, createdAt: seq, byteLength: 1, bytes });
+    // This writer's newest is 3 (clear() kept it); 4 and 5 came from the new owner after it.
+    const known = await adapter.list('k');
+    const removed = await pruneGenerations(adapter, 'k', known, { latest: 1 }, 10, 3, (e) => {
+      throw e;
+    });
+    expect(removed.sort()).toEqual([1, 2]);
+    expect((await adapter.list('k')).map((g) => g.seq)).toEqual([5, 4, 3]);
+    expect(known.map((g) => g.seq)).toEqual([5, 4, 3]);
   });
 });
 
