@@ -109,6 +109,7 @@ async function restoreJournaled<TLogic extends AnyActorLogic>(o: ResolvedOptions
     }
     data = { snapshot: replay.persisted(), timers: replay.timers };
   }
+  const corrupt = undecodable ?? read.corrupt;
   const lastSeq = journaled.length > 0 ? journaled[journaled.length - 1]!.seq : fromSeq;
   const info: JournalRestoreInfo = {
     fromSeq,
@@ -116,7 +117,7 @@ async function restoreJournaled<TLogic extends AnyActorLogic>(o: ResolvedOptions
     replayed,
     skipped,
     ...(read.torn ? { torn: read.torn } : {}),
-    ...((undecodable ?? read.corrupt) ? { corrupt: undecodable ?? read.corrupt } : {}),
+    ...(corrupt ? { corrupt } : {}),
   };
   return { outcome, data, info };
 }

@@ -1,11 +1,9 @@
-import { CheckpointError } from '../../src/errors.js';
-import { checkKey } from '../../src/keys.js';
 import { disposeTogether } from '../shared/dispose.js';
 import { postgresAdapter, type PostgresAdapter, type PostgresAdapterOptions } from './index.js';
 import { preparedQuery } from './prepared.js';
 import { appendEntries } from './journal/append.js';
-import { withClient } from './journal/connection.js';
-import { journalIo, NAME } from './journal/context.js';
+import { openJournalKey, withClient } from './journal/connection.js';
+import { journalIo } from './journal/context.js';
 import type { PostgresJournal, PostgresJournalOptions } from './journal/options.js';
 import { inTurn } from './journal/queue.js';
 import { readEntries } from './journal/read.js';
@@ -60,8 +58,7 @@ export function postgresJournal(options: PostgresJournalOptions = {}): PostgresJ
     // A mark, in the key's call order: reads stop there and the next append moves the rows aside.
     setAsideAfter: (key, afterSeq) =>
       inTurn(io.chains, key, async () => {
-        if (io.disposed) throw new CheckpointError('closed', { key, adapter: NAME });
-        checkKey(key, NAME);
+        openJournalKey(io, key);
         io.damagedAfter.set(key, Math.min(afterSeq, io.damagedAfter.get(key) ?? afterSeq));
       }),
     // Beside the key's appends and reads (in order among themselves): the DELETE never touches a row

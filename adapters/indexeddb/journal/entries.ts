@@ -1,7 +1,7 @@
 import type { JournalEntry, JournalReadResult } from '../../../src/adapter.js';
 import { crc32 } from '../../../src/checksum.js';
 import { ENTRIES, entryRange, META, type JournalContext, type Meta, type Stored } from './context.js';
-import { onResult, runJournal } from './transaction.js';
+import { onResult, openKey, runJournal } from './transaction.js';
 
 const ENTRY_STORE = [ENTRIES];
 const META_STORE = [META];
@@ -94,7 +94,6 @@ export function fenceKey(cx: JournalContext, key: string, epoch: number): Promis
  * ```
  */
 export async function markUndecodable(cx: JournalContext, key: string, afterSeq: number): Promise<void> {
-  // The same checks as every call (closed, key), through a transaction that reads nothing.
-  await runJournal(cx, META_STORE, 'readonly', key, () => () => undefined);
+  openKey(cx, key);
   cx.damagedAfter.set(key, Math.min(afterSeq, cx.damagedAfter.get(key) ?? afterSeq));
 }

@@ -6,6 +6,19 @@ import { journalError, NAME, type JournalContext } from './context.js';
 export type Abort = (error: CheckpointError) => void;
 
 /**
+ * Refuses a call after `dispose()` (`closed`) and a key the contract refuses.
+ *
+ * @example
+ * ```ts
+ * openKey(cx, 'cart');
+ * ```
+ */
+export function openKey(cx: JournalContext, key: string): void {
+  if (cx.disposed) throw new CheckpointError('closed', { key, adapter: NAME });
+  checkKey(key, NAME);
+}
+
+/**
  * Runs `body` in one transaction over `stores` (only those it touches: a
  * smaller scope is less work per transaction); resolves with its result on
  * `complete`. `abort(error)` undoes everything the body did. Refuses a call
@@ -27,8 +40,7 @@ export async function runJournal<T>(
   body: (tx: IDBTransaction, abort: Abort) => () => T,
   seq?: number,
 ): Promise<T> {
-  if (cx.disposed) throw new CheckpointError('closed', { key, adapter: NAME });
-  checkKey(key, NAME);
+  openKey(cx, key);
   for (let attempt = 0; ; attempt++) {
     let failure: CheckpointError | undefined;
     try {

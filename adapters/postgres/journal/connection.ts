@@ -50,6 +50,19 @@ function ensureSchema(io: JournalIo, p: Pool): Promise<void> {
 }
 
 /**
+ * Refuses a call after `dispose()` (`closed`) and a key the contract refuses.
+ *
+ * @example
+ * ```ts
+ * openJournalKey(io, 'order-1');
+ * ```
+ */
+export function openJournalKey(io: JournalIo, key: string): void {
+  if (io.disposed) throw new CheckpointError('closed', { key, adapter: NAME });
+  checkKey(key, NAME);
+}
+
+/**
  * Runs `fn` on a pooled client (the tables made first when `createTable`);
  * refuses a call after `dispose()` (`closed`) and a key the contract refuses.
  * Failures are typed and say `action`.
@@ -65,8 +78,7 @@ export async function withClient<R>(
   action: string,
   fn: (c: PoolClient) => Promise<R>,
 ): Promise<R> {
-  if (io.disposed) throw new CheckpointError('closed', { key, adapter: NAME });
-  checkKey(key, NAME);
+  openJournalKey(io, key);
   let client: PoolClient;
   try {
     const p = await getPool(io);
