@@ -162,11 +162,16 @@ export async function releaseKey(place: JournalPlace, key: string): Promise<void
   await s.truncating;
   // In the key's call order, so an append queued before it still finds its segment open.
   await inKeyOrder(place, key, async (t) => {
-    await drain(t);
-    await t.active?.handle.close().catch(noop);
-    t.active = undefined;
+    await closeSegment(t);
     t.verified = false;
   });
+}
+
+/** Once the key's groups are flushed, closes its open segment. */
+async function closeSegment(s: KeyState): Promise<void> {
+  await drain(s);
+  await s.active?.handle.close().catch(noop);
+  s.active = undefined;
 }
 
 /**
@@ -185,9 +190,7 @@ export async function disposePlace(place: JournalPlace): Promise<void> {
     [...place.states.values()].map(async (s) => {
       await s.truncating;
       await s.chain.catch(noop);
-      await drain(s);
-      await s.active?.handle.close().catch(noop);
-      s.active = undefined;
+      await closeSegment(s);
     }),
   );
 }
